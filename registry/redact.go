@@ -1,0 +1,194 @@
+package registry
+
+import (
+	"log/slog"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// Secret is a string that must never be printed: its String, JSON and log
+// forms are a fixed placeholder. Call Reveal where the real value is needed
+// (to dial a server or hash a key), and nowhere else.
+type Secret string
+
+// Redacted is what a secret prints as.
+const Redacted = "[redacted]"
+
+// Reveal returns the secret's value.
+func (s Secret) Reveal() string { return string(s) }
+
+// String implements fmt.Stringer with the placeholder.
+func (s Secret) String() string { return Redacted }
+
+// GoString keeps %#v from printing the value.
+func (s Secret) GoString() string { return Redacted }
+
+// MarshalJSON encodes the placeholder.
+func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + Redacted + `"`), nil }
+
+// LogValue implements slog.LogValuer with the placeholder.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(Redacted) }
+
+// secretWord matches names of query parameters, flags and headers whose values
+// are credentials.
+var secretWord = regexp.MustCompile(`(?i)(token|secret|passw|pwd|auth|api[-_]?key|apikey|key|credential|session|cookie|signature|sig|bearer|private)`)
+
+// IsSecretName reports whether a parameter, flag or variable name looks like
+// it carries a credential.
+func IsSecretName(name string) bool { return secretWord.MatchString(name) }
+
+// RedactURL returns u with user info and secret-looking query values replaced.
+// A URL that does not parse is reduced to its scheme and host when possible.
+func RedactURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		if i := strings.IndexAny(raw, "?#"); i >= 0 {
+			raw = raw[:i]
+		}
+		if at := strings.LastIndex(raw, "@"); at >= 0 {
+			if s := strings.Index(raw, "://"); s >= 0 && s < at {
+				raw = raw[:s+3] + Redacted + raw[at:]
+			}
+		}
+		return raw
+	}
+	if u.User != nil {
+		u.User = url.User(Redacted)
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k := range q {
+			if IsSecretName(k) {
+				for i := range q[k] {
+					q[k][i] = Redacted
+				}
+			}
+		}
+		u.RawQuery = q.Encode()
+	}
+	if u.Fragment != "" {
+		u.Fragment = Redacted
+	}
+	s := u.String()
+	return strings.ReplaceAll(s, url.QueryEscape(Redacted), Redacted)
+}
+
+// tokenLike matches values that look like credentials wherever they appear:
+// bearer tokens, well-known key prefixes, long opaque strings.
+var tokenLike = regexp.MustCompile(`(?i)(bearer\s+\S+|basic\s+\S+|\b(sk|pk|ghp|gho|ghu|ghs|github_pat|xox[abprs]|glpat|AKIA)[-_A-Za-z0-9]{8,}|\b[A-Za-z0-9_\-]{32,}\b)`)
+
+// RedactArgs returns args safe to print: a value following a secret-looking
+// flag (--api-key X, --token=X), header values (--header "Authorization: X"),
+// URLs' credentials, and token-like strings are replaced.
+func RedactArgs(args []string) []string {
+	out := make([]string, len(args))
+	hideNext := false
+	for i, a := range args {
+		switch {
+		case hideNext:
+			out[i] = redactHeaderOrValue(a)
+			hideNext = false
+		case strings.HasPrefix(a, "-"):
+			name, val, hasVal := strings.Cut(a, "=")
+			flag := strings.TrimLeft(name, "-")
+			secret := IsSecretName(flag) || strings.EqualFold(flag, "header") || strings.EqualFold(flag, "H")
+			switch {
+			case secret && hasVal:
+				out[i] = name + "=" + redactHeaderOrValue(val)
+			case secret:
+				out[i] = a
+				hideNext = true
+			default:
+				out[i] = RedactText(a)
+			}
+		case strings.Contains(a, "://"):
+			out[i] = RedactURL(a)
+		default:
+			out[i] = RedactText(a)
+		}
+	}
+	return out
+}
+
+// redactHeaderOrValue keeps a header's name ("Authorization: x" → "Authorization: [redacted]").
+func redactHeaderOrValue(v string) string {
+	if name, _, ok := strings.Cut(v, ":"); ok && !strings.Contains(name, " ") && name != "" && !strings.Contains(v, "://") {
+		return name + ": " + Redacted
+	}
+	return Redacted
+}
+
+// RedactText replaces token-like substrings in free text (stderr tails, log
+// lines, error messages from servers).
+func RedactText(s string) string {
+	return tokenLike.ReplaceAllStringFunc(s, func(m string) string {
+		lower := strings.ToLower(m)
+		switch {
+		case strings.HasPrefix(lower, "bearer"):
+			return "Bearer " + Redacted
+		case strings.HasPrefix(lower, "basic"):
+			return "Basic " + Redacted
+		}
+		return Redacted
+	})
+}
+
+// Scrub removes every given secret value from s. Use it on any text that may
+// echo configuration back (errors from a dial, a child's stderr) before it is
+// shown, in addition to RedactText.
+func Scrub(s string, secrets ...Secret) string {
+	for _, v := range secrets {
+		if len(v) >= 4 {
+			s = strings.ReplaceAll(s, string(v), Redacted)
+		}
+	}
+	return s
+}
+
+// Secrets returns every secret value in a server's raw configuration, for Scrub.
+func (r Raw) Secrets() []Secret {
+	var out []Secret
+	for _, e := range r.Env {
+		out = append(out, e.Value)
+	}
+	for _, h := range r.Headers {
+		out = append(out, h.Value)
+		// "Bearer X": X alone may be echoed too.
+		if _, tok, ok := strings.Cut(string(h.Value), " "); ok {
+			out = append(out, Secret(tok))
+		}
+	}
+	if u, err := url.Parse(string(r.URL)); err == nil {
+		if u.User != nil {
+			out = append(out, Secret(u.User.String()))
+			if p, ok := u.User.Password(); ok {
+				out = append(out, Secret(p))
+			}
+		}
+		for k, vs := range u.Query() {
+			if IsSecretName(k) {
+				for _, v := range vs {
+					out = append(out, Secret(v))
+				}
+			}
+		}
+	}
+	for i, a := range r.Args {
+		if ra := RedactArgs([]string{string(a)}); ra[0] != string(a) || (i > 0 && hidesNext(string(r.Args[i-1]))) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func hidesNext(flag string) bool {
+	if !strings.HasPrefix(flag, "-") || strings.Contains(flag, "=") {
+		return false
+	}
+	f := strings.TrimLeft(flag, "-")
+	return IsSecretName(f) || strings.EqualFold(f, "header") || strings.EqualFold(f, "H")
+}

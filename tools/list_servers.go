@@ -1,0 +1,170 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpmend/mcpmend/registry"
+)
+
+// ListServersInput filters list_servers. Every field is optional.
+type ListServersInput struct {
+	Client  string `json:"client,omitempty" jsonschema:"only this client: claude-code, claude-desktop, cursor, vscode, windsurf, codex, gemini or zed"`
+	Name    string `json:"name,omitempty" jsonschema:"only servers with exactly this name"`
+	Project string `json:"project,omitempty" jsonschema:"only servers that apply in this project directory (absolute path): its local, project and workspace servers plus every user-level server"`
+}
+
+// ListServersOutput is every configured server that matched, and every
+// problem found in the files read.
+type ListServersOutput struct {
+	Servers  []registry.Server  `json:"servers"`
+	Problems []registry.Problem `json:"problems,omitempty"`
+}
+
+func init() { register(addListServers) }
+
+func addListServers(s *mcp.Server, d *Deps) {
+	mcp.AddTool(s, &mcp.Tool{
+		Name:  "list_servers",
+		Title: "List configured MCP servers",
+		Description: `List every MCP server configured on this machine, in every client (Claude Code, Claude Desktop, Cursor, VS Code, Windsurf, Codex, Gemini CLI, Zed), as each client sees it.
+
+Use this first, to find the server the user is talking about and which client, scope and file define it. Each server comes with its transport, command or (redacted) URL, header and env names (never values), whether it is disabled or pending approval, whether this definition is the effective one or shadowed by another scope (shadowed_by), and problems such as entries a client ignores. File-level problems (a config that does not parse, a file the client no longer reads) are listed separately.
+
+Filter with client, name or project. Next: probe_server to see what a server answers right now, server_state to see what its client remembers about it.`,
+		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: ptr(false), DestructiveHint: ptr(false)},
+	}, func(ctx context.Context, _ *mcp.CallToolRequest, in ListServersInput) (*mcp.CallToolResult, *ListServersOutput, error) {
+		out, err := ListServers(ctx, d, in)
+		if err != nil {
+			return nil, nil, err
+		}
+		return text(out.Text()), out, nil
+	})
+}
+
+// ListServers discovers servers and applies the filters.
+func ListServers(_ context.Context, d *Deps, in ListServersInput) (*ListServersOutput, error) {
+	if in.Client != "" && !validClient(in.Client) {
+		return nil, fmt.Errorf("unknown client %q: use one of %s", in.Client, strings.Join(registry.Clients(), ", "))
+	}
+	env := d.Env
+	if in.Project != "" {
+		if !filepath.IsAbs(in.Project) {
+			return nil, fmt.Errorf("project %q: give an absolute directory", in.Project)
+		}
+		env.CWD = in.Project
+	}
+	inv := registry.Discover(env)
+	out := &ListServersOutput{Servers: []registry.Server{}}
+	for _, s := range inv.Servers {
+		if in.Client != "" && s.Client != in.Client || in.Name != "" && s.Name != in.Name {
+			continue
+		}
+		if in.Project != "" && s.Project != "" && filepath.Clean(s.Project) != filepath.Clean(in.Project) {
+			continue
+		}
+		out.Servers = append(out.Servers, s)
+	}
+	for _, p := range inv.Problems {
+		if in.Client == "" || p.Client == in.Client {
+			out.Problems = append(out.Problems, p)
+		}
+	}
+	return out, nil
+}
+
+func validClient(c string) bool {
+	for _, k := range registry.Clients() {
+		if k == c {
+			return true
+		}
+	}
+	return false
+}
+
+// Text renders the result as a compact table, one server a line, grouped by
+// client: what a model reads and what `mcpmend list` prints.
+func (o *ListServersOutput) Text() string {
+	var b strings.Builder
+	if len(o.Servers) == 0 {
+		b.WriteString("No MCP servers are configured")
+		if len(o.Problems) == 0 {
+			b.WriteString(".\n")
+		} else {
+			b.WriteString(" that could be read.\n")
+		}
+	}
+	client := ""
+	for _, s := range o.Servers {
+		if s.Client != client {
+			client = s.Client
+			fmt.Fprintf(&b, "%s:\n", client)
+		}
+		fmt.Fprintf(&b, "  %s  %s  %s  %s", s.Name, s.Transport, scopeText(s), target(s))
+		if st := status(s); st != "" {
+			fmt.Fprintf(&b, "  [%s]", st)
+		}
+		b.WriteString("\n")
+		for _, p := range s.Problems {
+			fmt.Fprintf(&b, "      problem: %s\n", p)
+		}
+	}
+	if len(o.Problems) > 0 {
+		b.WriteString("Problems:\n")
+		ps := append([]registry.Problem(nil), o.Problems...)
+		sort.SliceStable(ps, func(i, j int) bool { return ps[i].File < ps[j].File })
+		for _, p := range ps {
+			b.WriteString("  " + ProblemText(p) + "\n")
+		}
+	}
+	return b.String()
+}
+
+// ProblemText renders a problem as "client file:line:col: message".
+func ProblemText(p registry.Problem) string {
+	loc := p.File
+	if p.Line > 0 {
+		loc = fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Column)
+	}
+	if p.Server != "" {
+		loc += " (" + p.Server + ")"
+	}
+	return fmt.Sprintf("%s %s: %s", p.Client, loc, p.Message)
+}
+
+func scopeText(s registry.Server) string {
+	if s.Project != "" {
+		return s.Scope + "(" + s.Project + ")"
+	}
+	return s.Scope
+}
+
+func target(s registry.Server) string {
+	if s.Transport == registry.Stdio {
+		return strings.TrimSpace(s.Command + " " + strings.Join(s.Args, " "))
+	}
+	return s.URL
+}
+
+func status(s registry.Server) string {
+	var parts []string
+	if !s.Effective {
+		if s.ShadowedBy != "" {
+			parts = append(parts, "shadowed by "+s.ShadowedBy)
+		} else {
+			parts = append(parts, "not effective")
+		}
+	}
+	if s.Disabled {
+		parts = append(parts, "disabled")
+	}
+	if s.Approval != "" && s.Approval != registry.Approved {
+		parts = append(parts, s.Approval)
+	}
+	return strings.Join(parts, ", ")
+}
