@@ -1,0 +1,101 @@
+package registry
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+
+	"github.com/tidwall/gjson"
+)
+
+// readJSONC reads a config file written in JSON with comments and trailing
+// commas, as VS Code, Zed and Gemini CLI allow. It behaves like readJSON:
+// missing files are absent, unreadable or malformed ones are Problems. The
+// returned document is plain JSON with every byte at its original offset, so
+// line and column of a syntax error point into the file as the user sees it.
+func readJSONC(client, path string) (doc []byte, prob *Problem, ok bool) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, false
+	}
+	if err != nil {
+		return nil, &Problem{Client: client, File: path, Message: "cannot read: " + errText(err)}, false
+	}
+	data = stripJSONC(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, nil, false
+	}
+	if !gjson.ValidBytes(data) {
+		line, col, msg := syntaxPosition(data)
+		return nil, &Problem{Client: client, File: path, Line: line, Column: col, Message: "invalid JSON: " + msg}, false
+	}
+	return data, nil, true
+}
+
+// stripJSONC returns a copy of data with // and /* */ comments and trailing
+// commas before } or ] replaced by spaces. Newlines inside block comments are
+// kept, so every remaining byte keeps its line and column.
+func stripJSONC(data []byte) []byte {
+	out := make([]byte, len(data))
+	copy(out, data)
+	blank := func(from, to int) {
+		for i := from; i < to && i < len(out); i++ {
+			if out[i] != '\n' && out[i] != '\r' {
+				out[i] = ' '
+			}
+		}
+	}
+	for i := 0; i < len(out); i++ {
+		switch {
+		case out[i] == '"':
+			i = stringEnd(out, i)
+		case out[i] == '/' && i+1 < len(out) && out[i+1] == '/':
+			end := bytes.IndexByte(out[i:], '\n')
+			if end < 0 {
+				end = len(out) - i
+			}
+			blank(i, i+end)
+			i += end
+		case out[i] == '/' && i+1 < len(out) && out[i+1] == '*':
+			end := bytes.Index(out[i+2:], []byte("*/"))
+			if end < 0 {
+				return out // unterminated: leave it for the parser to report
+			}
+			blank(i, i+2+end+2)
+			i += 2 + end + 1
+		}
+	}
+	// Trailing commas, now that comments are whitespace.
+	for i := 0; i < len(out); i++ {
+		switch out[i] {
+		case '"':
+			i = stringEnd(out, i)
+		case ',':
+			j := i + 1
+			for j < len(out) && isSpace(out[j]) {
+				j++
+			}
+			if j < len(out) && (out[j] == '}' || out[j] == ']') {
+				out[i] = ' '
+			}
+		}
+	}
+	return out
+}
+
+// stringEnd returns the index of the quote closing the string that opens at i
+// (or the last index when it never closes).
+func stringEnd(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j
+		}
+	}
+	return len(b) - 1
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
