@@ -149,6 +149,13 @@ func Scrub(s string, secrets ...Secret) string {
 	return s
 }
 
+// String keeps a Server printed with %v or %+v from showing Raw.Entry, the
+// entry's JSON with its secrets.
+func (r Raw) String() string { return "{raw " + Redacted + "}" }
+
+// GoString does the same for %#v.
+func (r Raw) GoString() string { return r.String() }
+
 // Secrets returns every secret value in a server's raw configuration, for Scrub.
 func (r Raw) Secrets() []Secret {
 	var out []Secret
