@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -37,11 +38,11 @@ func readTOML(client, path string) (doc tomlDoc, prob *Problem, ok bool) {
 	}
 	md, err := toml.Decode(string(data), &doc.root)
 	if err != nil {
-		p := &Problem{Client: client, File: path, Message: "invalid TOML: " + err.Error()}
+		p := &Problem{Client: client, File: path, Message: "invalid TOML: " + tomlQuoted.ReplaceAllString(err.Error(), "(value hidden)")}
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
 			p.Line, p.Column = tomlPosition(data, pe.Position)
-			p.Message = "invalid TOML: " + pe.Message
+			p.Message = "invalid TOML: " + tomlQuoted.ReplaceAllString(pe.Message, "(value hidden)")
 		}
 		return doc, p, false
 	}
@@ -62,6 +63,11 @@ func readTOML(client, path string) (doc tomlDoc, prob *Problem, ok bool) {
 	}
 	return doc, nil, true
 }
+
+// tomlQuoted matches the text the TOML parser quotes back from the file
+// (`expected value but found "…" instead`): it may be an unquoted secret, so
+// messages show the position only.
+var tomlQuoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 
 // tomlPosition turns the parser's position into a 1-based line and column.
 // The byte offset is preferred: the parser's own line is one too far when the
