@@ -40,8 +40,8 @@ func TestDesktop(t *testing.T) {
 			name: "Windows MSIX", home: "win", goos: "windows", vars: map[string]string{"APPDATA": "Roaming", "LOCALAPPDATA": "Local"},
 			servers: []string{
 				"everything user stdio npx.cmd -y @modelcontextprotocol/server-everything stdio env=[] hdr=[] effective",
-				"everything user stdio npx.cmd -y @modelcontextprotocol/server-everything env=[] hdr=[] shadowed by user ~/Local/Packages/Claude_pzs8sxrjxfjjc/LocalCache/Roaming/Claude/claude_desktop_config.json",
-				"roaming-only user stdio node C:\\tools\\server.js env=[] hdr=[] ignored | the Microsoft Store build of Claude Desktop reads ~/Local/Packages/Claude_pzs8sxrjxfjjc/LocalCache/Roaming/Claude/claude_desktop_config.json instead of this file",
+				"everything user stdio npx.cmd -y @modelcontextprotocol/server-everything env=[] hdr=[] shadowed by user T/win/Local/Packages/Claude_pzs8sxrjxfjjc/LocalCache/Roaming/Claude/claude_desktop_config.json",
+				"roaming-only user stdio node C:\\tools\\server.js env=[] hdr=[] ignored | the Microsoft Store build of Claude Desktop reads T/win/Local/Packages/Claude_pzs8sxrjxfjjc/LocalCache/Roaming/Claude/claude_desktop_config.json instead of this file",
 			},
 		},
 		{
@@ -49,11 +49,11 @@ func TestDesktop(t *testing.T) {
 		},
 		{
 			name: "malformed", home: "malformed", goos: "linux",
-			problems: []string{"~/.config/Claude/claude_desktop_config.json:3:26 invalid JSON: invalid character '}' looking for beginning of object key string"},
+			problems: []string{"T/malformed/.config/Claude/claude_desktop_config.json:3:26 invalid JSON: invalid character '}' looking for beginning of object key string"},
 		},
 		{
 			name: "not an object", home: "array", goos: "linux",
-			problems: []string{"~/.config/Claude/claude_desktop_config.json:0:0 the file holds an array, not an object"},
+			problems: []string{"T/array/.config/Claude/claude_desktop_config.json:0:0 the file holds an array, not an object"},
 		},
 	}
 	for _, c := range cases {
@@ -64,8 +64,9 @@ func TestDesktop(t *testing.T) {
 				vars[k] = filepath.Join(home, v)
 			}
 			servers, problems := discoverDesktop(ocEnv(home, "", c.goos, vars))
-			ocCompare(t, "servers", ocLines(servers, home), c.servers)
-			ocCompare(t, "problems", ocProblemLines(problems, home), c.problems)
+			base := ocHome(t, "desktop")
+			ocCompare(t, "servers", ocLines(servers, base), c.servers)
+			ocCompare(t, "problems", ocProblemLines(problems, base), c.problems)
 			ocPathFinds(t, servers)
 			ocNoCanary(t, servers)
 			for _, s := range servers {

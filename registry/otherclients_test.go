@@ -31,8 +31,9 @@ func ocEnv(home, cwd, goos string, vars map[string]string) Env {
 }
 
 // ocLine summarises a server in one comparable line:
-// "name scope transport target env=[…] hdr=[…] state problems".
-func ocLine(s Server, home string) string {
+// "name scope transport target env=[…] hdr=[…] state problems", with the
+// fixture directory base shown as T.
+func ocLine(s Server, base string) string {
 	target := s.URL
 	if s.Transport == Stdio {
 		target = strings.TrimSpace(s.Command + " " + strings.Join(s.Args, " "))
@@ -41,7 +42,7 @@ func ocLine(s Server, home string) string {
 	if !s.Effective {
 		state = "ignored"
 		if s.ShadowedBy != "" {
-			state = "shadowed by " + strings.ReplaceAll(s.ShadowedBy, home, "~")
+			state = "shadowed by " + strings.ReplaceAll(s.ShadowedBy, base, "T")
 		}
 	}
 	if s.Disabled {
@@ -49,26 +50,26 @@ func ocLine(s Server, home string) string {
 	}
 	line := fmt.Sprintf("%s %s %s %s env=%v hdr=%v %s", s.Name, s.Scope, s.Transport, target, s.EnvNames, s.HeaderNames, state)
 	for _, p := range s.Problems {
-		line += " | " + strings.ReplaceAll(p, home, "~")
+		line += " | " + strings.ReplaceAll(p, base, "T")
 	}
 	return line
 }
 
 // ocLines summarises servers in Discover's order.
-func ocLines(servers []Server, home string) []string {
+func ocLines(servers []Server, base string) []string {
 	sortServers(servers)
 	out := make([]string, len(servers))
 	for i, s := range servers {
-		out[i] = ocLine(s, home)
+		out[i] = ocLine(s, base)
 	}
 	return out
 }
 
-// ocProblemLines summarises file problems, paths relative to home.
-func ocProblemLines(problems []Problem, home string) []string {
+// ocProblemLines summarises file problems, the fixture directory base shown as T.
+func ocProblemLines(problems []Problem, base string) []string {
 	var out []string
 	for _, p := range problems {
-		out = append(out, fmt.Sprintf("%s:%d:%d %s", strings.ReplaceAll(p.File, home, "~"), p.Line, p.Column, p.Message))
+		out = append(out, fmt.Sprintf("%s:%d:%d %s", strings.ReplaceAll(p.File, base, "T"), p.Line, p.Column, p.Message))
 	}
 	return out
 }
@@ -138,4 +139,9 @@ func ocServer(t *testing.T, servers []Server, name, scope string) Server {
 	}
 	t.Fatalf("no %s server %q", scope, name)
 	return Server{}
+}
+
+// ocCat returns a new list of base followed by more.
+func ocCat(base []string, more ...string) []string {
+	return append(append([]string{}, base...), more...)
 }
