@@ -1,0 +1,138 @@
+package registry
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/tidwall/gjson"
+)
+
+// claudeMain is what mcpmend needs from ~/.claude.json. The file can be
+// 100 MB of prompt history; only these few members are kept, as raw JSON.
+type claudeMain struct {
+	file     string
+	servers  []byte // top-level mcpServers, raw
+	projects map[string]*claudeProject
+}
+
+// claudeProject is one projects["<dir>"] entry.
+type claudeProject struct {
+	dir      string
+	servers  []byte   // mcpServers, raw
+	disabled []string // disabledMcpServers
+	trusted  bool     // hasTrustDialogAccepted
+}
+
+// claudeMainFile is the file Claude Code keeps its state in: the legacy
+// <config home>/.config.json when it exists and ~/.claude.json does not
+// (Claude Code still falls back to it), else ~/.claude.json.
+func claudeMainFile(env Env) string {
+	main := env.ClaudeJSON()
+	if _, err := os.Stat(main); errors.Is(err, fs.ErrNotExist) {
+		legacy := filepath.Join(env.ClaudeConfigHome(), ".config.json")
+		if st, err := os.Stat(legacy); err == nil && st.Mode().IsRegular() && st.Size() > 0 {
+			return legacy
+		}
+	}
+	return main
+}
+
+// readClaudeMain reads ~/.claude.json in one validating pass. A missing or
+// empty file gives nil and no problem.
+func readClaudeMain(env Env) (*claudeMain, *Problem) {
+	path := claudeMainFile(env)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, &Problem{Client: ClaudeCode, File: path, Message: "cannot read: " + errText(err)}
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, nil
+	}
+	m := &claudeMain{file: path, projects: map[string]*claudeProject{}}
+	s := &jsonScanner{data: data}
+	ok := s.document(func(key string) bool {
+		switch key {
+		case "mcpServers":
+			raw, ok := s.skip()
+			m.servers = raw // JSON.parse keeps the last of duplicate keys
+			return ok
+		case "projects":
+			if s.peek() != '{' {
+				return s.value()
+			}
+			return s.object(func(dir string) bool {
+				if s.peek() != '{' {
+					return s.value()
+				}
+				p := &claudeProject{dir: dir}
+				m.projects[dir] = p
+				return s.object(func(k string) bool { return p.member(s, k) })
+			})
+		}
+		return s.value()
+	})
+	if !ok {
+		line, col, msg := syntaxPosition(data)
+		return nil, &Problem{Client: ClaudeCode, File: path, Line: line, Column: col, Message: "invalid JSON: " + msg + " (Claude Code cannot load this file either)"}
+	}
+	return m, nil
+}
+
+// member keeps the project members discovery needs and skips the rest.
+func (p *claudeProject) member(s *jsonScanner, key string) bool {
+	switch key {
+	case "mcpServers":
+		raw, ok := s.skip()
+		p.servers = raw
+		return ok
+	case "disabledMcpServers":
+		raw, ok := s.skip()
+		p.disabled = stringList(raw)
+		return ok
+	case "hasTrustDialogAccepted":
+		raw, ok := s.skip()
+		p.trusted = string(raw) == "true"
+		return ok
+	}
+	return s.value()
+}
+
+// stringList reads a JSON array of strings; other values are ignored.
+func stringList(raw []byte) []string {
+	var out []string
+	for _, v := range gjson.ParseBytes(raw).Array() {
+		if v.Type == gjson.String {
+			out = append(out, v.Str)
+		}
+	}
+	return out
+}
+
+// projectDirs returns the project keys in a stable order.
+func (m *claudeMain) projectDirs() []string {
+	if m == nil {
+		return nil
+	}
+	dirs := make([]string, 0, len(m.projects))
+	for d := range m.projects {
+		dirs = append(dirs, d)
+	}
+	sort.Strings(dirs)
+	return dirs
+}
+
+// project returns projects[dir], nil when absent.
+func (m *claudeMain) project(dir string) *claudeProject {
+	if m == nil {
+		return nil
+	}
+	return m.projects[dir]
+}

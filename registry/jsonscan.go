@@ -1,0 +1,308 @@
+package registry
+
+import (
+	"encoding/binary"
+	"errors"
+	"math/bits"
+
+	"github.com/tidwall/gjson"
+)
+
+// jsonScanner validates JSON in one pass and lets its caller pick out members
+// on the way, so a 100 MB ~/.claude.json (mostly prompt history) is read
+// once: gjson.ValidBytes followed by gjson lookups would cross it three or
+// four times, and encoding/json would allocate all of it.
+//
+// It accepts exactly RFC 8259 JSON (what JSON.parse accepts), except that it
+// does not check UTF-8, which JSON.parse does not reject either.
+type jsonScanner struct {
+	data  []byte
+	pos   int
+	depth int
+	err   error
+}
+
+// maxJSONDepth bounds recursion on hostile input; real configs nest < 20.
+const maxJSONDepth = 10000
+
+var errJSONSyntax = errors.New("invalid JSON")
+
+// fail records the first syntax error at the current position.
+func (s *jsonScanner) fail() bool {
+	if s.err == nil {
+		s.err = errJSONSyntax
+	}
+	return false
+}
+
+func (s *jsonScanner) ws() {
+	for s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the next non-space byte, 0 at the end.
+func (s *jsonScanner) peek() byte {
+	s.ws()
+	if s.pos < len(s.data) {
+		return s.data[s.pos]
+	}
+	return 0
+}
+
+// document validates the whole input as one value, calling top for each
+// member when it is an object (see object).
+func (s *jsonScanner) document(top func(key string) bool) bool {
+	ok := false
+	if s.peek() == '{' && top != nil {
+		ok = s.object(top)
+	} else {
+		ok = s.value()
+	}
+	if ok && s.peek() != 0 {
+		return s.fail()
+	}
+	return ok && s.err == nil
+}
+
+// value validates and skips one value.
+func (s *jsonScanner) value() bool {
+	switch s.peek() {
+	case '{':
+		return s.object(nil)
+	case '[':
+		return s.array()
+	case '"':
+		_, ok := s.str(false)
+		return ok
+	case 't':
+		return s.literal("true")
+	case 'f':
+		return s.literal("false")
+	case 'n':
+		return s.literal("null")
+	default:
+		return s.number()
+	}
+}
+
+// skip validates the next value and returns its raw bytes.
+func (s *jsonScanner) skip() ([]byte, bool) {
+	s.ws()
+	start := s.pos
+	ok := s.value()
+	return s.data[start:s.pos], ok
+}
+
+// object validates an object. For each member it calls member with the
+// decoded key, positioned at the value; member must consume the value (with
+// value, skip or a nested object) and return whether that succeeded. A nil
+// member skips every value.
+func (s *jsonScanner) object(member func(key string) bool) bool {
+	if s.depth++; s.depth > maxJSONDepth {
+		return s.fail()
+	}
+	defer func() { s.depth-- }()
+	s.pos++ // '{'
+	if s.peek() == '}' {
+		s.pos++
+		return true
+	}
+	for {
+		if s.peek() != '"' {
+			return s.fail()
+		}
+		key, ok := s.str(member != nil)
+		if !ok {
+			return false
+		}
+		if s.peek() != ':' {
+			return s.fail()
+		}
+		s.pos++
+		if member != nil {
+			ok = member(key)
+		} else {
+			ok = s.value()
+		}
+		if !ok {
+			return s.fail()
+		}
+		switch s.peek() {
+		case ',':
+			s.pos++
+		case '}':
+			s.pos++
+			return true
+		default:
+			return s.fail()
+		}
+	}
+}
+
+func (s *jsonScanner) array() bool {
+	if s.depth++; s.depth > maxJSONDepth {
+		return s.fail()
+	}
+	defer func() { s.depth-- }()
+	s.pos++ // '['
+	if s.peek() == ']' {
+		s.pos++
+		return true
+	}
+	for {
+		if !s.value() {
+			return false
+		}
+		switch s.peek() {
+		case ',':
+			s.pos++
+		case ']':
+			s.pos++
+			return true
+		default:
+			return s.fail()
+		}
+	}
+}
+
+func (s *jsonScanner) literal(lit string) bool {
+	if len(s.data)-s.pos < len(lit) || string(s.data[s.pos:s.pos+len(lit)]) != lit {
+		return s.fail()
+	}
+	s.pos += len(lit)
+	return true
+}
+
+func (s *jsonScanner) number() bool {
+	d, i := s.data, s.pos
+	if i < len(d) && d[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(d) && d[i] == '0':
+		i++
+	case i < len(d) && d[i] >= '1' && d[i] <= '9':
+		i = digits(d, i)
+	default:
+		s.pos = i
+		return s.fail()
+	}
+	if i < len(d) && d[i] == '.' {
+		if j := digits(d, i+1); j > i+1 {
+			i = j
+		} else {
+			s.pos = j
+			return s.fail()
+		}
+	}
+	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+		i++
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			i++
+		}
+		j := digits(d, i)
+		if j == i {
+			s.pos = j
+			return s.fail()
+		}
+		i = j
+	}
+	s.pos = i
+	return true
+}
+
+func digits(d []byte, i int) int {
+	for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// SWAR constants: a byte-wise test on 8 bytes at once.
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// special flags, in each byte's top bit, bytes that end a run of plain string
+// characters: '"', '\\' and control characters. Only the lowest flagged byte
+// is exact (borrows can flag bytes above it), which is all str needs.
+func special(x uint64) uint64 {
+	q := x ^ (lsb * '"')
+	b := x ^ (lsb * '\\')
+	return ((q - lsb) &^ q & msb) | ((b - lsb) &^ b & msb) | ((x - lsb*0x20) &^ x & msb)
+}
+
+// str validates a string starting at its quote. With decode it returns the
+// string's value (keys are short; values are skipped without copying).
+func (s *jsonScanner) str(decode bool) (string, bool) {
+	d := s.data
+	start := s.pos
+	i := start + 1
+	escaped := false
+	for {
+		for i+8 <= len(d) {
+			if m := special(binary.LittleEndian.Uint64(d[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			i += 8
+		}
+		if i >= len(d) {
+			s.pos = len(d)
+			return "", s.fail()
+		}
+		switch c := d[i]; {
+		case c == '"':
+			s.pos = i + 1
+			if !decode {
+				return "", true
+			}
+			if !escaped {
+				return string(d[start+1 : i]), true
+			}
+			return gjson.ParseBytes(d[start:s.pos]).String(), true
+		case c == '\\':
+			escaped = true
+			n, ok := escapeLen(d[i:])
+			if !ok {
+				s.pos = i
+				return "", s.fail()
+			}
+			i += n
+		case c < 0x20:
+			s.pos = i
+			return "", s.fail()
+		default:
+			i++
+		}
+	}
+}
+
+// escapeLen returns the length of the escape sequence at the start of d.
+func escapeLen(d []byte) (int, bool) {
+	if len(d) < 2 {
+		return 0, false
+	}
+	switch d[1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return 2, true
+	case 'u':
+		if len(d) < 6 {
+			return 0, false
+		}
+		for _, h := range d[2:6] {
+			if !(h >= '0' && h <= '9' || h >= 'a' && h <= 'f' || h >= 'A' && h <= 'F') {
+				return 0, false
+			}
+		}
+		return 6, true
+	}
+	return 0, false
+}
