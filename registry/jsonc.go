@@ -66,12 +66,15 @@ func stripJSONC(data []byte) []byte {
 			i += 2 + end + 1
 		}
 	}
-	// Trailing commas, now that comments are whitespace.
+	// Trailing commas, now that comments are whitespace. Only a comma after a
+	// value counts: in ",," or "[," the parser should still see the error.
+	prev := byte(0) // the last significant byte
 	for i := 0; i < len(out); i++ {
-		switch out[i] {
-		case '"':
+		c := out[i]
+		switch {
+		case c == '"':
 			i = stringEnd(out, i)
-		case ',':
+		case c == ',' && prev != ',' && prev != '{' && prev != '[':
 			j := i + 1
 			for j < len(out) && isSpace(out[j]) {
 				j++
@@ -79,6 +82,9 @@ func stripJSONC(data []byte) []byte {
 			if j < len(out) && (out[j] == '}' || out[j] == ']') {
 				out[i] = ' '
 			}
+		}
+		if !isSpace(c) {
+			prev = c
 		}
 	}
 	return out

@@ -16,6 +16,8 @@ func TestStripJSONC(t *testing.T) {
 		{"trailing comma in object", "{\"a\": 1,\n}", "{\"a\": 1 \n}"},
 		{"trailing comma in array", "[1, 2, ]", "[1, 2  ]"},
 		{"trailing comma before a comment", "[1, /* c */ ]", "[1          ]"},
+		{"a double comma stays for the parser to report", "[1,, ]", "[1,, ]"},
+		{"a lone comma stays", "[, ]", "[, ]"},
 		{"comma inside a string stays", `{"a": ",}"}`, `{"a": ",}"}`},
 		{"unterminated block comment is left for the parser", "{} /* open", "{} /* open"},
 	}
