@@ -1,0 +1,119 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mcpmend/mcpmend/registry"
+)
+
+// copyTree copies the registry fixture directory src into dst.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o600)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// otherClientsHome assembles one macOS home and one project from the
+// registry's per-client fixtures, every one of which carries canary secrets.
+func otherClientsHome(t *testing.T) registry.Env {
+	t.Helper()
+	fx := filepath.Join("..", "registry", "testdata")
+	home, proj := t.TempDir(), t.TempDir()
+	for _, c := range []struct{ src, dst string }{
+		{"desktop/mac", home},
+		{"cursor/home", home},
+		{"vscode/mac", home},
+		{"windsurf/home", home},
+		{"codex/home", home},
+		{"gemini/home", home},
+		{"zed/mac", home},
+		{"cursor/proj", proj},
+		{"vscode/ws", proj},
+		{"gemini/proj", proj},
+		{"codex/proj", proj},
+	} {
+		copyTree(t, filepath.Join(fx, c.src), c.dst)
+	}
+	vars := map[string]string{"CODEX_TOKEN": "CANARY-codex-bearer", "CODEX_HEADER": "CANARY-codex-envhdr"}
+	return registry.Env{Home: home, CWD: proj, GOOS: "darwin", Getenv: func(k string) string { return vars[k] }}
+}
+
+func TestListServersOtherClientsHideSecrets(t *testing.T) {
+	env := otherClientsHome(t)
+	d := NewDeps(env, nil)
+	out, err := ListServers(context.Background(), d, ListServersInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := json.Marshal(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := out.Text()
+	for what, s := range map[string]string{"text": text, "json": string(js)} {
+		if i := strings.Index(s, "CANARY"); i >= 0 {
+			t.Errorf("%s leaks a canary secret: …%s…", what, s[max(0, i-80):min(len(s), i+40)])
+		}
+	}
+	// Every client was read, and the lines say what each client makes of its entries.
+	for _, want := range []string{
+		"claude-desktop:\n",
+		"  remote *  http  user  https://[redacted]@mcp.example.com/mcp?team=a&token=[redacted]  [not effective]\n      problem: Claude Desktop skips remote entries; use Settings → Connectors\n",
+		"cursor:\n",
+		"  shared  http  project(" + env.CWD + ")  http://127.0.0.1:3000/mcp\n",
+		"vscode:\n",
+		"  shared  http  workspace(" + env.CWD + ")  http://localhost:8080/mcp\n",
+		"windsurf:\n",
+		"  cursor style  http  user  https://mcp.example.com/mcp  [not effective]\n      problem: Windsurf reads serverUrl, not url\n",
+		"codex:\n",
+		"  with space*  stdio  user  uvx mcp-server-fetch --token [redacted]  [disabled]\n",
+		"gemini:\n",
+		"  sse-one  sse  user  https://sse.example.com/sse\n",
+		"zed:\n",
+		"  mac  stdio  user  mac-server\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestListServersClientFilter(t *testing.T) {
+	d := NewDeps(otherClientsHome(t), nil)
+	for _, client := range []string{registry.ClaudeDesktop, registry.Cursor, registry.VSCode, registry.Windsurf, registry.Codex, registry.Gemini, registry.Zed} {
+		out, err := ListServers(context.Background(), d, ListServersInput{Client: client})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Servers) == 0 {
+			t.Errorf("%s: no servers", client)
+		}
+		for _, s := range out.Servers {
+			if s.Client != client {
+				t.Errorf("filter %s let %s through", client, s.ID())
+			}
+		}
+	}
+}
