@@ -108,6 +108,7 @@ func codexEntry(s *Server, doc tomlDoc, v any, path []string, env Env) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		s.Raw.Entry = doc.json(v, path)
+		s.Transport = Stdio
 		s.Problems = append(s.Problems, fmt.Sprintf("entry is %s, not a table", tomlKind(v)))
 		return
 	}

@@ -69,6 +69,8 @@ func TestCodex(t *testing.T) {
 		{name: "malformed project file, user still listed", home: "home", cwd: "badproj",
 			servers: ocCat(user, "shared user stdio user-shared env=[] hdr=[] effective", spaced),
 			probs:   []string{"T/badproj/.codex/config.toml:3:2 invalid TOML: Key 'mcp_servers.y' has already been defined."}},
+		{name: "an entry that is not a table", home: "scalar",
+			servers: []string{"odd user stdio  env=[] hdr=[] effective | entry is a number, not a table"}},
 		{name: "mcp_servers not a table", home: "notatable",
 			probs: []string{"T/notatable/.codex/config.toml:0:0 mcp_servers is a string, not a table"}},
 	}
