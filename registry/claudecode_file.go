@@ -52,6 +52,11 @@ func readClaudeMain(env Env) (*claudeMain, *Problem) {
 	if err != nil {
 		return nil, &Problem{Client: ClaudeCode, File: path, Message: "cannot read: " + errText(err)}
 	}
+	return readClaudeMainBytes(path, data)
+}
+
+// readClaudeMainBytes parses the file's contents (see readClaudeMain).
+func readClaudeMainBytes(path string, data []byte) (*claudeMain, *Problem) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, nil

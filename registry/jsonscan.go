@@ -64,7 +64,7 @@ func (s *jsonScanner) document(top func(key string) bool) bool {
 	} else {
 		ok = s.value()
 	}
-	if ok && s.peek() != 0 {
+	if s.ws(); ok && s.pos < len(s.data) {
 		return s.fail()
 	}
 	return ok && s.err == nil
