@@ -120,9 +120,9 @@ func split(line string) ([]string, error) {
 }
 
 type opts struct {
-	account, service, password, hexData string
+	account, service, password, hexData   string
 	hasAccount, hasService, print, update bool
-	hasPassword                            bool
+	hasPassword                           bool
 }
 
 func parse(args []string) (opts, error) {

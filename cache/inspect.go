@@ -1,0 +1,162 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mcpmend/mcpmend/registry"
+)
+
+// State is everything the stores remember about one server, and what that
+// means for its client's next session.
+type State struct {
+	Records []Record `json:"records"`
+	Damage  []Damage `json:"damage,omitempty"`
+	Session *Session `json:"session,omitempty"` // Claude Code servers only
+}
+
+// Inspector runs stores over servers with one clock.
+type Inspector struct {
+	Env    registry.Env
+	Now    time.Time
+	Stores []Store
+}
+
+// DefaultStores is every store mcpmend reads. configured is every server
+// the registry found, so that the credentials store can tell an orphaned
+// entry from one another scope still uses.
+func DefaultStores(configured []registry.Server) []Store {
+	return []Store{
+		NeedsAuthStore{},
+		CredentialsStore{Configured: configured},
+		MCPRemoteStore{},
+		MCPLogsStore{},
+	}
+}
+
+// NewInspector returns an Inspector with DefaultStores.
+func NewInspector(env registry.Env, now time.Time, configured []registry.Server) *Inspector {
+	return &Inspector{Env: env, Now: now, Stores: DefaultStores(configured)}
+}
+
+// Inspect asks every store about srv. A store that fails adds Damage and the
+// others still answer.
+func (in *Inspector) Inspect(ctx context.Context, srv registry.Server) *State {
+	st := &State{Records: []Record{}}
+	for _, s := range in.Stores {
+		if ctx.Err() != nil {
+			st.Damage = append(st.Damage, Damage{Store: s.Name(), Reason: "not read: " + ctx.Err().Error()})
+			continue
+		}
+		recs, err := s.Inspect(ctx, in.Env, srv, in.Now)
+		st.Records = append(st.Records, recs...)
+		st.Damage = append(st.Damage, damages(s.Name(), err)...)
+	}
+	st.Session = SessionView(srv, st.Records, st.Damage)
+	return st
+}
+
+// damages flattens a store's error into Damage entries: damaged stores with
+// their reasons, and stores that could not be read at all.
+func damages(store string, err error) []Damage {
+	if err == nil {
+		return nil
+	}
+	if multi, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []Damage
+		for _, e := range multi.Unwrap() {
+			out = append(out, damages(store, e)...)
+		}
+		return out
+	}
+	var de *DamagedError
+	if errors.As(err, &de) {
+		return []Damage{{Store: de.Store, File: de.File, Reason: de.Reason}}
+	}
+	return []Damage{{Store: store, Reason: "cannot be read: " + err.Error()}}
+}
+
+// Summary is a compact account of a State for server lists.
+type Summary struct {
+	Session string     `json:"session,omitempty"` // dial, skip, not-loaded or unknown (Claude Code servers)
+	Gates   []string   `json:"gates,omitempty"`   // blocking gates: A, B, C
+	Until   *time.Time `json:"until,omitempty"`   // when the last blocking gate lapses
+	Tokens  string     `json:"tokens,omitempty"`  // usable or expired, when a store holds tokens
+	// Records counts what each store remembers about the server (log lines
+	// are evidence, not memory, and are left out).
+	Records map[string]int `json:"records,omitempty"`
+	Damaged []string       `json:"damaged,omitempty"` // files that are damaged or unreadable
+}
+
+// Summary condenses the state.
+func (s *State) Summary() Summary {
+	var sum Summary
+	if s.Session != nil {
+		sum.Session = s.Session.Action
+		sum.Until = s.Session.Until
+		for _, g := range s.Session.Gates {
+			if len(sum.Gates) == 0 || sum.Gates[len(sum.Gates)-1] != g.Gate {
+				sum.Gates = append(sum.Gates, g.Gate)
+			}
+		}
+	}
+	for _, r := range s.Records {
+		if r.Store == StoreMCPLogs {
+			continue
+		}
+		if sum.Records == nil {
+			sum.Records = map[string]int{}
+		}
+		sum.Records[r.Store]++
+		if r.Kind == KindTokens || r.Kind == KindMCPRemoteTokens {
+			switch {
+			case r.Active:
+				sum.Tokens = "usable"
+			case sum.Tokens == "":
+				sum.Tokens = "expired"
+			}
+		}
+	}
+	for _, d := range s.Damage {
+		name := d.File
+		if name == "" {
+			name = d.Store
+		}
+		sum.Damaged = append(sum.Damaged, name)
+	}
+	return sum
+}
+
+// Text renders a summary in one short line, "" when there is nothing to say.
+func (s Summary) Text() string {
+	var parts []string
+	if s.Session != "" {
+		p := s.Session
+		if len(s.Gates) > 0 {
+			p += " (gate " + strings.Join(s.Gates, "+") + ")"
+		}
+		if s.Until != nil {
+			p += " until " + s.Until.UTC().Format(time.RFC3339)
+		}
+		parts = append(parts, p)
+	}
+	if s.Tokens != "" {
+		parts = append(parts, "tokens "+s.Tokens)
+	}
+	stores := make([]string, 0, len(s.Records))
+	for k := range s.Records {
+		stores = append(stores, k)
+	}
+	sort.Strings(stores)
+	for _, k := range stores {
+		parts = append(parts, fmt.Sprintf("%s %d", k, s.Records[k]))
+	}
+	if len(s.Damaged) > 0 {
+		parts = append(parts, "DAMAGED "+strings.Join(s.Damaged, ", "))
+	}
+	return strings.Join(parts, "; ")
+}

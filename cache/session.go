@@ -1,0 +1,127 @@
+package cache
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mcpmend/mcpmend/registry"
+)
+
+// Session actions: what Claude Code's next session does with a server.
+const (
+	ActionDial      = "dial"       // it connects (which may still fail, or answer 401)
+	ActionSkip      = "skip"       // a gate is active: no request at all, status needs-auth
+	ActionNotLoaded = "not-loaded" // disabled, unapproved, shadowed or an entry Claude Code skips
+	ActionUnknown   = "unknown"    // a store it consults is damaged or unreadable
+)
+
+// Session is the next Claude Code session's view of one server, derived
+// from the stores' records exactly as Claude Code judges its gates.
+type Session struct {
+	Action string       `json:"action"`
+	Gates  []ActiveGate `json:"gates,omitempty"` // the gates that block, when skipping
+	Until  *time.Time   `json:"until,omitempty"` // when the last blocking gate lapses
+	Reason string       `json:"reason"`          // one sentence for a person or a model
+}
+
+// ActiveGate is one gate that blocks the server now.
+type ActiveGate struct {
+	Gate  string     `json:"gate"` // A, B or C
+	Kind  string     `json:"kind"`
+	Store string     `json:"store"`
+	File  string     `json:"file"`
+	Key   string     `json:"key"`
+	Since *time.Time `json:"since,omitempty"`
+	Until *time.Time `json:"until,omitempty"`
+}
+
+var gateNames = map[string]string{"A": "the needs-auth cache", "B": "the tokenless-rejection stamp", "C": "the registration-not-offered stamp"}
+
+// gateStores are the stores Claude Code consults before dialling.
+var gateStores = map[string]bool{StoreNeedsAuth: true, StoreCredentials: true, StoreKeychain: true}
+
+// SessionView says what the next Claude Code session does with srv given
+// what the stores hold. It is nil for servers of other clients.
+func SessionView(srv registry.Server, recs []Record, damage []Damage) *Session {
+	if srv.Client != registry.ClaudeCode {
+		return nil
+	}
+	if why := notLoaded(srv); why != "" {
+		return &Session{Action: ActionNotLoaded, Reason: why}
+	}
+	if !gatedTransport(srv) {
+		return &Session{Action: ActionDial, Reason: fmt.Sprintf("%s servers are never gated: every session starts or dials it", srv.Transport)}
+	}
+	s := &Session{}
+	for _, r := range recs {
+		g := Gate(r.Kind)
+		if g == "" || !r.Active {
+			continue
+		}
+		s.Gates = append(s.Gates, ActiveGate{Gate: g, Kind: r.Kind, Store: r.Store, File: r.File, Key: r.Key, Since: r.Since, Until: r.Until})
+		if r.Until != nil && (s.Until == nil || r.Until.After(*s.Until)) {
+			s.Until = r.Until
+		}
+	}
+	sort.SliceStable(s.Gates, func(i, j int) bool { return s.Gates[i].Gate < s.Gates[j].Gate })
+	if len(s.Gates) > 0 {
+		s.Action = ActionSkip
+		s.Reason = skipReason(s)
+		return s
+	}
+	for _, d := range damage {
+		if gateStores[d.Store] {
+			s.Action = ActionUnknown
+			s.Reason = "no readable gate is active, but " + d.File + " is damaged (" + d.Reason + "), so what Claude Code decides cannot be told"
+			return s
+		}
+	}
+	s.Action = ActionDial
+	s.Reason = "no gate is active: the next session dials it" + tokenNote(recs)
+	return s
+}
+
+// notLoaded says why Claude Code does not load this definition at all.
+func notLoaded(srv registry.Server) string {
+	switch {
+	case srv.Disabled:
+		return "disabled for this project: sessions do not load it"
+	case srv.Approval == registry.Pending:
+		return "project server pending approval: sessions do not load it until it is approved"
+	case srv.Approval == registry.Rejected:
+		return "project server rejected: sessions do not load it"
+	case !srv.Effective && srv.ShadowedBy != "":
+		return "shadowed by " + srv.ShadowedBy + ": sessions use that definition"
+	case !srv.Effective:
+		return "not the effective definition: sessions do not load it"
+	}
+	return ""
+}
+
+func skipReason(s *Session) string {
+	var parts []string
+	for _, g := range s.Gates {
+		p := "gate " + g.Gate + " (" + gateNames[g.Gate] + ")"
+		if g.Until != nil {
+			p += " until " + g.Until.UTC().Format(time.RFC3339)
+		}
+		parts = append(parts, p)
+	}
+	return "Claude Code sends no request to this server and reports needs-auth because of " + strings.Join(parts, ", ") +
+		"; it dials again once every one has lapsed or been cleared"
+}
+
+// tokenNote tells whether the dial carries a stored token.
+func tokenNote(recs []Record) string {
+	for _, r := range recs {
+		if r.Kind == KindTokens && (r.Store == StoreCredentials || r.Store == StoreKeychain) {
+			if r.Active {
+				return " with its stored token"
+			}
+			return ", but its stored token has expired without a refresh token, so a server that requires OAuth will ask for a new sign-in"
+		}
+	}
+	return " without a token (a server that requires OAuth will answer 401 and Claude Code will write its gates again)"
+}
