@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mcpmend/mcpmend/registry"
 )
@@ -204,7 +205,11 @@ func logRecord(path, line string, secrets []registry.Secret) (Record, bool) {
 	}
 	msg = registry.RedactText(registry.Scrub(msg, secrets...))
 	if len(msg) > 300 {
-		msg = msg[:300] + "…"
+		cut := 300
+		for cut > 0 && !utf8.RuneStart(msg[cut]) {
+			cut-- // never split a character
+		}
+		msg = msg[:cut] + "…"
 	}
 	r := Record{Store: StoreMCPLogs, File: path, Key: filepath.Base(path), Kind: KindLogLine, Detail: "[" + level + "] " + msg}
 	if ts, ok := m["timestamp"].(string); ok {
