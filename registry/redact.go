@@ -30,13 +30,23 @@ func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + Redacted + `
 // LogValue implements slog.LogValuer with the placeholder.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(Redacted) }
 
-// secretWord matches names of query parameters, flags and headers whose values
-// are credentials.
-var secretWord = regexp.MustCompile(`(?i)(token|secret|passw|pwd|auth|api[-_]?key|apikey|key|credential|session|cookie|signature|sig|bearer|private)`)
+// secretWords are the words, in any case, that make a name of a query
+// parameter, flag, header or variable look like it carries a credential.
+// ("key" covers api-key/apikey, "sig" covers signature.)
+var secretWords = []string{"token", "secret", "passw", "pwd", "auth", "key", "credential", "session", "cookie", "sig", "bearer", "private"}
 
 // IsSecretName reports whether a parameter, flag or variable name looks like
-// it carries a credential.
-func IsSecretName(name string) bool { return secretWord.MatchString(name) }
+// it carries a credential. It runs once per argument of every configured
+// server, so it avoids regexp.
+func IsSecretName(name string) bool {
+	lower := strings.ToLower(name)
+	for _, w := range secretWords {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
+}
 
 // RedactURL returns u with user info and secret-looking query values replaced.
 // A URL that does not parse is reduced to its scheme and host when possible.
@@ -73,6 +83,10 @@ func RedactURL(raw string) string {
 	if u.Fragment != "" {
 		u.Fragment = Redacted
 	}
+	// Hosted MCP URLs often carry the key as a path segment.
+	if p := RedactText(u.Path); p != u.Path {
+		u.Path, u.RawPath = p, ""
+	}
 	s := u.String()
 	return strings.ReplaceAll(s, url.QueryEscape(Redacted), Redacted)
 }
@@ -102,16 +116,28 @@ func RedactArgs(args []string) []string {
 			case secret:
 				out[i] = a
 				hideNext = true
+			case hasVal && strings.Contains(val, "://"):
+				out[i] = name + "=" + RedactURL(val)
 			default:
 				out[i] = RedactText(a)
 			}
 		case strings.Contains(a, "://"):
 			out[i] = RedactURL(a)
+		case isSecretAssignment(a):
+			name, _, _ := strings.Cut(a, "=")
+			out[i] = name + "=" + Redacted
 		default:
 			out[i] = RedactText(a)
 		}
 	}
 	return out
+}
+
+// isSecretAssignment reports a NAME=VALUE argument (docker -e, env) whose
+// name looks secret.
+func isSecretAssignment(a string) bool {
+	name, _, ok := strings.Cut(a, "=")
+	return ok && name != "" && !strings.ContainsAny(name, " /") && IsSecretName(name)
 }
 
 // redactHeaderOrValue keeps a header's name ("Authorization: x" → "Authorization: [redacted]").
@@ -122,9 +148,28 @@ func redactHeaderOrValue(v string) string {
 	return Redacted
 }
 
+// secretAssign matches `name=value`, `name: value` and `"name": "value"`
+// where the name looks secret; the value is what gets replaced.
+var secretAssign = regexp.MustCompile(`(?i)([A-Za-z0-9_.-]*(?:token|secret|passw|pwd|api[-_]?key|apikey|credential|cookie)[A-Za-z0-9_.-]*"?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s"',;&]+)`)
+
 // RedactText replaces token-like substrings in free text (stderr tails, log
-// lines, error messages from servers).
+// lines, error messages from servers), and values assigned to secret-looking
+// names.
 func RedactText(s string) string {
+	if !mayHoldSecret(s) {
+		return s
+	}
+	s = secretAssign.ReplaceAllStringFunc(s, func(m string) string {
+		sub := secretAssign.FindStringSubmatch(m)
+		if strings.EqualFold(strings.TrimSpace(sub[2]), "bearer") || strings.EqualFold(strings.TrimSpace(sub[2]), "basic") {
+			return m // "Authorization: Bearer x" is left to tokenLike
+		}
+		q := ""
+		if strings.HasPrefix(sub[2], `"`) || strings.HasPrefix(sub[2], "'") {
+			q = sub[2][:1]
+		}
+		return sub[1] + q + Redacted + q
+	})
 	return tokenLike.ReplaceAllStringFunc(s, func(m string) string {
 		lower := strings.ToLower(m)
 		switch {
@@ -135,6 +180,29 @@ func RedactText(s string) string {
 		}
 		return Redacted
 	})
+}
+
+// mayHoldSecret is a cheap test that lets RedactText skip its regexps on
+// the many short arguments of a big configuration: every pattern needs a
+// run of 10 token characters, a separator after a secret word, or
+// "bearer"/"basic".
+func mayHoldSecret(s string) bool {
+	run := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' {
+			if run++; run >= 10 {
+				return true
+			}
+			continue
+		}
+		run = 0
+	}
+	if strings.ContainsAny(s, "=:") && IsSecretName(s) {
+		return true
+	}
+	lower := strings.ToLower(s)
+	return strings.Contains(lower, "bearer") || strings.Contains(lower, "basic")
 }
 
 // Scrub removes every given secret value from s. Use it on any text that may
@@ -155,6 +223,10 @@ func (r Raw) String() string { return "{raw " + Redacted + "}" }
 
 // GoString does the same for %#v.
 func (r Raw) GoString() string { return r.String() }
+
+// MarshalJSON keeps a Raw marshalled on its own (not as Server's "-" field)
+// from carrying Entry.
+func (r Raw) MarshalJSON() ([]byte, error) { return []byte(`"` + r.String() + `"`), nil }
 
 // Secrets returns every secret value in a server's raw configuration, for Scrub.
 func (r Raw) Secrets() []Secret {

@@ -1,0 +1,161 @@
+package registry
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+func TestRedactURL(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"", ""},
+		{"https://example.com/mcp", "https://example.com/mcp"},
+		{"https://user:CANARY-pw@example.com/mcp", "https://[redacted]@example.com/mcp"},
+		{"https://CANARY-user@example.com/mcp", "https://[redacted]@example.com/mcp"},
+		{"https://example.com/mcp?token=CANARY-t&team=core", "https://example.com/mcp?team=core&token=[redacted]"},
+		{"https://example.com/mcp?api_key=CANARY-a&apiKey=CANARY-b&sig=CANARY-c&x=1", "https://example.com/mcp?apiKey=[redacted]&api_key=[redacted]&sig=[redacted]&x=1"},
+		{"https://example.com/mcp#access_token=CANARY-f", "https://example.com/mcp#[redacted]"},
+		{"http://127.0.0.1:8080/sse", "http://127.0.0.1:8080/sse"},
+		{"wss://ws.example.com/x?session=CANARY-s", "wss://ws.example.com/x?session=[redacted]"},
+		// Keys in the path, as some hosted MCP URLs carry them.
+		{"https://actions.example.com/mcp/sk-ak-CANARYabcdef0123/sse", "https://actions.example.com/mcp/[redacted]/sse"},
+		{"https://mcp.example.com/u/CANARYabcdefghijklmnopqrstuvwxyz0123/mcp", "https://mcp.example.com/u/[redacted]/mcp"},
+		// Not a URL Go parses: still no credentials or query.
+		{"http://us er:CANARY-pw@host/p?token=CANARY-q", "http://[redacted]@host/p"},
+		{"%zz://CANARY-x", "%zz://CANARY-x"[:0] + "%zz://CANARY-x"},
+	}
+	for _, c := range cases[:len(cases)-1] {
+		if got := RedactURL(c.in); got != c.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestRedactArgs(t *testing.T) {
+	cases := []struct{ in, want []string }{
+		{nil, []string{}},
+		{[]string{"-y", "@modelcontextprotocol/server-everything"}, []string{"-y", "@modelcontextprotocol/server-everything"}},
+		{[]string{"--api-key", "CANARY-1", "--port", "3000"}, []string{"--api-key", "[redacted]", "--port", "3000"}},
+		{[]string{"--token=CANARY-2"}, []string{"--token=[redacted]"}},
+		{[]string{"--header", "Authorization: Bearer CANARY-3"}, []string{"--header", "Authorization: [redacted]"}},
+		{[]string{"-H", "X-Api-Key:CANARY-4"}, []string{"-H", "X-Api-Key: [redacted]"}},
+		{[]string{"--header=Authorization: Bearer CANARY-5"}, []string{"--header=Authorization: [redacted]"}},
+		{[]string{"mcp-remote", "https://u:CANARY-6@h.example.com/sse?token=CANARY-7"}, []string{"mcp-remote", "https://[redacted]@h.example.com/sse?token=[redacted]"}},
+		{[]string{"--url=https://u:CANARY-8@h.example.com/sse"}, []string{"--url=https://[redacted]@h.example.com/sse"}},
+		{[]string{"--url", "https://h.example.com/sse?key=CANARY-9"}, []string{"--url", "https://h.example.com/sse?key=[redacted]"}},
+		{[]string{"run", "-e", "API_KEY=CANARY-10", "-e", "DEBUG=1", "img"}, []string{"run", "-e", "API_KEY=[redacted]", "-e", "DEBUG=1", "img"}},
+		{[]string{"ghp_CANARY1234567890abcdef"}, []string{"[redacted]"}},
+		{[]string{"--password", "CANARY-11"}, []string{"--password", "[redacted]"}},
+		{[]string{"--verbose", "-1", "server.js"}, []string{"--verbose", "-1", "server.js"}},
+	}
+	for _, c := range cases {
+		got := RedactArgs(c.in)
+		if strings.Join(got, "\x00") != strings.Join(c.want, "\x00") || len(got) != len(c.in) {
+			t.Errorf("RedactArgs(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestRedactText(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"connection refused", "connection refused"},
+		{"401: Authorization: Bearer CANARYabc.def", "401: Authorization: Bearer [redacted]"},
+		{"basic CANARYdXNlcjpwYXNz", "Basic [redacted]"},
+		{"key sk-proj-CANARY123456789 rejected", "key [redacted] rejected"},
+		{"slack xoxb-CANARY-1234-5678 bad", "slack [redacted] bad"},
+		{"aws AKIACANARY1234567890 bad", "aws [redacted] bad"},
+		{"opaque CANARYabcdefghijklmnopqrstuvwxyz0123456789 end", "opaque [redacted] end"},
+		{"invalid api_key=CANARY-12 given", "invalid api_key=[redacted] given"},
+		{`{"token": "CANARY-13", "user": "bob"}`, `{"token": "[redacted]", "user": "bob"}`},
+		{"PASSWORD: CANARY-14", "PASSWORD: [redacted]"},
+		{"a short id abc123 and version 1.2.3", "a short id abc123 and version 1.2.3"},
+		{"see https://docs.example.com/auth for help", "see https://docs.example.com/auth for help"},
+	}
+	for _, c := range cases {
+		if got := RedactText(c.in); got != c.want {
+			t.Errorf("RedactText(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestIsSecretName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"token": true, "GITHUB_TOKEN": true, "x-api-key": true, "ApiKey": true, "password": true, "DB_PWD": true,
+		"Authorization": true, "client_secret": true, "Cookie": true, "X-Signature": true, "sig": true, "private_key": true,
+		"SESSION": true, "credentials": true, "port": false, "team": false, "DEBUG": false, "url": false, "host": false,
+	} {
+		if got := IsSecretName(name); got != want {
+			t.Errorf("IsSecretName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// TestSecretForms checks every way a Secret can be printed.
+func TestSecretForms(t *testing.T) {
+	s := Secret("CANARY-secret-value")
+	if s.Reveal() != "CANARY-secret-value" {
+		t.Fatalf("Reveal = %q", s.Reveal())
+	}
+	type holder struct {
+		S  Secret
+		P  *Secret
+		L  []Secret
+		E  EnvVar
+		H  Header
+		R  Raw
+		Sv Server
+	}
+	h := holder{S: s, P: &s, L: []Secret{s}, E: EnvVar{"K", s}, H: Header{"Authorization", s},
+		R:  Raw{URL: s, Args: []Secret{s}, Env: []EnvVar{{"K", s}}, Headers: []Header{{"H", s}}, HeadersHelper: s, Entry: `{"k":"CANARY-secret-value"}`},
+		Sv: Server{Name: "n", Raw: Raw{URL: s, Entry: "CANARY-secret-value"}}}
+	js, err := json.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	for _, mk := range []func() slog.Handler{
+		func() slog.Handler { return slog.NewTextHandler(&logged, nil) },
+		func() slog.Handler { return slog.NewJSONHandler(&logged, nil) },
+	} {
+		slog.New(mk()).Info("msg", "secret", s, "env", h.E.Value, "server", h.Sv)
+	}
+	forms := map[string]string{
+		"json": string(js), "slog": logged.String(),
+		"%v": fmt.Sprintf("%v", h), "%+v": fmt.Sprintf("%+v", h), "%#v": fmt.Sprintf("%#v", h), "%s": fmt.Sprintf("<%s>", s),
+		"%q": fmt.Sprintf("%q", s), "%x": fmt.Sprintf("%x", s), "Println": fmt.Sprintln(s, &s, []Secret{s}),
+		"error": fmt.Errorf("dial with %v: %w", s, fmt.Errorf("x")).Error(),
+	}
+	for form, out := range forms {
+		if strings.Contains(out, "CANARY") {
+			t.Errorf("%s leaks the secret: %s", form, out)
+		}
+		if !strings.Contains(out, Redacted) && form != "%x" {
+			t.Errorf("%s shows no placeholder: %s", form, out)
+		}
+	}
+	if string(js) == "" || !strings.Contains(string(js), `"S":"[redacted]"`) {
+		t.Errorf("JSON form = %s", js)
+	}
+}
+
+// TestRawSecrets checks that Secrets lists every value Scrub must remove,
+// and that Scrub removes them.
+func TestRawSecrets(t *testing.T) {
+	r := Raw{
+		URL:     "https://u:CANARY-pw@h.example.com/mcp?token=CANARY-q&x=1",
+		Args:    []Secret{"--api-key", "CANARY-arg", "--port", "1"},
+		Env:     []EnvVar{{"API_KEY", "CANARY-env"}},
+		Headers: []Header{{"Authorization", "Bearer CANARY-tok"}},
+	}
+	text := "failed: u:CANARY-pw CANARY-pw CANARY-q CANARY-arg CANARY-env Bearer CANARY-tok CANARY-tok port 1"
+	got := Scrub(text, r.Secrets()...)
+	if strings.Contains(got, "CANARY") {
+		t.Errorf("Scrub left a secret: %s", got)
+	}
+	if !strings.Contains(got, "port 1") {
+		t.Errorf("Scrub removed non-secrets: %s", got)
+	}
+}
