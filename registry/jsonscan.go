@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"math/bits"
@@ -108,10 +107,10 @@ func (s *jsonScanner) object(member func(key string) bool) bool {
 	if s.depth++; s.depth > maxJSONDepth {
 		return s.fail()
 	}
-	defer func() { s.depth-- }()
 	s.pos++ // '{'
 	if s.peek() == '}' {
 		s.pos++
+		s.depth--
 		return true
 	}
 	for {
@@ -139,6 +138,7 @@ func (s *jsonScanner) object(member func(key string) bool) bool {
 			s.pos++
 		case '}':
 			s.pos++
+			s.depth--
 			return true
 		default:
 			return s.fail()
@@ -150,10 +150,10 @@ func (s *jsonScanner) array() bool {
 	if s.depth++; s.depth > maxJSONDepth {
 		return s.fail()
 	}
-	defer func() { s.depth-- }()
 	s.pos++ // '['
 	if s.peek() == ']' {
 		s.pos++
+		s.depth--
 		return true
 	}
 	for {
@@ -165,6 +165,7 @@ func (s *jsonScanner) array() bool {
 			s.pos++
 		case ']':
 			s.pos++
+			s.depth--
 			return true
 		default:
 			return s.fail()
@@ -231,84 +232,68 @@ const (
 	msb = 0x8080808080808080
 )
 
-// ctrl flags, in each byte's top bit, the control characters (< 0x20) of
-// x. Only the lowest flagged byte is exact (borrows can flag bytes above
-// it), which is all firstCtrl needs.
-func ctrl(x uint64) uint64 { return (x - lsb*0x20) &^ x & msb }
-
-// firstCtrl returns the index of the first control character in d, or
-// len(d). JSON strings may not hold raw control characters.
-func firstCtrl(d []byte) int {
-	i := 0
-	for ; i+32 <= len(d); i += 32 {
-		w := d[i : i+32]
-		le := binary.LittleEndian
-		if ctrl(le.Uint64(w))|ctrl(le.Uint64(w[8:]))|ctrl(le.Uint64(w[16:]))|ctrl(le.Uint64(w[24:])) != 0 {
-			break
-		}
-	}
-	for ; i+8 <= len(d); i += 8 {
-		if m := ctrl(binary.LittleEndian.Uint64(d[i:])); m != 0 {
-			return i + bits.TrailingZeros64(m)/8
-		}
-	}
-	for ; i < len(d); i++ {
-		if d[i] < 0x20 {
-			return i
-		}
-	}
-	return i
-}
-
-// firstSpecial returns the index of the first '\\' or control character
-// in d, or len(d).
-func firstSpecial(d []byte) int {
-	n := len(d)
-	if b := bytes.IndexByte(d, '\\'); b >= 0 {
-		n = b
-	}
-	return firstCtrl(d[:n])
+// special flags, in each byte's top bit, the bytes that end a run of plain
+// string characters: '"', '\\' and control characters. Only the lowest
+// flagged byte is exact (borrows can flag bytes above it), which is all str
+// needs.
+func special(x uint64) uint64 {
+	q := x ^ (lsb * '"')
+	b := x ^ (lsb * '\\')
+	return ((q - lsb) &^ q & msb) | ((b - lsb) &^ b & msb) | ((x - lsb*0x20) &^ x & msb)
 }
 
 // str validates a string starting at its quote. With decode it returns the
 // string's value (keys are short; values are skipped without copying).
-// Strings are most of a history-laden file, so the closing quote is found
-// with bytes.IndexByte (vectorised) and only the bytes before it are
-// checked for escapes and control characters.
+// Strings are most of a history-laden file: they are crossed 16 bytes at a
+// time.
 func (s *jsonScanner) str(decode bool) (string, bool) {
 	d := s.data
 	start := s.pos
 	i := start + 1
 	escaped := false
 	for {
-		q := bytes.IndexByte(d[i:], '"')
-		if q < 0 {
+		for i+16 <= len(d) {
+			le := binary.LittleEndian
+			if m := special(le.Uint64(d[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				goto found
+			}
+			if m := special(le.Uint64(d[i+8:])); m != 0 {
+				i += 8 + bits.TrailingZeros64(m)/8
+				goto found
+			}
+			i += 16
+		}
+		for i < len(d) && d[i] != '"' && d[i] != '\\' && d[i] >= 0x20 {
+			i++
+		}
+		if i >= len(d) {
 			s.pos = len(d)
 			return "", s.fail()
 		}
-		k := firstSpecial(d[i : i+q])
-		if k == q { // the quote ends the string
-			s.pos = i + q + 1
+	found:
+		switch c := d[i]; {
+		case c == '"':
+			s.pos = i + 1
 			switch {
 			case !decode:
 				return "", true
 			case !escaped:
-				return string(d[start+1 : i+q]), true
+				return string(d[start+1 : i]), true
 			}
 			return gjson.ParseBytes(d[start:s.pos]).String(), true
-		}
-		i += k
-		if d[i] < 0x20 {
+		case c == '\\':
+			escaped = true
+			n, ok := escapeLen(d[i:])
+			if !ok {
+				s.pos = i
+				return "", s.fail()
+			}
+			i += n
+		default:
 			s.pos = i
 			return "", s.fail()
 		}
-		escaped = true
-		n, ok := escapeLen(d[i:])
-		if !ok {
-			s.pos = i
-			return "", s.fail()
-		}
-		i += n
 	}
 }
 
