@@ -62,10 +62,18 @@ func npmBin(t testing.TB, name string) string {
 // XDG dirs inside home) and returns stdout, stderr and the exit code.
 func runCLI(t testing.TB, home string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return runCLIIn(t, home, "", args...)
+}
+
+// runCLIIn is runCLI with the working directory set to dir ("" keeps the
+// test's), for commands whose answer depends on the project they run in.
+func runCLIIn(t testing.TB, home, dir string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Env = homeEnv(home)
+	cmd.Dir = dir
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
