@@ -62,7 +62,11 @@ type Server struct {
 	Scope   string `json:"scope"`
 	Project string `json:"project,omitempty"` // project directory for local/project/workspace scopes
 	File    string `json:"file"`              // the configuration file the entry lives in
-	Path    string `json:"path"`              // where in File, as dotted segments (e.g. mcpServers.github)
+	// Path is where in File the entry is: a gjson/sjson path whose segments
+	// are escaped with gjson.Escape, so it can be used as is even when a
+	// project dir or name holds '.', '*' or '?' (e.g. mcpServers.github,
+	// projects./home/u/my\.app.mcpServers.db).
+	Path string `json:"path"`
 
 	Transport     Transport `json:"transport"`
 	Command       string    `json:"command,omitempty"`
