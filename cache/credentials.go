@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -346,10 +347,16 @@ func (s CredentialsStore) keychain(env registry.Env) *Keychain {
 	if goos == "" {
 		goos = runtime.GOOS
 	}
-	if goos != "darwin" || env.HomeOverridden {
-		return nil // another profile's Keychain is not ours to read
+	if goos != "darwin" || env.HomeOverridden || !ownHome(env.Home) {
+		return nil // the Keychain holds the running user's items, not another profile's
 	}
 	return platformKeychain()
+}
+
+// ownHome reports whether home is the running user's own home directory.
+func ownHome(home string) bool {
+	mine, err := os.UserHomeDir()
+	return err == nil && home != "" && filepath.Clean(home) == filepath.Clean(mine)
 }
 
 // currentKeys is the set of keys some configuration of srv's name uses.

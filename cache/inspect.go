@@ -131,6 +131,12 @@ func (s *State) Summary() Summary {
 	return sum
 }
 
+// Notable reports whether the summary says more than "dial, nothing
+// remembered": what a server list should show.
+func (s Summary) Notable() bool {
+	return s.Session == ActionSkip || s.Session == ActionUnknown || len(s.Records) > 0 || len(s.Damaged) > 0
+}
+
 // Text renders a summary in one short line, "" when there is nothing to say.
 func (s Summary) Text() string {
 	var parts []string

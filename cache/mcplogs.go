@@ -100,17 +100,19 @@ func isCwdFolder(folder, dir string) bool {
 	return folder == n
 }
 
-// newestLog returns the newest .jsonl file in dirs.
+// newestLog returns the newest .jsonl file in dirs. Claude Code names each
+// file after its session's start time (2026-11-26T16-34-26-378Z.jsonl), so
+// names order them even where copies have lost their modification times.
 func newestLog(dirs []string) string {
-	best, bestTime := "", time.Time{}
+	best := ""
 	for _, d := range dirs {
 		ents, _ := os.ReadDir(d)
 		for _, e := range ents {
 			if e.IsDir() || !strings.HasSuffix(e.Name(), ".jsonl") {
 				continue
 			}
-			if info, err := e.Info(); err == nil && (best == "" || info.ModTime().After(bestTime)) {
-				best, bestTime = filepath.Join(d, e.Name()), info.ModTime()
+			if best == "" || e.Name() > filepath.Base(best) {
+				best = filepath.Join(d, e.Name())
 			}
 		}
 	}

@@ -3,7 +3,6 @@ package cache
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -53,11 +52,9 @@ func TestMCPLogsInspect(t *testing.T) {
 	b.WriteString(logLine("debug", "Skipping connection (cached needs-auth)", fixedNow.Add(time.Second)) + "\n")
 	b.WriteString("not json\n")
 	writeFile(t, filepath.Join(projDir, "2026-11-26T11-00-00-000Z.jsonl"), b.String())
+	writeFile(t, filepath.Join(projDir, "2026-11-26T10-00-00-000Z.jsonl"), logLine("debug", "an older session", fixedNow)+"\n")
 	// A newer log from another directory loses to the project's own.
 	writeFile(t, filepath.Join(otherDir, "2026-11-26T12-00-00-000Z.jsonl"), logLine("debug", "elsewhere", fixedNow)+"\n")
-	if err := os.Chtimes(filepath.Join(projDir, "2026-11-26T11-00-00-000Z.jsonl"), fixedNow.Add(-time.Hour), fixedNow.Add(-time.Hour)); err != nil {
-		t.Fatal(err)
-	}
 
 	recs, err := MCPLogsStore{}.Inspect(context.Background(), env, srv, fixedNow)
 	if err != nil {

@@ -116,4 +116,3 @@ func FuzzMCPLogLine(f *testing.F) {
 		}
 	})
 }
-
