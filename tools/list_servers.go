@@ -9,6 +9,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpmend/mcpmend/cache"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -24,6 +25,9 @@ type ListServersInput struct {
 type ListServersOutput struct {
 	Servers  []registry.Server  `json:"servers"`
 	Problems []registry.Problem `json:"problems,omitempty"`
+	// States is what each server's client remembers about it, keyed by
+	// StateKey (client/scope/name, plus " (project)" for project scopes).
+	States map[string]cache.Summary `json:"states,omitempty"`
 }
 
 func init() { register(addListServers) }
@@ -48,7 +52,7 @@ Filter with client, name or project. Next: probe_server to see what a server ans
 }
 
 // ListServers discovers servers and applies the filters.
-func ListServers(_ context.Context, d *Deps, in ListServersInput) (*ListServersOutput, error) {
+func ListServers(ctx context.Context, d *Deps, in ListServersInput) (*ListServersOutput, error) {
 	if in.Client != "" && !validClient(in.Client) {
 		return nil, fmt.Errorf("unknown client %q: use one of %s", in.Client, strings.Join(registry.Clients(), ", "))
 	}
@@ -75,6 +79,7 @@ func ListServers(_ context.Context, d *Deps, in ListServersInput) (*ListServersO
 			out.Problems = append(out.Problems, p)
 		}
 	}
+	out.States = summarize(ctx, d, env, inv.Servers, out.Servers)
 	return out, nil
 }
 
@@ -110,6 +115,9 @@ func (o *ListServersOutput) Text() string {
 			fmt.Fprintf(&b, "  [%s]", st)
 		}
 		b.WriteString("\n")
+		if sum, ok := o.States[StateKey(s)]; ok && sum.Notable() {
+			fmt.Fprintf(&b, "      state: %s\n", sum.Text())
+		}
 		for _, p := range s.Problems {
 			fmt.Fprintf(&b, "      problem: %s\n", p)
 		}

@@ -62,6 +62,7 @@ Usage:
 Commands:
   list       list every configured MCP server, grouped by client
   serve      run as an MCP server on stdio (register it with your client)
+  state      what clients remember about a server, and whether Claude Code's next session dials or skips it
   version    print the version
 
 Global flags (before or after the command):

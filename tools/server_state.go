@@ -1,0 +1,161 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/registry"
+)
+
+// ServerStateInput names the server to inspect.
+type ServerStateInput struct {
+	Name   string `json:"name" jsonschema:"the server's name exactly as list_servers shows it (case-sensitive)"`
+	Client string `json:"client,omitempty" jsonschema:"the client whose server it is, when several clients configure this name: claude-code, claude-desktop, cursor, vscode, windsurf, codex, gemini or zed"`
+	Scope  string `json:"scope,omitempty" jsonschema:"the scope (user, local, project, …) when the client defines the name more than once; by default the effective definition"`
+}
+
+// ServerStateOutput is what the client remembers about the server and what
+// its next session will do.
+type ServerStateOutput struct {
+	Server  registry.Server `json:"server"`
+	Session *cache.Session  `json:"session,omitempty" jsonschema:"Claude Code only: whether the next session dials the server or skips it, the blocking gates and when each lapses"`
+	Stores  []StoreRecords  `json:"stores" jsonschema:"what each store remembers about the server; empty when nothing"`
+	Damage  []cache.Damage  `json:"damage,omitempty" jsonschema:"stores that exist but cannot be read faithfully; never treated as empty"`
+	// Evidence is the newest lines of the client's own log for the server.
+	Evidence []cache.Record `json:"evidence,omitempty" jsonschema:"the newest lines of Claude Code's MCP log for the server, redacted"`
+	At       time.Time      `json:"at" jsonschema:"the time the stores were judged at"`
+}
+
+// StoreRecords is one store's records.
+type StoreRecords struct {
+	Store   string         `json:"store"`
+	Records []cache.Record `json:"records"`
+}
+
+func init() { register(addServerState) }
+
+func addServerState(s *mcp.Server, d *Deps) {
+	mcp.AddTool(s, &mcp.Tool{
+		Name:  "server_state",
+		Title: "What a client remembers about an MCP server",
+		Description: `Show what a client remembers about one configured MCP server and what Claude Code's next session will do with it.
+
+Use it when a server shows "needs authentication" or "failed" although it works, or after probe_server says the server is healthy. It reads, never changes: Claude Code's needs-auth cache (gate A, 15 min), the tokenless-rejection stamp (gate B, 7 days) and registration-not-offered stamp (gate C, 30 days) in .credentials.json (and the macOS Keychain), stored tokens (presence and expiry only, never values), client secrets, entries orphaned by an old url or headers, mcp-remote's token files for stdio servers that run mcp-remote, and the newest lines of Claude Code's MCP log for the server as evidence.
+
+session.action is "skip" when any gate is active: Claude Code then sends no request and shows needs-auth until every gate lapses ("until") or is cleared — even when "claude mcp list" says Connected. "dial" means nothing blocks it. A damaged store is listed under damage, never read as empty.
+
+Example: {"name": "github"} or {"name": "github", "client": "claude-code", "scope": "local"}. Next: reset_server_auth with dry_run to clear the gates.`,
+		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: ptr(false), DestructiveHint: ptr(false)},
+	}, func(ctx context.Context, _ *mcp.CallToolRequest, in ServerStateInput) (*mcp.CallToolResult, *ServerStateOutput, error) {
+		out, err := ServerState(ctx, d, in)
+		if err != nil {
+			return nil, nil, err
+		}
+		return text(out.Text()), out, nil
+	})
+}
+
+// ServerState finds the server and asks every store about it.
+func ServerState(ctx context.Context, d *Deps, in ServerStateInput) (*ServerStateOutput, error) {
+	inv := registry.Discover(d.Env)
+	srv, err := findServer(inv, in.Name, in.Client, in.Scope)
+	if err != nil {
+		return nil, err
+	}
+	now := d.now()
+	st := cache.NewInspector(d.Env, now, inv.Servers).Inspect(ctx, srv)
+	out := &ServerStateOutput{Server: srv, Session: st.Session, Stores: []StoreRecords{}, Damage: st.Damage, At: now.UTC()}
+	for _, r := range st.Records {
+		if r.Store == cache.StoreMCPLogs {
+			out.Evidence = append(out.Evidence, r)
+			continue
+		}
+		if n := len(out.Stores); n == 0 || out.Stores[n-1].Store != r.Store {
+			out.Stores = append(out.Stores, StoreRecords{Store: r.Store})
+		}
+		out.Stores[len(out.Stores)-1].Records = append(out.Stores[len(out.Stores)-1].Records, r)
+	}
+	return out, nil
+}
+
+// Text renders the state for a model or a person: identity, the session's
+// verdict, each store's records, damage, then the log evidence.
+func (o *ServerStateOutput) Text() string {
+	var b strings.Builder
+	s := o.Server
+	fmt.Fprintf(&b, "%s  %s  %s %s  %s\n", s.Name, s.Transport, s.Client, scopeText(s), target(s))
+	fmt.Fprintf(&b, "  defined in %s (%s)\n", s.File, s.Path)
+	if o.Session != nil {
+		fmt.Fprintf(&b, "Next Claude Code session: %s", strings.ToUpper(o.Session.Action))
+		if o.Session.Until != nil {
+			fmt.Fprintf(&b, " until %s", o.Session.Until.UTC().Format(time.RFC3339))
+		}
+		fmt.Fprintf(&b, "\n  %s\n", o.Session.Reason)
+	}
+	if len(o.Stores) == 0 && len(o.Damage) == 0 {
+		b.WriteString("No client store remembers anything about this server.\n")
+	}
+	for _, st := range o.Stores {
+		fmt.Fprintf(&b, "%s:\n", st.Store)
+		for _, r := range st.Records {
+			mark := "inactive"
+			if r.Active {
+				mark = "ACTIVE"
+			}
+			fmt.Fprintf(&b, "  [%s] %s %s — %s\n", mark, r.Kind, r.Key, r.Detail)
+			fmt.Fprintf(&b, "      in %s\n", r.File)
+		}
+	}
+	for _, dm := range o.Damage {
+		fmt.Fprintf(&b, "DAMAGED %s %s: %s\n", dm.Store, dm.File, dm.Reason)
+	}
+	if len(o.Evidence) > 0 {
+		fmt.Fprintf(&b, "Newest MCP log lines (%s):\n", o.Evidence[0].File)
+		for _, r := range o.Evidence {
+			at := ""
+			if r.Since != nil {
+				at = r.Since.UTC().Format(time.RFC3339) + " "
+			}
+			fmt.Fprintf(&b, "  %s%s\n", at, r.Detail)
+		}
+	}
+	if o.Session != nil && o.Session.Action == cache.ActionSkip {
+		b.WriteString("Next: probe_server to confirm the server itself answers, then reset_server_auth (dry_run first) to clear the gates.\n")
+	}
+	return b.String()
+}
+
+// StateKey names a server in ListServersOutput.States: its ID, plus the
+// project for scopes that belong to one.
+func StateKey(s registry.Server) string {
+	if s.Project != "" {
+		return s.ID() + " (" + s.Project + ")"
+	}
+	return s.ID()
+}
+
+// summarize condenses every listed server's state for list_servers. Log
+// evidence is left to server_state.
+func summarize(ctx context.Context, d *Deps, env registry.Env, all, listed []registry.Server) map[string]cache.Summary {
+	if len(listed) == 0 {
+		return nil
+	}
+	in := cache.NewInspector(env, d.now(), all)
+	stores := in.Stores[:0]
+	for _, s := range in.Stores {
+		if s.Name() != cache.StoreMCPLogs {
+			stores = append(stores, s)
+		}
+	}
+	in.Stores = stores
+	out := make(map[string]cache.Summary, len(listed))
+	for _, s := range listed {
+		out[StateKey(s)] = in.Inspect(ctx, s).Summary()
+	}
+	return out
+}
