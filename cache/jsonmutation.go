@@ -1,0 +1,308 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/mcpmend/mcpmend/internal/crashpoint"
+	"github.com/mcpmend/mcpmend/internal/jsonedit"
+	"github.com/mcpmend/mcpmend/internal/lockedfile"
+)
+
+// KindJSONDelete is the journal kind of JSONDelete.
+const KindJSONDelete = "json-delete"
+
+func init() {
+	RegisterMutation(KindJSONDelete, func(spec json.RawMessage) (Mutation, error) {
+		var m JSONDelete
+		if err := json.Unmarshal(spec, &m); err != nil {
+			return nil, err
+		}
+		return &m, nil
+	})
+}
+
+// JSONTarget is one record a JSONDelete removes.
+type JSONTarget struct {
+	Path   jsonedit.Path `json:"path"`
+	Kind   string        `json:"kind,omitempty"`
+	Detail string        `json:"detail,omitempty"`
+	// Hash is the sha256 of the value's raw bytes when the reset was
+	// planned: Apply refuses if the value is different by then.
+	Hash string `json:"sha256,omitempty"`
+}
+
+// JSONDelete removes keys from a JSON file another program owns: under the
+// owner's lock (if it has one) it re-reads the file, checks it still parses
+// and that every planned value is unchanged, deletes the keys with escaped
+// sjson paths, keeps the file's layout (Compact, Node, …) and every other byte,
+// and replaces the file atomically. Claude Code's needs-auth cache (no lock,
+// compact) and .credentials.json (.storage-write.lock, compact, 0600) use it.
+//
+// Undo: when the file is still exactly what Apply wrote, the whole original
+// file comes back byte for byte; when it changed since (the client wrote other
+// keys), each removed value is put back at its path, byte for byte, and the
+// other changes are kept — unless a removed key exists again with different
+// content, in which case undo refuses (ConflictError) and changes nothing.
+type JSONDelete struct {
+	StoreName string         `json:"store"`
+	File      string         `json:"file"`
+	Lock      *lockSpec      `json:"lock,omitempty"`
+	Perm      fs.FileMode    `json:"perm,omitempty"` // forced mode (0600 for credentials); 0 keeps the file's
+	Style     jsonedit.Style `json:"style"`
+	Targets   []JSONTarget   `json:"targets"`
+}
+
+// PlanJSONDelete reads file and plans removing the targets that exist,
+// recording a hash of each value. A missing file plans nothing; a file that
+// does not parse is a *DamagedError.
+func PlanJSONDelete(store, file string, lock *lockedfile.DirLock, perm fs.FileMode, style jsonedit.Style, targets []JSONTarget) (*JSONDelete, error) {
+	m := &JSONDelete{StoreName: store, File: file, Lock: specOfLock(lock), Perm: perm, Style: style}
+	snap, err := lockedfile.Read(file)
+	if err != nil || !snap.Exists {
+		return m, err
+	}
+	if err := m.parses(snap.Data); err != nil {
+		return nil, err
+	}
+	for _, t := range targets {
+		raw, ok, err := jsonedit.Get(snap.Data, t.Path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		if ok {
+			t.Hash = hashBytes(raw)
+			m.Targets = append(m.Targets, t)
+		}
+	}
+	return m, nil
+}
+
+func hashBytes(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+func (m *JSONDelete) parses(data []byte) error {
+	if !gjson.ValidBytes(data) || !gjson.ParseBytes(data).IsObject() {
+		return &DamagedError{Store: m.StoreName, File: m.File, Reason: "not a JSON object"}
+	}
+	return nil
+}
+
+// Store implements Mutation.
+func (m *JSONDelete) Store() string { return m.StoreName }
+
+// Kind implements Mutation.
+func (m *JSONDelete) Kind() string { return KindJSONDelete }
+
+// Spec implements Mutation: paths and hashes only, no values.
+func (m *JSONDelete) Spec() (json.RawMessage, error) { return json.Marshal(m) }
+
+// Describe implements Mutation.
+func (m *JSONDelete) Describe() []Change {
+	out := make([]Change, 0, len(m.Targets))
+	for _, t := range m.Targets {
+		out = append(out, Change{Store: m.StoreName, File: m.File, Key: t.Path.String(), Kind: t.Kind, Action: "delete", Detail: t.Detail})
+	}
+	return out
+}
+
+// Blocked implements Mutation: a JSON file is never blocked for long; the
+// owner's lock is waited for (up to its stale time) inside Apply.
+func (m *JSONDelete) Blocked(context.Context) (string, bool) { return "", false }
+
+// Backup files, inside the step's backup directory.
+const (
+	backupRecords  = "records.json" // the removed values, byte for byte
+	backupOriginal = "original"     // the whole file as Backup saw it
+	backupPre      = "pre-image"    // the exact bytes Apply replaced
+	backupPostHash = "post.sha256"  // hash of the bytes Apply wrote
+)
+
+// savedRecord is one removed value. Raw is a string, not a RawMessage:
+// encoding/json would compact a RawMessage and lose its layout.
+type savedRecord struct {
+	Path jsonedit.Path `json:"path"`
+	Raw  string        `json:"raw"`
+}
+
+// Backup implements Mutation: the whole file and each planned value.
+func (m *JSONDelete) Backup(_ context.Context, dir string) error {
+	snap, err := lockedfile.Read(m.File)
+	if err != nil || !snap.Exists {
+		return err
+	}
+	recs := []savedRecord{}
+	for _, t := range m.Targets {
+		if raw, ok, _ := jsonedit.Get(snap.Data, t.Path); ok && hashBytes(raw) == t.Hash {
+			recs = append(recs, savedRecord{Path: t.Path, Raw: string(raw)})
+		}
+	}
+	b, err := json.Marshal(recs)
+	if err != nil {
+		return err
+	}
+	if err := writePrivate(filepath.Join(dir, backupOriginal), snap.Data); err != nil {
+		return err
+	}
+	return writePrivate(filepath.Join(dir, backupRecords), b)
+}
+
+// writePrivate stores a backup file: 0600 (backups hold tokens), atomic.
+func writePrivate(path string, data []byte) error {
+	return lockedfile.WriteFile(path, data, lockedfile.WriteOptions{Perm: 0o600})
+}
+
+func (m *JSONDelete) acquire(ctx context.Context) (release func(), check func() error, err error) {
+	l := m.Lock.lock()
+	if l == nil {
+		return func() {}, nil, nil
+	}
+	h, err := l.Acquire(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return func() { _ = h.Release() }, h.Check, nil
+}
+
+// Apply implements Mutation.
+func (m *JSONDelete) Apply(ctx context.Context, dir string) error {
+	lockedfile.RemoveStaleTemps(m.File)
+	release, check, err := m.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	snap, err := lockedfile.Read(m.File)
+	if err != nil || !snap.Exists {
+		return err // gone: nothing of ours is left to delete
+	}
+	if err := m.parses(snap.Data); err != nil {
+		return err
+	}
+	doc := snap.Data
+	for _, t := range m.Targets {
+		raw, ok, err := jsonedit.Get(doc, t.Path)
+		if err != nil || !ok {
+			continue // already gone
+		}
+		if hashBytes(raw) != t.Hash {
+			return &lockedfile.ChangedError{Path: m.File, What: t.Path.String() + " was rewritten since the reset was planned"}
+		}
+		if doc, err = jsonedit.Delete(doc, t.Path); err != nil {
+			return fmt.Errorf("%s: %w", m.File, err)
+		}
+	}
+	if bytes.Equal(doc, snap.Data) {
+		return nil
+	}
+	out := jsonedit.Format(snap.Data, doc, m.Style)
+	if !gjson.ValidBytes(out) {
+		return fmt.Errorf("%s: the edited document does not parse; nothing was written", m.File)
+	}
+	if err := writePrivate(filepath.Join(dir, backupPre), snap.Data); err != nil {
+		return err
+	}
+	if err := writePrivate(filepath.Join(dir, backupPostHash), []byte(hashBytes(out))); err != nil {
+		return err
+	}
+	crashpoint.Hit("json-before-replace")
+	return lockedfile.WriteFile(m.File, out, lockedfile.WriteOptions{Perm: m.Perm, Expect: &snap, BeforeRename: check})
+}
+
+// Verify implements Mutation: applied when no target still holds its
+// planned value.
+func (m *JSONDelete) Verify(context.Context, string) (bool, error) {
+	snap, err := lockedfile.Read(m.File)
+	if err != nil || !snap.Exists {
+		return err == nil, err
+	}
+	if err := m.parses(snap.Data); err != nil {
+		return false, err
+	}
+	for _, t := range m.Targets {
+		if raw, ok, _ := jsonedit.Get(snap.Data, t.Path); ok && hashBytes(raw) == t.Hash {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// Restore implements Mutation (see JSONDelete for the two ways it works).
+func (m *JSONDelete) Restore(ctx context.Context, dir string) error {
+	var recs []savedRecord
+	b, err := os.ReadFile(filepath.Join(dir, backupRecords))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // Backup never finished, so Apply never ran
+	}
+	if err != nil {
+		return fmt.Errorf("read backup: %w", err)
+	}
+	if err := json.Unmarshal(b, &recs); err != nil {
+		return fmt.Errorf("backup %s: %w", dir, err)
+	}
+	release, check, err := m.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	snap, err := lockedfile.Read(m.File)
+	if err != nil {
+		return err
+	}
+	write := func(data []byte) error {
+		return lockedfile.WriteFile(m.File, data, lockedfile.WriteOptions{Perm: m.Perm, Expect: &snap, BeforeRename: check})
+	}
+	pre, errPre := os.ReadFile(filepath.Join(dir, backupPre))
+	post, errPost := os.ReadFile(filepath.Join(dir, backupPostHash))
+	if snap.Exists && errPre == nil && errPost == nil && hashBytes(snap.Data) == string(post) {
+		return write(pre) // untouched since Apply: the whole file, byte for byte
+	}
+	doc := []byte("{}")
+	if snap.Exists {
+		if err := m.parses(snap.Data); err != nil {
+			return err
+		}
+		doc = snap.Data
+	}
+	changed := false
+	for _, r := range recs {
+		cur, ok, err := jsonedit.Get(doc, r.Path)
+		if err != nil {
+			return err
+		}
+		if ok {
+			// Already back (perhaps re-indented at another depth by a
+			// Node-style write): skip. Anything else is newer state.
+			if bytes.Equal(compact(cur), compact([]byte(r.Raw))) {
+				continue
+			}
+			return &ConflictError{File: m.File, Key: r.Path.String()}
+		}
+		if doc, err = jsonedit.SetRaw(doc, r.Path, []byte(r.Raw)); err != nil {
+			return fmt.Errorf("%s: %w", m.File, err)
+		}
+		changed = true
+	}
+	if !changed {
+		return nil
+	}
+	orig := snap.Data
+	if !snap.Exists {
+		orig = doc
+	}
+	return write(jsonedit.Format(orig, doc, m.Style))
+}
+
+func compact(b []byte) []byte { return jsonedit.Format(b, b, jsonedit.Compact) }

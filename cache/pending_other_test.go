@@ -1,0 +1,7 @@
+//go:build !unix
+
+package cache
+
+import "testing"
+
+func assertOwnSession(*testing.T, int) {}
