@@ -150,7 +150,7 @@ func BenchmarkScanClaudeJSON(b *testing.B) {
 	b.SetBytes(size)
 	cpu := cpuTime()
 	for b.Loop() {
-		if _, prob := readClaudeMainBytes("f", data); prob != nil {
+		if _, prob := readClaudeMainBytes("f", data, nil); prob != nil {
 			b.Fatal(prob)
 		}
 	}

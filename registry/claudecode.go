@@ -3,6 +3,8 @@ package registry
 import (
 	"fmt"
 	"path/filepath"
+	"runtime"
+	"sync"
 
 	"github.com/tidwall/gjson"
 )
@@ -31,28 +33,45 @@ type ccContext struct {
 // Each server is listed once, where it is defined, and judged in one
 // project: local and project servers in their own project, user servers in
 // env.CWD's project (as `claude mcp list` run there would show them).
+//
+// ~/.claude.json can be 100 MB with thousands of projects: while it is
+// scanned, workers already parse each finished project's servers and read
+// its files (prepare); precedence is then decided in one goroutine.
 func discoverClaudeCode(env Env) ([]Server, []Problem) {
-	d := &ccDiscovery{env: env, settings: newSettingsReader(), mcpFiles: map[string][]*ccServer{}}
-	main, prob := readClaudeMain(env)
+	d := &ccDiscovery{env: env, settings: newSettingsReader(), seen: map[string]bool{}}
+	mainFile := claudeMainFile(env)
+	cwd := d.cwdContext()
+
+	jobs := make(chan *claudeProject, 1024)
+	var wg sync.WaitGroup
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			for p := range jobs {
+				if p.dir != cwd.key && p.dir != cwd.dir {
+					p.pre = d.prepare(projectContext(p), mainFile)
+				}
+			}
+		})
+	}
+	main, prob := readClaudeMain(env, mainFile, func(p *claudeProject) { jobs <- p })
+	close(jobs)
+	wg.Wait()
+
 	d.addProblem(prob)
 	d.settings.read(filepath.Join(env.ClaudeConfigHome(), "settings.json"))
 	d.problems = append(d.problems, legacyProblems(env)...)
 	d.readManaged()
-
-	mainFile := claudeMainFile(env)
 	if main != nil {
 		d.user = d.parse(ccSource{file: mainFile, scope: ScopeUser, prefix: "mcpServers.", expand: true}, main.servers)
 	}
 	d.resolve(d.org, nil, nil) // the organisation's servers among themselves
 
-	cwd := d.cwdContext(main)
-	d.project(cwd, mainFile, true)
+	cwd.proj = main.project(cwd.key)
+	d.project(cwd, d.prepare(cwd, mainFile), true)
 	for _, dir := range main.projectDirs() {
-		if dir == cwd.key || dir == cwd.dir {
-			continue
+		if p := main.project(dir); dir != cwd.key && dir != cwd.dir {
+			d.project(projectContext(p), p.pre, false)
 		}
-		p := main.project(dir)
-		d.project(ccContext{dir: dir, proj: p, key: dir, mcpDirs: []string{dir}, settings: []string{dir}}, mainFile, false)
 	}
 
 	servers := make([]Server, 0, len(d.all))
@@ -66,10 +85,10 @@ func discoverClaudeCode(env Env) ([]Server, []Problem) {
 type ccDiscovery struct {
 	env       Env
 	settings  *settingsReader
-	mcpFiles  map[string][]*ccServer // .mcp.json servers by file, read once
-	org       []*ccServer            // enterprise then managed servers
-	user      []*ccServer            // ~/.claude.json mcpServers
-	exclusive string                 // managed-mcp.json when present: it has exclusive control
+	seen      map[string]bool // .mcp.json files whose problems are reported
+	org       []*ccServer     // enterprise then managed servers
+	user      []*ccServer     // ~/.claude.json mcpServers
+	exclusive string          // managed-mcp.json when present: it has exclusive control
 	all       []*ccServer
 	problems  []Problem
 }
@@ -115,8 +134,9 @@ func (d *ccDiscovery) readManaged() {
 
 // cwdContext is the project Claude Code would use if started in env.CWD:
 // projects keyed by the git root, .mcp.json from the directory and every
-// one above it, settings from the directory and the git root.
-func (d *ccDiscovery) cwdContext(main *claudeMain) ccContext {
+// one above it, settings from the directory and the git root. Its proj is
+// filled in once ~/.claude.json is read.
+func (d *ccDiscovery) cwdContext() ccContext {
 	if d.env.CWD == "" {
 		return ccContext{}
 	}
@@ -125,33 +145,92 @@ func (d *ccDiscovery) cwdContext(main *claudeMain) ccContext {
 	if key == "" {
 		key = dir
 	}
-	c := ccContext{dir: dir, key: key, proj: main.project(key), mcpDirs: ancestors(dir), settings: []string{dir}}
+	c := ccContext{dir: dir, key: key, mcpDirs: ancestors(dir), settings: []string{dir}}
 	if key != dir {
 		c.settings = append(c.settings, key)
 	}
 	return c
 }
 
-// project lists one project's local and .mcp.json servers and judges them
-// against the organisation's and the user's; ownsUser says whether this
-// project also decides the user servers' status (env.CWD's does).
-func (d *ccDiscovery) project(c ccContext, mainFile string, ownsUser bool) {
-	var local, shared []*ccServer
-	if c.proj != nil {
-		local = d.parse(ccSource{file: mainFile, scope: ScopeLocal, project: c.key, expand: true,
-			prefix: "projects." + escape(c.key) + ".mcpServers."}, c.proj.servers)
+// projectContext is another project of ~/.claude.json, seen from its own
+// directory.
+func projectContext(p *claudeProject) ccContext {
+	return ccContext{dir: p.dir, proj: p, key: p.dir, mcpDirs: []string{p.dir}, settings: []string{p.dir}}
+}
+
+// ccPrepared is one project's files, read and parsed by a worker.
+type ccPrepared struct {
+	local      []*ccServer
+	localProbs []Problem
+	files      []ccMCPFile      // .mcp.json files, nearest first
+	settings   []ccSettingsFile // read only when there are .mcp.json servers
+}
+
+// ccMCPFile is one .mcp.json as read from one project.
+type ccMCPFile struct {
+	path    string
+	servers []*ccServer
+	probs   []Problem
+	prob    *Problem
+}
+
+// prepare reads and parses what one project defines. It touches nothing
+// shared, so workers run it concurrently.
+func (d *ccDiscovery) prepare(c ccContext, mainFile string) *ccPrepared {
+	pre := &ccPrepared{}
+	if c.proj != nil && c.proj.servers != nil {
+		pre.local, pre.localProbs = parseServers(ccSource{file: mainFile, scope: ScopeLocal, project: c.key, expand: true,
+			prefix: "projects." + escape(c.key) + ".mcpServers."}, gjson.ParseBytes(c.proj.servers), d.env)
 	}
+	shared := false
 	for _, dir := range c.mcpDirs {
-		shared = append(shared, d.mcpJSON(dir, c.dir)...)
+		f := ccMCPFile{path: filepath.Join(dir, ".mcp.json")}
+		doc, prob, ok := readJSON(ClaudeCode, f.path)
+		f.prob = prob
+		if ok {
+			src := ccSource{file: f.path, scope: ScopeProject, project: c.dir, prefix: "mcpServers.", expand: true}
+			f.servers, f.probs = parseServers(src, gjson.GetBytes(doc, "mcpServers"), d.env)
+			shared = shared || len(f.servers) > 0
+		}
+		if ok || prob != nil {
+			pre.files = append(pre.files, f)
+		}
+	}
+	if shared {
+		for _, path := range projectSettingsFiles(c.settings) {
+			s, prob := readSettings(path)
+			pre.settings = append(pre.settings, ccSettingsFile{path: path, settings: s, prob: prob})
+		}
+	}
+	return pre
+}
+
+// project records one project's local and .mcp.json servers and judges
+// them against the organisation's and the user's; ownsUser says whether
+// this project also decides the user servers' status (env.CWD's does).
+func (d *ccDiscovery) project(c ccContext, pre *ccPrepared, ownsUser bool) {
+	if pre == nil {
+		return
+	}
+	d.all = append(d.all, pre.local...)
+	d.problems = append(d.problems, pre.localProbs...)
+	var shared []*ccServer
+	for _, f := range pre.files {
+		if !d.seen[f.path] {
+			d.seen[f.path] = true
+			d.addProblem(f.prob)
+			d.problems = append(d.problems, f.probs...)
+		}
+		d.all = append(d.all, f.servers...)
+		shared = append(shared, f.servers...)
 	}
 	if len(shared) > 0 {
-		trusted := c.proj != nil && c.proj.trusted
-		a := d.settings.projectApprovals(d.env, c.settings, trusted)
+		a := d.settings.projectApprovals(d.env, pre.settings, c.proj != nil && c.proj.trusted)
 		for _, s := range shared {
 			s.Approval = a.of(s.Name)
 		}
 	}
-	owned := append(append([]*ccServer{}, local...), shared...)
+	owned := append(append([]*ccServer{}, pre.local...), shared...)
 	if ownsUser {
 		owned = append(owned, d.user...)
 	}
@@ -159,36 +238,8 @@ func (d *ccDiscovery) project(c ccContext, mainFile string, ownsUser bool) {
 	if c.proj != nil {
 		disabled = c.proj.disabled
 	}
-	cands := append(append(append(append([]*ccServer{}, d.org...), local...), shared...), d.user...)
+	cands := append(append(append(append([]*ccServer{}, d.org...), pre.local...), shared...), d.user...)
 	d.resolve(cands, owned, disabled)
-}
-
-// mcpJSON reads <dir>/.mcp.json as seen from project, once per (file,
-// project). Problems in the file are reported once.
-func (d *ccDiscovery) mcpJSON(dir, project string) []*ccServer {
-	path := filepath.Join(dir, ".mcp.json")
-	key := path + "\x00" + project
-	if s, seen := d.mcpFiles[key]; seen {
-		return s
-	}
-	_, fileSeen := d.mcpFiles[path]
-	d.mcpFiles[path] = nil
-	doc, prob, ok := readJSON(ClaudeCode, path)
-	if !fileSeen {
-		d.addProblem(prob)
-	}
-	var servers []*ccServer
-	if ok {
-		src := ccSource{file: path, scope: ScopeProject, project: project, prefix: "mcpServers.", expand: true}
-		var probs []Problem
-		servers, probs = parseServers(src, gjson.GetBytes(doc, "mcpServers"), d.env)
-		if !fileSeen {
-			d.problems = append(d.problems, probs...)
-		}
-		d.all = append(d.all, servers...)
-	}
-	d.mcpFiles[key] = servers
-	return servers
 }
 
 // resolve applies precedence to cands, which are in precedence order:

@@ -25,6 +25,8 @@ type claudeProject struct {
 	servers  []byte   // mcpServers, raw
 	disabled []string // disabledMcpServers
 	trusted  bool     // hasTrustDialogAccepted
+
+	pre *ccPrepared // its files, read by a discovery worker
 }
 
 // claudeMainFile is the file Claude Code keeps its state in: the legacy
@@ -41,10 +43,10 @@ func claudeMainFile(env Env) string {
 	return main
 }
 
-// readClaudeMain reads ~/.claude.json in one validating pass. A missing or
-// empty file gives nil and no problem.
-func readClaudeMain(env Env) (*claudeMain, *Problem) {
-	path := claudeMainFile(env)
+// readClaudeMain reads ~/.claude.json (path) in one validating pass,
+// handing each project to done as soon as it is scanned (nil: none). A
+// missing or empty file gives nil and no problem.
+func readClaudeMain(env Env, path string, done func(*claudeProject)) (*claudeMain, *Problem) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -52,11 +54,11 @@ func readClaudeMain(env Env) (*claudeMain, *Problem) {
 	if err != nil {
 		return nil, &Problem{Client: ClaudeCode, File: path, Message: "cannot read: " + errText(err)}
 	}
-	return readClaudeMainBytes(path, data)
+	return readClaudeMainBytes(path, data, done)
 }
 
 // readClaudeMainBytes parses the file's contents (see readClaudeMain).
-func readClaudeMainBytes(path string, data []byte) (*claudeMain, *Problem) {
+func readClaudeMainBytes(path string, data []byte, done func(*claudeProject)) (*claudeMain, *Problem) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, nil
@@ -79,7 +81,11 @@ func readClaudeMainBytes(path string, data []byte) (*claudeMain, *Problem) {
 				}
 				p := &claudeProject{dir: dir}
 				m.projects[dir] = p
-				return s.object(func(k string) bool { return p.member(s, k) })
+				ok := s.object(func(k string) bool { return p.member(s, k) })
+				if ok && done != nil {
+					done(p)
+				}
+				return ok
 			})
 		}
 		return s.value()

@@ -25,31 +25,43 @@ func newSettingsReader() *settingsReader {
 	return &settingsReader{files: map[string]*claudeSettings{}}
 }
 
-// read returns the file's approval settings, nil when it is missing or broken.
+// read returns the file's approval settings, nil when it is missing or
+// broken; each file is read and its problems reported once.
 func (r *settingsReader) read(path string) *claudeSettings {
 	if s, seen := r.files[path]; seen {
 		return s
 	}
-	r.files[path] = nil
-	doc, prob, ok := readJSON(ClaudeCode, path)
+	s, prob := readSettings(path)
+	r.add(path, s, prob)
+	return s
+}
+
+// add records a file read elsewhere (by a discovery worker).
+func (r *settingsReader) add(path string, s *claudeSettings, prob *Problem) {
+	if _, seen := r.files[path]; seen {
+		return
+	}
+	r.files[path] = s
 	if prob != nil {
 		r.problems = append(r.problems, *prob)
 	}
+}
+
+// readSettings reads one settings file; safe to call concurrently.
+func readSettings(path string) (*claudeSettings, *Problem) {
+	doc, prob, ok := readJSON(ClaudeCode, path)
 	if !ok {
-		return nil
+		return nil, prob
 	}
 	root := gjson.ParseBytes(doc)
 	if !root.IsObject() {
-		r.problems = append(r.problems, Problem{Client: ClaudeCode, File: path, Message: fmt.Sprintf("settings file is %s, not an object: Claude Code ignores it", kindOf(root))})
-		return nil
+		return nil, &Problem{Client: ClaudeCode, File: path, Message: fmt.Sprintf("settings file is %s, not an object: Claude Code ignores it", kindOf(root))}
 	}
-	s := &claudeSettings{
+	return &claudeSettings{
 		enabled:   stringList([]byte(root.Get("enabledMcpjsonServers").Raw)),
 		disabled:  stringList([]byte(root.Get("disabledMcpjsonServers").Raw)),
 		enableAll: root.Get("enableAllProjectMcpServers").Type == gjson.True,
-	}
-	r.files[path] = s
-	return s
+	}, nil
 }
 
 // approvals is the combined decision of every settings file that applies in
@@ -93,17 +105,34 @@ func (a *approvals) of(name string) string {
 	return Pending
 }
 
-// projectApprovals combines the user and managed settings with the project's
-// .claude/settings.json and .claude/settings.local.json in each of dirs.
-func (r *settingsReader) projectApprovals(env Env, dirs []string, trusted bool) *approvals {
+// ccSettingsFile is a project settings file as a discovery worker read it.
+type ccSettingsFile struct {
+	path     string
+	settings *claudeSettings
+	prob     *Problem
+}
+
+// projectSettingsFiles lists the .claude/settings.json and
+// .claude/settings.local.json of each of dirs.
+func projectSettingsFiles(dirs []string) []string {
+	var out []string
+	for _, d := range dirs {
+		out = append(out, filepath.Join(d, ".claude", "settings.json"), filepath.Join(d, ".claude", "settings.local.json"))
+	}
+	return out
+}
+
+// projectApprovals combines the user and managed settings with the
+// project's own settings files.
+func (r *settingsReader) projectApprovals(env Env, files []ccSettingsFile, trusted bool) *approvals {
 	a := &approvals{}
 	a.add(r.read(filepath.Join(env.ClaudeConfigHome(), "settings.json")), true)
 	// Managed settings are the highest settings source; Claude Code lists
 	// these keys among the ones they may set (not measured: /etc is shared).
 	a.add(r.read(filepath.Join(claudeManagedDir(env), "managed-settings.json")), true)
-	for _, d := range dirs {
-		a.add(r.read(filepath.Join(d, ".claude", "settings.json")), trusted)
-		a.add(r.read(filepath.Join(d, ".claude", "settings.local.json")), trusted)
+	for _, f := range files {
+		r.add(f.path, f.settings, f.prob)
+		a.add(f.settings, trusted)
 	}
 	return a
 }

@@ -56,7 +56,7 @@ func TestJSONScannerMembers(t *testing.T) {
 	if !ok || strings.Join(got, " ") != want {
 		t.Errorf("ok=%v members:\n%s\nwant:\n%s", ok, strings.Join(got, " "), want)
 	}
-	m, prob := readClaudeMainBytes("f", []byte(in))
+	m, prob := readClaudeMainBytes("f", []byte(in), nil)
 	if prob != nil || string(m.servers) != `{"c":3}` || !m.projects[`C:\diré`].trusted || strings.Join(m.projects[`C:\diré`].disabled, ",") != "b" {
 		t.Errorf("readClaudeMain: %+v %v", m, prob)
 	}
