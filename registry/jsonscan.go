@@ -239,7 +239,7 @@ const (
 func special(x uint64) uint64 {
 	q := x ^ (lsb * '"')
 	b := x ^ (lsb * '\\')
-	return ((q - lsb) &^ q & msb) | ((b - lsb) &^ b & msb) | ((x - lsb*0x20) &^ x & msb)
+	return ((q - lsb) &^ q | (b - lsb) &^ b | (x - lsb*0x20) &^ x) & msb
 }
 
 // str validates a string starting at its quote. With decode it returns the
@@ -252,17 +252,32 @@ func (s *jsonScanner) str(decode bool) (string, bool) {
 	i := start + 1
 	escaped := false
 	for {
-		for i+16 <= len(d) {
-			le := binary.LittleEndian
+		le := binary.LittleEndian
+		for i+32 <= len(d) {
+			w := d[i : i+32]
+			m0, m1, m2, m3 := special(le.Uint64(w)), special(le.Uint64(w[8:])), special(le.Uint64(w[16:])), special(le.Uint64(w[24:]))
+			if m0|m1|m2|m3 == 0 {
+				i += 32
+				continue
+			}
+			switch {
+			case m0 != 0:
+				i += bits.TrailingZeros64(m0) / 8
+			case m1 != 0:
+				i += 8 + bits.TrailingZeros64(m1)/8
+			case m2 != 0:
+				i += 16 + bits.TrailingZeros64(m2)/8
+			default:
+				i += 24 + bits.TrailingZeros64(m3)/8
+			}
+			goto found
+		}
+		for i+8 <= len(d) {
 			if m := special(le.Uint64(d[i:])); m != 0 {
 				i += bits.TrailingZeros64(m) / 8
 				goto found
 			}
-			if m := special(le.Uint64(d[i+8:])); m != 0 {
-				i += 8 + bits.TrailingZeros64(m)/8
-				goto found
-			}
-			i += 16
+			i += 8
 		}
 		for i < len(d) && d[i] != '"' && d[i] != '\\' && d[i] >= 0x20 {
 			i++
