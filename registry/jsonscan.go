@@ -239,7 +239,7 @@ const (
 func special(x uint64) uint64 {
 	q := x ^ (lsb * '"')
 	b := x ^ (lsb * '\\')
-	return ((q - lsb) &^ q | (b - lsb) &^ b | (x - lsb*0x20) &^ x) & msb
+	return ((q-lsb)&^q | (b-lsb)&^b | (x-lsb*0x20)&^x) & msb
 }
 
 // str validates a string starting at its quote. With decode it returns the
