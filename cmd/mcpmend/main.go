@@ -43,6 +43,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	}
 	a := newApp(g, stdin, stdout, stderr)
+	resumeAtStart(ctx, a, cmdName)
 	if err := c.run(ctx, a, rest); err != nil {
 		var ee exitError
 		if errors.As(err, &ee) {
@@ -61,6 +62,7 @@ Usage:
 
 Commands:
   list       list every configured MCP server, grouped by client
+  apply-pending  apply resets that wait for a locked store (reset starts it detached)
   serve      run as an MCP server on stdio (register it with your client)
   state      what clients remember about a server, and whether Claude Code's next session dials or skips it
   version    print the version

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mcpmend/mcpmend/cache"
+)
+
+func init() {
+	commands["apply-pending"] = command{"apply resets that wait for a locked store (started detached by reset)", runApplyPending}
+}
+
+// runApplyPending is the detached worker: it waits (bounded, backing off) for
+// locked stores — Claude Desktop's LevelDB while the app runs — applies the
+// waiting steps with the same protocol as reset, and records the outcome in
+// the journal. Only one runs per state directory.
+func runApplyPending(ctx context.Context, a *app, args []string) error {
+	fs := newFlagSet("apply-pending", a.stderr)
+	var opt cache.PendingOptions
+	fs.DurationVar(&opt.MaxWait, "max-wait", cache.DefaultMaxWait, "stop waiting after this long (the next mcpmend start tries again)")
+	fs.DurationVar(&opt.Poll, "poll", time.Second, "first pause between attempts; it doubles…")
+	fs.DurationVar(&opt.MaxPoll, "max-poll", 15*time.Second, "…up to this")
+	fs.BoolVar(&opt.OnlyOnce, "once", false, "one pass over the journal, no waiting")
+	if pos, err := parseInterspersed(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return fmt.Errorf("unexpected arguments %q", pos)
+	}
+	opt.Log = a.deps.Logger
+	rep, err := cache.RunPending(ctx, a.deps.Env, opt)
+	if errors.Is(err, cache.ErrWorkerRunning) {
+		a.deps.Logger.Info("apply-pending: " + err.Error())
+		return a.emit(map[string]any{"running_elsewhere": true}, err.Error()+"\n")
+	}
+	if rep == nil {
+		return err
+	}
+	if emitErr := a.emit(rep, pendingText(rep)); emitErr != nil {
+		return emitErr
+	}
+	return err
+}
+
+// pendingText renders a pass over the journal for a person.
+func pendingText(rep *cache.ResumeReport) string {
+	var b strings.Builder
+	for _, e := range rep.Touched {
+		for _, s := range e.Steps {
+			fmt.Fprintf(&b, "%s %s %s: %s", e.ID, e.Server.Name, s.Store, s.Status)
+			if s.Reason != "" {
+				fmt.Fprintf(&b, " (%s)", s.Reason)
+			}
+			b.WriteByte('\n')
+		}
+	}
+	for _, id := range rep.Busy {
+		fmt.Fprintf(&b, "%s: being worked on by another mcpmend\n", id)
+	}
+	if b.Len() == 0 {
+		b.WriteString("nothing pending\n")
+	}
+	return b.String()
+}
+
+// resumeAtStart finishes what earlier runs left (a reset a crash interrupted,
+// steps whose store is free now) before any command runs, and makes sure a
+// worker waits for the steps that still cannot be applied. It is bounded and
+// never fails the command: problems are logged.
+func resumeAtStart(ctx context.Context, a *app, cmdName string) {
+	switch cmdName {
+	case "apply-pending", "version", "help":
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	log := a.deps.Logger
+	rep, err := cache.ResumePending(ctx, a.deps.Env, log)
+	if err != nil {
+		log.Warn("resuming pending resets", "err", err)
+		return
+	}
+	for _, e := range rep.Touched {
+		log.Info("resumed pending reset", "id", e.ID, "server", e.Server.Name)
+	}
+	if rep.Waiting == 0 {
+		return
+	}
+	wc, err := cache.DefaultWorkerCommand(a.deps.Env)
+	if err == nil {
+		_, err = cache.SpawnWorker(a.deps.Env, wc)
+	}
+	if err != nil {
+		log.Warn("starting apply-pending", "err", err)
+	}
+}
