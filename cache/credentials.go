@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -46,6 +47,18 @@ type CredentialsStore struct {
 	// name whose key matches none of them are reported as orphaned; when
 	// nil, only srv's own key counts as current.
 	Configured []registry.Server
+
+	// keychainRead, when set, reads the Keychain item once for every
+	// server inspected (each read runs security(1)).
+	keychainRead *onceRead
+}
+
+// onceRead remembers one read.
+type onceRead struct {
+	once  sync.Once
+	data  []byte
+	found bool
+	err   error
 }
 
 // Name implements Store.
@@ -324,7 +337,7 @@ func (s CredentialsStore) Inspect(ctx context.Context, env registry.Env, srv reg
 	}
 	if kc := s.keychain(env); kc != nil {
 		it := ClaudeCredentialsItem(env)
-		data, found, err := kc.Find(ctx, it)
+		data, found, err := s.findItem(ctx, kc, it)
 		switch {
 		case err != nil:
 			errs = append(errs, err)
@@ -337,6 +350,15 @@ func (s CredentialsStore) Inspect(ctx context.Context, env registry.Env, srv reg
 		}
 	}
 	return recs, errors.Join(errs...)
+}
+
+func (s CredentialsStore) findItem(ctx context.Context, kc *Keychain, it KeychainItem) ([]byte, bool, error) {
+	if s.keychainRead == nil {
+		return kc.Find(ctx, it)
+	}
+	r := s.keychainRead
+	r.once.Do(func() { r.data, r.found, r.err = kc.Find(ctx, it) })
+	return r.data, r.found, r.err
 }
 
 func (s CredentialsStore) keychain(env registry.Env) *Keychain {

@@ -361,3 +361,32 @@ func TestKeychainFailure(t *testing.T) {
 		t.Errorf("err = %v, want one naming the item", err)
 	}
 }
+
+// TestKeychainReadOncePerPass: an Inspector pass over several servers runs
+// security(1) once, not once per server.
+func TestKeychainReadOncePerPass(t *testing.T) {
+	sec, _ := fakeSecurity(t)
+	logFile := filepath.Join(t.TempDir(), "argv.log")
+	t.Setenv("FAKE_SECURITY_LOG", logFile)
+	env := testEnv(t.TempDir(), "USER", "alice")
+	var servers []registry.Server
+	for _, n := range []string{"a", "b", "c"} {
+		servers = append(servers, claudeServer(t, n, `{"type":"http","url":"http://x/`+n+`"}`))
+	}
+	in := NewInspector(env, fixedNow, servers)
+	for i, s := range in.Stores {
+		if cs, ok := s.(CredentialsStore); ok {
+			cs.Keychain = &Keychain{Security: sec}
+			in.Stores[i] = cs
+		}
+	}
+	for _, s := range servers {
+		if st := in.Inspect(context.Background(), s); len(st.Damage) > 0 {
+			t.Fatalf("damage: %+v", st.Damage)
+		}
+	}
+	argv, _ := os.ReadFile(logFile)
+	if n := strings.Count(string(argv), "find-generic-password"); n != 1 {
+		t.Errorf("security ran %d times for 3 servers:\n%s", n, argv)
+	}
+}

@@ -26,13 +26,14 @@ type Inspector struct {
 	Stores []Store
 }
 
-// DefaultStores is every store mcpmend reads. configured is every server
-// the registry found, so that the credentials store can tell an orphaned
-// entry from one another scope still uses.
+// DefaultStores is every store mcpmend reads, for one pass over some
+// servers (the Keychain item is read once per pass). configured is every
+// server the registry found, so that the credentials store can tell an
+// orphaned entry from one another scope still uses.
 func DefaultStores(configured []registry.Server) []Store {
 	return []Store{
 		NeedsAuthStore{},
-		CredentialsStore{Configured: configured},
+		CredentialsStore{Configured: configured, keychainRead: &onceRead{}},
 		MCPRemoteStore{},
 		MCPLogsStore{},
 	}

@@ -15,7 +15,7 @@ import (
 
 // claudeStateDeps points Deps at the real-CLI fixture in cache/testdata
 // (copied, so nothing can touch it), with the clock at its session's time.
-func claudeStateDeps(t *testing.T) *Deps {
+func claudeStateDeps(t testing.TB) *Deps {
 	t.Helper()
 	src := filepath.Join("..", "cache", "testdata", "claude-state")
 	var meta struct {
@@ -30,7 +30,9 @@ func claudeStateDeps(t *testing.T) *Deps {
 		t.Fatal(err)
 	}
 	home := t.TempDir()
-	copyTree(t, filepath.Join(src, "home"), home)
+	if err := os.CopyFS(home, os.DirFS(filepath.Join(src, "home"))); err != nil {
+		t.Fatal(err)
+	}
 	d := NewDeps(registry.Env{Home: home, CWD: meta.CWD, GOOS: "linux", Getenv: func(string) string { return "" }}, nil)
 	at := time.UnixMilli(meta.SessionAtMs)
 	d.Now = func() time.Time { return at }
@@ -139,5 +141,22 @@ func TestListServersStates(t *testing.T) {
 	text := out.Text()
 	if !strings.Contains(text, "state: skip (gate A+B) until") || strings.Contains(text, "CANARY") {
 		t.Errorf("list text:\n%s", text)
+	}
+}
+
+// BenchmarkDiscover and BenchmarkSummarize measure what list_servers' states
+// add to a listing, on the real-CLI fixture (six Claude Code servers).
+func BenchmarkDiscover(b *testing.B) {
+	d := claudeStateDeps(b)
+	for b.Loop() {
+		registry.Discover(d.Env)
+	}
+}
+
+func BenchmarkSummarize(b *testing.B) {
+	d := claudeStateDeps(b)
+	inv := registry.Discover(d.Env)
+	for b.Loop() {
+		summarize(context.Background(), d, d.Env, inv.Servers, inv.Servers)
 	}
 }
