@@ -16,9 +16,18 @@ type ccServer struct {
 	skipped bool // Claude Code does not load this entry at all
 }
 
-// claudeName is what `claude mcp add` accepts. Claude Code still loads other
-// names found in a file, so a bad name is a problem, not a reason to skip.
-var claudeName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+// validClaudeName reports whether name matches ^[A-Za-z0-9_-]+$, what
+// `claude mcp add` accepts. Claude Code still loads other names found in a
+// file, so a bad name is a problem, not a reason to skip.
+func validClaudeName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return name != ""
+}
 
 // ccSource says where a block of mcpServers entries comes from.
 type ccSource struct {
@@ -71,21 +80,23 @@ func claudeServer(src ccSource, name string, e gjson.Result, env Env) *ccServer 
 	if src.expand {
 		x.server(s)
 	}
-	s.Transport = transportOf(s.Raw.Type, s.Command, s.Raw.URL.Reveal())
-	s.Problems = nil
-	s.fillPublic()
-	// A value taken from a secret-named variable (${API_TOKEN}) stays as
-	// hidden in output as it was in the file.
-	for i := range s.Args {
-		s.Args[i] = Scrub(s.Args[i], x.secrets...)
+	if x.changed { // derive the printable fields again, from what is dialled
+		s.Transport = transportOf(s.Raw.Type, s.Command, s.Raw.URL.Reveal())
+		s.Problems = nil
+		s.fillPublic()
+		// A value taken from a secret-named variable (${API_TOKEN}) stays
+		// as hidden in output as it was in the file.
+		for i := range s.Args {
+			s.Args[i] = Scrub(s.Args[i], x.secrets...)
+		}
+		s.URL = Scrub(s.URL, x.secrets...)
 	}
-	s.URL = Scrub(s.URL, x.secrets...)
 	cs := &ccServer{Server: s}
 	if reason := skipReason(src, s, e); reason != "" {
 		cs.skipped = true
 		s.Problems = []string{"Claude Code skips this entry: " + reason}
 	}
-	if !claudeName.MatchString(name) {
+	if !validClaudeName(name) {
 		s.Problems = append(s.Problems, `name does not match ^[A-Za-z0-9_-]+$: Claude Code loads it, but "claude mcp" commands reject such names`)
 	}
 	if len(x.missing) > 0 {
@@ -127,6 +138,7 @@ var claudeVar = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}`)
 // variables were missing and which substituted values look like secrets.
 type expander struct {
 	env     Env
+	changed bool // some reference was replaced
 	missing []string
 	secrets []Secret
 }
@@ -147,11 +159,13 @@ func (x *expander) expand(v string) string {
 		name := v[m[2]:m[3]]
 		switch val := x.env.Expand(name); {
 		case val != "":
+			x.changed = true
 			b.WriteString(val)
 			if IsSecretName(name) {
 				x.secrets = append(x.secrets, Secret(val))
 			}
 		case m[4] >= 0:
+			x.changed = true
 			b.WriteString(v[m[4]+2 : m[5]])
 		default:
 			b.WriteString(v[m[0]:m[1]])
