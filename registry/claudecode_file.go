@@ -47,7 +47,7 @@ func claudeMainFile(env Env) string {
 // handing each project to done as soon as it is scanned (nil: none). A
 // missing or empty file gives nil and no problem.
 func readClaudeMain(env Env, path string, done func(*claudeProject)) (*claudeMain, *Problem) {
-	data, err := os.ReadFile(path)
+	data, err := readLarge(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -146,4 +146,39 @@ func (m *claudeMain) project(dir string) *claudeProject {
 		return nil
 	}
 	return m.projects[dir]
+}
+
+// readLarge reads a whole file like os.ReadFile, a big one in four
+// concurrent parts: copying 100 MB out of the page cache is a fifth of
+// Discover's time, and it divides. A file that changes size while it is
+// read is read again the ordinary way.
+func readLarge(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() || st.Size() < 16<<20 {
+		return os.ReadFile(path)
+	}
+	size := st.Size()
+	buf := make([]byte, size)
+	const parts = 4
+	chunk := (size + parts - 1) / parts
+	errs := make(chan error, parts)
+	for off := int64(0); off < size; off += chunk {
+		go func() {
+			_, err := f.ReadAt(buf[off:min(off+chunk, size)], off)
+			errs <- err
+		}()
+	}
+	failed := false
+	for off := int64(0); off < size; off += chunk {
+		failed = failed || <-errs != nil
+	}
+	if n, _ := f.ReadAt(make([]byte, 1), size); failed || n > 0 {
+		return os.ReadFile(path)
+	}
+	return buf, nil
 }

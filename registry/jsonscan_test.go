@@ -1,7 +1,12 @@
 package registry
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -73,4 +78,24 @@ func FuzzJSONScanner(f *testing.F) {
 			t.Errorf("scan %q = %v, json.Valid = %v", in, got, want)
 		}
 	})
+}
+
+// TestReadLarge checks the concurrent read of a big file against
+// os.ReadFile, for a size that does not divide into its parts.
+func TestReadLarge(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.json")
+	data := make([]byte, 17<<20+3)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readLarge(path)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("readLarge: %d bytes, err %v; want the %d bytes written", len(got), err, len(data))
+	}
+	if _, err := readLarge(filepath.Join(t.TempDir(), "missing")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
 }
