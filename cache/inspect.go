@@ -132,6 +132,12 @@ func (s *State) Summary() Summary {
 	return sum
 }
 
+// IsZero reports whether the summary holds nothing at all: a server no
+// store knows and no session view applies to.
+func (s Summary) IsZero() bool {
+	return s.Session == "" && len(s.Records) == 0 && len(s.Damaged) == 0 && s.Tokens == ""
+}
+
 // Notable reports whether the summary says more than "dial, nothing
 // remembered": what a server list should show.
 func (s Summary) Notable() bool {

@@ -26,7 +26,8 @@ type ListServersOutput struct {
 	Servers  []registry.Server  `json:"servers"`
 	Problems []registry.Problem `json:"problems,omitempty"`
 	// States is what each server's client remembers about it, keyed by
-	// StateKey (client/scope/name, plus " (project)" for project scopes).
+	// StateKey (client/scope/name, plus " (project)" for project scopes);
+	// servers nothing is known about are absent.
 	States map[string]cache.Summary `json:"states,omitempty"`
 }
 

@@ -139,8 +139,9 @@ func StateKey(s registry.Server) string {
 	return s.ID()
 }
 
-// summarize condenses every listed server's state for list_servers. Log
-// evidence is left to server_state.
+// summarize condenses every listed server's state for list_servers,
+// leaving out servers nothing is known about. Log evidence is left to
+// server_state.
 func summarize(ctx context.Context, d *Deps, env registry.Env, all, listed []registry.Server) map[string]cache.Summary {
 	if len(listed) == 0 {
 		return nil
@@ -155,7 +156,12 @@ func summarize(ctx context.Context, d *Deps, env registry.Env, all, listed []reg
 	in.Stores = stores
 	out := make(map[string]cache.Summary, len(listed))
 	for _, s := range listed {
-		out[StateKey(s)] = in.Inspect(ctx, s).Summary()
+		if sum := in.Inspect(ctx, s).Summary(); !sum.IsZero() {
+			out[StateKey(s)] = sum
+		}
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }
