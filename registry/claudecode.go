@@ -67,6 +67,9 @@ func discoverClaudeCode(env Env) ([]Server, []Problem) {
 	d.resolve(d.org, nil, nil) // the organisation's servers among themselves
 
 	cwd.proj = main.project(cwd.key)
+	if slash := filepath.ToSlash(cwd.key); cwd.proj == nil && slash != cwd.key && main.project(slash) != nil {
+		cwd.key, cwd.proj = slash, main.project(slash) // Windows keys may be written with '/'
+	}
 	d.project(cwd, d.prepare(cwd, mainFile), true)
 	for _, dir := range main.projectDirs() {
 		if p := main.project(dir); dir != cwd.key && dir != cwd.dir {
