@@ -1,0 +1,350 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
+	"github.com/syndtr/goleveldb/leveldb/opt"
+)
+
+// ErrForeignFormat is returned for a LevelDB directory written with another
+// comparator (IndexedDB's idb_cmp1): not Local Storage, not damaged — skip it.
+var ErrForeignFormat = errors.New("not a Local Storage database (different LevelDB comparator)")
+
+// LocalStorageScan is what one read of a Local Storage database found.
+type LocalStorageScan struct {
+	Dir         string                 `json:"dir"`
+	Lock        LockState              `json:"lock"`    // Chromium's lock when the read began
+	Version     string                 `json:"version"` // the VERSION row ("1")
+	Origins     map[string]*OriginInfo `json:"origins"` // by storage key
+	Items       int                    `json:"items"`
+	Undecodable int                    `json:"undecodable,omitempty"` // item rows that did not decode
+	Matches     []LocalStorageMatch    `json:"matches,omitempty"`
+	Attempts    int                    `json:"attempts"` // copies read (more than 1 when a copy was torn)
+}
+
+// OriginInfo is one storage key's rows. A reset that deletes every item of
+// an origin deletes its META:/METAACCESS: rows too, as localStorage.clear does.
+type OriginInfo struct {
+	Items     int         `json:"items"`
+	Meta      *OriginMeta `json:"meta,omitempty"`
+	HasAccess bool        `json:"has_access,omitempty"` // a METAACCESS: row exists
+}
+
+// LocalStorageMatch is one item that names or mentions the server. RowKey and
+// RowValue are the row exactly as stored, for a reset's delete and backup;
+// they are never serialised.
+type LocalStorageMatch struct {
+	Item     Item   `json:"item"`
+	Match    Match  `json:"match"`
+	RowKey   []byte `json:"-"`
+	RowValue []byte `json:"-"`
+}
+
+// Resettable reports whether a reset may delete the item: only when its key
+// names the server exactly.
+func (m LocalStorageMatch) Resettable() bool { return m.Match == KeyNames }
+
+// readAttempts is one read plus three retries, for torn copies of a database
+// the app is writing (electron-leveldb.md, "Reading while the app runs").
+const readAttempts = 4
+
+// ScanLocalStorage reads the Local Storage database in dir and returns its
+// origins and the items m matches (m may be nil to only read and validate).
+//
+// It always reads a copy: every file but LOCK is copied to a private temp
+// directory, and the copy is opened read-only and strict, iterated in full and
+// checked table by table against its manifest. Copying even when the lock is
+// free is deliberate: a goleveldb open of the live directory takes an flock
+// on LOCK (which on macOS shares the lock table with Chromium's fcntl lock)
+// and creates LOCK when missing, the app may start between a probe and the
+// open, and Local Storage is small enough that the copy costs little (see
+// BenchmarkLocalStorageScan). When the app holds the lock a copy can be torn,
+// so a failed read is retried on a fresh copy; a quiescent database fails the
+// same way every time and is reported at once.
+//
+// A directory that does not exist returns an error matching fs.ErrNotExist;
+// an empty one is an empty scan. A corrupted database, a truncated manifest
+// or tables that disagree with the manifest return a *DamagedError — never a
+// partial scan. Another comparator returns ErrForeignFormat.
+func ScanLocalStorage(ctx context.Context, dir string, m *NameMatcher) (*LocalStorageScan, error) {
+	if fi, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("read Local Storage %s: %w", dir, err)
+	} else if !fi.IsDir() {
+		return nil, &DamagedError{Store: DesktopStoreName, File: dir, Reason: "not a directory"}
+	}
+	lock := probeLockState(dir)
+	var err error
+	for attempt := 1; attempt <= readAttempts; attempt++ {
+		scan := &LocalStorageScan{Dir: dir, Lock: lock, Origins: map[string]*OriginInfo{}, Attempts: attempt}
+		err = readCopy(ctx, dir, scan, m)
+		if err == nil || ctx.Err() != nil || errors.Is(err, ErrForeignFormat) {
+			if err == nil {
+				return scan, nil
+			}
+			break
+		}
+		// A quiescent database reads the same every time: only retry when
+		// the app may be writing (lock held or not checkable).
+		if now := probeLockState(dir); !now.Held && !now.Unknown && !lock.Held && !lock.Unknown {
+			break
+		}
+		if attempt < readAttempts {
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Duration(attempt) * 50 * time.Millisecond):
+			}
+		}
+	}
+	var dmg *damage
+	switch {
+	case errors.As(err, &dmg):
+		reason := dmg.reason
+		if lock.Held || lock.Unknown {
+			reason += fmt.Sprintf(" (in %d copies taken while the app may have been writing)", readAttempts)
+		}
+		return nil, &DamagedError{Store: DesktopStoreName, File: dir, Reason: reason}
+	case errors.Is(err, ErrForeignFormat):
+		return nil, fmt.Errorf("read Local Storage %s: %w", dir, err)
+	}
+	return nil, fmt.Errorf("read Local Storage %s: %w", dir, err)
+}
+
+// damage marks an error as the database's fault rather than the reader's
+// (permissions, disk, cancellation).
+type damage struct{ reason string }
+
+func (d *damage) Error() string { return d.reason }
+
+// readCopy copies dir, opens the copy and visits every row into scan.
+func readCopy(ctx context.Context, dir string, scan *LocalStorageScan, m *NameMatcher) error {
+	tmp, err := os.MkdirTemp("", "mcpmend-localstorage-")
+	if err != nil {
+		return fmt.Errorf("temp dir for a copy of %s: %w", dir, err)
+	}
+	defer os.RemoveAll(tmp) // the copy holds tokens: never leave it behind
+	n, err := copyDBFiles(dir, tmp)
+	if err != nil || n == 0 {
+		return err // n == 0: an empty directory is an empty scan
+	}
+	db, err := leveldb.OpenFile(tmp, &opt.Options{ReadOnly: true, ErrorIfMissing: true, Strict: opt.StrictAll})
+	if err != nil {
+		return classifyOpenError(err, tmp, dir)
+	}
+	defer db.Close()
+	if err := checkTables(db, tmp); err != nil {
+		return err
+	}
+	it := db.NewIterator(nil, &opt.ReadOptions{DontFillCache: true, Strict: opt.StrictAll})
+	defer it.Release()
+	v := visitor{scan: scan, m: m}
+	for rows := 0; it.Next(); rows++ {
+		if rows&0xfff == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		v.row(it.Key(), it.Value())
+	}
+	if err := it.Error(); err != nil {
+		return &damage{reason: "reading rows: " + strings.ReplaceAll(err.Error(), tmp, dir)}
+	}
+	return nil
+}
+
+// copyDBFiles copies every regular file of src but LOCK into dst and returns
+// how many it copied. A file that vanishes mid-copy (the app compacting) is
+// an error, so the caller retries on a fresh copy.
+func copyDBFiles(src, dst string) (int, error) {
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		return 0, fmt.Errorf("list %s: %w", src, err)
+	}
+	n := 0
+	for _, e := range entries {
+		if e.Name() == "LOCK" || !e.Type().IsRegular() {
+			continue
+		}
+		if err := copyFile(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("copy %s: %w", src, err)
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("copy %s: %w", src, err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return fmt.Errorf("copy %s: %w", src, err)
+	}
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("copy %s: %w", src, err)
+	}
+	return nil
+}
+
+// classifyOpenError sorts goleveldb's open errors: another comparator is a
+// foreign format, corruption is damage, anything else is an I/O error.
+func classifyOpenError(err error, tmp, dir string) error {
+	msg := strings.ReplaceAll(err.Error(), tmp, dir)
+	var ce *lerrors.ErrCorrupted
+	if errors.As(err, &ce) {
+		var mc *leveldb.ErrManifestCorrupted
+		if errors.As(ce.Err, &mc) && mc.Field == "comparer" && strings.HasPrefix(mc.Reason, "mismatch") {
+			return fmt.Errorf("%w: %s", ErrForeignFormat, msg)
+		}
+	}
+	if lerrors.IsCorrupted(err) {
+		return &damage{reason: msg}
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		// CURRENT missing while other files exist is reported by goleveldb
+		// as corruption; plain not-exist here means no database files at all.
+		return &damage{reason: "no CURRENT file: " + msg}
+	}
+	return fmt.Errorf("open copy of %s: %s", dir, msg)
+}
+
+// tableLine is one table in goleveldb's "leveldb.sstables" property:
+// "<num>:<size>[<min> .. <max>]".
+var tableLine = regexp.MustCompile(`(?m)^(\d+):(\d+)\[`)
+
+// checkTables compares the tables the manifest references with the table
+// files present (electron-leveldb.md, "Editing" step 4). A truncated manifest
+// otherwise opens "fine" and shows a fraction of the data.
+func checkTables(db *leveldb.DB, dir string) error {
+	prop, err := db.GetProperty("leveldb.sstables")
+	if err != nil {
+		return fmt.Errorf("list tables: %w", err)
+	}
+	want := map[int64]int64{}
+	for _, mm := range tableLine.FindAllStringSubmatch(prop, -1) {
+		num, _ := strconv.ParseInt(mm[1], 10, 64)
+		size, _ := strconv.ParseInt(mm[2], 10, 64)
+		want[num] = size
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("list %s: %w", dir, err)
+	}
+	var problems []string
+	for _, e := range entries {
+		ext := filepath.Ext(e.Name())
+		if ext != ".ldb" && ext != ".sst" {
+			continue
+		}
+		num, err := strconv.ParseInt(strings.TrimSuffix(e.Name(), ext), 10, 64)
+		if err != nil {
+			continue
+		}
+		size, listed := want[num]
+		if !listed {
+			problems = append(problems, "table "+e.Name()+" is not in the manifest (manifest truncated or stale)")
+			continue
+		}
+		delete(want, num)
+		if fi, err := e.Info(); err == nil && fi.Size() != size {
+			problems = append(problems, fmt.Sprintf("table %s is %d bytes, the manifest says %d", e.Name(), fi.Size(), size))
+		}
+	}
+	for num := range want {
+		problems = append(problems, fmt.Sprintf("the manifest lists table %06d.ldb, which is missing", num))
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return &damage{reason: strings.Join(problems, "; ")}
+	}
+	return nil
+}
+
+// visitor accumulates rows into a scan. Rows arrive sorted, so an origin's
+// items are consecutive and its OriginInfo is looked up once per origin.
+type visitor struct {
+	scan       *LocalStorageScan
+	m          *NameMatcher
+	lastOrigin []byte
+	cur        *OriginInfo
+}
+
+func (v *visitor) origin(name string) *OriginInfo {
+	oi := v.scan.Origins[name]
+	if oi == nil {
+		oi = &OriginInfo{}
+		v.scan.Origins[name] = oi
+	}
+	return oi
+}
+
+func (v *visitor) row(k, val []byte) {
+	switch {
+	case len(k) > 0 && k[0] == lsItemPrefix:
+		v.item(k, val)
+	case string(k) == lsVersionKey:
+		v.scan.Version = string(val)
+	case bytes.HasPrefix(k, []byte(lsMetaAccessPrefix)):
+		v.origin(string(k[len(lsMetaAccessPrefix):])).HasAccess = true
+	case bytes.HasPrefix(k, []byte(lsMetaPrefix)):
+		if meta, ok := DecodeMeta(val); ok {
+			v.origin(string(k[len(lsMetaPrefix):])).Meta = &meta
+		}
+	}
+}
+
+func (v *visitor) item(k, val []byte) {
+	origin, encKey, ok := splitItemKey(k)
+	if !ok {
+		v.scan.Undecodable++
+		return
+	}
+	if v.cur == nil || !bytes.Equal(origin, v.lastOrigin) {
+		v.lastOrigin = append(v.lastOrigin[:0], origin...)
+		v.cur = v.origin(string(origin))
+	}
+	v.cur.Items++
+	v.scan.Items++
+	key, _, ok := DecodeString(encKey)
+	if !ok {
+		v.scan.Undecodable++
+		return
+	}
+	if v.m == nil {
+		return
+	}
+	match := v.m.Key(key)
+	if match == NoMatch && v.m.Value(val) {
+		match = ValueMention
+	}
+	if match == NoMatch {
+		return
+	}
+	it, ok := DecodeItem(k, val)
+	if !ok {
+		v.scan.Undecodable++
+		return
+	}
+	v.scan.Matches = append(v.scan.Matches, LocalStorageMatch{
+		Item: it, Match: match,
+		RowKey: bytes.Clone(k), RowValue: bytes.Clone(val),
+	})
+}
