@@ -351,6 +351,15 @@ func (j *Journal) block(e *Entry, s *Step, reason string, retryable bool) {
 // says whether the change landed; a store Verify cannot read is restored from
 // the backup.
 func (j *Journal) settle(ctx context.Context, e *Entry, s *Step, m Mutation, applyErr error) {
+	// A refusal (a planned record rewritten since planning, the owner's lock
+	// held) wrote nothing by definition. Verify must not turn it into
+	// "applied" just because the planned value is no longer there.
+	var changed *lockedfile.ChangedError
+	var locked *lockedfile.LockedError
+	if errors.As(applyErr, &changed) || errors.As(applyErr, &locked) {
+		j.finish(e, s, StatusFailed, applyErr.Error())
+		return
+	}
 	applied, verr := m.Verify(ctx, j.backupDir(e, s))
 	switch {
 	case verr != nil:
