@@ -1,0 +1,242 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/mcpmend/mcpmend/internal/jsonedit"
+	"github.com/mcpmend/mcpmend/internal/lockedfile"
+)
+
+// KindKeychainDelete is the journal kind of KeychainDelete.
+const KindKeychainDelete = "keychain-delete"
+
+func init() {
+	RegisterMutation(KindKeychainDelete, func(spec json.RawMessage) (Mutation, error) {
+		var m KeychainDelete
+		if err := json.Unmarshal(spec, &m); err != nil {
+			return nil, err
+		}
+		return &m, nil
+	})
+}
+
+// KeychainDelete removes keys from the JSON blob Claude Code keeps in a macOS
+// Keychain item (the same document as .credentials.json), through
+// security(1) as Claude Code does, under the same .storage-write.lock.
+// It works like JSONDelete: values are checked against their planned hashes
+// before anything is written, the blob is re-written compact, and undo puts
+// back the whole blob when nothing else changed it, else each record.
+type KeychainDelete struct {
+	Security string        `json:"security"` // the security executable
+	Timeout  time.Duration `json:"timeout,omitempty"`
+	Item     KeychainItem  `json:"item"`
+	Lock     *lockSpec     `json:"lock,omitempty"`
+	Targets  []JSONTarget  `json:"targets"`
+}
+
+func (m *KeychainDelete) keychain() *Keychain {
+	return &Keychain{Security: m.Security, Timeout: m.Timeout}
+}
+
+// Store implements Mutation.
+func (m *KeychainDelete) Store() string { return StoreKeychain }
+
+// Kind implements Mutation.
+func (m *KeychainDelete) Kind() string { return KindKeychainDelete }
+
+// Spec implements Mutation: the item's name, paths and hashes — no value.
+func (m *KeychainDelete) Spec() (json.RawMessage, error) { return json.Marshal(m) }
+
+// Describe implements Mutation.
+func (m *KeychainDelete) Describe() []Change {
+	out := make([]Change, 0, len(m.Targets))
+	for _, t := range m.Targets {
+		out = append(out, Change{Store: StoreKeychain, File: m.Item.String(), Key: t.Path.String(), Kind: t.Kind, Action: "delete", Detail: t.Detail})
+	}
+	return out
+}
+
+// Blocked implements Mutation: the Keychain is not held for long; the
+// storage lock is waited for inside Apply.
+func (m *KeychainDelete) Blocked(context.Context) (string, bool) { return "", false }
+
+func (m *KeychainDelete) read(ctx context.Context) ([]byte, bool, error) {
+	data, found, err := m.keychain().Find(ctx, m.Item)
+	if err != nil || !found {
+		return nil, found, err
+	}
+	if !gjson.ValidBytes(data) || !gjson.ParseBytes(data).IsObject() {
+		return nil, true, &DamagedError{Store: StoreKeychain, File: m.Item.String(), Reason: "not a JSON object"}
+	}
+	return data, true, nil
+}
+
+func (m *KeychainDelete) acquire(ctx context.Context) (func(), func() error, error) {
+	l := m.Lock.lock()
+	if l == nil {
+		return func() {}, func() error { return nil }, nil
+	}
+	if _, err := os.Stat(filepath.Dir(l.Path)); errors.Is(err, fs.ErrNotExist) {
+		// No config directory to hold the lock: Claude Code cannot be
+		// writing under it either.
+		return func() {}, func() error { return nil }, nil
+	}
+	h, err := l.Acquire(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return func() { _ = h.Release() }, h.Check, nil
+}
+
+// Backup implements Mutation: the whole blob and each planned value.
+func (m *KeychainDelete) Backup(ctx context.Context, dir string) error {
+	data, found, err := m.read(ctx)
+	if err != nil || !found {
+		return err
+	}
+	recs := []savedRecord{}
+	for _, t := range m.Targets {
+		if raw, ok, _ := jsonedit.Get(data, t.Path); ok && hashBytes(raw) == t.Hash {
+			recs = append(recs, savedRecord{Path: t.Path, Raw: string(raw)})
+		}
+	}
+	b, err := json.Marshal(recs)
+	if err != nil {
+		return err
+	}
+	if err := writePrivate(filepath.Join(dir, backupOriginal), data); err != nil {
+		return err
+	}
+	return writePrivate(filepath.Join(dir, backupRecords), b)
+}
+
+// write replaces the item's data after checking, under the lock, that it
+// is still what the edit was computed from.
+func (m *KeychainDelete) write(ctx context.Context, from, to []byte, check func() error) error {
+	now, found, err := m.keychain().Find(ctx, m.Item)
+	if err != nil {
+		return err
+	}
+	if !found && from != nil || found && !bytes.Equal(now, from) {
+		return &lockedfile.ChangedError{Path: m.Item.String(), What: "Claude Code rewrote it meanwhile"}
+	}
+	if err := check(); err != nil {
+		return err
+	}
+	return m.keychain().Add(ctx, m.Item, to)
+}
+
+// Apply implements Mutation.
+func (m *KeychainDelete) Apply(ctx context.Context, dir string) error {
+	release, check, err := m.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	data, found, err := m.read(ctx)
+	if err != nil || !found {
+		return err
+	}
+	doc := data
+	for _, t := range m.Targets {
+		raw, ok, err := jsonedit.Get(doc, t.Path)
+		if err != nil || !ok {
+			continue
+		}
+		if hashBytes(raw) != t.Hash {
+			return &lockedfile.ChangedError{Path: m.Item.String(), What: t.Path.String() + " was rewritten since the reset was planned"}
+		}
+		if doc, err = jsonedit.Delete(doc, t.Path); err != nil {
+			return fmt.Errorf("%s: %w", m.Item, err)
+		}
+	}
+	if bytes.Equal(doc, data) {
+		return nil
+	}
+	out := jsonedit.Format(data, doc, jsonedit.Compact)
+	if err := writePrivate(filepath.Join(dir, backupPre), data); err != nil {
+		return err
+	}
+	if err := writePrivate(filepath.Join(dir, backupPostHash), []byte(hashBytes(out))); err != nil {
+		return err
+	}
+	return m.write(ctx, data, out, check)
+}
+
+// Verify implements Mutation.
+func (m *KeychainDelete) Verify(ctx context.Context, _ string) (bool, error) {
+	data, found, err := m.read(ctx)
+	if err != nil || !found {
+		return err == nil, err
+	}
+	for _, t := range m.Targets {
+		if raw, ok, _ := jsonedit.Get(data, t.Path); ok && hashBytes(raw) == t.Hash {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// Restore implements Mutation, as JSONDelete.Restore does for a file.
+func (m *KeychainDelete) Restore(ctx context.Context, dir string) error {
+	var recs []savedRecord
+	b, err := os.ReadFile(filepath.Join(dir, backupRecords))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read backup: %w", err)
+	}
+	if err := json.Unmarshal(b, &recs); err != nil {
+		return fmt.Errorf("backup %s: %w", dir, err)
+	}
+	release, check, err := m.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	data, found, err := m.read(ctx)
+	if err != nil {
+		return err
+	}
+	pre, errPre := os.ReadFile(filepath.Join(dir, backupPre))
+	post, errPost := os.ReadFile(filepath.Join(dir, backupPostHash))
+	if found && errPre == nil && errPost == nil && hashBytes(data) == string(post) {
+		return m.write(ctx, data, pre, check)
+	}
+	doc := []byte("{}")
+	if found {
+		doc = data
+	}
+	changed := false
+	for _, r := range recs {
+		cur, ok, err := jsonedit.Get(doc, r.Path)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if bytes.Equal(compact(cur), compact([]byte(r.Raw))) {
+				continue
+			}
+			return &ConflictError{File: m.Item.String(), Key: r.Path.String()}
+		}
+		if doc, err = jsonedit.SetRaw(doc, r.Path, []byte(r.Raw)); err != nil {
+			return fmt.Errorf("%s: %w", m.Item, err)
+		}
+		changed = true
+	}
+	if !changed {
+		return nil
+	}
+	return m.write(ctx, data, jsonedit.Format(doc, doc, jsonedit.Compact), check)
+}
