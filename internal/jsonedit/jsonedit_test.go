@@ -193,3 +193,15 @@ func BenchmarkDeleteNodeFile(b *testing.B) {
 		Format(doc, out, Node)
 	}
 }
+
+// BenchmarkDeleteViaEncodingJSON is the alternative jsonedit avoids:
+// unmarshal, delete, marshal (which also loses key order and layout).
+func BenchmarkDeleteViaEncodingJSON(b *testing.B) {
+	doc, _ := os.ReadFile("testdata/claude.json")
+	for b.Loop() {
+		var m map[string]any
+		json.Unmarshal(doc, &m)
+		delete(m["mcpServers"].(map[string]any), "github")
+		json.MarshalIndent(m, "", "  ")
+	}
+}

@@ -160,6 +160,13 @@ func (l DirLock) try() (*Held, error) {
 	// Two rounds: the second after removing a stale lock or seeing it vanish.
 	for range 3 {
 		err := os.Mkdir(l.Path, 0o777)
+		if errors.Is(err, fs.ErrNotExist) {
+			// Claude Code creates the secure-storage directory before
+			// locking in it; so do we (private, as it holds credentials).
+			if err = os.MkdirAll(filepath.Dir(l.Path), 0o700); err == nil {
+				err = os.Mkdir(l.Path, 0o777)
+			}
+		}
 		if err == nil {
 			return l.claimed()
 		}

@@ -406,3 +406,52 @@ func TestRemoveStaleTempsSparesLiveWriters(t *testing.T) {
 		t.Fatalf("removed a live writer's temp file: %v", removed)
 	}
 }
+
+// BenchmarkWriteFileAtomic and BenchmarkWriteFilePlain compare the atomic,
+// fsynced replace with a plain os.WriteFile of the same 64 KiB: the price
+// of never leaving a torn file.
+func BenchmarkWriteFileAtomic(b *testing.B) {
+	p := filepath.Join(b.TempDir(), "f.json")
+	data := []byte(strings.Repeat("x", 64<<10))
+	for b.Loop() {
+		if err := WriteFile(p, data, WriteOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkWriteFilePlain(b *testing.B) {
+	p := filepath.Join(b.TempDir(), "f.json")
+	data := []byte(strings.Repeat("x", 64<<10))
+	for b.Loop() {
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLockAcquireRelease is one uncontended mkdir lock round trip.
+func BenchmarkLockAcquireRelease(b *testing.B) {
+	l := DirLock{Path: filepath.Join(b.TempDir(), "x.lock")}
+	for b.Loop() {
+		h, err := l.Acquire(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		h.Release()
+	}
+}
+
+// TestAcquireCreatesAMissingParent: Claude Code creates its secure-storage
+// directory before locking in it; a first reset on a fresh profile does too.
+func TestAcquireCreatesAMissingParent(t *testing.T) {
+	l := DirLock{Path: filepath.Join(t.TempDir(), "fresh", ".claude", ".storage-write.lock")}
+	h, err := l.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Release()
+	if fi, err := os.Stat(filepath.Dir(l.Path)); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("parent: %v %v", fi, err)
+	}
+}
