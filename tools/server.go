@@ -29,6 +29,10 @@ type Deps struct {
 	Env    registry.Env     // whose machine to inspect
 	Logger *slog.Logger     // diagnostics, to stderr only
 	Now    func() time.Time // the clock, for cache judgments
+	// StartWorker starts the detached apply-pending worker when a reset has
+	// to wait for a locked store; nil starts none (the next mcpmend start
+	// applies the waiting part). The binary sets it; tests leave it nil.
+	StartWorker func(env registry.Env) (pid int, err error)
 }
 
 // NewDeps returns Deps for env, with a discarding logger and the real clock

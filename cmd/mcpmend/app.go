@@ -38,7 +38,9 @@ func newApp(g global, stdin io.Reader, stdout, stderr io.Writer) *app {
 	if g.home != "" {
 		env = env.WithHome(g.home)
 	}
-	return &app{g: g, stdin: stdin, stdout: stdout, stderr: stderr, deps: tools.NewDeps(env, newLogger(g, stderr))}
+	deps := tools.NewDeps(env, newLogger(g, stderr))
+	deps.StartWorker = spawnWorker // a reset waiting for a locked store hands it to apply-pending
+	return &app{g: g, stdin: stdin, stdout: stdout, stderr: stderr, deps: deps}
 }
 
 // newLogger logs through tint to stderr: colour only on a terminal and never

@@ -62,6 +62,9 @@ Usage:
 
 Commands:
   list       list every configured MCP server, grouped by client
+  reset      clear a client's memory of one server: reset NAME [--dry-run] [--forget-tokens] [--client C] [--scope S]
+  status     where mcpmend's resets stand: status [ID]
+  undo       put back everything a reset removed: undo ID
   apply-pending  apply resets that wait for a locked store (reset starts it detached)
   serve      run as an MCP server on stdio (register it with your client)
   state      what clients remember about a server, and whether Claude Code's next session dials or skips it

@@ -1,0 +1,272 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/registry"
+)
+
+// ResetServerAuthInput names the server whose client memory to clear.
+type ResetServerAuthInput struct {
+	Name         string `json:"name" jsonschema:"the server's name exactly as list_servers shows it (case-sensitive)"`
+	Client       string `json:"client,omitempty" jsonschema:"the client whose server it is, when several clients configure this name: claude-code, claude-desktop, cursor, vscode, windsurf, codex, gemini or zed"`
+	Scope        string `json:"scope,omitempty" jsonschema:"the scope (user, local, project, …) when the client defines the name more than once; by default the effective definition"`
+	ForgetTokens bool   `json:"forget_tokens,omitempty" jsonschema:"also remove stored tokens and client secrets (like claude mcp logout): the next connection needs a new sign-in. Default false: tokens are kept"`
+	DryRun       bool   `json:"dry_run,omitempty" jsonschema:"only list the exact records that would be removed; change nothing"`
+}
+
+// Outcomes of reset_server_auth.
+const (
+	OutcomeDryRun  = "dry-run"
+	OutcomeNothing = "nothing-to-reset"
+	OutcomeApplied = "applied"
+	OutcomeWaiting = "waiting"
+	OutcomeRefused = "refused"
+)
+
+// ResetServerAuthOutput says what was (or would be) removed, what waits,
+// what the client will do next and how a running client picks it up.
+type ResetServerAuthOutput struct {
+	Server  registry.Server `json:"server"`
+	Outcome string          `json:"outcome" jsonschema:"dry-run, nothing-to-reset, applied, waiting (some store is locked; it applies later) or refused (nothing was changed)"`
+	ID      string          `json:"id,omitempty" jsonschema:"the reset's id in the journal, for reset_status and undo_reset"`
+	Changes []cache.Change  `json:"changes" jsonschema:"the records removed (or, with dry_run, that would be): store, file, key, kind; never values"`
+	Steps   []StepView      `json:"steps,omitempty" jsonschema:"per store: applied, waiting (with why) or failed (with why)"`
+	Before  *cache.Session  `json:"before,omitempty" jsonschema:"Claude Code only: the next session's verdict before the reset"`
+	Session *cache.Session  `json:"session,omitempty" jsonschema:"Claude Code only: the next session's verdict now, from a fresh read of every store"`
+	// Remaining is what the stores still hold about the server afterwards.
+	Remaining []cache.Record `json:"remaining,omitempty" jsonschema:"what the stores still remember about the server (e.g. kept tokens)"`
+	Damage    []cache.Damage `json:"damage,omitempty"`
+	Notes     []string       `json:"notes,omitempty" jsonschema:"what was deliberately left alone and why"`
+	PickUp    []string       `json:"pick_up,omitempty" jsonschema:"how each running client picks the change up"`
+	At        time.Time      `json:"at"`
+}
+
+func init() { register(addResetServerAuth) }
+
+func addResetServerAuth(s *mcp.Server, d *Deps) {
+	mcp.AddTool(s, &mcp.Tool{
+		Name:  "reset_server_auth",
+		Title: "Clear a client's memory of one MCP server",
+		Description: `Clear what a client remembers about one MCP server so the same name connects afresh — no renaming, nothing lost, undoable.
+
+Use it when server_state says Claude Code's next session will "skip" a server (gates A/B/C: the needs-auth cache and the tokenless-rejection / registration-not-offered stamps) although probe_server finds the server healthy, or when mcp-remote keeps a stale registration. It removes, for that server only: Claude Code's needs-auth entry (gate A); the tokenless credentials entry whole (what a successful connection does) or, beside stored tokens, only its gate stamps; mcp-remote's registration and sign-in files. Stored tokens are kept unless forget_tokens is true (then also the client secret and entries of earlier URLs, like "claude mcp logout"). Configuration files are never changed.
+
+Run with dry_run first: it returns the exact records that would change. Every reset is journalled with byte-for-byte backups; undo_reset {id} puts everything back. A damaged store, a lock held by the client past its stale time, or a record rewritten between plan and apply refuses the reset with the reason, and nothing is changed. Nothing left to clear returns outcome "nothing-to-reset" (safe to repeat).
+
+Afterwards the answer re-reads every store and gives the next session's verdict and how a running client picks the change up (a new session; /mcp → Reconnect in an open Claude Code REPL). Example: {"name": "github", "dry_run": true}.`,
+		Annotations: &mcp.ToolAnnotations{DestructiveHint: ptr(true), IdempotentHint: true, OpenWorldHint: ptr(false)},
+	}, func(ctx context.Context, _ *mcp.CallToolRequest, in ResetServerAuthInput) (*mcp.CallToolResult, *ResetServerAuthOutput, error) {
+		out, err := ResetServerAuth(ctx, d, in)
+		if err != nil {
+			return nil, nil, err
+		}
+		res := text(out.Text())
+		res.IsError = out.Outcome == OutcomeRefused
+		return res, out, nil
+	})
+}
+
+// ResetServerAuth plans the reset of one server and, unless DryRun, applies
+// it through the journal and re-reads every store. A store that cannot be
+// read faithfully is an error (nothing changed); a store that refuses while
+// applying gives outcome "refused", with every other store rolled back.
+func ResetServerAuth(ctx context.Context, d *Deps, in ResetServerAuthInput) (*ResetServerAuthOutput, error) {
+	inv := registry.Discover(d.Env)
+	srv, err := findServer(inv, in.Name, in.Client, in.Scope)
+	if err != nil {
+		return nil, err
+	}
+	before := cache.NewInspector(d.Env, d.now(), inv.Servers).Inspect(ctx, srv)
+	req := cache.ResetRequest{Server: srv, Configured: inv.Servers, ForgetTokens: in.ForgetTokens}
+	muts, err := cache.PlanReset(ctx, d.Env, req, cache.DefaultResetPlanners(inv.Servers, nil))
+	if err != nil {
+		return nil, fmt.Errorf("reset %s: %w", srv.ID(), err)
+	}
+	out := &ResetServerAuthOutput{Server: srv, Changes: []cache.Change{}, Before: before.Session, Session: before.Session,
+		Damage: before.Damage, At: d.now().UTC()}
+	for _, m := range muts {
+		out.Changes = append(out.Changes, m.Describe()...)
+	}
+	out.Notes = keptNotes(before.Records, in.ForgetTokens)
+	switch {
+	case len(muts) == 0:
+		out.Outcome = OutcomeNothing
+		out.Remaining = memory(before.Records)
+		return out, nil
+	case in.DryRun:
+		out.Outcome = OutcomeDryRun
+		return out, nil
+	}
+	ref := cache.ServerRef{Name: srv.Name, Client: srv.Client, Scope: srv.Scope, File: srv.File}
+	e, err := cache.RunReset(ctx, cache.OpenJournal(d.Env, d.Logger), ref, muts)
+	if e == nil {
+		return nil, fmt.Errorf("reset %s: %w", srv.ID(), err)
+	}
+	if err != nil {
+		d.Logger.Error("reset", "id", e.ID, "err", err)
+		out.Notes = append(out.Notes, "ROLLBACK INCOMPLETE: "+err.Error()+"; reset_status shows each store")
+	}
+	out.ID = e.ID
+	out.Steps = viewOf(e).Steps
+	out.Outcome = outcomeOf(e)
+	if out.Outcome == OutcomeWaiting {
+		out.Notes = append(out.Notes, startWorker(d))
+	}
+	after := cache.NewInspector(d.Env, d.now(), inv.Servers).Inspect(ctx, srv)
+	out.Session, out.Remaining, out.Damage = after.Session, memory(after.Records), after.Damage
+	if out.Outcome != OutcomeRefused {
+		out.PickUp = pickUp(srv, out.Outcome == OutcomeWaiting)
+	}
+	d.Logger.Info("reset", "id", e.ID, "server", srv.ID(), "outcome", out.Outcome)
+	return out, nil
+}
+
+// outcomeOf condenses the journal entry after RunReset.
+func outcomeOf(e *cache.Entry) string {
+	if cache.Failed(e) {
+		return OutcomeRefused
+	}
+	for _, s := range e.Steps {
+		if s.Status == cache.StatusWaiting {
+			return OutcomeWaiting
+		}
+	}
+	return OutcomeApplied
+}
+
+// startWorker launches the detached apply-pending worker for waiting steps
+// and says so.
+func startWorker(d *Deps) string {
+	if d.StartWorker == nil {
+		return "the waiting part is applied by the next mcpmend start (or `mcpmend apply-pending`)"
+	}
+	pid, err := d.StartWorker(d.Env)
+	if err != nil {
+		d.Logger.Warn("starting apply-pending", "err", err)
+		return "could not start the apply-pending worker (" + err.Error() + "); the next mcpmend start applies the waiting part"
+	}
+	return fmt.Sprintf("apply-pending (pid %d) waits for the locked store and applies the waiting part as soon as it is free; reset_status shows when", pid)
+}
+
+// memory drops log evidence: what a store remembers, not what a log said.
+func memory(recs []cache.Record) []cache.Record {
+	var out []cache.Record
+	for _, r := range recs {
+		if r.Store != cache.StoreMCPLogs {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// keptNotes says what a reset deliberately leaves.
+func keptNotes(recs []cache.Record, forget bool) []string {
+	var notes []string
+	tokens, mentions := false, 0
+	for _, r := range recs {
+		switch {
+		case !r.Resettable && r.Store != cache.StoreMCPLogs:
+			mentions++
+		case r.Kind == cache.KindTokens || r.Kind == cache.KindMCPRemoteTokens || r.Kind == cache.KindClientConfig ||
+			r.Kind == cache.KindOrphanedOAuth || r.Kind == cache.KindOrphanedClientConfig:
+			tokens = true
+		}
+	}
+	if tokens && !forget {
+		notes = append(notes, "stored tokens, client secrets and entries of earlier URLs are kept (and mcp-remote's registration beside its tokens); forget_tokens removes them too")
+	}
+	if mentions > 0 {
+		notes = append(notes, fmt.Sprintf("%d record(s) only mention the server inside data that belongs to other things too: never touched", mentions))
+	}
+	return notes
+}
+
+// pickUp says how running clients notice the reset.
+func pickUp(srv registry.Server, waiting bool) []string {
+	var out []string
+	if srv.Client == registry.ClaudeCode {
+		out = append(out, "Claude Code: every new session (claude, claude -p, the Desktop app's Code tab) reads the cleared state and dials "+srv.Name+
+			". "+registry.ClaudeCodeReloadNote)
+	}
+	if runsMCPRemote(srv) {
+		out = append(out, "mcp-remote reads its files when it starts: restart the server in its client (Claude Desktop: quit and relaunch; Claude Code: a new session or /mcp → Reconnect). Without a stored registration or tokens it opens the browser to sign in.")
+	}
+	if srv.Client == registry.ClaudeDesktop {
+		msg := "Claude Desktop reads its state at launch: quit it completely (Cmd+Q on macOS, File → Exit elsewhere) and start it again."
+		if waiting {
+			msg = "Claude Desktop holds its store while it runs: quit it completely (Cmd+Q on macOS, File → Exit elsewhere); the waiting part applies as it exits, then start it again."
+		}
+		out = append(out, msg)
+	}
+	return out
+}
+
+func runsMCPRemote(srv registry.Server) bool {
+	if srv.Transport != registry.Stdio {
+		return false
+	}
+	args := make([]string, len(srv.Raw.Args))
+	for i, a := range srv.Raw.Args {
+		args[i] = a.Reveal()
+	}
+	_, ok := cache.MCPRemoteArgs(srv.Command, args)
+	return ok
+}
+
+// Text renders the reset for a model or a person.
+func (o *ResetServerAuthOutput) Text() string {
+	var b strings.Builder
+	s := o.Server
+	fmt.Fprintf(&b, "%s  %s  %s %s\n", s.Name, s.Transport, s.Client, scopeText(s))
+	switch o.Outcome {
+	case OutcomeNothing:
+		b.WriteString("Nothing to reset: no store holds anything a reset removes for this server.\n")
+	case OutcomeDryRun:
+		fmt.Fprintf(&b, "Dry run — %d record(s) would be removed (nothing was changed):\n", len(o.Changes))
+		for _, c := range o.Changes {
+			writeChange(&b, c, "  ")
+		}
+	case OutcomeRefused:
+		fmt.Fprintf(&b, "REFUSED (reset %s): a store refused, so every part already applied was put back — see each store:\n", o.ID)
+		writeSteps(&b, o.Steps, "  ")
+	default:
+		fmt.Fprintf(&b, "Reset %s: %s\n", o.ID, strings.ToUpper(o.Outcome))
+		writeSteps(&b, o.Steps, "  ")
+	}
+	for _, n := range o.Notes {
+		fmt.Fprintf(&b, "Note: %s\n", n)
+	}
+	if o.Session != nil {
+		label := "Next Claude Code session"
+		if o.Outcome == OutcomeDryRun {
+			label = "Next Claude Code session (as things stand; the dry run changed nothing)"
+		}
+		fmt.Fprintf(&b, "%s: %s\n  %s\n", label, strings.ToUpper(o.Session.Action), o.Session.Reason)
+	}
+	for _, dm := range o.Damage {
+		fmt.Fprintf(&b, "DAMAGED %s %s: %s\n", dm.Store, dm.File, dm.Reason)
+	}
+	if len(o.Remaining) > 0 && o.Outcome != OutcomeDryRun {
+		b.WriteString("Still remembered:\n")
+		for _, r := range o.Remaining {
+			fmt.Fprintf(&b, "  %s %s — %s\n", r.Kind, r.Key, r.Detail)
+		}
+	}
+	for _, p := range o.PickUp {
+		fmt.Fprintf(&b, "Pick-up: %s\n", p)
+	}
+	switch o.Outcome {
+	case OutcomeDryRun:
+		b.WriteString("Next: run reset_server_auth again without dry_run to apply.\n")
+	case OutcomeApplied, OutcomeWaiting:
+		fmt.Fprintf(&b, "Undo: undo_reset {\"id\": %q} (or `mcpmend undo %s`).\n", o.ID, o.ID)
+	}
+	return b.String()
+}

@@ -1,0 +1,179 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpmend/mcpmend/cache"
+)
+
+// ResetStatusInput picks one reset, or none for all of them.
+type ResetStatusInput struct {
+	ID string `json:"id,omitempty" jsonschema:"a reset's id as reset_server_auth returned it; omit to list every reset"`
+}
+
+// ResetStatusOutput is the journal's account of resets.
+type ResetStatusOutput struct {
+	Journal string      `json:"journal" jsonschema:"the journal directory (entries and backups, private to the user)"`
+	Resets  []ResetView `json:"resets" jsonschema:"oldest first; one element when id was given"`
+	Worker  int         `json:"worker_pid,omitempty" jsonschema:"pid of the apply-pending worker waiting for locked stores, when one runs"`
+}
+
+// ResetView is one reset as the journal records it, without the internal
+// spec (paths and hashes only a later mcpmend needs).
+type ResetView struct {
+	ID      string          `json:"id"`
+	Server  cache.ServerRef `json:"server"`
+	Status  string          `json:"status" jsonschema:"overall: applied, waiting, failed, undone, partly-undone, in-progress or planned"`
+	Created time.Time       `json:"created"`
+	Updated time.Time       `json:"updated"`
+	Steps   []StepView      `json:"steps"`
+}
+
+// StepView is one store's part of a reset.
+type StepView struct {
+	Store     string         `json:"store"`
+	Status    cache.Status   `json:"status" jsonschema:"planned, waiting, applied, failed or undone"`
+	Reason    string         `json:"reason,omitempty" jsonschema:"why it waits or failed, or what undo refused"`
+	InFlight  string         `json:"in_flight,omitempty" jsonschema:"set when a process was interrupted in this phase; the next mcpmend start finishes or rolls it back"`
+	Changes   []cache.Change `json:"changes"`
+	AppliedAt *time.Time     `json:"applied_at,omitempty"`
+	UndoneAt  *time.Time     `json:"undone_at,omitempty"`
+}
+
+func init() { register(addResetStatus) }
+
+func addResetStatus(s *mcp.Server, d *Deps) {
+	mcp.AddTool(s, &mcp.Tool{
+		Name:  "reset_status",
+		Title: "Where mcpmend's resets stand",
+		Description: `List the resets reset_server_auth made (or one, by id): per store whether the change was applied, waits for a locked store (Claude Desktop running), failed (and why; nothing was changed), or was undone, with the records each step changed.
+
+Read-only. Use it after reset_server_auth reported something waiting, or to find the id for undo_reset. Example: {} or {"id": "20261126T101500Z-1a2b3c4d"}.`,
+		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: ptr(false), DestructiveHint: ptr(false)},
+	}, func(ctx context.Context, _ *mcp.CallToolRequest, in ResetStatusInput) (*mcp.CallToolResult, *ResetStatusOutput, error) {
+		out, err := ResetStatus(ctx, d, in)
+		if err != nil {
+			return nil, nil, err
+		}
+		return text(out.Text()), out, nil
+	})
+}
+
+// ResetStatus reads the journal.
+func ResetStatus(_ context.Context, d *Deps, in ResetStatusInput) (*ResetStatusOutput, error) {
+	j := cache.OpenJournal(d.Env, d.Logger)
+	out := &ResetStatusOutput{Journal: j.Dir, Resets: []ResetView{}}
+	if in.ID != "" {
+		e, err := j.Get(in.ID)
+		if err != nil {
+			return nil, fmt.Errorf("%w (reset_status without an id lists every reset)", err)
+		}
+		out.Resets = append(out.Resets, viewOf(e))
+	} else {
+		es, err := j.List()
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			out.Resets = append(out.Resets, viewOf(e))
+		}
+	}
+	if running, pid := cache.WorkerRunning(d.Env); running {
+		out.Worker = pid
+	}
+	return out, nil
+}
+
+func viewOf(e *cache.Entry) ResetView {
+	v := ResetView{ID: e.ID, Server: e.Server, Created: e.Created, Updated: e.Updated, Status: overall(e), Steps: []StepView{}}
+	for _, s := range e.Steps {
+		ch := s.Changes
+		if ch == nil {
+			ch = []cache.Change{}
+		}
+		v.Steps = append(v.Steps, StepView{Store: s.Store, Status: s.Status, Reason: s.Reason, InFlight: s.Phase,
+			Changes: ch, AppliedAt: s.AppliedAt, UndoneAt: s.UndoneAt})
+	}
+	return v
+}
+
+// overall condenses a reset's steps into one word.
+func overall(e *cache.Entry) string {
+	n := map[cache.Status]int{}
+	inFlight := false
+	for _, s := range e.Steps {
+		n[s.Status]++
+		inFlight = inFlight || s.Phase != ""
+	}
+	all := len(e.Steps)
+	switch {
+	case inFlight:
+		return "in-progress"
+	case n[cache.StatusFailed] > 0:
+		return "failed"
+	case n[cache.StatusWaiting] > 0:
+		return "waiting"
+	case n[cache.StatusPlanned] > 0:
+		return "planned"
+	case n[cache.StatusUndone] == all:
+		return "undone"
+	case n[cache.StatusUndone] > 0:
+		return "partly-undone"
+	}
+	return "applied"
+}
+
+// Text lists resets one a line, or one reset step by step.
+func (o *ResetStatusOutput) Text() string {
+	var b strings.Builder
+	if len(o.Resets) == 0 {
+		fmt.Fprintf(&b, "No resets recorded (journal %s).\n", o.Journal)
+	}
+	for _, r := range o.Resets {
+		fmt.Fprintf(&b, "%s  %s  %s  %s\n", r.ID, serverRefText(r.Server), r.Status, r.Created.Local().Format(time.DateTime))
+		if len(o.Resets) == 1 {
+			writeSteps(&b, r.Steps, "  ")
+		}
+	}
+	if o.Worker > 0 {
+		fmt.Fprintf(&b, "apply-pending worker running (pid %d): it applies waiting steps once their store is free.\n", o.Worker)
+	}
+	return b.String()
+}
+
+func serverRefText(s cache.ServerRef) string {
+	if s.Client == "" {
+		return s.Name
+	}
+	return s.Client + "/" + s.Scope + "/" + s.Name
+}
+
+// writeSteps renders steps with their changes.
+func writeSteps(b *strings.Builder, steps []StepView, indent string) {
+	for _, s := range steps {
+		fmt.Fprintf(b, "%s%s: %s", indent, s.Store, strings.ToUpper(string(s.Status)))
+		if s.InFlight != "" {
+			fmt.Fprintf(b, " (interrupted while %s)", s.InFlight)
+		}
+		if s.Reason != "" {
+			fmt.Fprintf(b, " — %s", s.Reason)
+		}
+		b.WriteString("\n")
+		for _, c := range s.Changes {
+			writeChange(b, c, indent+"  ")
+		}
+	}
+}
+
+func writeChange(b *strings.Builder, c cache.Change, indent string) {
+	fmt.Fprintf(b, "%s%s %s in %s", indent, c.Action, c.Key, c.File)
+	if c.Detail != "" {
+		fmt.Fprintf(b, " — %s", c.Detail)
+	}
+	b.WriteString("\n")
+}
