@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/internal/crashpoint"
 )
 
 // startMCPRemote runs the real mcp-remote for s (with extra args) until it
@@ -168,4 +171,55 @@ func equalFiles(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// TestResetMCPRemoteCrash kills `mcpmend reset` with SIGKILL between two
+// file deletions and after the last one; the next mcpmend start (here
+// `mcpmend status`) restores the half-deleted files byte for byte in the
+// first case and records the finished reset in the second.
+func TestResetMCPRemoteCrash(t *testing.T) {
+	for _, tc := range []struct{ point, want string }{
+		{"file-delete-midway", "failed"},
+		{"journal-after-apply", "applied"},
+	} {
+		t.Run(tc.point, func(t *testing.T) {
+			home := t.TempDir()
+			url := "https://r.example/mcp"
+			cfg := `{"mcpServers":{"r":{"command":"npx","args":["-y","mcp-remote","` + url + `"]}}}`
+			if err := os.WriteFile(filepath.Join(home, ".claude.json"), []byte(cfg), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			dir := filepath.Join(home, ".mcp-auth", "mcp-remote-v1")
+			os.MkdirAll(dir, 0o700)
+			hash := cache.ParseMCPRemote([]string{url}, nil).Hash
+			for _, name := range []string{"_client_info.json", "_code_verifier_s.txt", "_discovery_state_s.json"} {
+				os.WriteFile(filepath.Join(dir, hash+name), []byte(`{"file":"`+name+`"}`), 0o600)
+			}
+			before := readDir(t, dir)
+			cmd := exec.Command(binary, "reset", "r")
+			cmd.Env = append(homeEnv(home), crashpoint.EnvVar+"="+tc.point)
+			err := cmd.Run()
+			if _, ok := err.(*exec.ExitError); !ok { // killed: -1 on Unix, 1 on Windows
+				t.Fatalf("mcpmend reset was not killed at %s: %v", tc.point, err)
+			}
+			if n := len(readDir(t, dir)); n == len(before) {
+				t.Fatalf("killed at %s with nothing deleted", tc.point)
+			}
+			out, errOut, code := runCLI(t, home, "status", "--json")
+			if code != 0 {
+				t.Fatalf("mcpmend status: %s", errOut)
+			}
+			var st struct{ Resets []struct{ Status string } }
+			if err := json.Unmarshal([]byte(out), &st); err != nil || len(st.Resets) != 1 || st.Resets[0].Status != tc.want {
+				t.Fatalf("after the next start: %s (%v)", out, err)
+			}
+			got := readDir(t, dir)
+			if tc.want == "failed" && !equalFiles(got, before) {
+				t.Fatalf("half-deleted files not restored: %v", got)
+			}
+			if tc.want == "applied" && len(got) != 0 {
+				t.Fatalf("after a finished reset files remain: %v", got)
+			}
+		})
+	}
 }
