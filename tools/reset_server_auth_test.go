@@ -181,3 +181,24 @@ func TestResetToolsOverMCP(t *testing.T) {
 		t.Fatalf("reset_status: %v %+v", err, res)
 	}
 }
+
+// BenchmarkResetDryRun and BenchmarkServerStateStuck compare what a dry run
+// (discovery, one inspection, one plan over every store) costs against
+// server_state for the same stuck server on the real-CLI fixture.
+func BenchmarkResetDryRun(b *testing.B) {
+	d := claudeStateDeps(b)
+	for b.Loop() {
+		if _, err := ResetServerAuth(context.Background(), d, ResetServerAuthInput{Name: "stuck-reg", DryRun: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkServerStateStuck(b *testing.B) {
+	d := claudeStateDeps(b)
+	for b.Loop() {
+		if _, err := ServerState(context.Background(), d, ServerStateInput{Name: "stuck-reg"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
