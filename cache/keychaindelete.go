@@ -86,11 +86,6 @@ func (m *KeychainDelete) acquire(ctx context.Context) (func(), func() error, err
 	if l == nil {
 		return func() {}, func() error { return nil }, nil
 	}
-	if _, err := os.Stat(filepath.Dir(l.Path)); errors.Is(err, fs.ErrNotExist) {
-		// No config directory to hold the lock: Claude Code cannot be
-		// writing under it either.
-		return func() {}, func() error { return nil }, nil
-	}
 	h, err := l.Acquire(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -173,14 +168,15 @@ func (m *KeychainDelete) Apply(ctx context.Context, dir string) error {
 	return m.write(ctx, data, out, check)
 }
 
-// Verify implements Mutation.
+// Verify implements Mutation: applied when no target key exists, as
+// JSONDelete.Verify judges it.
 func (m *KeychainDelete) Verify(ctx context.Context, _ string) (bool, error) {
 	data, found, err := m.read(ctx)
 	if err != nil || !found {
 		return err == nil, err
 	}
 	for _, t := range m.Targets {
-		if raw, ok, _ := jsonedit.Get(data, t.Path); ok && hashBytes(raw) == t.Hash {
+		if _, ok, _ := jsonedit.Get(data, t.Path); ok {
 			return false, nil
 		}
 	}
