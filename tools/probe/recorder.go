@@ -1,0 +1,284 @@
+package probe
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/mcpmend/mcpmend/registry"
+)
+
+// Exchange is one HTTP request and its response: the evidence behind an
+// HTTP verdict. Only names of headers appear, never values.
+type Exchange struct {
+	Method          string   `json:"method"`
+	URL             string   `json:"url"`           // redacted
+	RPC             string   `json:"rpc,omitempty"` // the JSON-RPC method a POST carried
+	Status          int      `json:"status,omitempty"`
+	ContentType     string   `json:"content_type,omitempty"`
+	WWWAuthenticate []string `json:"www_authenticate,omitempty"`
+	Location        string   `json:"location,omitempty"`     // redirect target, redacted
+	HeadersSent     []string `json:"headers_sent,omitempty"` // configured headers sent with it
+	Credentials     bool     `json:"credentials_sent"`       // an Authorization header or configured credential went with it
+	Error           string   `json:"error,omitempty"`        // transport error, scrubbed
+	MS              float64  `json:"ms"`
+}
+
+// recorder is the probe's http.RoundTripper. It adds the configured headers
+// — only to requests for the configured origin, so a redirect to another
+// host never carries them, as Claude Code does — and records every response.
+type recorder struct {
+	base         http.RoundTripper
+	origin       string              // origin of the configured URL
+	headers      http.Header         // configured headers, helper output included
+	credURL      bool                // the configured URL itself carries credentials
+	credHdrs     bool                // some configured header is a credential
+	log          *rpcLog             // streamable HTTP: times JSON-RPC calls (nil otherwise)
+	life         context.Context     // the probe's context: ends every request with it
+	scrub        func(string) string // configured secrets and token-like strings
+	scrubSecrets func(string) string // configured secrets only
+
+	mu   sync.Mutex
+	ex   []Exchange
+	errs []error // raw transport errors, parallel to ex
+}
+
+func newRecorder(life context.Context, base http.RoundTripper, u *url.URL, headers http.Header, p *prober) *recorder {
+	r := &recorder{life: life, base: base, origin: origin(u), headers: headers, scrub: p.scrub,
+		scrubSecrets: func(s string) string { return registry.Scrub(s, p.secrets...) }}
+	r.credURL = u.User != nil
+	for k := range u.Query() {
+		r.credURL = r.credURL || registry.IsSecretName(k)
+	}
+	for k := range headers {
+		r.credHdrs = r.credHdrs || isCredentialHeader(k)
+	}
+	return r
+}
+
+// isCredentialHeader reports whether a configured header carries a
+// credential: Authorization or anything named like a key or token.
+func isCredentialHeader(name string) bool {
+	return strings.EqualFold(name, "Authorization") || registry.IsSecretName(name)
+}
+
+// origin is scheme://host:port with the default port made explicit; ws and
+// wss count as http and https (their handshake is an HTTP request).
+func origin(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	switch scheme {
+	case "ws":
+		scheme = "http"
+	case "wss":
+		scheme = "https"
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[scheme]
+	}
+	return scheme + "://" + strings.ToLower(u.Hostname()) + ":" + port
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	// No request outlives the probe: the SDK sends some requests on
+	// contexts detached from the caller's (a streamable POST keeps going
+	// after its call times out), so each is also bound to the probe's life.
+	out := req.Clone(within(req.Context(), r.life))
+	e := Exchange{Method: req.Method, URL: registry.RedactURL(req.URL.String())}
+	same := origin(req.URL) == r.origin
+	if same {
+		for k, vs := range r.headers {
+			// The transport's own headers win over configured ones, as in
+			// Claude Code (it copies the SDK's headers over its own).
+			if out.Header.Get(k) == "" {
+				out.Header[k] = vs
+				e.HeadersSent = append(e.HeadersSent, k)
+			}
+		}
+	}
+	e.Credentials = out.Header.Get("Authorization") != "" || same && (r.credHdrs || r.credURL)
+	var id jsonrpc.ID
+	e.RPC, id = peekRPC(req)
+	if r.log != nil && id.IsValid() {
+		r.log.start(id, e.RPC)
+	}
+	start := time.Now()
+	resp, err := r.base.RoundTrip(out)
+	e.MS = ms(time.Since(start))
+	if err != nil {
+		e.Error = r.scrub(err.Error())
+		if r.log != nil && id.IsValid() {
+			r.log.end(id, e.Error)
+		}
+		r.add(e, err)
+		return nil, err
+	}
+	e.Status = resp.StatusCode
+	e.ContentType = resp.Header.Get("Content-Type")
+	for _, v := range resp.Header.Values("WWW-Authenticate") {
+		// A challenge is the server's, not a credential: only configured
+		// secrets are removed (RedactText would eat `Bearer realm=…`).
+		e.WWWAuthenticate = append(e.WWWAuthenticate, r.scrubSecrets(v))
+	}
+	if loc := resp.Header.Get("Location"); loc != "" {
+		if lu, err := req.URL.Parse(loc); err == nil {
+			loc = lu.String()
+		}
+		e.Location = registry.RedactURL(loc)
+	}
+	if r.log != nil && id.IsValid() {
+		b := &endBody{ReadCloser: resp.Body}
+		b.end = func() {
+			errText := ""
+			if resp.StatusCode >= 300 {
+				errText = resp.Status
+			} else {
+				errText = r.scrub(rpcErrorIn(e.ContentType, b.seen.Bytes(), id))
+			}
+			r.log.end(id, errText)
+		}
+		resp.Body = b
+	}
+	r.add(e, nil)
+	return resp, nil
+}
+
+func (r *recorder) add(e Exchange, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ex = append(r.ex, e)
+	r.errs = append(r.errs, err)
+}
+
+// exchanges returns a copy of what was recorded, with the raw errors.
+func (r *recorder) exchanges() ([]Exchange, []error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Exchange(nil), r.ex...), append([]error(nil), r.errs...)
+}
+
+// within returns a context done when either parent or life is.
+func within(parent, life context.Context) context.Context {
+	ctx, cancel := context.WithCancel(parent)
+	context.AfterFunc(life, cancel)
+	return ctx
+}
+
+// checkRedirect follows redirects as Claude Code does: a GET anywhere
+// (http or https), any other method only on a 307/308 to the same origin;
+// otherwise the redirect itself is the answer.
+func (r *recorder) checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return http.ErrUseLastResponse
+	}
+	first := via[0]
+	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+		return http.ErrUseLastResponse
+	}
+	if first.Method == http.MethodGet {
+		return nil
+	}
+	code := 0
+	if req.Response != nil {
+		code = req.Response.StatusCode
+	}
+	if (code == http.StatusTemporaryRedirect || code == http.StatusPermanentRedirect) && origin(req.URL) == r.origin {
+		return nil
+	}
+	return http.ErrUseLastResponse
+}
+
+// peekRPC reads the JSON-RPC method and id from a POST body without
+// consuming it.
+func peekRPC(req *http.Request) (string, jsonrpc.ID) {
+	if req.Method != http.MethodPost || req.GetBody == nil {
+		return "", jsonrpc.ID{}
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return "", jsonrpc.ID{}
+	}
+	defer body.Close()
+	data, err := io.ReadAll(io.LimitReader(body, 1<<20))
+	if err != nil || !bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
+		return "", jsonrpc.ID{}
+	}
+	msg, err := jsonrpc.DecodeMessage(data)
+	if err != nil {
+		return "", jsonrpc.ID{}
+	}
+	if rq, ok := msg.(*jsonrpc.Request); ok {
+		return rq.Method, rq.ID
+	}
+	return "", jsonrpc.ID{}
+}
+
+// endBody calls end once, when the body is read to its end or closed, and
+// keeps the start of what was read for it.
+type endBody struct {
+	io.ReadCloser
+	once sync.Once
+	end  func()
+	seen bytes.Buffer
+}
+
+// endBodyKeep bounds what endBody keeps: enough for any handshake answer.
+const endBodyKeep = 256 << 10
+
+func (b *endBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if room := endBodyKeep - b.seen.Len(); room > 0 {
+		b.seen.Write(p[:min(n, room)])
+	}
+	if err != nil {
+		b.once.Do(b.end)
+	}
+	return n, err
+}
+
+func (b *endBody) Close() error {
+	b.once.Do(b.end)
+	return b.ReadCloser.Close()
+}
+
+// mcpContentType reports whether a 2xx response's content type can carry
+// MCP messages.
+func mcpContentType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "application/json" || mt == "text/event-stream")
+}
+
+// rpcErrorIn finds the JSON-RPC response to id in a streamable HTTP body
+// (plain JSON or server-sent events) and returns its error message, or "".
+// The status of a server/discover a server does not support is 200; only
+// the body says it failed.
+func rpcErrorIn(contentType string, body []byte, id jsonrpc.ID) string {
+	var payloads [][]byte
+	if mt, _, _ := mime.ParseMediaType(contentType); mt == "text/event-stream" {
+		for _, line := range bytes.Split(body, []byte("\n")) {
+			if d, ok := bytes.CutPrefix(bytes.TrimRight(line, "\r"), []byte("data:")); ok {
+				payloads = append(payloads, bytes.TrimSpace(d))
+			}
+		}
+	} else {
+		payloads = [][]byte{body}
+	}
+	for _, d := range payloads {
+		msg, err := jsonrpc.DecodeMessage(d)
+		if err != nil {
+			continue
+		}
+		if resp, ok := msg.(*jsonrpc.Response); ok && idKey(resp.ID) == idKey(id) && resp.Error != nil {
+			return resp.Error.Error()
+		}
+	}
+	return ""
+}

@@ -1,0 +1,351 @@
+package probe
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// stderrTailBytes bounds the stderr kept per process.
+const stderrTailBytes = 4096
+
+// stdio probes a stdio server: expand its configuration as its client does,
+// resolve the command on the merged PATH, start it in its own process group,
+// walk the session, and end the whole group.
+func (p *prober) stdio(ctx context.Context) {
+	start := time.Now()
+	cmd, ev, err := p.stdioCommand()
+	p.r.Process = ev
+	p.phase(PhaseConfig, time.Since(start), err, nil)
+	if err != nil {
+		return // stdioCommand set the verdict
+	}
+	sp := &stdioProc{cmd: cmd, stderr: newTail(stderrTailBytes), grace: p.opts.Grace, exited: make(chan struct{})}
+	log := newRPCLog()
+	t := &timedTransport{inner: sp, log: log, wrap: true, onClose: sp.close}
+	f := p.runSession(ctx, t)
+	sp.close(nil) // idempotent: the SDK has usually closed it already
+	p.stdioEvidence(sp)
+	if f != nil {
+		p.classifyStdio(ctx, sp, f)
+	}
+}
+
+// stdioCommand builds the command exactly as the client would start it. On a
+// configuration problem it sets the verdict and returns an error.
+func (p *prober) stdioCommand() (*exec.Cmd, *ProcessEvidence, error) {
+	s := p.s
+	ev := &ProcessEvidence{Command: p.r.Target}
+	missing := map[string]bool{}
+	exp := func(v string) string {
+		if expands(s.Client) {
+			return expandVars(v, p.env, missing)
+		}
+		return v
+	}
+	command := exp(s.Command)
+	args := make([]string, len(s.Raw.Args))
+	for i, a := range s.Raw.Args {
+		args[i] = exp(a.Reveal())
+	}
+	env := make(map[string]string, len(p.env)+len(s.Raw.Env))
+	for k, v := range p.env {
+		env[k] = v
+	}
+	for _, e := range s.Raw.Env {
+		v := exp(e.Value.Reveal())
+		env[e.Name] = v
+		p.addSecret(v)
+	}
+	if len(missing) > 0 {
+		ev.UnsetVars = sortedKeys(missing)
+		p.note("unset variables left as written, as the client leaves them: %s", strings.Join(ev.UnsetVars, ", "))
+	}
+	dir := p.workDir(exp)
+	ev.Dir = dir
+	if strings.TrimSpace(command) == "" {
+		err := errors.New("no command configured")
+		p.fail(PhaseConfig, ConfigError, "the entry has no command to run", err)
+		return nil, ev, err
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		err = fmt.Errorf("working directory %s: %w", dir, errors.Join(err, errNotDir(st)))
+		p.fail(PhaseConfig, ConfigError, "the working directory "+dir+" does not exist", err)
+		return nil, ev, err
+	}
+	path, err := lookPath(command, env["PATH"], dir)
+	if err != nil {
+		p.fail(PhaseConfig, CommandNotFound, fmt.Sprintf("%q was not found on the PATH the client passes to it", command), err)
+		return nil, ev, err
+	}
+	ev.Resolved = path
+	cmd := &exec.Cmd{Path: path, Args: append([]string{command}, args...), Env: environList(env), Dir: dir}
+	return cmd, ev, nil
+}
+
+func errNotDir(st os.FileInfo) error {
+	if st != nil && !st.IsDir() {
+		return errors.New("not a directory")
+	}
+	return nil
+}
+
+// workDir is where the server runs: its configured cwd, else its project
+// directory (where the client is started for local and project servers),
+// else Options.Dir, else ours.
+func (p *prober) workDir(exp func(string) string) string {
+	switch {
+	case p.s.Cwd != "":
+		return exp(p.s.Cwd)
+	case p.s.Project != "":
+		return p.s.Project
+	case p.opts.Dir != "":
+		return p.opts.Dir
+	}
+	wd, _ := os.Getwd()
+	return wd
+}
+
+// lookPath finds file the way a spawned child's PATH would: a name with a
+// separator is taken relative to dir, a bare name is searched in pathEnv
+// (the merged environment's PATH, not mcpmend's own).
+func lookPath(file, pathEnv, dir string) (string, error) {
+	if strings.ContainsAny(file, `/\`) {
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(dir, file)
+		}
+		return exec.LookPath(file)
+	}
+	var firstErr error
+	for _, d := range filepath.SplitList(pathEnv) {
+		if d == "" {
+			d = "."
+		}
+		if !filepath.IsAbs(d) {
+			d = filepath.Join(dir, d)
+		}
+		p, err := exec.LookPath(filepath.Join(d, file))
+		if err == nil {
+			return p, nil
+		}
+		if firstErr == nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, exec.ErrNotFound) {
+			firstErr = err // e.g. found but not executable
+		}
+	}
+	if firstErr != nil {
+		return "", firstErr
+	}
+	return "", fmt.Errorf("%s: %w (searched %d PATH directories)", file, exec.ErrNotFound, len(filepath.SplitList(pathEnv)))
+}
+
+// stdioProc is a Transport that runs the command in its own process group
+// and, on close, makes sure no process of that group outlives the probe.
+// All three standard streams are os.Pipes the probe owns, so cmd.Wait waits
+// for the process alone — never for a grandchild holding a pipe open — and
+// output the child wrote just before exiting is still read.
+type stdioProc struct {
+	cmd    *exec.Cmd
+	group  procGroup
+	stderr *tailBuffer
+	grace  time.Duration
+
+	conn            mcp.Connection
+	stdinW, stderrR *os.File
+	stderrDone      chan struct{}
+	stdoutEOF       atomic.Bool
+
+	exited    chan struct{}
+	closing   atomic.Bool
+	ownExit   bool // exited before the probe began closing it
+	escalated string
+	closeOnce sync.Once
+}
+
+func (sp *stdioProc) Connect(ctx context.Context) (mcp.Connection, error) {
+	var files []*os.File
+	pipe := func() (r, w *os.File, err error) {
+		if r, w, err = os.Pipe(); err == nil {
+			files = append(files, r, w)
+		}
+		return r, w, err
+	}
+	closeAll := func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}
+	inR, inW, err1 := pipe()
+	outR, outW, err2 := pipe()
+	errR, errW, err3 := pipe()
+	if err := errors.Join(err1, err2, err3); err != nil {
+		closeAll()
+		return nil, err
+	}
+	sp.cmd.Stdin, sp.cmd.Stdout, sp.cmd.Stderr = inR, outW, errW
+	sp.cmd.WaitDelay = time.Second
+	prepare(sp.cmd)
+	if err := sp.cmd.Start(); err != nil {
+		closeAll()
+		return nil, err
+	}
+	inR.Close()
+	outW.Close()
+	errW.Close()
+	if err := sp.group.attach(sp.cmd); err != nil {
+		// Without a job object Windows falls back to taskkill /T.
+		_ = err
+	}
+	sp.stdinW, sp.stderrR, sp.stderrDone = inW, errR, make(chan struct{})
+	go func() {
+		_, _ = io.Copy(sp.stderr, errR)
+		close(sp.stderrDone)
+	}()
+	go func() {
+		_ = sp.cmd.Wait()
+		sp.ownExit = !sp.closing.Load()
+		close(sp.exited)
+	}()
+	conn, err := (&mcp.IOTransport{Reader: &eofReader{outR, &sp.stdoutEOF}, Writer: inW}).Connect(ctx)
+	sp.conn = conn
+	return conn, err
+}
+
+// eofReader notes when the child's stdout ends: a process that closed
+// stdout has usually exited, and the probe waits for that before deciding
+// whether it crashed or was closed.
+type eofReader struct {
+	*os.File
+	eof *atomic.Bool
+}
+
+func (r *eofReader) Read(p []byte) (int, error) {
+	n, err := r.File.Read(p)
+	if err != nil {
+		r.eof.Store(true)
+	}
+	return n, err
+}
+
+func (sp *stdioProc) waitExit(d time.Duration) bool {
+	select {
+	case <-sp.exited:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+// close shuts the server down as the MCP spec asks — close stdin, wait,
+// SIGTERM, wait, SIGKILL — but for the whole process group, and then ends
+// whatever the leader left behind. It is idempotent.
+func (sp *stdioProc) close(mcp.Connection) error {
+	sp.closeOnce.Do(func() {
+		if sp.stdinW == nil { // never started
+			return
+		}
+		if sp.stdoutEOF.Load() {
+			sp.waitExit(sp.grace) // let a crash be seen as one
+		}
+		sp.closing.Store(true)
+		sp.stdinW.Close()
+		if !sp.waitExit(sp.grace) {
+			sp.escalated = "SIGTERM"
+			sp.group.terminate()
+			if !sp.waitExit(sp.grace) {
+				sp.escalated = "SIGKILL"
+				sp.group.kill()
+				sp.waitExit(5 * time.Second)
+			}
+		}
+		sp.group.reap(sp.grace)
+		sp.group.release()
+		if sp.conn != nil {
+			sp.conn.Close() // closes our ends of stdin and stdout
+		}
+		select {
+		case <-sp.stderrDone:
+		case <-time.After(time.Second):
+		}
+		sp.stderrR.Close()
+	})
+	return nil
+}
+
+// stdioEvidence fills the process evidence once the process is gone.
+func (p *prober) stdioEvidence(sp *stdioProc) {
+	ev := p.r.Process
+	ev.StderrTail = p.scrub(sp.stderr.String())
+	select {
+	case <-sp.exited:
+	default:
+		return // never started
+	}
+	st := sp.cmd.ProcessState
+	if sp.ownExit && st != nil {
+		if sig := signalName(st.Sys()); sig != "" {
+			ev.Signal = sig
+		} else {
+			code := st.ExitCode()
+			ev.ExitCode = &code
+		}
+	}
+	if !sp.ownExit && sp.escalated != "" && p.r.Verdict == "" {
+		p.note("the server did not exit within %s of its stdin closing; its process group got %s", sp.grace, sp.escalated)
+	}
+}
+
+// classifyStdio turns a failed session into a verdict.
+func (p *prober) classifyStdio(ctx context.Context, sp *stdioProc, f *sessionFailure) {
+	ev := p.r.Process
+	last := lastLine(ev.StderrTail)
+	var syntax *json.SyntaxError
+	var rpcErr *jsonrpc.Error
+	switch {
+	case f.phase == PhaseConnect:
+		p.fail(f.phase, CommandNotFound, "the command could not be started", f.err)
+	case errors.As(f.err, &syntax) || strings.Contains(f.err.Error(), "invalid character"):
+		p.fail(f.phase, ProtocolError, "the server wrote something that is not JSON-RPC to stdout (MCP reserves stdout for protocol messages; logs belong on stderr)", f.err)
+	case ev.ExitCode != nil && *ev.ExitCode == 127:
+		p.fail(f.phase, CommandNotFound, "the process exited with code 127: a program it runs was not found"+suffix(last), f.err)
+	case ev.ExitCode != nil:
+		p.fail(f.phase, Crashed, fmt.Sprintf("the process exited with code %d during %s", *ev.ExitCode, f.phase)+suffix(last), f.err)
+	case ev.Signal != "":
+		p.fail(f.phase, Crashed, fmt.Sprintf("the process was killed by %s during %s", ev.Signal, f.phase)+suffix(last), f.err)
+	case p.ctxVerdict(ctx, f.phase, f.err):
+	case errors.As(f.err, &rpcErr):
+		p.fail(f.phase, ProtocolError, fmt.Sprintf("the server answered %s with an error", f.phase), f.err)
+	default:
+		p.fail(f.phase, ProtocolError, "the session failed during "+f.phase, f.err)
+	}
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		s = s[i+1:]
+	}
+	return s
+}
+
+func suffix(line string) string {
+	if line == "" {
+		return ""
+	}
+	const max = 200
+	if len(line) > max {
+		line = line[:max] + "…"
+	}
+	return ": " + line
+}
