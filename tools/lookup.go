@@ -107,3 +107,60 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(rb)]
 }
+
+// findServerNote is findServer for tools that can act on one definition
+// without asking first (probe_server only reads): when name is defined in
+// several places and client and scope do not narrow it down, it picks the
+// effective definition — of the first client in list_servers order when
+// several clients share the name — and note says which it picked and what
+// else exists. Errors are findServer's (an unknown name lists close
+// matches).
+func findServerNote(inv *registry.Inventory, name, client, scope string) (registry.Server, string, error) {
+	s, err := findServer(inv, name, client, scope)
+	if err == nil {
+		var others []string
+		for _, o := range inv.Servers {
+			if o.Name == name && (o.ID() != s.ID() || o.File != s.File) {
+				others = append(others, definitionText(o))
+			}
+		}
+		if len(others) == 0 {
+			return s, "", nil
+		}
+		return s, fmt.Sprintf("%q is defined %d times; using %s, the effective one (also: %s)", name, len(others)+1, definitionText(s), strings.Join(others, "; ")), nil
+	}
+	var hits []registry.Server // inv order: client, then effective first
+	for _, o := range inv.Servers {
+		if o.Name == name && (client == "" || o.Client == client) && (scope == "" || o.Scope == scope) {
+			hits = append(hits, o)
+		}
+	}
+	if len(hits) == 0 {
+		return registry.Server{}, "", err
+	}
+	pick := hits[0]
+	for _, o := range hits {
+		if o.Effective {
+			pick = o
+			break
+		}
+	}
+	var others []string
+	for _, o := range hits {
+		if o.ID() != pick.ID() || o.File != pick.File {
+			others = append(others, definitionText(o))
+		}
+	}
+	return pick, fmt.Sprintf("%q is defined %d times; using %s (also: %s) — pass client and scope to choose another",
+		name, len(hits), definitionText(pick), strings.Join(others, "; ")), nil
+}
+
+// definitionText names one definition for a note: "client/scope/name in
+// FILE", with "shadowed" when it is not the client's effective one.
+func definitionText(s registry.Server) string {
+	t := s.ID() + " in " + s.File
+	if !s.Effective {
+		t += " (shadowed)"
+	}
+	return t
+}

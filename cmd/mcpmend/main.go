@@ -62,6 +62,7 @@ Usage:
 
 Commands:
   list       list every configured MCP server, grouped by client
+  probe      dial a server as its client would and report what it answers: probe NAME | probe --all [--client C] [--scope S] [--timeout D]
   reset      clear a client's memory of one server: reset NAME [--dry-run] [--forget-tokens] [--client C] [--scope S]
   status     where mcpmend's resets stand: status [ID]
   undo       put back everything a reset removed: undo ID

@@ -138,6 +138,9 @@ type Options struct {
 	// (default 8): each starts a process, Node servers take ~70 MB. Remote
 	// probes mostly wait on the network and get four times as many slots.
 	Concurrency int
+	// ClientVersion is the version the probe's MCP client reports (its name
+	// is mcpmend-probe); default "dev".
+	ClientVersion string
 	// Logger receives diagnostics; never protocol output.
 	Logger *slog.Logger
 }
@@ -157,6 +160,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 8
+	}
+	if o.ClientVersion == "" {
+		o.ClientVersion = "dev"
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -12,10 +12,6 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// Version is what the probe's client reports as its version; the binary sets
-// it from tools.Version.
-var Version = "dev"
-
 // maxToolNames is how many tool names a result lists.
 const maxToolNames = 10
 
@@ -179,7 +175,7 @@ type sessionFailure struct {
 // recording each phase; it closes the session before returning. It returns
 // nil when every phase succeeded.
 func (p *prober) runSession(ctx context.Context, t *timedTransport) *sessionFailure {
-	client := mcp.NewClient(&mcp.Implementation{Name: "mcpmend-probe", Version: Version},
+	client := mcp.NewClient(&mcp.Implementation{Name: "mcpmend-probe", Version: p.opts.ClientVersion},
 		// No capabilities: a client advertising roots makes some servers
 		// (server-everything) send roots/list and stay busy after close.
 		&mcp.ClientOptions{Capabilities: &mcp.ClientCapabilities{}, Logger: p.opts.Logger})
@@ -258,11 +254,15 @@ func serverInfo(init *mcp.InitializeResult) *ServerInfo {
 		info.Name, info.Version = init.ServerInfo.Name, init.ServerInfo.Version
 	}
 	if c := init.Capabilities; c != nil {
+		// Logging is deprecated from 2026-07-28 on, but older servers still
+		// advertise it and the report says what the server said.
+		//lint:ignore SA1019 reported as advertised
+		logging := c.Logging != nil
 		for _, k := range []struct {
 			name string
 			on   bool
 		}{{"tools", c.Tools != nil}, {"resources", c.Resources != nil}, {"prompts", c.Prompts != nil},
-			{"logging", c.Logging != nil}, {"completions", c.Completions != nil}} {
+			{"logging", logging}, {"completions", c.Completions != nil}} {
 			if k.on {
 				info.Capabilities = append(info.Capabilities, k.name)
 			}

@@ -1,0 +1,366 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpmend/mcpmend/registry"
+	"github.com/mcpmend/mcpmend/tools/probe"
+)
+
+// ProbeServerInput names the server(s) to probe.
+type ProbeServerInput struct {
+	Name    string  `json:"name,omitempty" jsonschema:"the server's name exactly as list_servers shows it (case-sensitive); omit with all"`
+	Client  string  `json:"client,omitempty" jsonschema:"the client whose definition to dial (claude-code, claude-desktop, cursor, vscode, windsurf, codex, gemini or zed); with all, only this client's servers"`
+	Scope   string  `json:"scope,omitempty" jsonschema:"the scope (user, local, project, …) of the definition to dial; by default the effective one; with all, only this scope"`
+	Timeout float64 `json:"timeout,omitempty" jsonschema:"seconds each probe may take, 1 to 120 (default 15)"`
+	All     bool    `json:"all,omitempty" jsonschema:"probe every configured server (each client's effective definitions), concurrently"`
+}
+
+// ProbeServerOutput is one result per probed server, in list_servers order.
+type ProbeServerOutput struct {
+	Results []probe.Result `json:"results"`
+	Failed  int            `json:"failed" jsonschema:"how many probes did not end ok"`
+	Notes   []string       `json:"notes,omitempty" jsonschema:"which definition was dialled when a name has several, servers all skipped"`
+}
+
+func init() { register(addProbeServer) }
+
+func addProbeServer(s *mcp.Server, d *Deps) {
+	mcp.AddTool(s, &mcp.Tool{
+		Name:  "probe_server",
+		Title: "Probe an MCP server as its client would dial it",
+		Description: `Connect to a configured MCP server right now, exactly as its client would — same command, arguments, environment and working directory, or same URL and headers (headersHelper included) — and report what it really answers.
+
+Use it to tell a broken server from a client that merely remembers a failure: if probe_server says ok while the client shows "needs authentication" or "failed", the server is healthy and the client's memory is stale (see server_state). It starts the server's process (ending its whole process group afterwards) or sends HTTP requests: handshake (server/discover, then initialize), tools/list and ping, each timed. Nothing is changed; no OAuth sign-in or client registration happens.
+
+The verdict is one of: ok (server name, version, protocol, capabilities, tool count and names), auth_required (401 with no credential configured; the challenge and non-interactive OAuth discovery: resource metadata, authorization server, whether dynamic registration is offered), auth_rejected (401 although a credential was sent: the server refused this credential), forbidden (403; insufficient_scope or not), not_found, server_error (5xx), unreachable, tls_error, timeout (names the phase), protocol_error (not MCP: HTML, bad JSON, stdout noise), crashed (exit code and stderr tail), command_not_found, helper_failed, config_error. Every HTTP response is listed with status, content type and WWW-Authenticate. Secrets are never shown.
+
+Examples: {"name": "github"}; {"name": "github", "client": "cursor"}; {"all": true} probes everything concurrently with progress notifications; {"all": true, "client": "claude-code"}. Unapproved project servers are never started.`,
+		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: false, OpenWorldHint: ptr(true), DestructiveHint: ptr(false)},
+	}, func(ctx context.Context, req *mcp.CallToolRequest, in ProbeServerInput) (*mcp.CallToolResult, *ProbeServerOutput, error) {
+		var progress probe.Progress
+		if tok := req.Params.GetProgressToken(); tok != nil {
+			progress = func(done, total int, r probe.Result) {
+				_ = req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{ProgressToken: tok,
+					Progress: float64(done), Total: float64(total), Message: fmt.Sprintf("%s (%s): %s", r.Name, r.Client, r.Verdict)})
+			}
+		}
+		out, err := ProbeServerProgress(ctx, d, in, progress)
+		if err != nil {
+			return nil, nil, err
+		}
+		return text(out.Text()), out, nil
+	})
+}
+
+// ProbeServer probes the named server, or every server with All.
+func ProbeServer(ctx context.Context, d *Deps, in ProbeServerInput) (*ProbeServerOutput, error) {
+	return ProbeServerProgress(ctx, d, in, nil)
+}
+
+// ProbeServerProgress is ProbeServer telling progress about each finished
+// probe (the CLI's progress bar, MCP progress notifications).
+func ProbeServerProgress(ctx context.Context, d *Deps, in ProbeServerInput, progress probe.Progress) (*ProbeServerOutput, error) {
+	opts, err := probeOptions(d, in.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	servers, notes, err := probeTargets(registry.Discover(d.Env), in)
+	if err != nil {
+		return nil, err
+	}
+	out := &ProbeServerOutput{Notes: notes}
+	out.Results = probe.ProbeAll(ctx, servers, opts, progress)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("probe cancelled: %w", err)
+	}
+	for _, r := range out.Results {
+		if r.Verdict.Failed() {
+			out.Failed++
+		}
+	}
+	return out, nil
+}
+
+// probeOptions turns the tool's input and mcpmend's environment into probe
+// options: under --home, servers see that home as HOME.
+func probeOptions(d *Deps, timeout float64) (probe.Options, error) {
+	if timeout != 0 && (timeout < 1 || timeout > 120) {
+		return probe.Options{}, fmt.Errorf("timeout %v: give seconds between 1 and 120", timeout)
+	}
+	environ := os.Environ()
+	if d.Env.HomeOverridden {
+		environ = append(environ, "HOME="+d.Env.Home)
+		if runtime.GOOS == "windows" {
+			environ = append(environ, "USERPROFILE="+d.Env.Home)
+		}
+	}
+	return probe.Options{Timeout: time.Duration(timeout * float64(time.Second)), Environ: environ, Dir: d.Env.CWD,
+		ClientVersion: Version, Logger: d.Logger}, nil
+}
+
+// probeTargets picks the servers to probe. Project servers the user has not
+// approved are never started: running them is exactly what the client's
+// approval prompt guards against.
+func probeTargets(inv *registry.Inventory, in ProbeServerInput) ([]registry.Server, []string, error) {
+	if in.Client != "" && !validClient(in.Client) {
+		return nil, nil, fmt.Errorf("unknown client %q: use one of %s", in.Client, strings.Join(registry.Clients(), ", "))
+	}
+	if !in.All {
+		if in.Name == "" {
+			return nil, nil, fmt.Errorf("name is required (or all: true to probe every server)")
+		}
+		s, note, err := findServerNote(inv, in.Name, in.Client, in.Scope)
+		if err != nil {
+			return nil, nil, err
+		}
+		if unapproved(s) {
+			return nil, nil, fmt.Errorf("%s is a project server %s in Claude Code (%s): mcpmend does not start commands from a project the user has not approved; approve it in Claude Code first", s.ID(), s.Approval, s.File)
+		}
+		var notes []string
+		if note != "" {
+			notes = append(notes, note)
+		}
+		return []registry.Server{s}, notes, nil
+	}
+	if in.Name != "" {
+		return nil, nil, fmt.Errorf("give either name or all, not both")
+	}
+	var out []registry.Server
+	skipped := 0
+	for _, s := range inv.Servers {
+		if in.Client != "" && s.Client != in.Client || in.Scope != "" && s.Scope != in.Scope {
+			continue
+		}
+		if s.Disabled || unapproved(s) {
+			if s.Effective || s.ShadowedBy == "" { // not merely a shadowed copy
+				skipped++
+			}
+			continue
+		}
+		if s.Effective {
+			out = append(out, s)
+		}
+	}
+	var notes []string
+	if skipped > 0 {
+		notes = append(notes, fmt.Sprintf("skipped %d disabled or unapproved server(s); probe one by name to include it", skipped))
+	}
+	return out, notes, nil
+}
+
+func unapproved(s registry.Server) bool {
+	return s.Approval == registry.Pending || s.Approval == registry.Rejected
+}
+
+// Text renders a table, one probe a line, then the evidence for every
+// failed probe (and for a lone probe, whatever its verdict).
+func (o *ProbeServerOutput) Text() string {
+	var b strings.Builder
+	for _, n := range o.Notes {
+		b.WriteString("note: " + n + "\n")
+	}
+	if len(o.Results) == 0 {
+		b.WriteString("No servers to probe.\n")
+		return b.String()
+	}
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "VERDICT\tSERVER\tCLIENT/SCOPE\tTRANSPORT\tTIME\tWHAT")
+	for _, r := range o.Results {
+		fmt.Fprintf(tw, "%s\t%s\t%s/%s\t%s\t%s\t%s\n", r.Verdict, r.Name, r.Client, r.Scope, r.Transport, msText(r.DurationMS), headline(r))
+	}
+	tw.Flush()
+	for _, r := range o.Results {
+		if r.Verdict.Failed() || len(o.Results) == 1 || len(r.Notes) > 0 {
+			b.WriteString("\n")
+			details(&b, r)
+		}
+	}
+	if len(o.Results) > 1 {
+		fmt.Fprintf(&b, "\n%d of %d probes failed.\n", o.Failed, len(o.Results))
+	}
+	return b.String()
+}
+
+// headline is a result's one-line gist for the table.
+func headline(r probe.Result) string {
+	if r.Verdict.Failed() {
+		return cut(r.Summary, 90)
+	}
+	s := r.Server
+	if s == nil {
+		return ""
+	}
+	h := strings.TrimSpace(s.Name+" "+s.Version) + ", " + s.ProtocolVersion
+	if s.ToolCount > 0 || containsStr(s.Capabilities, "tools") {
+		h += fmt.Sprintf(", %d tools", s.ToolCount)
+	}
+	return h
+}
+
+// details writes one result's evidence.
+func details(b *strings.Builder, r probe.Result) {
+	fmt.Fprintf(b, "%s (%s/%s, %s): %s", r.Name, r.Client, r.Scope, r.Target, r.Verdict)
+	if r.Phase != "" {
+		fmt.Fprintf(b, " in %s", r.Phase)
+	}
+	b.WriteString("\n")
+	if r.Summary != "" {
+		fmt.Fprintf(b, "  %s\n", r.Summary)
+	}
+	if s := r.Server; s != nil {
+		fmt.Fprintf(b, "  server: %s %s, protocol %s via %s, capabilities: %s\n", s.Name, s.Version, s.ProtocolVersion, s.Handshake, strings.Join(s.Capabilities, ", "))
+		if len(s.Tools) > 0 {
+			more := ""
+			if s.ToolCount > len(s.Tools) {
+				more = fmt.Sprintf(" … (%d in all)", s.ToolCount)
+			}
+			fmt.Fprintf(b, "  tools: %s%s\n", strings.Join(s.Tools, ", "), more)
+		}
+	}
+	fmt.Fprintf(b, "  phases: %s\n", phasesText(r.Phases))
+	for _, e := range r.HTTP {
+		fmt.Fprintf(b, "  http: %s\n", exchangeText(e))
+	}
+	if a := r.Auth; a != nil {
+		authText(b, a)
+	}
+	if p := r.Process; p != nil {
+		if p.ExitCode != nil {
+			fmt.Fprintf(b, "  exit code: %d\n", *p.ExitCode)
+		}
+		if p.Signal != "" {
+			fmt.Fprintf(b, "  killed by: %s\n", p.Signal)
+		}
+		if p.StderrTail != "" && (r.Verdict.Failed() || len(r.Notes) > 0) {
+			b.WriteString("  stderr (last lines):\n")
+			for _, l := range lastLines(p.StderrTail, 8) {
+				fmt.Fprintf(b, "    | %s\n", l)
+			}
+		}
+	}
+	if r.Error != "" && r.Error != r.Summary {
+		fmt.Fprintf(b, "  error: %s\n", r.Error)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(b, "  note: %s\n", n)
+	}
+}
+
+func phasesText(ps []probe.PhaseTiming) string {
+	var parts []string
+	for _, p := range ps {
+		t := p.Name + " " + msText(p.MS)
+		if !p.OK {
+			t += " (failed)"
+		}
+		var steps []string
+		for _, s := range p.Steps {
+			st := s.Method + " " + msText(s.MS)
+			if s.Error != "" {
+				st += ": " + cut(s.Error, 80)
+			}
+			steps = append(steps, st)
+		}
+		if len(steps) > 0 {
+			t += " [" + strings.Join(steps, "; ") + "]"
+		}
+		parts = append(parts, t)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func exchangeText(e probe.Exchange) string {
+	t := e.Method + " " + e.URL
+	if e.RPC != "" {
+		t += " (" + e.RPC + ")"
+	}
+	switch {
+	case e.Error != "":
+		t += " → " + e.Error
+	default:
+		t += fmt.Sprintf(" → %d", e.Status)
+		if e.ContentType != "" {
+			t += " " + e.ContentType
+		}
+	}
+	if e.Location != "" {
+		t += ", Location: " + e.Location
+	}
+	for _, w := range e.WWWAuthenticate {
+		t += ", WWW-Authenticate: " + w
+	}
+	if len(e.HeadersSent) > 0 {
+		t += " [sent " + strings.Join(e.HeadersSent, ", ") + "]"
+	}
+	return t + " " + msText(e.MS)
+}
+
+func authText(b *strings.Builder, a *probe.AuthEvidence) {
+	if a.Error != "" {
+		fmt.Fprintf(b, "  challenge error: %s", a.Error)
+		if a.Scope != "" {
+			fmt.Fprintf(b, " (scope %s)", a.Scope)
+		}
+		b.WriteString("\n")
+	}
+	o := a.OAuth
+	if o == nil {
+		return
+	}
+	if o.ResourceMetadataURL != "" {
+		fmt.Fprintf(b, "  oauth: resource metadata %s → authorization servers %s\n", o.ResourceMetadataURL, strings.Join(o.AuthorizationServers, ", "))
+	} else if o.RootFallback {
+		b.WriteString("  oauth: no protected-resource metadata; the server's origin was tried as authorization server\n")
+	}
+	if o.Found {
+		reg := "no dynamic client registration"
+		if o.DynamicRegistration {
+			reg = "dynamic client registration at " + o.RegistrationEndpoint
+		}
+		fmt.Fprintf(b, "  oauth: authorization server metadata %s (issuer %s), %s\n", o.AuthServerMetadataURL, o.Issuer, reg)
+	}
+	for _, p := range o.Problems {
+		fmt.Fprintf(b, "  oauth problem: %s\n", p)
+	}
+}
+
+func msText(ms float64) string {
+	if ms >= 1000 {
+		return fmt.Sprintf("%.1fs", ms/1000)
+	}
+	return fmt.Sprintf("%.0fms", ms)
+}
+
+func cut(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+func lastLines(s string, n int) []string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return lines
+}
+
+func containsStr(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
