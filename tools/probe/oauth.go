@@ -3,6 +3,7 @@ package probe
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -132,7 +133,10 @@ func (p *prober) discoverAuthServer(ctx context.Context, hc *http.Client, issuer
 		if err != nil && refusedByGuard(err) {
 			d.Problems = append(d.Problems, p.scrub(err.Error()))
 			asm, err = fetchUnguarded[oauthex.AuthServerMeta](ctx, hc, u)
-			d.Unguarded = d.Unguarded || err == nil
+			if isClientError(err) {
+				asm, err = nil, nil // as the SDK: a 4xx means "not here", try the next
+			}
+			d.Unguarded = d.Unguarded || asm != nil
 		}
 		if err != nil {
 			d.Problems = append(d.Problems, p.scrub(err.Error()))
@@ -208,6 +212,19 @@ func refusedByGuard(err error) bool {
 	return strings.Contains(s, "non-public") || strings.Contains(s, "does not use HTTPS or is not a loopback")
 }
 
+// statusError is a metadata fetch's HTTP error status.
+type statusError struct {
+	url  string
+	code int
+}
+
+func (e *statusError) Error() string { return fmt.Sprintf("GET %s: bad status %d", e.url, e.code) }
+
+func isClientError(err error) bool {
+	var se *statusError
+	return errors.As(err, &se) && se.code >= 400 && se.code < 500
+}
+
 // fetchUnguarded fetches a metadata document with plain net/http.
 func fetchUnguarded[T any](ctx context.Context, hc *http.Client, u string) (*T, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
@@ -220,7 +237,7 @@ func fetchUnguarded[T any](ctx context.Context, hc *http.Client, u string) (*T, 
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: bad status %d", u, resp.StatusCode)
+		return nil, &statusError{u, resp.StatusCode}
 	}
 	var v T
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&v); err != nil {

@@ -123,7 +123,7 @@ func (p *prober) classifyRemote(ctx context.Context, f *sessionFailure, rec *rec
 	case found && ex.Status >= 300:
 		p.statusVerdict(ctx, f, ex, u)
 	case found && !mcpContentType(ex.ContentType):
-		p.fail(f.phase, ProtocolError, fmt.Sprintf("%s %s answered %d with content type %q, not MCP (application/json or text/event-stream)", ex.Method, ex.URL, ex.Status, ex.ContentType), f.err)
+		p.fail(f.phase, ProtocolError, fmt.Sprintf("%s answered %d with content type %q, not MCP (application/json or text/event-stream)", where(ex), ex.Status, ex.ContentType), f.err)
 	default:
 		if p.netVerdict(f.phase, f.err) {
 			return
@@ -188,10 +188,7 @@ func (p *prober) netVerdict(phase string, err error) bool {
 
 // statusVerdict classifies an HTTP error status.
 func (p *prober) statusVerdict(ctx context.Context, f *sessionFailure, ex Exchange, u *url.URL) {
-	where := fmt.Sprintf("%s %s", ex.Method, ex.URL)
-	if ex.RPC != "" {
-		where = fmt.Sprintf("%s (%s)", where, ex.RPC)
-	}
+	where := where(ex)
 	switch s := ex.Status; {
 	case s == http.StatusUnauthorized:
 		auth := p.authEvidence(ctx, ex, u)
@@ -219,11 +216,31 @@ func (p *prober) statusVerdict(ctx context.Context, f *sessionFailure, ex Exchan
 		p.fail(f.phase, ServerError, fmt.Sprintf("%s answered %d %s", where, s, http.StatusText(s)), f.err)
 	case s >= 300 && s < 400:
 		p.fail(f.phase, ProtocolError, fmt.Sprintf("%s answered %d redirecting to %s, which a client does not follow for a %s", where, s, ex.Location, ex.Method), f.err)
-	case s == http.StatusMethodNotAllowed:
-		p.fail(f.phase, ProtocolError, where+" answered 405: that URL does not take this method — a wrong path, or sse configured for a streamable HTTP server (or the reverse)", f.err)
-	default:
-		p.fail(f.phase, ProtocolError, fmt.Sprintf("%s answered %d %s", where, s, http.StatusText(s)), f.err)
+	default: // 400, 405, 406, 415…: usually the wrong transport for the URL
+		p.fail(f.phase, ProtocolError, fmt.Sprintf("%s answered %d %s%s", where, s, http.StatusText(s), p.transportHint()), f.err)
 	}
+}
+
+// where names the request an exchange was: "POST URL (initialize)".
+func where(ex Exchange) string {
+	w := ex.Method + " " + ex.URL
+	if ex.RPC != "" {
+		w += " (" + ex.RPC + ")"
+	}
+	return w
+}
+
+// transportHint suggests the other transport when a request was refused
+// as malformed: an SSE endpoint configured as http, or the reverse, fails
+// this way.
+func (p *prober) transportHint() string {
+	switch p.s.Transport {
+	case registry.SSE:
+		return `; if the URL is a streamable HTTP endpoint, configure "type": "http"`
+	case registry.HTTP:
+		return `; if the URL is an SSE endpoint, configure "type": "sse"`
+	}
+	return ""
 }
 
 // authEvidence parses the challenge and, for a 401 or a step-up 403, runs

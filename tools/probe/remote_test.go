@@ -171,8 +171,19 @@ func TestRemoteVerdicts(t *testing.T) {
 				t.Errorf("summary = %q", r.Summary)
 			}
 		}},
-		{name: "sse url given for a streamable server", want: ProtocolError, setup: func(t *testing.T) registry.Server {
+		{name: "sse configured for a streamable server", want: ProtocolError, setup: func(t *testing.T) registry.Server {
 			return remoteServer("s", registry.SSE, serve(t, streamableHandler()).URL)
+		}, check: func(t *testing.T, r Result) {
+			if !strings.Contains(r.Summary, `configure "type": "http"`) {
+				t.Errorf("summary = %q, want the other transport suggested", r.Summary)
+			}
+		}},
+		{name: "http configured for an sse server", want: ProtocolError, setup: func(t *testing.T) registry.Server {
+			return remoteServer("s", registry.HTTP, serve(t, sseHandler()).URL)
+		}, check: func(t *testing.T, r Result) {
+			if !strings.Contains(r.Summary, `configure "type": "sse"`) {
+				t.Errorf("summary = %q, want the other transport suggested", r.Summary)
+			}
 		}},
 		{name: "refused port", want: Unreachable, setup: func(t *testing.T) registry.Server {
 			return remoteServer("s", registry.HTTP, "http://"+closedPort(t)+"/mcp")
@@ -328,5 +339,49 @@ func helperReason(reason string) func(t *testing.T, r Result) {
 		if !strings.Contains(r.Error, "headersHelper "+reason) || r.Phase != PhaseHelper {
 			t.Errorf("error %q in phase %s, want headersHelper %s", r.Error, r.Phase, reason)
 		}
+	}
+}
+
+// TestOAuthDiscoveryPastSDKGuard: metadata served over plain http from a
+// host the go-sdk does not consider loopback (an intranet name) is refused
+// by its fetchers; the probe still reports what the documents say, fetched
+// once more without the guard, and says that SDK-based clients will refuse
+// them. The server listens on 127.0.0.1 and is dialled by a name that
+// reaches it without being one the SDK exempts: the machine's host name
+// (in /etc/hosts), else 0.0.0.0.
+func TestOAuthDiscoveryPastSDKGuard(t *testing.T) {
+	var base string
+	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/.well-known/oauth-protected-resource/mcp":
+			writeJSON(w, map[string]any{"resource": base + "/mcp", "authorization_servers": []string{base}})
+		case "/.well-known/oauth-authorization-server":
+			writeJSON(w, map[string]any{"issuer": base, "authorization_endpoint": base + "/authorize", "token_endpoint": base + "/token",
+				"registration_endpoint": base + "/register", "code_challenge_methods_supported": []string{"S256"}})
+		default:
+			w.Header().Set("WWW-Authenticate", `Bearer resource_metadata="`+base+`/.well-known/oauth-protected-resource/mcp"`)
+			http.Error(w, "Unauthorized", http.StatusUnauthorized)
+		}
+	}))
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	host, _ := os.Hostname()
+	for _, h := range []string{host, "0.0.0.0", ""} {
+		if h == "" {
+			t.Skip("no name other than localhost reaches 127.0.0.1 here")
+		}
+		if c, err := net.DialTimeout("tcp", net.JoinHostPort(h, port), time.Second); err == nil {
+			c.Close()
+			base = "http://" + net.JoinHostPort(h, port)
+			break
+		}
+	}
+	r := Probe(context.Background(), remoteServer("intranet", registry.HTTP, base+"/mcp"), quick())
+	checkResult(t, r, AuthRequired)
+	o := r.Auth.OAuth
+	if o == nil || !o.Found || !o.Unguarded || !o.DynamicRegistration || o.AuthorizationEndpoint != base+"/authorize" {
+		t.Fatalf("oauth = %+v", o)
+	}
+	if !strings.Contains(strings.Join(o.Problems, "\n"), "does not use HTTPS") {
+		t.Errorf("problems = %v, want the SDK's refusal reported", o.Problems)
 	}
 }
