@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpmend/mcpmend/registry"
@@ -113,6 +114,7 @@ func (p *prober) remoteConfig() (*url.URL, http.Header, error) {
 // exchanges: the HTTP status is only text in the SDK's errors.
 func (p *prober) classifyRemote(ctx context.Context, f *sessionFailure, rec *recorder, u *url.URL) {
 	ex, rawErr, found := decisive(rec, p.s.Transport)
+	var rpcErr *jsonrpc.Error
 	switch {
 	case found && ex.Error != "":
 		if p.ctxVerdict(ctx, f.phase, rawErr) {
@@ -124,6 +126,8 @@ func (p *prober) classifyRemote(ctx context.Context, f *sessionFailure, rec *rec
 		p.statusVerdict(ctx, f, ex, u)
 	case found && !mcpContentType(ex.ContentType):
 		p.fail(f.phase, ProtocolError, fmt.Sprintf("%s answered %d with content type %q, not MCP (application/json or text/event-stream)", where(ex), ex.Status, ex.ContentType), f.err)
+	case errors.As(f.err, &rpcErr):
+		p.fail(f.phase, ProtocolError, fmt.Sprintf("the server answered %s with an error", f.phase), f.err)
 	default:
 		if p.netVerdict(f.phase, f.err) {
 			return
@@ -133,12 +137,14 @@ func (p *prober) classifyRemote(ctx context.Context, f *sessionFailure, rec *rec
 }
 
 // decisive picks the exchange that explains a failure: the last failing
-// JSON-RPC request, else the last failing request of any kind. (A 405 on
-// the optional standalone GET stream is not a failure.)
+// JSON-RPC request, else the last failing request of any kind. A 405 on the
+// optional standalone GET stream is not a failure, nor is a body-less
+// answer (202, 204, the DELETE that ends a session).
 func decisive(rec *recorder, t registry.Transport) (Exchange, error, bool) {
 	ex, errs := rec.exchanges()
 	failing := func(e Exchange) bool {
-		return e.Error != "" || e.Status >= 300 || e.Status >= 200 && e.Status < 300 && e.Status != http.StatusAccepted && !mcpContentType(e.ContentType)
+		carries := e.Method != http.MethodDelete && e.Status != http.StatusAccepted && e.Status != http.StatusNoContent
+		return e.Error != "" || e.Status >= 300 || e.Status >= 200 && e.Status < 300 && carries && !mcpContentType(e.ContentType)
 	}
 	for pass := 0; pass < 2; pass++ {
 		for i := len(ex) - 1; i >= 0; i-- {

@@ -138,6 +138,20 @@ func TestRemoteVerdicts(t *testing.T) {
 				t.Errorf("oauth discovery = %+v, want nothing found and the root fallback tried", o)
 			}
 		}},
+		{name: "tools/list refused", want: ProtocolError, setup: func(t *testing.T) registry.Server {
+			return remoteServer("s", registry.HTTP, serve(t, refusingHandler("tools/list")).URL)
+		}, check: func(t *testing.T, r Result) {
+			if r.Phase != PhaseTools || !strings.Contains(r.Summary, "answered tools/list with an error") {
+				t.Errorf("phase %s, summary %q", r.Phase, r.Summary)
+			}
+		}},
+		{name: "ping refused: ok with a note", want: OK, setup: func(t *testing.T) registry.Server {
+			return remoteServer("s", registry.HTTP, serve(t, refusingHandler("ping")).URL)
+		}, check: func(t *testing.T, r Result) {
+			if !strings.Contains(strings.Join(r.Notes, "\n"), "answers ping with an error") {
+				t.Errorf("notes = %v", r.Notes)
+			}
+		}},
 		{name: "slow but in time", want: OK, setup: func(t *testing.T) registry.Server {
 			return remoteServer("s", registry.HTTP, serve(t, delayed(300*time.Millisecond, streamableHandler())).URL)
 		}},

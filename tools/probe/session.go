@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -208,6 +209,13 @@ func (p *prober) runSession(ctx context.Context, t *timedTransport) *sessionFail
 	start = time.Now()
 	err = cs.Ping(ctx, nil)
 	p.phase(PhasePing, time.Since(start), err, nil)
+	var rpcErr *jsonrpc.Error
+	if errors.As(err, &rpcErr) {
+		// It answered, with an error: alive, and clients that do not ping
+		// (Claude Code does not on connect) work with it.
+		p.note("the server answers ping with an error (%s); the spec requires ping, and clients that ping to keep a session alive will drop it", rpcErr.Message)
+		return nil
+	}
 	if err != nil {
 		return &sessionFailure{PhasePing, err}
 	}

@@ -203,10 +203,9 @@ func (sp *stdioProc) Connect(ctx context.Context) (mcp.Connection, error) {
 	inR.Close()
 	outW.Close()
 	errW.Close()
-	if err := sp.group.attach(sp.cmd); err != nil {
-		// Without a job object Windows falls back to taskkill /T.
-		_ = err
-	}
+	// On Unix this cannot fail; on Windows without a job object, kill
+	// falls back to taskkill /T while the leader lives.
+	_ = sp.group.attach(sp.cmd)
 	sp.stdinW, sp.stderrR, sp.stderrDone = inW, errR, make(chan struct{})
 	go func() {
 		_, _ = io.Copy(sp.stderr, errR)
