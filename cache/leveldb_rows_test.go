@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"testing"
@@ -154,4 +155,35 @@ func FuzzDecodeMeta(f *testing.F) {
 			t.Fatalf("negative size from % x", val)
 		}
 	})
+}
+
+func FuzzManifestRecord(f *testing.F) {
+	// A goleveldb record: comparer, journal 4, next file 6, seq 20, add
+	// table (level 0, #5, 10191 bytes, two keys).
+	rec := []byte{1, 26}
+	rec = append(rec, "leveldb.BytewiseComparator"...)
+	rec = append(rec, 2, 4, 3, 6, 4, 20, 7, 0, 5, 0xcf, 0x4f, 2, 'a', 'b', 1, 'c')
+	f.Add(rec)
+	f.Add([]byte{5, 1, 3, 'k', 'e', 'y', 6, 0, 9})
+	f.Add([]byte{8, 1})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		next, ok, err := recordNextFile(bufio.NewReader(bytes.NewReader(data)))
+		if err != nil && (ok || next != 0) {
+			t.Fatalf("error %v with a result %d %v", err, next, ok)
+		}
+	})
+}
+
+func TestRecordNextFile(t *testing.T) {
+	rec := []byte{1, 26}
+	rec = append(rec, "leveldb.BytewiseComparator"...)
+	rec = append(rec, 2, 4, 3, 6, 4, 20, 7, 0, 5, 0xcf, 0x4f, 2, 'a', 'b', 1, 'c', 6, 0, 3, 9, 7)
+	if next, ok, err := recordNextFile(bufio.NewReader(bytes.NewReader(rec))); err != nil || !ok || next != 6 {
+		t.Fatalf("= %d %v %v", next, ok, err)
+	}
+	for _, bad := range [][]byte{{8, 1}, {3}, {1, 5, 'a'}, {3, 0x80}} {
+		if _, _, err := recordNextFile(bufio.NewReader(bytes.NewReader(bad))); err == nil {
+			t.Errorf("% x accepted", bad)
+		}
+	}
 }

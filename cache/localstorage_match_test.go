@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -129,6 +130,25 @@ func FuzzNameMatcher(f *testing.F) {
 		}
 		if !plain.Value(EncodeString(prefix + "\n" + name + "\n" + suffix)) {
 			t.Fatalf("Value misses %q in %q", name, prefix+"\n"+name+"\n"+suffix)
+		}
+	})
+}
+
+func FuzzPreview(f *testing.F) {
+	f.Add("mcp:github:auth", "CANARY-1", "tok3n-value")
+	f.Add("prefs", `{"a":[1,{"b":"c"}]}`, "sekrit")
+	f.Add("note", "café 🐙", "x\"y\\z")
+	f.Fuzz(func(t *testing.T, key, value, secret string) {
+		if got := Preview(key, value); utf8.ValidString(value) && !utf8.ValidString(got) {
+			t.Fatalf("Preview(%q, %q) = %q is not UTF-8", key, value, got)
+		}
+		// A secret-named field's value never shows, however it is written.
+		if len(secret) < 6 || !utf8.ValidString(secret) || strings.Contains(`{"access_token":"[redacted]","n":1}`+"…", secret) {
+			return
+		}
+		doc, _ := json.Marshal(map[string]any{"access_token": secret, "n": 1})
+		if got := Preview("prefs", string(doc)); strings.Contains(got, secret) {
+			t.Fatalf("Preview leaked %q: %q", secret, got)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -140,12 +141,20 @@ func readCopy(ctx context.Context, dir string, scan *LocalStorageScan, m *NameMa
 	if err != nil || n == 0 {
 		return err // n == 0: an empty directory is an empty scan
 	}
-	db, err := leveldb.OpenFile(tmp, &opt.Options{ReadOnly: true, ErrorIfMissing: true, Strict: opt.StrictAll})
+	present, err := listTables(tmp)
+	if err != nil {
+		return err
+	}
+	nextFile, manErr := manifestNextFile(tmp) // before a read-write open rewrites it
+	db, replayed, err := openCopy(tmp)
 	if err != nil {
 		return classifyOpenError(err, tmp, dir)
 	}
 	defer db.Close()
-	if err := checkTables(db, tmp); err != nil {
+	if manErr != nil {
+		return &damage{reason: manErr.Error()}
+	}
+	if err := checkTables(db, present, nextFile, replayed); err != nil {
 		return err
 	}
 	it := db.NewIterator(nil, &opt.ReadOptions{DontFillCache: true, Strict: opt.StrictAll})
@@ -226,29 +235,48 @@ func classifyOpenError(err error, tmp, dir string) error {
 	return fmt.Errorf("open copy of %s: %s", dir, msg)
 }
 
-// tableLine is one table in goleveldb's "leveldb.sstables" property:
-// "<num>:<size>[<min> .. <max>]".
-var tableLine = regexp.MustCompile(`(?m)^(\d+):(\d+)\[`)
+// openCopy opens a private copy strictly: read-only, failing on any
+// corruption and on a missing database.
+//
+// goleveldb's read-only recovery cannot replay two logs: the journal
+// reader's Reset hands back the first log's io.EOF as an error (db.go,
+// recoverJournalRO), so a copy taken while the app flushes its memtable
+// (frozen log plus new log) fails to open. The copy is ours alone, so in
+// exactly that case it is opened read-write instead, which replays both logs
+// the way LevelDB does, into a new table in the copy. Compactions are held
+// off so nothing else is rewritten while it is read.
+func openCopy(dir string) (db *leveldb.DB, replayed bool, err error) {
+	o := &opt.Options{ReadOnly: true, ErrorIfMissing: true, Strict: opt.StrictAll}
+	db, err = leveldb.OpenFile(dir, o)
+	if err != io.EOF {
+		return db, false, err
+	}
+	if logs, _ := filepath.Glob(filepath.Join(dir, "*.log")); len(logs) < 2 {
+		return nil, false, err
+	}
+	o.ReadOnly = false
+	o.CompactionL0Trigger = math.MaxInt32
+	o.WriteL0SlowdownTrigger = math.MaxInt32
+	o.WriteL0PauseTrigger = math.MaxInt32
+	o.DisableSeeksCompaction = true
+	db, err = leveldb.OpenFile(dir, o)
+	return db, true, err
+}
 
-// checkTables compares the tables the manifest references with the table
-// files present (electron-leveldb.md, "Editing" step 4). A truncated manifest
-// otherwise opens "fine" and shows a fraction of the data.
-func checkTables(db *leveldb.DB, dir string) error {
-	prop, err := db.GetProperty("leveldb.sstables")
-	if err != nil {
-		return fmt.Errorf("list tables: %w", err)
-	}
-	want := map[int64]int64{}
-	for _, mm := range tableLine.FindAllStringSubmatch(prop, -1) {
-		num, _ := strconv.ParseInt(mm[1], 10, 64)
-		size, _ := strconv.ParseInt(mm[2], 10, 64)
-		want[num] = size
-	}
+// tableFile is one table file present in a copy.
+type tableFile struct {
+	name string
+	size int64
+}
+
+// listTables lists a copy's table files by number, before it is opened (a
+// read-write open would drop tables the manifest does not reference).
+func listTables(dir string) (map[int64]tableFile, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return fmt.Errorf("list %s: %w", dir, err)
+		return nil, fmt.Errorf("list %s: %w", dir, err)
 	}
-	var problems []string
+	out := map[int64]tableFile{}
 	for _, e := range entries {
 		ext := filepath.Ext(e.Name())
 		if ext != ".ldb" && ext != ".sst" {
@@ -258,18 +286,56 @@ func checkTables(db *leveldb.DB, dir string) error {
 		if err != nil {
 			continue
 		}
-		size, listed := want[num]
-		if !listed {
-			problems = append(problems, "table "+e.Name()+" is not in the manifest (manifest truncated or stale)")
-			continue
+		fi, err := e.Info()
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", dir, err)
 		}
-		delete(want, num)
-		if fi, err := e.Info(); err == nil && fi.Size() != size {
-			problems = append(problems, fmt.Sprintf("table %s is %d bytes, the manifest says %d", e.Name(), fi.Size(), size))
+		out[num] = tableFile{name: e.Name(), size: fi.Size()}
+	}
+	return out, nil
+}
+
+// tableLine is one table in goleveldb's "leveldb.sstables" property:
+// "<num>:<size>[<min> .. <max>]".
+var tableLine = regexp.MustCompile(`(?m)^(\d+):(\d+)\[`)
+
+// checkTables compares the tables the manifest references with the table
+// files that were present (electron-leveldb.md, "Editing" step 4). A
+// truncated manifest otherwise opens "fine" and shows a fraction of the data.
+// Tables the open itself wrote (replaying logs) are referenced but were not
+// present; they are the only ones allowed to be new. A present table the
+// manifest does not list is damage only when its number is at or past the
+// manifest's next-file number (see manifestNextFile); below it, it is an
+// obsolete leftover.
+func checkTables(db *leveldb.DB, present map[int64]tableFile, nextFile int64, replayed bool) error {
+	prop, err := db.GetProperty("leveldb.sstables")
+	if err != nil {
+		return fmt.Errorf("list tables: %w", err)
+	}
+	var maxPresent int64 = -1
+	for num := range present {
+		maxPresent = max(maxPresent, num)
+	}
+	referenced := map[int64]bool{}
+	var problems []string
+	for _, mm := range tableLine.FindAllStringSubmatch(prop, -1) {
+		num, _ := strconv.ParseInt(mm[1], 10, 64)
+		size, _ := strconv.ParseInt(mm[2], 10, 64)
+		referenced[num] = true
+		tf, ok := present[num]
+		switch {
+		case !ok && num > maxPresent && replayed:
+			// written by the read-write open of a two-log copy
+		case !ok:
+			problems = append(problems, fmt.Sprintf("the manifest lists table %06d.ldb, which is missing", num))
+		case tf.size != size:
+			problems = append(problems, fmt.Sprintf("table %s is %d bytes, the manifest says %d", tf.name, tf.size, size))
 		}
 	}
-	for num := range want {
-		problems = append(problems, fmt.Sprintf("the manifest lists table %06d.ldb, which is missing", num))
+	for num, tf := range present {
+		if !referenced[num] && num >= nextFile {
+			problems = append(problems, "table "+tf.name+" is not in the manifest, which never recorded it (manifest truncated, or the app stopped mid-compaction)")
+		}
 	}
 	if len(problems) > 0 {
 		sort.Strings(problems)
