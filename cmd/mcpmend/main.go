@@ -61,6 +61,8 @@ Usage:
   mcpmend [global flags] <command> [flags] [args]
 
 Commands:
+  checkup    diagnose every configured server: what is wrong and what to do: checkup [--client C] [--no-probe] [--timeout D]
+  diagnose   diagnose one server (probe + client memory + config): diagnose NAME [--client C] [--scope S] [--no-probe] [--timeout D]
   list       list every configured MCP server, grouped by client
   probe      dial a server as its client would and report what it answers: probe NAME | probe --all [--client C] [--scope S] [--timeout D]
   reset      clear a client's memory of one server: reset NAME [--dry-run] [--forget-tokens] [--client C] [--scope S]

@@ -1,0 +1,232 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpmend/mcpmend/registry"
+	"github.com/mcpmend/mcpmend/tools/diagnose"
+	"github.com/mcpmend/mcpmend/tools/probe"
+)
+
+// CheckupInput narrows a checkup. Every field is optional.
+type CheckupInput struct {
+	Client    string  `json:"client,omitempty" jsonschema:"only this client's servers: claude-code, claude-desktop, cursor, vscode, windsurf, codex, gemini or zed"`
+	SkipProbe bool    `json:"skip_probe,omitempty" jsonschema:"judge from configuration and client memory only; start and dial nothing"`
+	Timeout   float64 `json:"timeout,omitempty" jsonschema:"seconds each probe may take, 1 to 120 (default 15)"`
+}
+
+// CheckupOutput is the diagnosis of every configured server, plus the
+// problems of configuration files that belong to no single server.
+type CheckupOutput struct {
+	Status  string                 `json:"status" jsonschema:"ok, warning or error: the most severe finding anywhere"`
+	Servers []diagnose.Report      `json:"servers" jsonschema:"one report per server definition a client uses (or ignores for a reason worth knowing), in list_servers order"`
+	Files   []diagnose.FileFinding `json:"files,omitempty" jsonschema:"problems of whole configuration files: a file that does not parse, a file the client no longer reads"`
+	Counts  CheckupCounts          `json:"counts"`
+	At      time.Time              `json:"at" jsonschema:"when the client's stores were judged"`
+}
+
+// CheckupCounts counts the servers by status.
+type CheckupCounts struct {
+	Servers int `json:"servers"`
+	OK      int `json:"ok"`
+	Warning int `json:"warning"`
+	Error   int `json:"error"`
+}
+
+func init() { register(addCheckup) }
+
+// checkup is also a tool, not only a CLI command: "some MCP tool is
+// failing" is where a model starts without knowing which server, and one
+// call that names the broken servers with their next steps replaces
+// list_servers + probe_server {all} + server_state per server.
+func addCheckup(s *mcp.Server, d *Deps) {
+	mcp.AddTool(s, &mcp.Tool{
+		Name:  "checkup",
+		Title: "Diagnose every configured MCP server",
+		Description: `Diagnose every MCP server configured on this machine at once: each client's servers are dialled concurrently as the client would dial them (probe_server), judged against what the client remembers (server_state) and its configuration, and listed with a status and, for each problem, the next step.
+
+Use it when the user says "my MCP tools stopped working" without naming a server, or to find the stuck sibling among many servers. It starts every server's process or sends HTTP requests, so it can take up to the timeout (default 15 s per server; they run in parallel, with progress notifications); skip_probe judges without dialling. It changes nothing. Disabled and unapproved project servers are not started.
+
+Each server has status ok, warning or error, a one-line verdict and findings with severity, a stable code (stale-needs-auth, server-auth-required, credential-rejected, unreachable, crashed, command-not-found, pending-approval, config-ignored, …) and next: what to do, often an mcpmend tool call with arguments. files lists configuration files that do not parse or that the client no longer reads.
+
+Examples: {}; {"client": "claude-code"}; {"skip_probe": true}. Next: for a server with status error, follow its first finding's next step (diagnose_server {"name": …} shows all the evidence).`,
+		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: false, OpenWorldHint: ptr(true), DestructiveHint: ptr(false)},
+	}, func(ctx context.Context, req *mcp.CallToolRequest, in CheckupInput) (*mcp.CallToolResult, *CheckupOutput, error) {
+		var progress probe.Progress
+		if tok := req.Params.GetProgressToken(); tok != nil {
+			progress = func(done, total int, r probe.Result) {
+				_ = req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{ProgressToken: tok,
+					Progress: float64(done), Total: float64(total), Message: fmt.Sprintf("%s (%s): %s", r.Name, r.Client, r.Verdict)})
+			}
+		}
+		out, err := CheckupProgress(ctx, d, in, progress)
+		if err != nil {
+			return nil, nil, err
+		}
+		return text(out.Text()), out, nil
+	})
+}
+
+// Checkup diagnoses every configured server.
+func Checkup(ctx context.Context, d *Deps, in CheckupInput) (*CheckupOutput, error) {
+	return CheckupProgress(ctx, d, in, nil)
+}
+
+// CheckupProgress is Checkup telling progress about each finished probe.
+// The servers dialled are exactly probe_server {all}'s (each client's
+// effective, enabled, approved definitions), through the same concurrent
+// engine; the others are judged without dialling.
+func CheckupProgress(ctx context.Context, d *Deps, in CheckupInput, progress probe.Progress) (*CheckupOutput, error) {
+	opts, err := probeOptions(d, in.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	inv := registry.Discover(d.Env)
+	targets, _, err := probeTargets(inv, ProbeServerInput{All: true, Client: in.Client})
+	if err != nil {
+		return nil, err
+	}
+	dial := map[string]bool{}
+	for _, s := range targets {
+		dial[definitionKey(s)] = true
+	}
+	var jobs []diagnose.Job
+	for _, s := range inv.Servers {
+		if in.Client != "" && s.Client != in.Client || !s.Effective && s.ShadowedBy != "" {
+			continue // a shadowed copy: the definition that wins is reported
+		}
+		job := diagnose.Job{Server: s, Probe: dial[definitionKey(s)] && !in.SkipProbe}
+		if !job.Probe {
+			job.NotProbed = notDialled(s, in.SkipProbe)
+		}
+		jobs = append(jobs, job)
+	}
+	now := d.now()
+	out := &CheckupOutput{Servers: diagnose.Run(ctx, jobs, diagnose.Options{Env: d.Env, Now: now, Inventory: inv, Probe: opts, Progress: progress}),
+		At: now.UTC()}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("checkup cancelled: %w", err)
+	}
+	reported := map[string]bool{}
+	for _, j := range jobs {
+		reported[j.Server.Client+"\x00"+j.Server.Name] = true
+	}
+	for _, p := range inv.Problems { // a problem naming a reported server is in its report
+		if (in.Client == "" || p.Client == in.Client) && (p.Server == "" || !reported[p.Client+"\x00"+p.Server]) {
+			out.Files = append(out.Files, diagnose.FileFindings([]registry.Problem{p})...)
+		}
+	}
+	out.count()
+	return out, nil
+}
+
+// definitionKey identifies one definition: a file holds each path once.
+func definitionKey(s registry.Server) string { return s.Client + "\x00" + s.File + "\x00" + s.Path }
+
+// notDialled says why checkup leaves a server alone.
+func notDialled(s registry.Server, skip bool) string {
+	switch {
+	case unapproved(s):
+		return "a project server the user has not approved: mcpmend never starts it"
+	case skip:
+		return "probing was turned off"
+	case s.Disabled:
+		return "disabled: checkup does not start it (diagnose_server does)"
+	case !s.Effective:
+		return "the client does not use this definition"
+	}
+	return "not dialled"
+}
+
+func (o *CheckupOutput) count() {
+	var all []diagnose.Finding
+	for _, r := range o.Servers {
+		o.Counts.Servers++
+		switch r.Status {
+		case string(diagnose.Error):
+			o.Counts.Error++
+		case string(diagnose.Warning):
+			o.Counts.Warning++
+		default:
+			o.Counts.OK++
+		}
+		all = append(all, r.Findings...)
+	}
+	for _, f := range o.Files {
+		all = append(all, f.Finding)
+	}
+	o.Status = diagnose.Worst(all)
+}
+
+// Failed reports whether any finding is an error: what makes `mcpmend
+// checkup` exit 1.
+func (o *CheckupOutput) Failed() bool { return o.Status == string(diagnose.Error) }
+
+// Text renders the checkup grouped by client: the healthy servers one line
+// each, then every problem with its next step, then file problems and the
+// tally.
+func (o *CheckupOutput) Text() string {
+	var b strings.Builder
+	if len(o.Servers) == 0 && len(o.Files) == 0 {
+		b.WriteString("No MCP servers are configured.\n")
+		return b.String()
+	}
+	for _, group := range byClient(o.Servers) {
+		fmt.Fprintf(&b, "%s (%s)\n", diagnose.ClientTitle(group[0].Server.Client), group[0].Server.Client)
+		width := 0
+		for _, r := range group {
+			width = max(width, len(r.Server.Name))
+		}
+		for _, r := range group {
+			if r.Status == diagnose.StatusOK {
+				fmt.Fprintf(&b, "  ok       %-*s  %-5s  %s\n", width, r.Server.Name, r.Server.Transport, r.Verdict)
+			}
+		}
+		for _, r := range group {
+			if r.Status == diagnose.StatusOK {
+				continue
+			}
+			fmt.Fprintf(&b, "  %-7s  %-*s  %-5s  %s %s\n", statusWord(r.Status), width, r.Server.Name, r.Server.Transport, scopeText(r.Server), r.Server.File)
+			for _, f := range r.Findings {
+				writeFinding(&b, f, "      ", false)
+			}
+		}
+		b.WriteString("\n")
+	}
+	if len(o.Files) > 0 {
+		b.WriteString("Configuration files\n")
+		for _, f := range o.Files {
+			writeFinding(&b, f.Finding, "  ", false)
+		}
+		b.WriteString("\n")
+	}
+	c := o.Counts
+	fmt.Fprintf(&b, "%d server(s): %d ok, %d with warnings, %d with errors", c.Servers, c.OK, c.Warning, c.Error)
+	if len(o.Files) > 0 {
+		fmt.Fprintf(&b, "; %d configuration file problem(s)", len(o.Files))
+	}
+	b.WriteString(".\n")
+	if c.Error+c.Warning > 0 {
+		b.WriteString("Evidence for one server: diagnose_server {\"name\": …} (or `mcpmend diagnose NAME`).\n")
+	}
+	return b.String()
+}
+
+// byClient splits reports, already in client order, into one group per
+// client.
+func byClient(rs []diagnose.Report) [][]diagnose.Report {
+	var out [][]diagnose.Report
+	for _, r := range rs {
+		if n := len(out); n > 0 && out[n-1][0].Server.Client == r.Server.Client {
+			out[n-1] = append(out[n-1], r)
+			continue
+		}
+		out = append(out, []diagnose.Report{r})
+	}
+	return out
+}

@@ -1,0 +1,102 @@
+package diagnose
+
+import (
+	"fmt"
+
+	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/tools/probe"
+)
+
+// Codes of findings about what the client's stores hold beyond the gates.
+const (
+	CodeStoreDamaged        = "store-damaged"        // a store exists but cannot be read faithfully
+	CodeOrphanedCredentials = "orphaned-credentials" // entries filed under an earlier url/headers
+	CodeMCPRemoteState      = "mcp-remote-state"     // mcp-remote keeps a registration or sign-in for a failing server
+	CodeDesktopMemory       = "desktop-memory"       // Claude Desktop's Local Storage holds items for the name
+)
+
+// stateFindings judges the stores' records that the gates do not cover.
+func (f *facts) stateFindings() []Finding {
+	if f.in.State == nil {
+		return nil
+	}
+	var out []Finding
+	for _, d := range f.in.State.Damage {
+		x := Finding{Severity: Warning, Code: CodeStoreDamaged,
+			Summary:  fmt.Sprintf("%s (%s) cannot be read faithfully: %s; mcpmend will not write a store it cannot read, and what the client makes of it is unknown", d.File, d.Store, d.Reason),
+			Evidence: []string{d.Store + " " + d.File + ": " + d.Reason},
+			Next:     &Action{Step: "look at " + d.File + " (the client that owns it may rewrite it on its next start); then diagnose again"}}
+		if f.sess != nil && f.sess.Action == cache.ActionUnknown {
+			x.Severity = Error
+			x.Summary += "; so whether Claude Code's next session dials the server cannot be told"
+		}
+		out = append(out, x)
+	}
+	var orphans, remote, desktop []string
+	for _, r := range f.records {
+		switch {
+		case r.Kind == cache.KindOrphanedOAuth || r.Kind == cache.KindOrphanedClientConfig:
+			orphans = append(orphans, r.Key+" in "+r.File+": "+r.Detail)
+		case r.Store == cache.StoreMCPRemote && r.Kind != cache.KindMCPRemoteLease:
+			remote = append(remote, r.Kind+" "+r.File+": "+r.Detail)
+		case r.Store == cache.DesktopStoreName:
+			desktop = append(desktop, r.Kind+" "+r.Key+": "+r.Detail)
+		}
+	}
+	if len(orphans) > 0 {
+		out = append(out, Finding{Severity: Info, Code: CodeOrphanedCredentials,
+			Summary:  fmt.Sprintf("Claude Code keeps %d credentials entr%s for an earlier url or headers of %s; it never reads them", len(orphans), plural(len(orphans), "y", "ies"), f.s.Name),
+			Evidence: orphans,
+			Next: &Action{Step: "harmless; reset_server_auth with forget_tokens removes them — together with the current tokens, so a new sign-in follows",
+				Tool: "reset_server_auth", Arguments: f.args("forget_tokens", true, "dry_run", true)}})
+	}
+	if len(remote) > 0 && f.in.Probe != nil && f.in.Probe.Verdict != probe.OK {
+		out = append(out, Finding{Severity: Warning, Code: CodeMCPRemoteState,
+			Summary:  fmt.Sprintf("mcp-remote keeps a registration, tokens or an unfinished sign-in for %s's url while the server fails: a registration the server no longer knows keeps failing the same way", f.s.Name),
+			Evidence: remote,
+			Next:     f.resetAction("clear mcp-remote's registration and sign-in files for this server (tokens are kept; dry_run first), then restart the server in its client")})
+	}
+	if len(desktop) > 0 {
+		out = append(out, Finding{Severity: Info, Code: CodeDesktopMemory,
+			Summary:  fmt.Sprintf("Claude Desktop's Local Storage holds %d item%s under the name %s", len(desktop), plural(len(desktop), "", "s"), f.s.Name),
+			Evidence: desktop,
+			Next:     &Action{Step: "see every item in full", Tool: "server_state", Arguments: f.args()}})
+	}
+	return out
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// healthyLine says why a server with nothing wrong is healthy.
+func healthyLine(in Input, fs []Finding) string {
+	var parts []string
+	switch r := in.Probe; {
+	case r != nil && r.Verdict == probe.OK && r.Server != nil:
+		parts = append(parts, "answers ("+serverText(r.Server)+")")
+	case r != nil && r.Verdict == probe.OK:
+		parts = append(parts, "answers")
+	case r == nil && in.NotProbed != "":
+		parts = append(parts, "no problem found without dialling it ("+in.NotProbed+")")
+	}
+	for _, x := range fs {
+		if x.Code == CodeOAuthTokenStored {
+			parts = append(parts, "requires OAuth, and Claude Code holds a usable token")
+		}
+	}
+	if in.State != nil && in.State.Session != nil && in.State.Session.Action == cache.ActionDial {
+		parts = append(parts, "the next Claude Code session dials it")
+	}
+	if len(parts) == 0 {
+		return "healthy"
+	}
+	line := "healthy: " + parts[0]
+	for _, p := range parts[1:] {
+		line += "; " + p
+	}
+	return line
+}

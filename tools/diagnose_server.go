@@ -1,0 +1,184 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpmend/mcpmend/registry"
+	"github.com/mcpmend/mcpmend/tools/diagnose"
+)
+
+// DiagnoseServerInput names the server to diagnose.
+type DiagnoseServerInput struct {
+	Name      string  `json:"name" jsonschema:"the server's name exactly as list_servers shows it (case-sensitive)"`
+	Client    string  `json:"client,omitempty" jsonschema:"the client whose definition to diagnose, when several clients configure this name: claude-code, claude-desktop, cursor, vscode, windsurf, codex, gemini or zed"`
+	Scope     string  `json:"scope,omitempty" jsonschema:"the scope (user, local, project, …) of the definition; by default the effective one"`
+	Timeout   float64 `json:"timeout,omitempty" jsonschema:"seconds the probe may take, 1 to 120 (default 15)"`
+	SkipProbe bool    `json:"skip_probe,omitempty" jsonschema:"judge from the configuration and the client's memory only; do not start or dial the server"`
+}
+
+// DiagnoseServerOutput is the diagnosis of one server: the report (identity,
+// status, one-line verdict, findings with next actions, probe and session
+// summaries), notes on which definition was judged, and when.
+type DiagnoseServerOutput struct {
+	diagnose.Report
+	Notes []string  `json:"notes,omitempty" jsonschema:"which definition was judged when the name has several"`
+	At    time.Time `json:"at" jsonschema:"when the client's stores were judged"`
+}
+
+func init() { register(addDiagnoseServer) }
+
+func addDiagnoseServer(s *mcp.Server, d *Deps) {
+	mcp.AddTool(s, &mcp.Tool{
+		Name:  "diagnose_server",
+		Title: "Diagnose one MCP server: what is wrong and what to do",
+		Description: `Diagnose one configured MCP server in one call: dial it as its client would (probe_server), read what the client remembers about it (server_state), check its configuration (list_servers), and judge them together.
+
+Use it when the user names a server that fails, shows "needs authentication" or "failed", or has no tools. It answers the question the separate tools leave open: is the server broken, is the credential wrong, or does the client merely remember an old failure? It starts the server's process or sends HTTP requests (as probe_server does) and changes nothing; skip_probe judges without dialling. Unapproved project servers are never started.
+
+The result has status (ok, warning or error), a one-line verdict, and findings — each with severity, a stable code, a summary, redacted evidence and next: the step to take, often an mcpmend tool with its arguments. Key codes: stale-needs-auth (the server answers but Claude Code skips it because of a remembered 401 — next: reset_server_auth); server-auth-required (the server really needs a sign-in — next: claude mcp login NAME, not a reset); credential-rejected (the configured token or key is refused — fix the credential, a reset alone does not help); oauth-token-expired; unreachable, timeout, crashed, command-not-found, protocol-error; pending-approval, disabled, shadowed, config-ignored (an entry the client never reads).
+
+Example: {"name": "github"}; {"name": "github", "client": "cursor"}. Next: follow the first finding's next step, then diagnose_server again to confirm. For every server at once, use checkup.`,
+		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: false, OpenWorldHint: ptr(true), DestructiveHint: ptr(false)},
+	}, func(ctx context.Context, _ *mcp.CallToolRequest, in DiagnoseServerInput) (*mcp.CallToolResult, *DiagnoseServerOutput, error) {
+		out, err := DiagnoseServer(ctx, d, in)
+		if err != nil {
+			return nil, nil, err
+		}
+		return text(out.Text()), out, nil
+	})
+}
+
+// DiagnoseServer finds the server, probes it (unless told not to, or it is
+// an unapproved project server), reads its client's memory and judges.
+func DiagnoseServer(ctx context.Context, d *Deps, in DiagnoseServerInput) (*DiagnoseServerOutput, error) {
+	opts, err := probeOptions(d, in.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	inv := registry.Discover(d.Env)
+	srv, note, err := findServerNote(inv, in.Name, in.Client, in.Scope)
+	if err != nil {
+		if len(inv.Problems) > 0 {
+			err = fmt.Errorf("%w (also %d problem(s) in configuration files, which may hide it: list_servers shows them)", err, len(inv.Problems))
+		}
+		return nil, err
+	}
+	job := diagnose.Job{Server: srv, Probe: true}
+	switch {
+	case in.SkipProbe:
+		job.Probe, job.NotProbed = false, "probing was turned off"
+	case unapproved(srv):
+		job.Probe, job.NotProbed = false, "a project server the user has not approved: mcpmend never starts it"
+	}
+	now := d.now()
+	reports := diagnose.Run(ctx, []diagnose.Job{job}, diagnose.Options{Env: d.Env, Now: now, Inventory: inv, Probe: opts})
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("diagnosis of %s cancelled: %w", srv.ID(), err)
+	}
+	out := &DiagnoseServerOutput{Report: reports[0], At: now.UTC()}
+	if note != "" {
+		out.Notes = append(out.Notes, note)
+	}
+	return out, nil
+}
+
+// Text renders the diagnosis: identity, verdict, probe and session in one
+// line each, then every finding with its evidence and next step.
+func (o *DiagnoseServerOutput) Text() string {
+	var b strings.Builder
+	r := o.Report
+	s := r.Server
+	fmt.Fprintf(&b, "%s  %s  %s %s  %s\n", s.Name, s.Transport, s.Client, scopeText(s), target(s))
+	fmt.Fprintf(&b, "  defined in %s (%s)\n", s.File, s.Path)
+	fmt.Fprintf(&b, "Verdict: %s — %s\n", statusWord(r.Status), r.Verdict)
+	b.WriteString(probeLine(r) + "\n")
+	if r.Session != nil {
+		fmt.Fprintf(&b, "Next Claude Code session: %s", strings.ToUpper(r.Session.Action))
+		if r.Session.Until != nil {
+			fmt.Fprintf(&b, " until %s", r.Session.Until.UTC().Format(time.RFC3339))
+		}
+		fmt.Fprintf(&b, " — %s\n", r.Session.Reason)
+	}
+	if r.State != nil && r.State.Notable() {
+		fmt.Fprintf(&b, "Client memory: %s\n", r.State.Text())
+	}
+	if len(r.Findings) == 0 {
+		b.WriteString("No findings: nothing is wrong.\n")
+	} else {
+		b.WriteString("Findings:\n")
+	}
+	for _, f := range r.Findings {
+		writeFinding(&b, f, "  ", true)
+	}
+	for _, n := range o.Notes {
+		fmt.Fprintf(&b, "note: %s\n", n)
+	}
+	return b.String()
+}
+
+// probeLine is the probe's gist, or why there was none.
+func probeLine(r diagnose.Report) string {
+	p := r.Probe
+	switch {
+	case p == nil && r.NotProbed != "":
+		return "Probe: not dialled — " + r.NotProbed
+	case p == nil:
+		return "Probe: not dialled"
+	}
+	line := fmt.Sprintf("Probe: %s in %s", p.Verdict, msText(p.DurationMS))
+	if p.Phase != "" && p.Verdict != "ok" {
+		line += " (" + p.Phase + ")"
+	}
+	if p.Server != nil {
+		line += fmt.Sprintf(" — %s %s, protocol %s, %d tools", p.Server.Name, p.Server.Version, p.Server.ProtocolVersion, p.Server.ToolCount)
+	} else if p.Summary != "" {
+		line += " — " + p.Summary
+	}
+	return line
+}
+
+// writeFinding renders one finding; evidence only when asked (checkup's
+// overview leaves it to diagnose_server).
+func writeFinding(b *strings.Builder, f diagnose.Finding, indent string, evidence bool) {
+	fmt.Fprintf(b, "%s%s %s: %s\n", indent, f.Severity, f.Code, f.Summary)
+	if evidence {
+		for _, e := range f.Evidence {
+			fmt.Fprintf(b, "%s    | %s\n", indent, e)
+		}
+	}
+	if f.Next != nil {
+		fmt.Fprintf(b, "%s  → %s\n", indent, actionText(*f.Next))
+	}
+}
+
+// actionText is a next step in one line: the step, then the tool call and
+// the shell command that do it.
+func actionText(a diagnose.Action) string {
+	t := a.Step
+	if a.Tool != "" {
+		args, _ := json.Marshal(a.Arguments)
+		t += ": " + a.Tool + " " + string(args)
+		if a.Command != "" {
+			t += " (or `" + a.Command + "`)"
+		}
+	} else if a.Command != "" && !strings.Contains(a.Step, a.Command) {
+		t += " (`" + a.Command + "`)"
+	}
+	return t
+}
+
+func statusWord(s string) string {
+	switch s {
+	case string(diagnose.Error):
+		return "ERROR"
+	case string(diagnose.Warning):
+		return "WARNING"
+	}
+	return "OK"
+}
