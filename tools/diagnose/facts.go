@@ -18,6 +18,7 @@ type facts struct {
 	skip    bool           // the next Claude Code session skips the server
 	records []cache.Record // what the stores remember (log lines apart)
 	logSkip []cache.Record // log lines saying a session skipped it
+	logErr  []cache.Record // error lines of the client's newest MCP log
 	// tokens is the state of Claude Code's own stored OAuth tokens for the
 	// server's current key: "" (none), "usable" or "expired".
 	tokens  string
@@ -36,6 +37,9 @@ func newFacts(in Input) *facts {
 		case r.Kind == cache.KindLogSkip:
 			f.logSkip = append(f.logSkip, r)
 		case r.Store == cache.StoreMCPLogs:
+			if strings.HasPrefix(r.Detail, "[error]") {
+				f.logErr = append(f.logErr, r)
+			}
 		default:
 			f.records = append(f.records, r)
 		}
@@ -177,6 +181,21 @@ func (f *facts) gateEvidence() []string {
 			at = stamp(*r.Since) + " "
 		}
 		ev = append(ev, "Claude Code's MCP log: "+at+r.Detail)
+	}
+	return ev
+}
+
+// logEvidence is what the client itself logged about its last failure
+// (the newest error lines of Claude Code's MCP log, at most two): the
+// client saw what the probe sees.
+func (f *facts) logEvidence() []string {
+	lines := f.logErr
+	if len(lines) > 2 {
+		lines = lines[len(lines)-2:]
+	}
+	var ev []string
+	for _, r := range lines {
+		ev = append(ev, "Claude Code's MCP log: "+r.Detail)
 	}
 	return ev
 }

@@ -143,6 +143,7 @@ func (f *facts) authRequired(r *probe.Result) []Finding {
 			Summary:  fmt.Sprintf("%s requires OAuth and Claude Code's stored token has expired with no refresh token: a new sign-in is needed", f.s.Name),
 			Evidence: append(ev, f.gateEvidence()...), Next: f.loginAction()}}
 	}
+	ev = concat(ev, f.logEvidence())
 	sum := fmt.Sprintf("%s really requires authentication: it answers 401 and no credential is configured or stored", f.s.Name)
 	if f.skip {
 		sum += fmt.Sprintf(" — Claude Code's needs-auth memory (%s) is right, so clearing it alone would not help", f.gatesText())
@@ -208,13 +209,13 @@ func (f *facts) credentialRejected(r *probe.Result) Finding {
 	}
 	return Finding{Severity: Error, Code: CodeCredentialRejected,
 		Summary:  fmt.Sprintf("%s refuses the credential it is configured with (%s): the token or key is wrong, expired or revoked — the server and the client's memory are not the problem", f.s.Name, sent),
-		Evidence: append(append(probeEvidence(r), oauthEvidence(r)...), f.gateEvidence()...),
+		Evidence: concat(probeEvidence(r), oauthEvidence(r), f.gateEvidence(), f.logEvidence()),
 		Next:     &Action{Step: step}}
 }
 
 // failed: the probe could not get an MCP answer for another reason.
 func (f *facts) failed(r *probe.Result) Finding {
-	x := Finding{Severity: Error, Summary: fmt.Sprintf("%s: %s", f.s.Name, r.Summary), Evidence: probeEvidence(r)}
+	x := Finding{Severity: Error, Summary: fmt.Sprintf("%s: %s", f.s.Name, r.Summary), Evidence: concat(probeEvidence(r), f.logEvidence())}
 	switch r.Verdict {
 	case probe.Forbidden:
 		x.Code = CodeForbidden
@@ -292,4 +293,13 @@ func processEvidence(r *probe.Result) []string {
 		}
 	}
 	return ev
+}
+
+// concat joins evidence lists.
+func concat(lists ...[]string) []string {
+	var out []string
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
 }

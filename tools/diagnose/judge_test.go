@@ -254,3 +254,18 @@ func TestFileFindings(t *testing.T) {
 		t.Errorf("server problem: %+v", got[2])
 	}
 }
+
+// TestJudgeClientLog: what the client itself logged about its failure is
+// evidence beside the probe's, and only its error lines count.
+func TestJudgeClientLog(t *testing.T) {
+	hdr := httpServer("srv", "Authorization")
+	logs := []cache.Record{
+		{Store: cache.StoreMCPLogs, Kind: cache.KindLogLine, Detail: "[debug] Starting connection"},
+		{Store: cache.StoreMCPLogs, Kind: cache.KindLogLine, Detail: "[error] Server rejected the configured Authorization header (HTTP 401)."},
+	}
+	r := Diagnose(Input{Server: hdr, State: state(hdr, nil, logs...), Probe: rejected()})
+	ev := strings.Join(r.Findings[0].Evidence, "\n")
+	if !strings.Contains(ev, "Claude Code's MCP log: [error] Server rejected") || strings.Contains(ev, "Starting connection") {
+		t.Errorf("evidence = %s", ev)
+	}
+}
