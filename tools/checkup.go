@@ -173,7 +173,7 @@ func (o *CheckupOutput) Failed() bool { return o.Status == string(diagnose.Error
 func (o *CheckupOutput) Text() string {
 	var b strings.Builder
 	if len(o.Servers) == 0 && len(o.Files) == 0 {
-		b.WriteString("No MCP servers are configured.\n")
+		b.WriteString("No MCP servers to check (none configured, or none of the client asked for).\n")
 		return b.String()
 	}
 	for _, group := range byClient(o.Servers) {

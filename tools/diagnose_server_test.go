@@ -17,7 +17,7 @@ import (
 
 // writeNeedsAuth writes Claude Code's needs-auth cache (gate A) for names,
 // stamped a minute ago, in the compact shape Claude Code writes.
-func writeNeedsAuth(t *testing.T, d *Deps, names ...string) {
+func writeNeedsAuth(t testing.TB, d *Deps, names ...string) {
 	t.Helper()
 	entries := map[string]any{}
 	for _, n := range names {

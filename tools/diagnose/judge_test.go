@@ -269,3 +269,15 @@ func TestJudgeClientLog(t *testing.T) {
 		t.Errorf("evidence = %s", ev)
 	}
 }
+
+// BenchmarkDiagnose is the judgment alone for a stuck server, for scale
+// against a probe (milliseconds): it is negligible.
+func BenchmarkDiagnose(b *testing.B) {
+	s := httpServer("srv", "Authorization")
+	in := Input{Server: s, State: state(s, nil, gateA(true), gateB(), logSkip()), Probe: okResult()}
+	for b.Loop() {
+		if r := Diagnose(in); r.Status != "error" {
+			b.Fatal(r.Status)
+		}
+	}
+}
