@@ -36,6 +36,7 @@ func DefaultStores(configured []registry.Server) []Store {
 		CredentialsStore{Configured: configured, keychainRead: &onceRead{}},
 		MCPRemoteStore{},
 		MCPLogsStore{},
+		DesktopLocalStorage{Others: serverNames(configured)},
 	}
 }
 

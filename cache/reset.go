@@ -43,14 +43,15 @@ type ResetPlanner interface {
 // DefaultResetPlanners is every store a reset changes, in the order its
 // steps run: the gate stamps first, then the needs-auth entry (so a session
 // starting in between still finds a gate and writes nothing new), then
-// mcp-remote's files. keychain overrides the platform's Keychain (tests);
-// nil means the platform's. A new store (Claude Desktop's Local Storage)
-// plugs in as one more element.
+// mcp-remote's files, then Claude Desktop's Local Storage (the one step that
+// may have to wait for its app to quit). keychain overrides the platform's
+// Keychain (tests); nil means the platform's.
 func DefaultResetPlanners(configured []registry.Server, keychain *Keychain) []ResetPlanner {
 	return []ResetPlanner{
 		CredentialsStore{Configured: configured, Keychain: keychain},
 		NeedsAuthStore{},
 		MCPRemoteStore{},
+		DesktopLocalStorage{Others: serverNames(configured)},
 	}
 }
 
