@@ -56,9 +56,9 @@ func addResetServerAuth(s *mcp.Server, d *Deps) {
 		Title: "Clear a client's memory of one MCP server",
 		Description: `Clear what a client remembers about one MCP server so the same name connects afresh — no renaming, nothing lost, undoable.
 
-Use it when server_state says Claude Code's next session will "skip" a server (gates A/B/C: the needs-auth cache and the tokenless-rejection / registration-not-offered stamps) although probe_server finds the server healthy, or when mcp-remote keeps a stale registration. It removes, for that server only: Claude Code's needs-auth entry (gate A); the tokenless credentials entry whole (what a successful connection does) or, beside stored tokens, only its gate stamps; mcp-remote's registration and sign-in files. Stored tokens are kept unless forget_tokens is true (then also the client secret and entries of earlier URLs, like "claude mcp logout"). Configuration files are never changed.
+Use it when server_state says Claude Code's next session will "skip" a server (gates A/B/C: the needs-auth cache and the tokenless-rejection / registration-not-offered stamps) although probe_server finds the server healthy, or when mcp-remote keeps a stale registration. It removes, for that server only: Claude Code's needs-auth entry (gate A); the tokenless credentials entry whole (what a successful connection does) or, beside stored tokens, only its gate stamps; mcp-remote's registration and sign-in files; Claude Desktop's Local Storage items whose key names the server (never an item that only mentions it; a connector that is in no config file resolves by name). Stored tokens are kept unless forget_tokens is true (then also the client secret and entries of earlier URLs, like "claude mcp logout"). Configuration files are never changed.
 
-Run with dry_run first: it returns the exact records that would change. Every reset is journalled with byte-for-byte backups; undo_reset {id} puts everything back. A damaged store, a lock held by the client past its stale time, or a record rewritten between plan and apply refuses the reset with the reason, and nothing is changed. Nothing left to clear returns outcome "nothing-to-reset" (safe to repeat).
+Run with dry_run first: it returns the exact records that would change. Every reset is journalled with byte-for-byte backups; undo_reset {id} puts everything back. A damaged store, a lock held by the client past its stale time, or a record rewritten between plan and apply refuses the reset with the reason, and nothing is changed. Nothing left to clear returns outcome "nothing-to-reset" (safe to repeat). While Claude Desktop runs it holds its Local Storage: that part is "waiting" and applies by itself once the user quits Claude Desktop (Cmd+Q on macOS).
 
 Afterwards the answer re-reads every store and gives the next session's verdict and how a running client picks the change up (a new session; /mcp → Reconnect in an open Claude Code REPL). Example: {"name": "github", "dry_run": true}.`,
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: ptr(true), IdempotentHint: true, OpenWorldHint: ptr(false)},
@@ -79,7 +79,7 @@ Afterwards the answer re-reads every store and gives the next session's verdict 
 // applying gives outcome "refused", with every other store rolled back.
 func ResetServerAuth(ctx context.Context, d *Deps, in ResetServerAuthInput) (*ResetServerAuthOutput, error) {
 	inv := registry.Discover(d.Env)
-	srv, err := findServer(inv, in.Name, in.Client, in.Scope)
+	srv, err := findServerOrConnector(ctx, d.Env, inv, in.Name, in.Client, in.Scope)
 	if err != nil {
 		return nil, err
 	}

@@ -45,7 +45,7 @@ func addServerState(s *mcp.Server, d *Deps) {
 		Title: "What a client remembers about an MCP server",
 		Description: `Show what a client remembers about one configured MCP server and what Claude Code's next session will do with it.
 
-Use it when a server shows "needs authentication" or "failed" although it works, or after probe_server says the server is healthy. It reads, never changes: Claude Code's needs-auth cache (gate A, 15 min), the tokenless-rejection stamp (gate B, 7 days) and registration-not-offered stamp (gate C, 30 days) in .credentials.json (and the macOS Keychain), stored tokens (presence and expiry only, never values), client secrets, entries orphaned by an old url or headers, mcp-remote's token files for stdio servers that run mcp-remote, and the newest lines of Claude Code's MCP log for the server as evidence.
+Use it when a server shows "needs authentication" or "failed" although it works, or after probe_server says the server is healthy. It reads, never changes: Claude Code's needs-auth cache (gate A, 15 min), the tokenless-rejection stamp (gate B, 7 days) and registration-not-offered stamp (gate C, 30 days) in .credentials.json (and the macOS Keychain), stored tokens (presence and expiry only, never values), client secrets, entries orphaned by an old url or headers, mcp-remote's token files for stdio servers that run mcp-remote, Claude Desktop's Local Storage items whose key names the server (items that only mention it are listed as mentions), and the newest lines of Claude Code's MCP log for the server as evidence. A Claude Desktop connector (Settings → Connectors) is in no config file: its name still resolves when Desktop's Local Storage holds items for it.
 
 session.action is "skip" when any gate is active: Claude Code then sends no request and shows needs-auth until every gate lapses ("until") or is cleared — even when "claude mcp list" says Connected. "dial" means nothing blocks it. A damaged store is listed under damage, never read as empty.
 
@@ -63,7 +63,7 @@ Example: {"name": "github"} or {"name": "github", "client": "claude-code", "scop
 // ServerState finds the server and asks every store about it.
 func ServerState(ctx context.Context, d *Deps, in ServerStateInput) (*ServerStateOutput, error) {
 	inv := registry.Discover(d.Env)
-	srv, err := findServer(inv, in.Name, in.Client, in.Scope)
+	srv, err := findServerOrConnector(ctx, d.Env, inv, in.Name, in.Client, in.Scope)
 	if err != nil {
 		return nil, err
 	}
@@ -88,8 +88,12 @@ func ServerState(ctx context.Context, d *Deps, in ServerStateInput) (*ServerStat
 func (o *ServerStateOutput) Text() string {
 	var b strings.Builder
 	s := o.Server
-	fmt.Fprintf(&b, "%s  %s  %s %s  %s\n", s.Name, s.Transport, s.Client, scopeText(s), target(s))
-	fmt.Fprintf(&b, "  defined in %s (%s)\n", s.File, s.Path)
+	if s.File == "" && s.Scope == ScopeConnector {
+		fmt.Fprintf(&b, "%s  %s %s\n  %s\n", s.Name, s.Client, s.Scope, connectorNote)
+	} else {
+		fmt.Fprintf(&b, "%s  %s  %s %s  %s\n", s.Name, s.Transport, s.Client, scopeText(s), target(s))
+		fmt.Fprintf(&b, "  defined in %s (%s)\n", s.File, s.Path)
+	}
 	if o.Session != nil {
 		fmt.Fprintf(&b, "Next Claude Code session: %s", strings.ToUpper(o.Session.Action))
 		if o.Session.Until != nil {
