@@ -96,11 +96,13 @@ func (s DesktopLocalStorage) PlanReset(ctx context.Context, env registry.Env, re
 // each value as it was read.
 func planLocalStorage(sc *LocalStorageScan) *LocalStorageDelete {
 	m := &LocalStorageDelete{Dir: sc.Dir}
+	bare := *sc
+	bare.Lock = LockState{} // who held the lock at planning time is no part of the change
 	for _, mt := range sc.Matches {
 		if !mt.Resettable() {
 			continue
 		}
-		rec := matchRecord(sc, mt)
+		rec := matchRecord(&bare, mt)
 		sum := sha256.Sum256(mt.RowValue)
 		m.Targets = append(m.Targets, LSTarget{Row: bytes.Clone(mt.RowKey), Origin: mt.Item.Origin,
 			Key: registry.RedactText(mt.Item.Key), Hash: rowHash(sum), Detail: rec.Detail})
