@@ -319,7 +319,10 @@ func install(live, stage, recPath string) error {
 	if fi, err := os.Stat(filepath.Join(live, "CURRENT")); err == nil {
 		perm = fi.Mode().Perm()
 	}
-	for _, n := range sortedNames(rec.New) {
+	for i, n := range sortedNames(rec.New) {
+		if i == 1 {
+			crashpoint.Hit("localstorage-mid-install")
+		}
 		if err := placeFile(filepath.Join(stage, n), live, n, perm); err != nil {
 			return errors.Join(err, settle(live, recPath))
 		}

@@ -457,7 +457,7 @@ func oldOrNew(t *testing.T, rows, old, new map[string]string, when string) strin
 // or the new database, never a mix; the next start (ResumePending) finishes
 // the reset with every leftover file gone; undo then restores the rows.
 func TestLocalStorageResetCrash(t *testing.T) {
-	pts := []string{"journal-before-backup", "journal-after-backup", "localstorage-after-batch",
+	pts := []string{"journal-before-backup", "journal-after-backup", "localstorage-after-batch", "localstorage-mid-install",
 		"localstorage-before-commit", "localstorage-after-commit", "journal-after-apply"}
 	for _, pt := range pts {
 		t.Run(pt, func(t *testing.T) {
@@ -504,7 +504,7 @@ func TestLocalStorageResetCrash(t *testing.T) {
 // TestLocalStorageUndoCrash kills an undo at its points; the database is old
 // or new and the next start completes the undo.
 func TestLocalStorageUndoCrash(t *testing.T) {
-	pts := []string{"journal-before-restore", "localstorage-after-batch", "localstorage-before-commit", "localstorage-after-commit"}
+	pts := []string{"journal-before-restore", "localstorage-after-batch", "localstorage-mid-install", "localstorage-before-commit", "localstorage-after-commit"}
 	for _, pt := range pts {
 		t.Run(pt, func(t *testing.T) {
 			home, dir := desktopHome(t)
@@ -560,5 +560,40 @@ func TestLocalStorageUndoConflict(t *testing.T) {
 	}
 	if st := statuses(onlyEntry(t, testEnv(home))); st != "applied" {
 		t.Fatalf("status after a refused undo: %s", st)
+	}
+}
+
+// TestLocalStorageUndoOfADamagedDatabase: when the database no longer
+// validates after a reset of ours (Chromium would delete all of Local
+// Storage), undo puts the whole backup back.
+func TestLocalStorageUndoOfADamagedDatabase(t *testing.T) {
+	home, dir := desktopHome(t)
+	old := dbRows(t, dir)
+	e := runDesktopReset(t, home, "github")
+	corruptTable(t, dir)
+	if _, err := ScanLocalStorage(context.Background(), dir, nil); err == nil {
+		t.Fatal("the corruption is not seen")
+	}
+	if _, err := OpenJournal(testEnv(home), nil).Undo(context.Background(), e.ID); err != nil {
+		t.Fatal(err)
+	}
+	if d := diffRows(old, dbRows(t, dir)); len(d) > 0 {
+		t.Fatalf("after undo of a damaged database: %v", d)
+	}
+	if _, err := ScanLocalStorage(context.Background(), dir, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLocalStorageVerifyDamageNotOurs: a database damaged by someone else,
+// with no install of ours, is "not applied" (Apply then refuses it) rather
+// than a verification error that would roll back what was never written.
+func TestLocalStorageVerifyDamageNotOurs(t *testing.T) {
+	home, dir := desktopHome(t)
+	m := planDesktop(t, home, "github")[0]
+	corruptTable(t, dir)
+	applied, err := m.Verify(context.Background(), t.TempDir())
+	if err != nil || applied {
+		t.Fatalf("Verify of a database damaged by others = %v %v, want not applied", applied, err)
 	}
 }
