@@ -20,6 +20,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb"
 
 	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/internal/chromium"
 	"github.com/mcpmend/mcpmend/internal/crashpoint"
 )
 
@@ -189,14 +190,14 @@ window.frameData = new Promise(ok => addEventListener('message', e => ok(e.data)
 // chromiumSession runs headless Chromium on Claude Desktop's userData (as
 // Electron does: the profile directory is userData itself) and loads the
 // page; it returns the browser and the page session.
-func chromiumSession(t *testing.T, userData string, port int) (*browser, string) {
+func chromiumSession(t *testing.T, userData string, port int) (*chromium.Browser, string) {
 	t.Helper()
 	root := t.TempDir()
 	if err := os.Symlink(userData, filepath.Join(root, "Default")); err != nil {
 		t.Fatal(err)
 	}
 	b := startChromium(t, root)
-	s, err := b.open(fmt.Sprintf("http://127.0.0.1:%d/", port))
+	s, err := b.OpenPage(fmt.Sprintf("http://127.0.0.1:%d/", port))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,10 +205,10 @@ func chromiumSession(t *testing.T, userData string, port int) (*browser, string)
 }
 
 // readStorage returns what the page and its partitioned iframe see.
-func readStorage(t *testing.T, b *browser, session string) (page, frame map[string]string) {
+func readStorage(t *testing.T, b *chromium.Browser, session string) (page, frame map[string]string) {
 	t.Helper()
-	out, err := b.evalString(session, `window.frameData.then(f => JSON.stringify({page: dump(), frame: JSON.parse(f)}))`)
-	if err != nil {
+	var out string
+	if err := b.Eval(session, `window.frameData.then(f => JSON.stringify({page: dump(), frame: JSON.parse(f)}))`, &out); err != nil {
 		t.Fatal(err)
 	}
 	var v struct{ Page, Frame map[string]string }
@@ -332,11 +333,11 @@ func TestDesktopResetWithRealChromium(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if held && pid == b.cmd.Process.Pid {
+		if held && pid == b.Pid() {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("Chromium (pid %d) never held the lock (held=%v pid=%d)", b.cmd.Process.Pid, held, pid)
+			t.Fatalf("Chromium (pid %d) never held the lock (held=%v pid=%d)", b.Pid(), held, pid)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -359,7 +360,7 @@ func TestDesktopResetWithRealChromium(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rs); err != nil {
 		t.Fatal(err)
 	}
-	wantReason := fmt.Sprintf("Claude Desktop is running (pid %d)", b.cmd.Process.Pid)
+	wantReason := fmt.Sprintf("Claude Desktop is running (pid %d)", b.Pid())
 	if rs.Outcome != "waiting" || len(rs.Steps) != 1 || rs.Steps[0].Status != "waiting" || len(rs.Steps[0].Changes) != 6 ||
 		!strings.Contains(rs.Steps[0].Reason, wantReason) || !strings.Contains(rs.Steps[0].Reason, "quit Claude Desktop first") {
 		t.Fatalf("reset while Desktop runs:\n%s", out)
@@ -381,7 +382,7 @@ func TestDesktopResetWithRealChromium(t *testing.T) {
 	}
 
 	// The user quits Claude Desktop; the worker applies the reset.
-	b.close(t)
+	closeChromium(t, b)
 	deadline = time.Now().Add(60 * time.Second)
 	for {
 		e, err := cache.OpenJournal(env, nil).Get(rs.ID)
@@ -425,7 +426,7 @@ func TestDesktopResetWithRealChromium(t *testing.T) {
 	// Claude Desktop starts again: the real engine reads the edited database.
 	b, session = chromiumSession(t, userData, port)
 	p, f = readStorage(t, b, session)
-	b.close(t)
+	closeChromium(t, b)
 	if !sameMap(p, want[page]) || !sameMap(f, want[part]) {
 		t.Fatalf("Chromium after the reset sees page %v frame %v; want %v %v", p, f, want[page], want[part])
 	}
@@ -446,7 +447,7 @@ func TestDesktopResetWithRealChromium(t *testing.T) {
 	}
 	b, session = chromiumSession(t, userData, port)
 	p, f = readStorage(t, b, session)
-	b.close(t)
+	closeChromium(t, b)
 	if !sameMap(p, origView[page]) || !sameMap(f, origView[part]) {
 		t.Fatalf("Chromium after undo sees page %v frame %v", p, f)
 	}

@@ -13,16 +13,14 @@
 // The second session writes the second batch, which deletes the filler and
 // one earlier item, and it stays in the .log.
 //
-// Chromium is driven over the DevTools protocol on --remote-debugging-pipe
-// (NUL-separated JSON on fds 3 and 4), so only the standard library is used.
+// Chromium is driven over the DevTools protocol by internal/chromium (on
+// --remote-debugging-pipe, so only the standard library is used).
 //
 //	go run ./cache/testdata/mkfixture [-chromium /usr/bin/chromium] [-out cache/testdata/chromium-localstorage]
 package main
 
 import (
-	"bufio"
-	"encoding/json"
-	"errors"
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -30,10 +28,10 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
+
+	"github.com/mcpmend/mcpmend/internal/chromium"
 )
 
 // batch1 is written first and ends up in an .ldb table.
@@ -77,18 +75,18 @@ window.frameDone = new Promise(ok => window.addEventListener('load', () => ok(tr
 </script><iframe src="http://localhost:%d/frame"></iframe>`
 
 func main() {
-	chromium := flag.String("chromium", "/usr/bin/chromium", "Chromium binary")
+	chromiumPath := flag.String("chromium", chromium.DefaultPath, "Chromium binary")
 	out := flag.String("out", "cache/testdata/chromium-localstorage", "fixture directory to (re)create")
 	wait := flag.Duration("flush", 70*time.Second, "wait between the batches (Chromium flushes its log to a table 60 s after opening the database)")
 	keep := flag.String("keep", "", "keep the Chromium profile (for debugging), any non-empty value")
 	filler := flag.Int("filler", 200000, "size of a filler item written with the first batch (it must exceed Chromium's write buffer, between 60 and 150 kB here)")
 	flag.Parse()
-	if err := run(*chromium, *out, *wait, *keep, *filler); err != nil {
+	if err := run(*chromiumPath, *out, *wait, *keep, *filler); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(chromium, out string, wait time.Duration, keep string, filler int) error {
+func run(chromiumPath, out string, wait time.Duration, keep string, filler int) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -116,10 +114,10 @@ func run(chromium, out string, wait time.Duration, keep string, filler int) erro
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
 	fill := fmt.Sprintf("localStorage.setItem('filler', 'x'.repeat(%d));", filler)
-	if err := session(chromium, profile, url, fill+batch1, wait); err != nil {
+	if err := session(chromiumPath, profile, url, fill+batch1, wait); err != nil {
 		return err
 	}
-	if err := session(chromium, profile, url, batch2+"localStorage.removeItem('filler');", 0); err != nil {
+	if err := session(chromiumPath, profile, url, batch2+"localStorage.removeItem('filler');", 0); err != nil {
 		return err
 	}
 
@@ -142,141 +140,28 @@ func run(chromium, out string, wait time.Duration, keep string, filler int) erro
 // session starts Chromium on profile, loads url, runs js, waits (Chromium
 // commits localStorage about 5 s after a write, and flushes its log to a
 // table 60 s after opening the database) and closes it with Browser.close.
-func session(chromium, profile, url, js string, wait time.Duration) error {
-	b, err := startBrowser(chromium, profile)
+func session(chromiumPath, profile, url, js string, wait time.Duration) error {
+	b, err := chromium.Launch(context.Background(), profile, chromium.Options{Path: chromiumPath, Stderr: os.Stderr})
 	if err != nil {
 		return err
 	}
-	defer b.cmd.Process.Kill()
-	sid, err := b.openPage(url)
+	defer b.Kill()
+	sid, err := b.OpenPage(url)
 	if err != nil {
 		return err
 	}
-	if err := b.eval(sid, "Promise.all([window.idbDone, window.frameDone])"); err != nil {
+	if err := b.Eval(sid, "Promise.all([window.idbDone, window.frameDone])", nil); err != nil {
 		return err
 	}
-	if err := b.eval(sid, js); err != nil {
+	if err := b.Eval(sid, js, nil); err != nil {
 		return err
 	}
 	log.Printf("batch written; waiting %s", wait+7*time.Second)
 	time.Sleep(wait + 7*time.Second)
-	if _, err := b.call("", "Browser.close", nil); err != nil {
+	if err := b.Close(); err != nil {
 		return err
-	}
-	if err := b.cmd.Wait(); err != nil {
-		log.Printf("chromium exited: %v", err)
 	}
 	return report(filepath.Join(profile, "Default", "Local Storage", "leveldb"), false)
-}
-
-// browser is a Chromium process driven over --remote-debugging-pipe.
-type browser struct {
-	cmd  *exec.Cmd
-	in   io.Writer     // Chromium's fd 3
-	out  *bufio.Reader // Chromium's fd 4
-	next int
-}
-
-func startBrowser(chromium, profile string) (*browser, error) {
-	cmdR, cmdW, err := os.Pipe()
-	if err != nil {
-		return nil, err
-	}
-	resR, resW, err := os.Pipe()
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+profile, "--remote-debugging-pipe", "about:blank")
-	cmd.ExtraFiles = []*os.File{cmdR, resW} // fds 3 and 4
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	cmdR.Close()
-	resW.Close()
-	return &browser{cmd: cmd, in: cmdW, out: bufio.NewReader(resR)}, nil
-}
-
-// call sends one command (to the browser, or to a page session) and waits for
-// its reply, skipping events.
-func (b *browser) call(session, method string, params any) (json.RawMessage, error) {
-	b.next++
-	msg := map[string]any{"id": b.next, "method": method}
-	if params != nil {
-		msg["params"] = params
-	}
-	if session != "" {
-		msg["sessionId"] = session
-	}
-	data, err := json.Marshal(msg)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := b.in.Write(append(data, 0)); err != nil {
-		return nil, fmt.Errorf("%s: %w", method, err)
-	}
-	for {
-		line, err := b.out.ReadBytes(0)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", method, err)
-		}
-		var reply struct {
-			ID     int             `json:"id"`
-			Result json.RawMessage `json:"result"`
-			Error  *struct {
-				Message string `json:"message"`
-			} `json:"error"`
-		}
-		if err := json.Unmarshal(line[:len(line)-1], &reply); err != nil {
-			return nil, err
-		}
-		if reply.ID != b.next {
-			continue
-		}
-		if reply.Error != nil {
-			return nil, fmt.Errorf("%s: %s", method, reply.Error.Message)
-		}
-		return reply.Result, nil
-	}
-}
-
-func (b *browser) openPage(url string) (string, error) {
-	res, err := b.call("", "Target.createTarget", map[string]any{"url": "about:blank"})
-	if err != nil {
-		return "", err
-	}
-	var t struct{ TargetID string }
-	json.Unmarshal(res, &t)
-	res, err = b.call("", "Target.attachToTarget", map[string]any{"targetId": t.TargetID, "flatten": true})
-	if err != nil {
-		return "", err
-	}
-	var s struct{ SessionID string }
-	json.Unmarshal(res, &s)
-	if _, err := b.call(s.SessionID, "Page.navigate", map[string]any{"url": url}); err != nil {
-		return "", err
-	}
-	for range 100 {
-		res, err := b.call(s.SessionID, "Runtime.evaluate", map[string]any{"expression": "location.href + ' ' + document.readyState", "returnByValue": true})
-		if err == nil && strings.Contains(string(res), url+" complete") {
-			return s.SessionID, nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return "", errors.New("page did not load: " + url)
-}
-
-func (b *browser) eval(session, js string) error {
-	res, err := b.call(session, "Runtime.evaluate", map[string]any{"expression": js, "awaitPromise": true, "returnByValue": true})
-	if err != nil {
-		return err
-	}
-	if strings.Contains(string(res), `"exceptionDetails"`) {
-		return fmt.Errorf("script failed: %s", res)
-	}
-	return nil
 }
 
 func copyDir(src, dst string) error {
