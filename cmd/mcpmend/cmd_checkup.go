@@ -54,14 +54,11 @@ func runDiagnose(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&in.Scope, "scope", "", "the scope of the definition to diagnose (default: the effective one)")
 	fs.BoolVar(&in.SkipProbe, "no-probe", false, "judge from configuration and client memory only; do not dial the server")
 	timeout := fs.Duration("timeout", 0, "how long the probe may take, e.g. 30s (default 15s)")
-	pos, err := parseInterspersed(fs, args)
+	name, err := parseOne(fs, args, "server name (mcpmend diagnose NAME); for every server: mcpmend checkup")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return fmt.Errorf("give exactly one server name (mcpmend diagnose NAME); for every server: mcpmend checkup")
-	}
-	in.Name, in.Timeout = pos[0], timeout.Seconds()
+	in.Name, in.Timeout = name, timeout.Seconds()
 	out, err := tools.DiagnoseServer(ctx, a.deps, in)
 	if err != nil {
 		return err

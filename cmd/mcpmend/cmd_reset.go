@@ -25,14 +25,11 @@ func runReset(ctx context.Context, a *app, args []string) error {
 	fs.BoolVar(&in.ForgetTokens, "forget-tokens", false, "also remove stored tokens and client secrets (a new sign-in follows)")
 	fs.StringVar(&in.Client, "client", "", "the client, when several configure NAME")
 	fs.StringVar(&in.Scope, "scope", "", "the scope, when the client defines NAME more than once")
-	pos, err := parseInterspersed(fs, args)
+	name, err := parseOne(fs, args, "server name (mcpmend reset NAME)")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return fmt.Errorf("give exactly one server name (mcpmend reset NAME)")
-	}
-	in.Name = pos[0]
+	in.Name = name
 	out, err := tools.ResetServerAuth(ctx, a.deps, in)
 	if err != nil {
 		return err
@@ -71,14 +68,11 @@ func runStatus(ctx context.Context, a *app, args []string) error {
 // runUndo is `mcpmend undo ID`: undo_reset. It exits 1 when a store refused.
 func runUndo(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("undo", a.stderr)
-	pos, err := parseInterspersed(fs, args)
+	id, err := parseOne(fs, args, "reset id (mcpmend undo ID; mcpmend status lists them)")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return fmt.Errorf("give exactly one reset id (mcpmend undo ID; mcpmend status lists them)")
-	}
-	out, err := tools.UndoReset(ctx, a.deps, tools.UndoResetInput{ID: pos[0]})
+	out, err := tools.UndoReset(ctx, a.deps, tools.UndoResetInput{ID: id})
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/mcpmend/mcpmend/tools"
 )
@@ -18,14 +17,11 @@ func runState(ctx context.Context, a *app, args []string) error {
 	var in tools.ServerStateInput
 	fs.StringVar(&in.Client, "client", "", "the client, when several configure NAME")
 	fs.StringVar(&in.Scope, "scope", "", "the scope, when the client defines NAME more than once")
-	pos, err := parseInterspersed(fs, args)
+	name, err := parseOne(fs, args, "server name (mcpmend state NAME)")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return fmt.Errorf("give exactly one server name (mcpmend state NAME)")
-	}
-	in.Name = pos[0]
+	in.Name = name
 	out, err := tools.ServerState(ctx, a.deps, in)
 	if err != nil {
 		return err

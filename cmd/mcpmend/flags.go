@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -103,4 +104,18 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// parseOne parses fs for a command that takes exactly one positional
+// argument (a server name, a reset id) and returns it; otherwise the error
+// is "give exactly one " + what, so what carries the command's usage.
+func parseOne(fs *flag.FlagSet, args []string, what string) (string, error) {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return "", err
+	}
+	if len(pos) != 1 {
+		return "", errors.New("give exactly one " + what)
+	}
+	return pos[0], nil
 }
