@@ -6,11 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/tidwall/gjson"
 
@@ -122,41 +119,13 @@ func (m *JSONDelete) Describe() []Change {
 // owner's lock is waited for (up to its stale time) inside Apply.
 func (m *JSONDelete) Blocked(context.Context) (string, bool) { return "", false }
 
-// Backup files, inside the step's backup directory.
-const (
-	backupRecords  = "records.json" // the removed values, byte for byte
-	backupOriginal = "original"     // the whole file as Backup saw it
-	backupPre      = "pre-image"    // the exact bytes Apply replaced
-	backupPostHash = "post.sha256"  // hash of the bytes Apply wrote
-)
-
-// savedRecord is one removed value. Raw is a string, not a RawMessage:
-// encoding/json would compact a RawMessage and lose its layout.
-type savedRecord struct {
-	Path jsonedit.Path `json:"path"`
-	Raw  string        `json:"raw"`
-}
-
 // Backup implements Mutation: the whole file and each planned value.
 func (m *JSONDelete) Backup(_ context.Context, dir string) error {
 	snap, err := lockedfile.Read(m.File)
 	if err != nil || !snap.Exists {
 		return err
 	}
-	recs := []savedRecord{}
-	for _, t := range m.Targets {
-		if raw, ok, _ := jsonedit.Get(snap.Data, t.Path); ok && hashBytes(raw) == t.Hash {
-			recs = append(recs, savedRecord{Path: t.Path, Raw: string(raw)})
-		}
-	}
-	b, err := json.Marshal(recs)
-	if err != nil {
-		return err
-	}
-	if err := writePrivate(filepath.Join(dir, backupOriginal), snap.Data); err != nil {
-		return err
-	}
-	return writePrivate(filepath.Join(dir, backupRecords), b)
+	return backupTargets(dir, snap.Data, m.Targets)
 }
 
 // writePrivate stores a backup file: 0600 (backups hold tokens), atomic.
@@ -164,22 +133,10 @@ func writePrivate(path string, data []byte) error {
 	return lockedfile.WriteFile(path, data, lockedfile.WriteOptions{Perm: 0o600})
 }
 
-func (m *JSONDelete) acquire(ctx context.Context) (release func(), check func() error, err error) {
-	l := m.Lock.lock()
-	if l == nil {
-		return func() {}, nil, nil
-	}
-	h, err := l.Acquire(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	return func() { _ = h.Release() }, h.Check, nil
-}
-
 // Apply implements Mutation.
 func (m *JSONDelete) Apply(ctx context.Context, dir string) error {
 	lockedfile.RemoveStaleTemps(m.File)
-	release, check, err := m.acquire(ctx)
+	release, check, err := m.Lock.acquire(ctx)
 	if err != nil {
 		return err
 	}
@@ -191,18 +148,9 @@ func (m *JSONDelete) Apply(ctx context.Context, dir string) error {
 	if err := m.parses(snap.Data); err != nil {
 		return err
 	}
-	doc := snap.Data
-	for _, t := range m.Targets {
-		raw, ok, err := jsonedit.Get(doc, t.Path)
-		if err != nil || !ok {
-			continue // already gone
-		}
-		if hashBytes(raw) != t.Hash {
-			return &lockedfile.ChangedError{Path: m.File, What: t.Path.String() + " was rewritten since the reset was planned"}
-		}
-		if doc, err = jsonedit.Delete(doc, t.Path); err != nil {
-			return fmt.Errorf("%s: %w", m.File, err)
-		}
+	doc, err := deleteTargets(snap.Data, m.Targets, m.File)
+	if err != nil {
+		return err
 	}
 	if bytes.Equal(doc, snap.Data) {
 		return nil
@@ -211,10 +159,7 @@ func (m *JSONDelete) Apply(ctx context.Context, dir string) error {
 	if !gjson.ValidBytes(out) {
 		return fmt.Errorf("%s: the edited document does not parse; nothing was written", m.File)
 	}
-	if err := writePrivate(filepath.Join(dir, backupPre), snap.Data); err != nil {
-		return err
-	}
-	if err := writePrivate(filepath.Join(dir, backupPostHash), []byte(hashBytes(out))); err != nil {
+	if err := saveApplied(dir, snap.Data, out); err != nil {
 		return err
 	}
 	crashpoint.Hit("json-before-replace")
@@ -232,28 +177,16 @@ func (m *JSONDelete) Verify(context.Context, string) (bool, error) {
 	if err := m.parses(snap.Data); err != nil {
 		return false, err
 	}
-	for _, t := range m.Targets {
-		if _, ok, _ := jsonedit.Get(snap.Data, t.Path); ok {
-			return false, nil
-		}
-	}
-	return true, nil
+	return targetsGone(snap.Data, m.Targets), nil
 }
 
 // Restore implements Mutation (see JSONDelete for the two ways it works).
 func (m *JSONDelete) Restore(ctx context.Context, dir string) error {
-	var recs []savedRecord
-	b, err := os.ReadFile(filepath.Join(dir, backupRecords))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil // Backup never finished, so Apply never ran
+	recs, ok, err := loadRecords(dir)
+	if err != nil || !ok {
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("read backup: %w", err)
-	}
-	if err := json.Unmarshal(b, &recs); err != nil {
-		return fmt.Errorf("backup %s: %w", dir, err)
-	}
-	release, check, err := m.acquire(ctx)
+	release, check, err := m.Lock.acquire(ctx)
 	if err != nil {
 		return err
 	}
@@ -265,39 +198,19 @@ func (m *JSONDelete) Restore(ctx context.Context, dir string) error {
 	write := func(data []byte) error {
 		return lockedfile.WriteFile(m.File, data, lockedfile.WriteOptions{Perm: m.Perm, Expect: &snap, BeforeRename: check})
 	}
-	pre, errPre := os.ReadFile(filepath.Join(dir, backupPre))
-	post, errPost := os.ReadFile(filepath.Join(dir, backupPostHash))
-	if snap.Exists && errPre == nil && errPost == nil && hashBytes(snap.Data) == string(post) {
-		return write(pre) // untouched since Apply: the whole file, byte for byte
-	}
 	doc := []byte("{}")
 	if snap.Exists {
+		if pre, ok := appliedPreImage(dir, snap.Data); ok {
+			return write(pre) // untouched since Apply: the whole file, byte for byte
+		}
 		if err := m.parses(snap.Data); err != nil {
 			return err
 		}
 		doc = snap.Data
 	}
-	changed := false
-	for _, r := range recs {
-		cur, ok, err := jsonedit.Get(doc, r.Path)
-		if err != nil {
-			return err
-		}
-		if ok {
-			// Already back (perhaps re-indented at another depth by a
-			// Node-style write): skip. Anything else is newer state.
-			if bytes.Equal(compact(cur), compact([]byte(r.Raw))) {
-				continue
-			}
-			return &ConflictError{File: m.File, Key: r.Path.String()}
-		}
-		if doc, err = jsonedit.SetRaw(doc, r.Path, []byte(r.Raw)); err != nil {
-			return fmt.Errorf("%s: %w", m.File, err)
-		}
-		changed = true
-	}
-	if !changed {
-		return nil
+	doc, changed, err := putBack(doc, recs, m.File)
+	if err != nil || !changed {
+		return err
 	}
 	orig := snap.Data
 	if !snap.Exists {
@@ -305,5 +218,3 @@ func (m *JSONDelete) Restore(ctx context.Context, dir string) error {
 	}
 	return write(jsonedit.Format(orig, doc, m.Style))
 }
-
-func compact(b []byte) []byte { return jsonedit.Format(b, b, jsonedit.Compact) }

@@ -4,11 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -81,38 +76,13 @@ func (m *KeychainDelete) read(ctx context.Context) ([]byte, bool, error) {
 	return data, true, nil
 }
 
-func (m *KeychainDelete) acquire(ctx context.Context) (func(), func() error, error) {
-	l := m.Lock.lock()
-	if l == nil {
-		return func() {}, func() error { return nil }, nil
-	}
-	h, err := l.Acquire(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	return func() { _ = h.Release() }, h.Check, nil
-}
-
 // Backup implements Mutation: the whole blob and each planned value.
 func (m *KeychainDelete) Backup(ctx context.Context, dir string) error {
 	data, found, err := m.read(ctx)
 	if err != nil || !found {
 		return err
 	}
-	recs := []savedRecord{}
-	for _, t := range m.Targets {
-		if raw, ok, _ := jsonedit.Get(data, t.Path); ok && hashBytes(raw) == t.Hash {
-			recs = append(recs, savedRecord{Path: t.Path, Raw: string(raw)})
-		}
-	}
-	b, err := json.Marshal(recs)
-	if err != nil {
-		return err
-	}
-	if err := writePrivate(filepath.Join(dir, backupOriginal), data); err != nil {
-		return err
-	}
-	return writePrivate(filepath.Join(dir, backupRecords), b)
+	return backupTargets(dir, data, m.Targets)
 }
 
 // write replaces the item's data after checking, under the lock, that it
@@ -133,7 +103,7 @@ func (m *KeychainDelete) write(ctx context.Context, from, to []byte, check func(
 
 // Apply implements Mutation.
 func (m *KeychainDelete) Apply(ctx context.Context, dir string) error {
-	release, check, err := m.acquire(ctx)
+	release, check, err := m.Lock.acquire(ctx)
 	if err != nil {
 		return err
 	}
@@ -142,27 +112,15 @@ func (m *KeychainDelete) Apply(ctx context.Context, dir string) error {
 	if err != nil || !found {
 		return err
 	}
-	doc := data
-	for _, t := range m.Targets {
-		raw, ok, err := jsonedit.Get(doc, t.Path)
-		if err != nil || !ok {
-			continue
-		}
-		if hashBytes(raw) != t.Hash {
-			return &lockedfile.ChangedError{Path: m.Item.String(), What: t.Path.String() + " was rewritten since the reset was planned"}
-		}
-		if doc, err = jsonedit.Delete(doc, t.Path); err != nil {
-			return fmt.Errorf("%s: %w", m.Item, err)
-		}
+	doc, err := deleteTargets(data, m.Targets, m.Item.String())
+	if err != nil {
+		return err
 	}
 	if bytes.Equal(doc, data) {
 		return nil
 	}
 	out := jsonedit.Format(data, doc, jsonedit.Compact)
-	if err := writePrivate(filepath.Join(dir, backupPre), data); err != nil {
-		return err
-	}
-	if err := writePrivate(filepath.Join(dir, backupPostHash), []byte(hashBytes(out))); err != nil {
+	if err := saveApplied(dir, data, out); err != nil {
 		return err
 	}
 	return m.write(ctx, data, out, check)
@@ -175,28 +133,16 @@ func (m *KeychainDelete) Verify(ctx context.Context, _ string) (bool, error) {
 	if err != nil || !found {
 		return err == nil, err
 	}
-	for _, t := range m.Targets {
-		if _, ok, _ := jsonedit.Get(data, t.Path); ok {
-			return false, nil
-		}
-	}
-	return true, nil
+	return targetsGone(data, m.Targets), nil
 }
 
 // Restore implements Mutation, as JSONDelete.Restore does for a file.
 func (m *KeychainDelete) Restore(ctx context.Context, dir string) error {
-	var recs []savedRecord
-	b, err := os.ReadFile(filepath.Join(dir, backupRecords))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+	recs, ok, err := loadRecords(dir)
+	if err != nil || !ok {
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("read backup: %w", err)
-	}
-	if err := json.Unmarshal(b, &recs); err != nil {
-		return fmt.Errorf("backup %s: %w", dir, err)
-	}
-	release, check, err := m.acquire(ctx)
+	release, check, err := m.Lock.acquire(ctx)
 	if err != nil {
 		return err
 	}
@@ -205,34 +151,16 @@ func (m *KeychainDelete) Restore(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	pre, errPre := os.ReadFile(filepath.Join(dir, backupPre))
-	post, errPost := os.ReadFile(filepath.Join(dir, backupPostHash))
-	if found && errPre == nil && errPost == nil && hashBytes(data) == string(post) {
-		return m.write(ctx, data, pre, check)
-	}
 	doc := []byte("{}")
 	if found {
+		if pre, ok := appliedPreImage(dir, data); ok {
+			return m.write(ctx, data, pre, check) // untouched since Apply: the whole blob
+		}
 		doc = data
 	}
-	changed := false
-	for _, r := range recs {
-		cur, ok, err := jsonedit.Get(doc, r.Path)
-		if err != nil {
-			return err
-		}
-		if ok {
-			if bytes.Equal(compact(cur), compact([]byte(r.Raw))) {
-				continue
-			}
-			return &ConflictError{File: m.Item.String(), Key: r.Path.String()}
-		}
-		if doc, err = jsonedit.SetRaw(doc, r.Path, []byte(r.Raw)); err != nil {
-			return fmt.Errorf("%s: %w", m.Item, err)
-		}
-		changed = true
-	}
-	if !changed {
-		return nil
+	doc, changed, err := putBack(doc, recs, m.Item.String())
+	if err != nil || !changed {
+		return err
 	}
 	return m.write(ctx, data, jsonedit.Format(doc, doc, jsonedit.Compact), check)
 }
