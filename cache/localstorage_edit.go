@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -460,23 +461,11 @@ func restoreWhole(live, dir string) error {
 	if err != nil {
 		return err
 	}
-	if !sameDigests(got, want) {
+	if !maps.Equal(got, want) {
 		return fmt.Errorf("the backup in %s is incomplete; nothing was restored", dir)
 	}
 	keep := func(rel string) bool { return rel == "LOCK" || strings.HasPrefix(rel, lsTempPrefix) }
 	return RestoreDir(filepath.Join(dir, lsBackupDB), live, keep)
-}
-
-func sameDigests(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // backupDB copies the whole live directory (but LOCK) into dir/db and
@@ -514,7 +503,7 @@ func backupCurrent(live, dir string) bool {
 		return false
 	}
 	got, err := fileDigests(live, true)
-	return err == nil && sameDigests(got, want)
+	return err == nil && maps.Equal(got, want)
 }
 
 // rowHash is the hex sha256 of a row value, as plans record it.

@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -357,7 +358,7 @@ func TestResetMCPRemoteFiles(t *testing.T) {
 			if _, err := OpenJournal(env, nil).Undo(context.Background(), e.ID); err != nil {
 				t.Fatal(err)
 			}
-			if got := snapshotDir(t, dir); !equalMaps(got, before) {
+			if got := snapshotDir(t, dir); !maps.Equal(got, before) {
 				t.Errorf("after undo %v, want %v", got, before)
 			}
 			if fi, _ := os.Stat(filepath.Join(dir, mine[KindMCPRemoteClient])); fi.Mode().Perm() != 0o644 {
@@ -378,18 +379,6 @@ func snapshotDir(t *testing.T, dir string) map[string]string {
 		out[e.Name()] = readString(t, filepath.Join(dir, e.Name()))
 	}
 	return out
-}
-
-func equalMaps(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // TestFileDeleteHalfDoneIsRolledBack: when only some files were deleted (a

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -222,21 +223,9 @@ func readStorage(t *testing.T, b *chromium.Browser, session string) (page, frame
 func sameView(a, b storageView) bool {
 	for _, v := range []storageView{a, b} {
 		for o, items := range v {
-			if !sameMap(a[o], b[o]) && (len(items) > 0) {
+			if !maps.Equal(a[o], b[o]) && (len(items) > 0) {
 				return false
 			}
-		}
-	}
-	return true
-}
-
-func sameMap(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
 		}
 	}
 	return true
@@ -324,7 +313,7 @@ func TestDesktopResetWithRealChromium(t *testing.T) {
 	// Claude Desktop is running: Chromium has the database open.
 	b, session := chromiumSession(t, userData, port)
 	p, f := readStorage(t, b, session)
-	if !sameMap(p, origView[page]) || !sameMap(f, origView[part]) {
+	if !maps.Equal(p, origView[page]) || !maps.Equal(f, origView[part]) {
 		t.Fatalf("Chromium does not see the fixture: page %v frame %v", p, f)
 	}
 	deadline := time.Now().Add(20 * time.Second)
@@ -377,7 +366,7 @@ func TestDesktopResetWithRealChromium(t *testing.T) {
 			t.Fatal("no apply-pending worker is waiting")
 		}
 	}
-	if got := itemRows(t, dir); !sameMap(got, orig) {
+	if got := itemRows(t, dir); !maps.Equal(got, orig) {
 		t.Fatal("the database changed while Desktop held it")
 	}
 
@@ -412,7 +401,7 @@ func TestDesktopResetWithRealChromium(t *testing.T) {
 		t.Logf("apply-pending.log:\n%s", log)
 	}
 	want := withoutGithubItems(origView)
-	if got := decodeView(t, itemRows(t, dir)); !sameMap(got[page], want[page]) || !sameMap(got[part], want[part]) {
+	if got := decodeView(t, itemRows(t, dir)); !maps.Equal(got[page], want[page]) || !maps.Equal(got[part], want[part]) {
 		t.Fatalf("after the reset LevelDB holds %v, want %v", got, want)
 	}
 	for _, tok := range githubTokens {
@@ -427,7 +416,7 @@ func TestDesktopResetWithRealChromium(t *testing.T) {
 	b, session = chromiumSession(t, userData, port)
 	p, f = readStorage(t, b, session)
 	closeChromium(t, b)
-	if !sameMap(p, want[page]) || !sameMap(f, want[part]) {
+	if !maps.Equal(p, want[page]) || !maps.Equal(f, want[part]) {
 		t.Fatalf("Chromium after the reset sees page %v frame %v; want %v %v", p, f, want[page], want[part])
 	}
 	if f["note"] != "partitioned" || p["mcp:github-tools:auth"] == "" || p["recentServers"] == "" || p["layout"] == "" || p["GitHub:display"] == "" {
@@ -442,13 +431,13 @@ func TestDesktopResetWithRealChromium(t *testing.T) {
 	}
 	noSecrets(t, "undo", out, errOut)
 	got := itemRows(t, dir)
-	if !sameMap(got, orig) {
+	if !maps.Equal(got, orig) {
 		t.Fatalf("undo is not byte for byte: %d item rows, want %d", len(got), len(orig))
 	}
 	b, session = chromiumSession(t, userData, port)
 	p, f = readStorage(t, b, session)
 	closeChromium(t, b)
-	if !sameMap(p, origView[page]) || !sameMap(f, origView[part]) {
+	if !maps.Equal(p, origView[page]) || !maps.Equal(f, origView[part]) {
 		t.Fatalf("Chromium after undo sees page %v frame %v", p, f)
 	}
 	noCorruption(t, dir)
@@ -512,7 +501,7 @@ func TestDesktopResetRefusesDamage(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "refused, nothing was changed") || !strings.Contains(errOut, "damaged") || !strings.Contains(errOut, dir) {
 		t.Fatalf("reset of a damaged database: %d\n%s\n%s", code, out, errOut)
 	}
-	if after := snapshotFiles(t, dir); !sameMap(after, before) {
+	if after := snapshotFiles(t, dir); !maps.Equal(after, before) {
 		t.Fatal("a refused reset changed the database")
 	}
 	out, _, _ = runCLI(t, home, "state", "github")
@@ -547,7 +536,7 @@ func TestDesktopResetCrashCLI(t *testing.T) {
 			if _, ok := cmd.Run().(*exec.ExitError); !ok {
 				t.Fatalf("mcpmend reset was not killed at %s", pt)
 			}
-			if now := itemRows(t, dir); !sameMap(now, orig) && !sameView(decodeView(t, now), want) {
+			if now := itemRows(t, dir); !maps.Equal(now, orig) && !sameView(decodeView(t, now), want) {
 				t.Fatalf("after a kill at %s the database is neither old nor new", pt)
 			}
 			out, errOut, code := runCLI(t, home, "status", "--json")

@@ -3,6 +3,7 @@ package integration
 import (
 	"encoding/json"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -136,7 +137,7 @@ func TestResetMCPRemoteLive(t *testing.T) {
 	if out, errOut, code := runCLI(t, home, "undo", r.ID); code != 0 {
 		t.Fatalf("mcpmend undo: %d %s %s", code, out, errOut)
 	}
-	if got := readDir(t, dir); !equalFiles(got, before) {
+	if got := readDir(t, dir); !maps.Equal(got, before) {
 		t.Fatalf("after undo:\n%v\nwant\n%v", got, before)
 	}
 
@@ -159,18 +160,6 @@ func TestResetMCPRemoteLive(t *testing.T) {
 			t.Errorf("mcpmend %s leaks a header value:\n%s", s, out)
 		}
 	}
-}
-
-func equalFiles(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // TestResetMCPRemoteCrash kills `mcpmend reset` with SIGKILL between two
@@ -214,7 +203,7 @@ func TestResetMCPRemoteCrash(t *testing.T) {
 				t.Fatalf("after the next start: %s (%v)", out, err)
 			}
 			got := readDir(t, dir)
-			if tc.want == "failed" && !equalFiles(got, before) {
+			if tc.want == "failed" && !maps.Equal(got, before) {
 				t.Fatalf("half-deleted files not restored: %v", got)
 			}
 			if tc.want == "applied" && len(got) != 0 {
