@@ -1,13 +1,6 @@
 package registry
 
-import (
-	"bytes"
-	"errors"
-	"io/fs"
-	"os"
-
-	"github.com/tidwall/gjson"
-)
+import "bytes"
 
 // readJSONC reads a config file written in JSON with comments and trailing
 // commas, as VS Code, Zed and Gemini CLI allow. It behaves like readJSON:
@@ -15,22 +8,7 @@ import (
 // returned document is plain JSON with every byte at its original offset, so
 // line and column of a syntax error point into the file as the user sees it.
 func readJSONC(client, path string) (doc []byte, prob *Problem, ok bool) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, false
-	}
-	if err != nil {
-		return nil, &Problem{Client: client, File: path, Message: "cannot read: " + errText(err)}, false
-	}
-	data = stripJSONC(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, nil, false
-	}
-	if !gjson.ValidBytes(data) {
-		line, col, msg := syntaxPosition(data)
-		return nil, &Problem{Client: client, File: path, Line: line, Column: col, Message: "invalid JSON: " + msg}, false
-	}
-	return data, nil, true
+	return readConfig(client, path, stripJSONC)
 }
 
 // stripJSONC returns a copy of data with // and /* */ comments and trailing

@@ -16,6 +16,13 @@ import (
 // problem; an unreadable or malformed one returns a Problem naming the file
 // and, for syntax errors, the line and column.
 func readJSON(client, path string) (doc []byte, prob *Problem, ok bool) {
+	return readConfig(client, path, nil)
+}
+
+// readConfig is readJSON with, when clean is set, a step that turns the
+// file's text (BOM removed) into plain JSON before it is checked — what
+// readJSONC needs; everything else about reading a config is the same.
+func readConfig(client, path string, clean func([]byte) []byte) (doc []byte, prob *Problem, ok bool) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, false
@@ -24,6 +31,9 @@ func readJSON(client, path string) (doc []byte, prob *Problem, ok bool) {
 		return nil, &Problem{Client: client, File: path, Message: "cannot read: " + errText(err)}, false
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a BOM, as Windows editors write
+	if clean != nil {
+		data = clean(data)
+	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, nil, false
 	}
