@@ -72,17 +72,26 @@ func PlanJSONDelete(store, file string, lock *lockedfile.DirLock, perm fs.FileMo
 	if err := m.parses(snap.Data); err != nil {
 		return nil, err
 	}
+	if err := m.planTargets(snap.Data, targets); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// planTargets adds the targets present in data, the bytes the plan is made
+// from, each with the hash of its value, which Apply checks again.
+func (m *JSONDelete) planTargets(data []byte, targets []JSONTarget) error {
 	for _, t := range targets {
-		raw, ok, err := jsonedit.Get(snap.Data, t.Path)
+		raw, ok, err := jsonedit.Get(data, t.Path)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
+			return fmt.Errorf("%s: %w", m.File, err)
 		}
 		if ok {
 			t.Hash = hashBytes(raw)
 			m.Targets = append(m.Targets, t)
 		}
 	}
-	return m, nil
+	return nil
 }
 
 func hashBytes(b []byte) string {

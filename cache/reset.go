@@ -117,15 +117,8 @@ func (NeedsAuthStore) PlanReset(_ context.Context, env registry.Env, req ResetRe
 // the caller planned from (compact layout, as Claude Code writes these files).
 func jsonDeleteFrom(store, file string, lock *lockedfile.DirLock, perm fs.FileMode, data []byte, targets []JSONTarget) (*JSONDelete, error) {
 	m := &JSONDelete{StoreName: store, File: file, Lock: specOfLock(lock), Perm: perm, Style: jsonedit.Compact}
-	for _, t := range targets {
-		raw, ok, err := jsonedit.Get(data, t.Path)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
-		}
-		if ok {
-			t.Hash = hashBytes(raw)
-			m.Targets = append(m.Targets, t)
-		}
+	if err := m.planTargets(data, targets); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
