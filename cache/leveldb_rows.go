@@ -99,6 +99,20 @@ func DecodeString(b []byte) (string, StringEncoding, bool) {
 	return "", 0, false
 }
 
+// decodable reports whether DecodeString accepts b, without decoding it.
+func decodable(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	switch StringEncoding(b[0]) {
+	case Latin1:
+		return true
+	case UTF16LE:
+		return len(b)%2 == 1
+	}
+	return false
+}
+
 func decodeLatin1(b []byte) string {
 	ascii := true
 	for _, c := range b {

@@ -126,12 +126,13 @@ func readAllFiles(b *testing.B, dir string, buf []byte) {
 	}
 }
 
-// BenchmarkLocalStorageScan compares a full scan (copy every file, open the
-// copy strict, validate tables, iterate and match every row) with a raw read
-// of the same files, both over the database's on-disk size (MB/s). "cold"
-// drops the database's files from the page cache before each run (outside
-// the timer; Linux only), as for a first read after boot; "warm" reads them
-// from memory. The scan's copy is always written fresh.
+// BenchmarkLocalStorageScan compares a full scan (snapshot every file —
+// tables hard-linked, the rest copied — open the snapshot strict, validate
+// tables, iterate and match every row, in parallel key ranges at this size)
+// with a raw read of the same files, both over the database's on-disk size
+// (MB/s). "cold" drops the database's files from the page cache before each
+// run (outside the timer; Linux only), as for a first read after boot; "warm"
+// reads them from memory. The scan's snapshot is always taken fresh.
 //
 //	go test -run='^$' -bench=LocalStorageScan -benchtime=5x ./cache
 func BenchmarkLocalStorageScan(b *testing.B) {

@@ -58,14 +58,21 @@ type NameMatcher struct {
 	others []string // lowercased, longer known names containing name
 	latin1 []byte   // name encoded as Chromium would store it in Latin-1 ("" if it cannot be)
 	utf16  []byte   // name in UTF-16LE
+	lower  string   // strings.ToLower(name)
+	// foldASCII is the name in ASCII lower case when it is all ASCII (nil
+	// otherwise), for encodedKey's check of ASCII keys.
+	foldASCII []byte
 }
 
 // NewNameMatcher returns a matcher for name. others are the other server
 // names known on this machine; those that contain name disambiguate
 // "github-mcp" (a server of its own) from github with an affix.
 func NewNameMatcher(name string, others []string) *NameMatcher {
-	m := &NameMatcher{name: name}
 	lower := strings.ToLower(name)
+	m := &NameMatcher{name: name, lower: lower}
+	if name != "" && isASCII([]byte(name)) {
+		m.foldASCII = []byte(lower)
+	}
 	for _, o := range others {
 		lo := strings.ToLower(o)
 		if len(lo) > len(lower) && strings.Contains(lo, lower) {
@@ -91,7 +98,7 @@ func (m *NameMatcher) Key(key string) Match {
 		return NoMatch
 	}
 	best := NoMatch
-	lk, ln := strings.ToLower(key), strings.ToLower(m.name)
+	lk, ln := strings.ToLower(key), m.lower
 	if len(lk) != len(key) || len(ln) != len(m.name) {
 		// Case folding would move byte offsets (rare non-ASCII): compare exactly.
 		lk, ln = key, m.name
@@ -111,6 +118,55 @@ func (m *NameMatcher) Key(key string) Match {
 		}
 		from = i + 1
 	}
+}
+
+// encodedKey is Key for an item key as stored (encoding byte first). A
+// pure-ASCII Latin-1 key — nearly every key — is first searched for the name
+// ignoring ASCII case, without decoding: for ASCII text Key's lowercasing is
+// exactly ASCII case folding, and a name that is not all ASCII cannot occur
+// in an ASCII key in any case, so a key that fails the search is NoMatch.
+// Every other key is decoded and passed to Key.
+func (m *NameMatcher) encodedKey(enc []byte) Match {
+	if len(enc) > 0 && StringEncoding(enc[0]) == Latin1 && isASCII(enc[1:]) &&
+		(m.foldASCII == nil || !containsFoldASCII(enc[1:], m.foldASCII)) {
+		return NoMatch
+	}
+	s, _, ok := DecodeString(enc)
+	if !ok {
+		return NoMatch
+	}
+	return m.Key(s)
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// containsFoldASCII reports whether s contains lower (ASCII lower case)
+// ignoring ASCII case.
+func containsFoldASCII(s, lower []byte) bool {
+	for i := 0; i+len(lower) <= len(s); i++ {
+		j := 0
+		for j < len(lower) && foldASCII(s[i+j]) == lower[j] {
+			j++
+		}
+		if j == len(lower) {
+			return true
+		}
+	}
+	return false
+}
+
+func foldASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // Value says whether an encoded value (as stored, encoding byte first)

@@ -53,6 +53,33 @@ func TestNameMatcherKey(t *testing.T) {
 	}
 }
 
+// TestEncodedKeyAgreesWithKey: the scan's check of stored key bytes decides
+// exactly as Key on the decoded key, for ASCII, Latin-1 and UTF-16 keys and
+// names in any letter case.
+func TestEncodedKeyAgreesWithKey(t *testing.T) {
+	keys := []string{"mcp:github:auth", "MCP:GITHUB:AUTH", "mcp:GitHub:x", "github-tools", "githubtoken",
+		"mcp:zed:auth", "mcp:ZED:auth", "Zed", "café:x", "CAFÉ:x", "mcp:名前", "mcp:github:🐙", "K", "\u212aelvin", ""}
+	for _, name := range []string{"github", "GitHub", "zed", "ZED", "café", "名前", "kelvin", ""} {
+		m := NewNameMatcher(name, []string{"github-tools"})
+		for _, key := range keys {
+			for _, enc := range [][]byte{EncodeString(key), EncodeString(key + "✓")} {
+				dec, _, _ := DecodeString(enc)
+				if got, want := m.encodedKey(enc), m.Key(dec); got != want {
+					t.Errorf("name %q: encodedKey(%q, %v) = %v, Key = %v", name, dec, StringEncoding(enc[0]), got, want)
+				}
+			}
+		}
+	}
+	for _, b := range [][]byte{nil, {0}, {0, 'a'}, {0, 'a', 0}, {1}, {1, 0xe9}, {2, 'a'}} {
+		if _, _, ok := DecodeString(b); decodable(b) != ok {
+			t.Errorf("decodable(% x) = %v, DecodeString ok = %v", b, decodable(b), ok)
+		}
+	}
+	if m := NewNameMatcher("github", nil); m.encodedKey(nil) != NoMatch || m.encodedKey([]byte{0, 'g'}) != NoMatch || m.encodedKey([]byte{7, 'g'}) != NoMatch {
+		t.Error("undecodable keys match")
+	}
+}
+
 func TestNameMatcherValue(t *testing.T) {
 	m := NewNameMatcher("github", []string{"github-tools"})
 	tests := []struct {
@@ -115,9 +142,20 @@ func FuzzNameMatcher(f *testing.F) {
 	f.Add("github", "github-tools", "x")
 	f.Add("My Server", `{"a":"`, `"}`)
 	f.Add("ǅ", "İ", "ẞ")
+	f.Add("kelvin", "\u212a", "X")
+	f.Add("GitHub", "mcp:", ":AUTH")
 	f.Fuzz(func(t *testing.T, name, prefix, suffix string) {
 		m := NewNameMatcher(name, []string{prefix, suffix, name + "-tools"})
-		m.Key(prefix + name + suffix)
+		// The scan's byte-level key check decides exactly as Key on the
+		// decoded key, in either encoding.
+		for _, key := range []string{prefix + name + suffix, strings.ToUpper(prefix + name + suffix), prefix + suffix} {
+			for _, enc := range [][]byte{EncodeString(key), EncodeString(key + "✓")} {
+				dec, _, _ := DecodeString(enc)
+				if got, want := m.encodedKey(enc), m.Key(dec); got != want {
+					t.Fatalf("encodedKey(% x) = %v, Key(%q) = %v", enc, got, dec, want)
+				}
+			}
+		}
 		m.Value(EncodeString(prefix + name + suffix))
 		if name == "" || !utf8.ValidString(prefix) || !utf8.ValidString(name) || !utf8.ValidString(suffix) {
 			return // decoded keys and values are always valid UTF-8

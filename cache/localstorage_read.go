@@ -1,7 +1,6 @@
 package cache
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -67,15 +66,17 @@ const readAttempts = 4
 // origins and the items m matches (m may be nil to only read and validate).
 //
 // It always reads a copy: every file but LOCK is copied to a private temp
-// directory, and the copy is opened read-only and strict, iterated in full and
-// checked table by table against its manifest. Copying even when the lock is
-// free is deliberate: a goleveldb open of the live directory takes an flock
-// on LOCK (which on macOS shares the lock table with Chromium's fcntl lock)
-// and creates LOCK when missing, the app may start between a probe and the
-// open, and Local Storage is small enough that the copy costs little (see
-// BenchmarkLocalStorageScan). When the app holds the lock a copy can be torn,
-// so a failed read is retried on a fresh copy; a quiescent database fails the
-// same way every time and is reported at once.
+// directory (finished tables hard-linked where the file system allows: see
+// snapshotDBFiles), and the copy is opened read-only and strict, iterated in
+// full (large databases in parallel key ranges: see scanRows) and checked
+// table by table against its manifest. Copying even when the lock is free is
+// deliberate: a goleveldb open of the live directory takes an flock on LOCK
+// (which on macOS shares the lock table with Chromium's fcntl lock) and
+// creates LOCK when missing, and the app may start between a probe and the
+// open; linked tables make the copy cheap (see BenchmarkLocalStorageScan).
+// When the app holds the lock a copy can be torn, so a failed read is retried
+// on a fresh copy; a quiescent database fails the same way every time and is
+// reported at once.
 //
 // A directory that does not exist returns an error matching fs.ErrNotExist;
 // an empty one is an empty scan. A corrupted database, a truncated manifest
@@ -130,14 +131,15 @@ type damage struct{ reason string }
 
 func (d *damage) Error() string { return d.reason }
 
-// readCopy copies dir, opens the copy and visits every row into scan.
+// readCopy snapshots dir (snapshotDBFiles), opens the snapshot and visits
+// every row into scan.
 func readCopy(ctx context.Context, dir string, scan *LocalStorageScan, m *NameMatcher) error {
 	tmp, err := os.MkdirTemp("", "mcpmend-localstorage-")
 	if err != nil {
 		return fmt.Errorf("temp dir for a copy of %s: %w", dir, err)
 	}
 	defer os.RemoveAll(tmp) // the copy holds tokens: never leave it behind
-	n, err := copyDBFiles(dir, tmp)
+	n, linked, err := snapshotDBFiles(dir, tmp)
 	if err != nil || n == 0 {
 		return err // n == 0: an empty directory is an empty scan
 	}
@@ -145,8 +147,8 @@ func readCopy(ctx context.Context, dir string, scan *LocalStorageScan, m *NameMa
 	if err != nil {
 		return err
 	}
-	nextFile, manErr := manifestNextFile(tmp) // before a read-write open rewrites it
-	db, replayed, err := openCopy(tmp)
+	man, manErr := readManifest(tmp) // before a read-write open rewrites it
+	db, replayed, err := openSnapshot(tmp, linked)
 	if err != nil {
 		return classifyOpenError(err, tmp, dir)
 	}
@@ -154,22 +156,14 @@ func readCopy(ctx context.Context, dir string, scan *LocalStorageScan, m *NameMa
 	if manErr != nil {
 		return &damage{reason: manErr.Error()}
 	}
-	if err := checkTables(db, present, nextFile, replayed); err != nil {
+	if err := checkTables(db, present, man.nextFile, replayed); err != nil {
 		return err
 	}
-	it := db.NewIterator(nil, &opt.ReadOptions{DontFillCache: true, Strict: opt.StrictAll})
-	defer it.Release()
-	v := visitor{scan: scan, m: m}
-	for rows := 0; it.Next(); rows++ {
-		if rows&0xfff == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		v.row(it.Key(), it.Value())
-	}
-	if err := it.Error(); err != nil {
+	err = scanRows(ctx, db, splitKeys(man.tables, scanWorkers(), parallelMinBytes), scan, m)
+	if err != nil && ctx.Err() == nil {
 		return &damage{reason: "reading rows: " + strings.ReplaceAll(err.Error(), tmp, dir)}
 	}
-	return nil
+	return err
 }
 
 // copyDBFiles copies every regular file of src but LOCK into dst and returns
@@ -246,14 +240,31 @@ func classifyOpenError(err error, tmp, dir string) error {
 // the way LevelDB does, into a new table in the copy. Compactions are held
 // off so nothing else is rewritten while it is read.
 func openCopy(dir string) (db *leveldb.DB, replayed bool, err error) {
-	o := &opt.Options{ReadOnly: true, ErrorIfMissing: true, Strict: opt.StrictAll}
-	db, err = leveldb.OpenFile(dir, o)
+	db, err = leveldb.OpenFile(dir, readOnlyStrict())
 	if err != io.EOF {
 		return db, false, err
 	}
+	return openReplay(dir, err, nil)
+}
+
+// readOnlyStrict is the options of every read-only open of a copy.
+func readOnlyStrict() *opt.Options {
+	return &opt.Options{ReadOnly: true, ErrorIfMissing: true, Strict: opt.StrictAll}
+}
+
+// openReplay is openCopy's read-write open of a copy whose read-only open
+// failed with roErr (io.EOF): only when it holds two logs. beforeWrite, when
+// set, runs right before the read-write open.
+func openReplay(dir string, roErr error, beforeWrite func() error) (db *leveldb.DB, replayed bool, err error) {
 	if logs, _ := filepath.Glob(filepath.Join(dir, "*.log")); len(logs) < 2 {
-		return nil, false, err
+		return nil, false, roErr
 	}
+	if beforeWrite != nil {
+		if err := beforeWrite(); err != nil {
+			return nil, false, err
+		}
+	}
+	o := readOnlyStrict()
 	o.ReadOnly = false
 	o.CompactionL0Trigger = math.MaxInt32
 	o.WriteL0SlowdownTrigger = math.MaxInt32
@@ -342,75 +353,4 @@ func checkTables(db *leveldb.DB, present map[int64]tableFile, nextFile int64, re
 		return &damage{reason: strings.Join(problems, "; ")}
 	}
 	return nil
-}
-
-// visitor accumulates rows into a scan. Rows arrive sorted, so an origin's
-// items are consecutive and its OriginInfo is looked up once per origin.
-type visitor struct {
-	scan       *LocalStorageScan
-	m          *NameMatcher
-	lastOrigin []byte
-	cur        *OriginInfo
-}
-
-func (v *visitor) origin(name string) *OriginInfo {
-	oi := v.scan.Origins[name]
-	if oi == nil {
-		oi = &OriginInfo{}
-		v.scan.Origins[name] = oi
-	}
-	return oi
-}
-
-func (v *visitor) row(k, val []byte) {
-	switch {
-	case len(k) > 0 && k[0] == lsItemPrefix:
-		v.item(k, val)
-	case string(k) == lsVersionKey:
-		v.scan.Version = string(val)
-	case bytes.HasPrefix(k, []byte(lsMetaAccessPrefix)):
-		v.origin(string(k[len(lsMetaAccessPrefix):])).HasAccess = true
-	case bytes.HasPrefix(k, []byte(lsMetaPrefix)):
-		if meta, ok := DecodeMeta(val); ok {
-			v.origin(string(k[len(lsMetaPrefix):])).Meta = &meta
-		}
-	}
-}
-
-func (v *visitor) item(k, val []byte) {
-	origin, encKey, ok := splitItemKey(k)
-	if !ok {
-		v.scan.Undecodable++
-		return
-	}
-	if v.cur == nil || !bytes.Equal(origin, v.lastOrigin) {
-		v.lastOrigin = append(v.lastOrigin[:0], origin...)
-		v.cur = v.origin(string(origin))
-	}
-	v.cur.Items++
-	v.scan.Items++
-	key, _, ok := DecodeString(encKey)
-	if !ok {
-		v.scan.Undecodable++
-		return
-	}
-	if v.m == nil {
-		return
-	}
-	match := v.m.Key(key)
-	if match == NoMatch && v.m.Value(val) {
-		match = ValueMention
-	}
-	if match == NoMatch {
-		return
-	}
-	it, ok := DecodeItem(k, val)
-	if !ok {
-		v.scan.Undecodable++
-		return
-	}
-	v.scan.Matches = append(v.scan.Matches, LocalStorageMatch{
-		Item: it, Match: match,
-		RowKey: bytes.Clone(k), RowValue: bytes.Clone(val),
-	})
 }
