@@ -32,7 +32,7 @@ func TestRealChromiumHoldsTheLock(t *testing.T) {
 	if _, err := os.Stat(chromium); err != nil || testing.Short() {
 		t.Skip("needs Debian chromium at /usr/bin/chromium (installed by .ci/run); skipped in -short")
 	}
-	profile := t.TempDir()
+	profile := chromiumProfile(t)
 	dir := filepath.Join(profile, "Default", "Local Storage", "leveldb")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -55,9 +55,13 @@ func TestRealChromiumHoldsTheLock(t *testing.T) {
 	cmd := exec.Command(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
 		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--user-data-dir="+profile, "http://"+ln.Addr().String()+"/")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // so its helpers can be ended with it
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// Chromium's zygote and utility processes can outlive the browser and
+	// keep writing into the profile; end the whole group when the test ends.
+	t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
 	exited := make(chan struct{}) // closed, so every wait below sees it
 	go func() { cmd.Wait(); close(exited) }()
 	defer func() {
@@ -122,4 +126,25 @@ func TestRealChromiumHoldsTheLock(t *testing.T) {
 	if held, _, err := ProbeLock(dir); held || err != nil {
 		t.Fatalf("after Chromium exits: held=%v err=%v", held, err)
 	}
+}
+
+// chromiumProfile returns a fresh profile directory that is removed after the
+// test, retrying for a few seconds: Chromium's helper processes may still be
+// finishing writes into it after the browser exits.
+func chromiumProfile(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "mcpmend-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		var err error
+		for range 50 {
+			if err = os.RemoveAll(dir); err == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("leaving %s behind: %v", dir, err)
+	})
+	return dir
 }

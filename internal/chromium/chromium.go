@@ -83,6 +83,7 @@ func Launch(ctx context.Context, userDataDir string, opts Options) (*Browser, er
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.ExtraFiles = []*os.File{cmdR, resW} // fds 3 and 4
 	cmd.Stderr = opts.Stderr
+	ownGroup(cmd)
 	err = cmd.Start()
 	// The child has its copies now; ours would keep the reply pipe open
 	// after Chromium exits, and a read would then never see EOF.
@@ -96,6 +97,9 @@ func Launch(ctx context.Context, userDataDir string, opts Options) (*Browser, er
 	b := &Browser{cmd: cmd, in: cmdW, out: bufio.NewReader(resR), exited: make(chan struct{})}
 	go func() {
 		b.waitErr = cmd.Wait()
+		// Zygote and utility processes can outlive the browser and keep
+		// writing into the profile; end them with it.
+		killGroup(cmd)
 		cmdW.Close()
 		resR.Close()
 		close(b.exited)
