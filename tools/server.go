@@ -4,7 +4,6 @@
 package tools
 
 import (
-	"context"
 	_ "embed"
 	"log/slog"
 	"time"
@@ -73,6 +72,5 @@ func text(s string) *mcp.CallToolResult {
 	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: s}}}
 }
 
-func ptr[T any](v T) *bool { b := any(v).(bool); return &b }
-
-var _ = context.Background
+// ptr returns a pointer to b, for the annotations the SDK takes as *bool.
+func ptr(b bool) *bool { return &b }
