@@ -17,15 +17,7 @@ import (
 // KindFileDelete is the journal kind of FileDelete.
 const KindFileDelete = "file-delete"
 
-func init() {
-	RegisterMutation(KindFileDelete, func(spec json.RawMessage) (Mutation, error) {
-		var m FileDelete
-		if err := json.Unmarshal(spec, &m); err != nil {
-			return nil, err
-		}
-		return &m, nil
-	})
-}
+func init() { registerSpec[FileDelete](KindFileDelete) }
 
 // FileTarget is one whole file a FileDelete removes.
 type FileTarget struct {

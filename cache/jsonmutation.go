@@ -19,15 +19,7 @@ import (
 // KindJSONDelete is the journal kind of JSONDelete.
 const KindJSONDelete = "json-delete"
 
-func init() {
-	RegisterMutation(KindJSONDelete, func(spec json.RawMessage) (Mutation, error) {
-		var m JSONDelete
-		if err := json.Unmarshal(spec, &m); err != nil {
-			return nil, err
-		}
-		return &m, nil
-	})
-}
+func init() { registerSpec[JSONDelete](KindJSONDelete) }
 
 // JSONTarget is one record a JSONDelete removes.
 type JSONTarget struct {

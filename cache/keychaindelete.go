@@ -15,15 +15,7 @@ import (
 // KindKeychainDelete is the journal kind of KeychainDelete.
 const KindKeychainDelete = "keychain-delete"
 
-func init() {
-	RegisterMutation(KindKeychainDelete, func(spec json.RawMessage) (Mutation, error) {
-		var m KeychainDelete
-		if err := json.Unmarshal(spec, &m); err != nil {
-			return nil, err
-		}
-		return &m, nil
-	})
-}
+func init() { registerSpec[KeychainDelete](KindKeychainDelete) }
 
 // KeychainDelete removes keys from the JSON blob Claude Code keeps in a macOS
 // Keychain item (the same document as .credentials.json), through

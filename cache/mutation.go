@@ -99,6 +99,21 @@ func RegisterMutation(kind string, decode MutationDecoder) {
 	decoders[kind] = decode
 }
 
+// registerSpec registers kind with a decoder that unmarshals a Spec into a
+// fresh T: enough for mutations whose Spec is their own JSON encoding.
+func registerSpec[T any, P interface {
+	*T
+	Mutation
+}](kind string) {
+	RegisterMutation(kind, func(spec json.RawMessage) (Mutation, error) {
+		var m T
+		if err := json.Unmarshal(spec, &m); err != nil {
+			return nil, err
+		}
+		return P(&m), nil
+	})
+}
+
 func decodeMutation(kind string, spec json.RawMessage) (Mutation, error) {
 	decodersMu.RLock()
 	d, ok := decoders[kind]
