@@ -4,24 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // TestCheckupCommand runs `mcpmend checkup` and `mcpmend diagnose`
 // in-process: exit 0 when nothing is an error, 1 when something is, JSON
 // that parses, and clear errors for bad arguments.
 func TestCheckupCommand(t *testing.T) {
-	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server {
-		return mcp.NewServer(&mcp.Implementation{Name: "cli-target", Version: "1"}, nil)
-	}, nil))
-	defer srv.Close()
+	srv := loopbackMCP(t)
 	healthy, broken := t.TempDir(), t.TempDir()
 	write := func(home, cfg string) {
 		if err := os.WriteFile(filepath.Join(home, ".claude.json"), []byte(cfg), 0o600); err != nil {

@@ -4,24 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // TestProbeCommand runs `mcpmend probe` in-process against a loopback MCP
 // server: exit 0 when every probe is ok, 1 when one failed, JSON that
 // parses, and no progress bar when stderr is not a terminal.
 func TestProbeCommand(t *testing.T) {
-	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server {
-		return mcp.NewServer(&mcp.Implementation{Name: "cli-target", Version: "1"}, nil)
-	}, nil))
-	defer srv.Close()
+	srv := loopbackMCP(t)
 	home := t.TempDir()
 	cfg := `{"mcpServers":{"up":{"type":"http","url":"` + srv.URL + `"},"down":{"command":"mcpmend-test-missing"}}}`
 	if err := os.WriteFile(filepath.Join(home, ".claude.json"), []byte(cfg), 0o600); err != nil {

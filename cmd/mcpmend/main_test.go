@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 func TestParseGlobalFlagsAnywhere(t *testing.T) {
@@ -74,4 +78,14 @@ func TestListJSONOnHome(t *testing.T) {
 	if len(res.Servers) != 1 || res.Servers[0].Name != "docs" || res.Servers[0].Transport != "http" {
 		t.Errorf("servers = %+v, want the one http server docs", res.Servers)
 	}
+}
+
+// loopbackMCP serves a healthy streamable-HTTP MCP server on 127.0.0.1 for
+// the rest of the test.
+func loopbackMCP(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server {
+		return mcp.NewServer(&mcp.Implementation{Name: "cli-target", Version: "1"}, nil)
+	}, nil))
+	t.Cleanup(srv.Close)
+	return srv
 }
