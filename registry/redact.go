@@ -31,21 +31,96 @@ func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + Redacted + `
 func (s Secret) LogValue() slog.Value { return slog.StringValue(Redacted) }
 
 // secretWords are the words, in any case, that make a name of a query
-// parameter, flag, header or variable look like it carries a credential.
-// ("key" covers api-key/apikey, "sig" covers signature.)
-var secretWords = []string{"token", "secret", "passw", "pwd", "auth", "key", "credential", "session", "cookie", "sig", "bearer", "private"}
+// parameter, flag, header or variable look like it carries a credential
+// wherever they appear in it ("key" covers api-key/apikey).
+var secretWords = []string{"token", "secret", "passw", "auth", "key", "credential", "session", "cookie", "bearer", "private"}
+
+// secretParts are short words that mean a credential only as a whole part
+// of a name (split at non-letters and camelCase humps): "pwd" in DB_PWD but
+// not in PWD or OLDPWD (the working directory), "sig" in X-Sig but not in
+// DESIGN or SIGNAL.
+var secretParts = map[string]bool{"pwd": true, "passwd": true, "pw": true, "sig": true, "signature": true, "pass": true}
+
+// plainNames are variables every shell sets whose values are paths and
+// settings, never credentials, though a word in them may look secret.
+var plainNames = map[string]bool{"PWD": true, "OLDPWD": true, "HOME": true, "PATH": true, "USER": true, "SHELL": true, "TMPDIR": true, "XDG_SESSION_TYPE": true, "XDG_SESSION_ID": true, "XDG_SESSION_CLASS": true, "XDG_SESSION_DESKTOP": true, "SSH_AUTH_SOCK": true}
 
 // IsSecretName reports whether a parameter, flag or variable name looks like
-// it carries a credential. It runs once per argument of every configured
-// server, so it avoids regexp.
+// it carries a credential. It matches words, not letters: PWD, OLDPWD and
+// the other plainNames are readable. It runs once per argument of every
+// configured server, so it avoids regexp.
 func IsSecretName(name string) bool {
+	if plainNames[strings.ToUpper(name)] {
+		return false
+	}
 	lower := strings.ToLower(name)
 	for _, w := range secretWords {
 		if strings.Contains(lower, w) {
 			return true
 		}
 	}
+	for _, part := range nameParts(name) {
+		if secretParts[part] {
+			return true
+		}
+	}
 	return false
+}
+
+// nameParts splits a name into lower-case words at every non-letter and at
+// each lower-to-upper hump (xApiSig → x, api, sig).
+func nameParts(name string) []string {
+	var out []string
+	start := -1
+	flush := func(i int) {
+		if start >= 0 {
+			out = append(out, strings.ToLower(name[start:i]))
+			start = -1
+		}
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		switch {
+		case !letter:
+			flush(i)
+		case start < 0:
+			start = i
+		case c >= 'A' && c <= 'Z' && name[i-1] >= 'a' && name[i-1] <= 'z':
+			flush(i)
+			start = i
+		}
+	}
+	flush(len(name))
+	return out
+}
+
+// LooksLikeCredential reports whether a configured value has the shape of a
+// credential whatever its name: a token-like string (a known key prefix, a
+// bearer value, a long opaque run) or a 12+ character word of letters and
+// digits mixed, without path separators or spaces. Paths, URLs without
+// credentials, numbers and plain words are not.
+func LooksLikeCredential(v string) bool {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return false
+	}
+	if RedactText(v) != v {
+		return true
+	}
+	if len(v) < 12 || strings.ContainsAny(v, "/\\ :") {
+		return false
+	}
+	var letters, digits bool
+	for _, c := range v {
+		switch {
+		case c >= '0' && c <= '9':
+			digits = true
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			letters = true
+		}
+	}
+	return letters && digits
 }
 
 // RedactURL returns u with user info and secret-looking query values replaced.
@@ -152,6 +227,12 @@ func redactHeaderOrValue(v string) string {
 // where the name looks secret; the value is what gets replaced.
 var secretAssign = regexp.MustCompile(`(?i)([A-Za-z0-9_.-]*(?:token|secret|passw|pwd|api[-_]?key|apikey|credential|cookie)[A-Za-z0-9_.-]*"?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s"',;&]+)`)
 
+// assignedName is the name part of a secretAssign match, without quotes and
+// separator.
+func assignedName(prefix string) string {
+	return strings.TrimRight(strings.TrimSpace(prefix), `"=: `)
+}
+
 // RedactText replaces token-like substrings in free text (stderr tails, log
 // lines, error messages from servers), and values assigned to secret-looking
 // names.
@@ -161,6 +242,9 @@ func RedactText(s string) string {
 	}
 	s = secretAssign.ReplaceAllStringFunc(s, func(m string) string {
 		sub := secretAssign.FindStringSubmatch(m)
+		if !IsSecretName(assignedName(sub[1])) {
+			return m // PWD=/home/u, OLDPWD=…: a word inside a plain name
+		}
 		if strings.EqualFold(strings.TrimSpace(sub[2]), "bearer") || strings.EqualFold(strings.TrimSpace(sub[2]), "basic") {
 			return m // "Authorization: Bearer x" is left to tokenLike
 		}
@@ -231,10 +315,18 @@ func (r Raw) MarshalJSON() ([]byte, error) { return []byte(`"` + r.String() + `"
 // Secrets returns every secret value in a server's raw configuration, for Scrub.
 func (r Raw) Secrets() []Secret {
 	var out []Secret
+	// Values, not words: a configured env value or header is a secret when
+	// its name says so or it has a credential's shape; npm_config_cache=/x
+	// or X-Region: eu stay readable, so a stderr line naming them can be acted on.
 	for _, e := range r.Env {
-		out = append(out, e.Value)
+		if IsSecretName(e.Name) || LooksLikeCredential(string(e.Value)) {
+			out = append(out, e.Value)
+		}
 	}
 	for _, h := range r.Headers {
+		if !IsSecretName(h.Name) && !strings.EqualFold(h.Name, "Authorization") && !LooksLikeCredential(string(h.Value)) {
+			continue
+		}
 		out = append(out, h.Value)
 		// "Bearer X": X alone may be echoed too.
 		if _, tok, ok := strings.Cut(string(h.Value), " "); ok {
