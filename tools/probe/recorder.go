@@ -165,12 +165,6 @@ func (r *recorder) exchanges() ([]Exchange, []error) {
 	return append([]Exchange(nil), r.ex...), append([]error(nil), r.errs...)
 }
 
-// within returns a context done when either parent or life is.
-func within(parent, life context.Context) context.Context {
-	ctx, cancel := context.WithCancel(parent)
-	context.AfterFunc(life, cancel)
-	return ctx
-}
 
 // checkRedirect follows redirects as Claude Code does: a GET anywhere
 // (http or https), any other method only on a 307/308 to the same origin;
