@@ -40,7 +40,9 @@ type cappedTransport struct{ base http.RoundTripper }
 
 func (c cappedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := c.base.RoundTrip(req)
-	if err == nil && resp.Body != nil {
+	// A 101 hands the connection to the WebSocket, which bounds its own
+	// messages (SetReadLimit) and needs the body's ReadWriteCloser.
+	if err == nil && resp.Body != nil && resp.StatusCode != http.StatusSwitchingProtocols {
 		resp.Body = &cappedBody{rc: resp.Body, left: maxBodyBytes}
 	}
 	return resp, err
@@ -95,7 +97,7 @@ func refuseMetadata(network, address string, _ syscall.RawConn) error {
 
 func forbiddenAddr(a netip.Addr) bool {
 	a = a.Unmap()
-	if a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsUnspecified() {
+	if a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() {
 		return true
 	}
 	for _, m := range metadataAddrs {
