@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -229,41 +228,14 @@ func TestStartSlots(t *testing.T) {
 func TestCauseLine(t *testing.T) {
 	for tail, want := range map[string]string{
 		"npm error code E404\nnpm error 404 Not Found - GET https://registry.npmjs.org/nope\nnpm error A complete log of this run can be found in: /x.log": "npm error code E404",
-		"Connecting to remote server...\nError: connect ECONNREFUSED 127.0.0.1:9\n    at TCPConnectWrap.afterConnect\n}":                     "Error: connect ECONNREFUSED 127.0.0.1:9",
-		"sh: 1: uvx: command not found":                               "sh: 1: uvx: command not found",
+		"Connecting to remote server...\nError: connect ECONNREFUSED 127.0.0.1:9\n    at TCPConnectWrap.afterConnect\n}":                                   "Error: connect ECONNREFUSED 127.0.0.1:9",
+		"sh: 1: uvx: command not found":                                "sh: 1: uvx: command not found",
 		"starting\nserver ready\n}\n":                                  "server ready",
 		"Error: Cannot access directory /home/u/no-such-dir\n  at x\n": "Error: Cannot access directory /home/u/no-such-dir",
 	} {
 		if got := causeLine(tail); got != want {
 			t.Errorf("causeLine(%q) = %q, want %q", tail, got, want)
 		}
-	}
-}
-
-// TestSetsidChildIsKilled: a helper that leaves the server's process group
-// with setsid(), and one orphaned into its own session, are both ended.
-func TestSetsidChildIsKilled(t *testing.T) {
-	if !processTable {
-		t.Skip("no /proc to look in")
-	}
-	for _, b := range []string{"setsid", "orphan"} {
-		t.Run(b, func(t *testing.T) {
-			pidfile := filepath.Join(t.TempDir(), "pid")
-			r := Probe(context.Background(), stdioServer(t, b, "PROBE_PIDFILE", pidfile), quick())
-			checkResult(t, r, OK)
-			data, err := os.ReadFile(pidfile)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pid, _ := strconv.Atoi(string(data))
-			for deadline := time.Now().Add(2 * time.Second); alive(pid) && time.Now().Before(deadline); {
-				time.Sleep(10 * time.Millisecond)
-			}
-			if alive(pid) {
-				syscall.Kill(pid, syscall.SIGKILL)
-				t.Fatalf("the setsid child %d outlived the probe", pid)
-			}
-		})
 	}
 }
 

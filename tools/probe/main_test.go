@@ -117,36 +117,6 @@ func runBehaviour(b string) int {
 		fmt.Println(`{"level":"info","msg":"listening"}`)
 		fmt.Println("\x1b[32mready\x1b[0m")
 		return serveStdio()
-	case "setsid": // forks a helper into its own session (escaping the group), then serves
-		self, _ := os.Executable()
-		cmd := exec.Command(self)
-		cmd.Env = append(os.Environ(), behaviourEnv+"=sleeper")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-		if err := cmd.Start(); err != nil {
-			fmt.Fprintln(os.Stderr, "fork:", err)
-			return 1
-		}
-		os.WriteFile(os.Getenv("PROBE_PIDFILE"), []byte(strconv.Itoa(cmd.Process.Pid)), 0o600)
-		return serveStdio()
-	case "orphan": // a setsid helper whose parent exits at once: reparented
-		self, _ := os.Executable()
-		cmd := exec.Command(self)
-		cmd.Env = append(os.Environ(), behaviourEnv+"=setsid-sleeper")
-		if err := cmd.Start(); err != nil {
-			return 1
-		}
-		cmd.Wait()
-		return serveStdio()
-	case "setsid-sleeper": // forks a setsid sleeper, records it, exits
-		self, _ := os.Executable()
-		cmd := exec.Command(self)
-		cmd.Env = append(os.Environ(), behaviourEnv+"=sleeper")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-		if err := cmd.Start(); err != nil {
-			return 1
-		}
-		os.WriteFile(os.Getenv("PROBE_PIDFILE"), []byte(strconv.Itoa(cmd.Process.Pid)), 0o600)
-		return 0
 	case "echo-secret": // names itself after its secret, with terminal escapes, and fails tools/list echoing it
 		s := mcp.NewServer(&mcp.Implementation{Name: "srv " + os.Getenv("PROBE_SECRET") + "\x1b]52;c;aGk=\x07", Version: "1\x1b[2J\u009b"}, nil)
 		mcp.AddTool(s, &mcp.Tool{Name: "t"}, func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
@@ -172,6 +142,9 @@ func runBehaviour(b string) int {
 		fmt.Fprintln(os.Stderr, "")
 		fmt.Fprintln(os.Stderr, "Node.js v22.12.0")
 		return 1
+	}
+	if code, ok := unixBehaviour(b); ok {
+		return code
 	}
 	fmt.Fprintln(os.Stderr, "unknown behaviour", b)
 	return 2

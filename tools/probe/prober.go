@@ -21,12 +21,12 @@ type prober struct {
 	env     map[string]string // inherited environment, for expansion and children
 	secrets []registry.Secret
 
-	timeout  time.Duration  // Options.Timeout, or the client's startup timeout
-	gate     chan struct{}  // ProbeAll's stdio start slots (nil: none)
-	gateOnce sync.Once      // releases a held slot once
-	gateHeld bool           // a slot is held
-	complete bool           // initialize and tools/list succeeded
-	noise    *noiseLog      // stdout lines that were not JSON-RPC
+	timeout  time.Duration // Options.Timeout, or the client's startup timeout
+	gate     chan struct{} // ProbeAll's stdio start slots (nil: none)
+	gateOnce sync.Once     // releases a held slot once
+	gateHeld bool          // a slot is held
+	complete bool          // initialize and tools/list succeeded
+	noise    *noiseLog     // stdout lines that were not JSON-RPC
 }
 
 func newProber(s registry.Server, opts Options) *prober {

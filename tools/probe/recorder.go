@@ -165,7 +165,6 @@ func (r *recorder) exchanges() ([]Exchange, []error) {
 	return append([]Exchange(nil), r.ex...), append([]error(nil), r.errs...)
 }
 
-
 // checkRedirect follows redirects as Claude Code does: a GET anywhere
 // (http or https), any other method only on a 307/308 to the same origin;
 // otherwise the redirect itself is the answer.
