@@ -18,7 +18,7 @@ func init() {
 	commands["probe"] = command{"dial a server as its client would and report what it answers", runProbe}
 }
 
-// runProbe is `mcpmend probe NAME [--client C] [--scope S] [--timeout D]`
+// runProbe is `mcpmend probe NAME [--client C] [--scope S] [--timeout D] [--allow-side-effects]`
 // or `mcpmend probe --all`: probe_server for a person. It exits 1 when any
 // probe did not end ok, so scripts can gate on it.
 func runProbe(ctx context.Context, a *app, args []string) error {
@@ -27,7 +27,8 @@ func runProbe(ctx context.Context, a *app, args []string) error {
 	fs.BoolVar(&in.All, "all", false, "probe every configured server, concurrently")
 	fs.StringVar(&in.Client, "client", "", "the client whose definition to dial (with --all: only its servers)")
 	fs.StringVar(&in.Scope, "scope", "", "the scope of the definition to dial (with --all: only that scope)")
-	timeout := fs.Duration("timeout", 0, "how long each probe may take, e.g. 30s (default 15s)")
+	timeout := fs.Duration("timeout", 0, "how long each probe may take, e.g. 30s (default: as long as the server's client waits, e.g. Claude Code's 30s or MCP_TIMEOUT)")
+	fs.BoolVar(&in.AllowSideEffects, "allow-side-effects", false, "also start servers that may open a browser or write state of their own (mcp-remote when its remote cannot be dialled directly)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"runtime"
 	"strings"
@@ -84,6 +85,12 @@ func (p *prober) bridge(ctx context.Context) {
 	}
 	ev := &BridgeEvidence{Kind: "mcp-remote", URL: registry.RedactURL(cfg.ServerURL), Token: "none"}
 	p.r.Bridge = ev
+	if u, err := url.Parse(cfg.ServerURL); err != nil || u.Scheme != "http" && u.Scheme != "https" {
+		err := fmt.Errorf("mcp-remote's remote %s is not an http(s) URL", ev.URL)
+		p.phase(PhaseConfig, time.Since(start), err, nil)
+		p.fail(PhaseConfig, NotStarted, "mcp-remote's remote is not an http(s) URL the probe can dial itself, and starting mcp-remote may open a browser and write ~/.mcp-auth: probe again with --allow-side-effects (allow_side_effects) to start it", err)
+		return
+	}
 	remote := registry.Server{Name: p.s.Name, Client: p.s.Client, Scope: p.s.Scope, File: p.s.File, Project: p.s.Project,
 		Transport: registry.HTTP, URL: ev.URL}
 	remote.Raw.URL = registry.Secret(cfg.ServerURL)
