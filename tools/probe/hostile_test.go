@@ -227,11 +227,13 @@ func TestStartSlots(t *testing.T) {
 // TestCauseLine picks what explains a failure from a stderr tail.
 func TestCauseLine(t *testing.T) {
 	for tail, want := range map[string]string{
-		"npm error code E404\nnpm error 404 Not Found - GET https://registry.npmjs.org/nope\nnpm error A complete log of this run can be found in: /x.log": "npm error code E404",
+		"npm error code E404\nnpm error 404 Not Found - GET https://registry.npmjs.org/nope\nnpm error A complete log of this run can be found in: /x.log": "npm error code E404 — npm error 404 Not Found - GET https://registry.npmjs.org/nope",
 		"Connecting to remote server...\nError: connect ECONNREFUSED 127.0.0.1:9\n    at TCPConnectWrap.afterConnect\n}":                                   "Error: connect ECONNREFUSED 127.0.0.1:9",
 		"sh: 1: uvx: command not found":                                "sh: 1: uvx: command not found",
 		"starting\nserver ready\n}\n":                                  "server ready",
 		"Error: Cannot access directory /home/u/no-such-dir\n  at x\n": "Error: Cannot access directory /home/u/no-such-dir",
+		"Warning: Cannot access directory /tmp/gone, skipping\nError: None of the specified directories are accessible":                                                                     "Warning: Cannot access directory /tmp/gone, skipping — Error: None of the specified directories are accessible",
+		"/app/crash.mjs:5\n  const err = new Error(\"KEY is required\");\n  ^\n\nError: KEY is required\n    at file:///app/crash.mjs:5:15\n    at x {\n  code: 'E'\n}\n\nNode.js v20.20.2": "Error: KEY is required",
 	} {
 		if got := causeLine(tail); got != want {
 			t.Errorf("causeLine(%q) = %q, want %q", tail, got, want)

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -358,28 +359,50 @@ func (p *prober) classifyStdio(ctx context.Context, sp *stdioProc, f *sessionFai
 	}
 }
 
-// causeLine picks the line of a stderr tail that names the cause: an
-// error code or message a person can act on (ECONNREFUSED, ENOTFOUND,
-// E404, "X is required", "command not found", "Error: …"), else the last
-// line that is not the tail end of a stack trace or npm's log pointer.
+// causeLine picks what names the cause from a stderr tail: the line with
+// an error code or message a person can act on (ECONNREFUSED, ENOTFOUND,
+// E404, "X is required", "command not found", "Error: …"), and the
+// runner-up when it adds to it (server-filesystem's "Cannot access
+// directory X" before its "Error: None of the specified directories are
+// accessible"), in the order they were written. Without such a line it is
+// the last line that is not the end of a stack trace or npm's log pointer.
 func causeLine(tail string) string {
 	lines := strings.Split(tail, "\n")
-	best, bestScore := "", 0
-	for _, l := range lines {
+	type scored struct{ i, score int }
+	var best []scored
+	seen := map[string]bool{}
+	for i, l := range lines {
 		l = strings.TrimSpace(l)
-		if sc := causeScore(l); sc > bestScore {
-			best, bestScore = l, sc
+		if seen[l] || sourceEcho(lines, i) {
+			continue
+		}
+		seen[l] = true
+		if sc := causeScore(l); sc >= 3 {
+			best = append(best, scored{i, sc})
 		}
 	}
-	if best != "" {
-		return best
+	if len(best) > 0 {
+		sort.SliceStable(best, func(a, b int) bool { return best[a].score > best[b].score })
+		best = best[:min(2, len(best))]
+		sort.Slice(best, func(a, b int) bool { return best[a].i < best[b].i })
+		var out []string
+		for _, b := range best {
+			out = append(out, strings.TrimSpace(lines[b.i]))
+		}
+		return strings.Join(out, " — ")
 	}
 	for i := len(lines) - 1; i >= 0; i-- {
-		if l := strings.TrimSpace(lines[i]); !boringLine(l) {
+		if l := strings.TrimSpace(lines[i]); !boringLine(l) && !sourceEcho(lines, i) {
 			return l
 		}
 	}
 	return ""
+}
+
+// sourceEcho reports a line Node prints to show the source of an uncaught
+// error: it is followed by a line of only a caret.
+func sourceEcho(lines []string, i int) bool {
+	return i+1 < len(lines) && strings.Trim(lines[i+1], " \t^") == "" && strings.Contains(lines[i+1], "^")
 }
 
 // causeMarks score stderr lines: specific codes beat a generic "Error:".
@@ -389,21 +412,23 @@ var causeMarks = []struct {
 }{
 	{"ECONNREFUSED", 5}, {"ENOTFOUND", 5}, {"EAI_AGAIN", 5}, {"ETIMEDOUT", 5}, {"EHOSTUNREACH", 5}, {"ECONNRESET", 4},
 	{"E404", 5}, {"404 Not Found", 5}, {"is required", 5}, {"command not found", 5}, {"Cannot find module", 5},
-	{"No such file or directory", 4}, {"ENOENT", 4}, {"EACCES", 4}, {"Permission denied", 4},
+	{"No such file or directory", 4}, {"ENOENT", 4}, {"EACCES", 4}, {"Permission denied", 4}, {"Cannot access", 4},
 	{"Error:", 3}, {"error:", 2}, {"ERROR", 1}, {"npm error", 1}, {"npm ERR!", 1},
 }
 
+// causeScore adds up the marks a line carries: "Error: X is required"
+// beats a line that merely mentions "is required".
 func causeScore(l string) int {
-	if boringLine(l) {
+	if boringLine(l) || strings.Trim(l, " ^") == "" {
 		return 0
 	}
-	best := 0
+	sum := 0
 	for _, m := range causeMarks {
-		if m.score > best && strings.Contains(l, m.mark) {
-			best = m.score
+		if strings.Contains(l, m.mark) {
+			sum += m.score
 		}
 	}
-	return best
+	return sum
 }
 
 // boringLine is a line that explains nothing: punctuation closing a
