@@ -159,11 +159,20 @@ func RedactURL(raw string) string {
 		u.Fragment = Redacted
 	}
 	// Hosted MCP URLs often carry the key as a path segment.
-	if p := RedactText(u.Path); p != u.Path {
+	if p := redactURLPath(u.Path); p != u.Path {
 		u.Path, u.RawPath = p, ""
 	}
 	s := u.String()
 	return strings.ReplaceAll(s, url.QueryEscape(Redacted), Redacted)
+}
+
+// redactURLPath is RedactText for a URL's path, where a long opaque
+// segment is taken for a key.
+func redactURLPath(p string) string {
+	if !mayHoldSecret(p) {
+		return p
+	}
+	return replaceTokens(p, true)
 }
 
 // tokenLike matches values that look like credentials wherever they appear:
@@ -254,16 +263,55 @@ func RedactText(s string) string {
 		}
 		return sub[1] + q + Redacted + q
 	})
-	return tokenLike.ReplaceAllStringFunc(s, func(m string) string {
-		lower := strings.ToLower(m)
+	return replaceTokens(s, false)
+}
+
+// knownKey matches the well-known key prefixes of tokenLike.
+var knownKey = regexp.MustCompile(`(?i)^(bearer|basic|sk|pk|ghp|gho|ghu|ghs|github_pat|xox[abprs]|glpat|AKIA)[-_\s]`)
+
+// replaceTokens replaces tokenLike matches. A long opaque run that is a
+// segment of a file path (/home/u/TestSomething3425087282/no-such-dir) is a
+// directory name, not a key, and is kept so the path stays actionable —
+// unless urlPath says s is a URL's path, where hosted servers put keys.
+func replaceTokens(s string, urlPath bool) string {
+	idx := tokenLike.FindAllStringIndex(s, -1)
+	if idx == nil {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range idx {
+		tok := s[m[0]:m[1]]
+		b.WriteString(s[last:m[0]])
+		last = m[1]
+		lower := strings.ToLower(tok)
 		switch {
 		case strings.HasPrefix(lower, "bearer"):
-			return "Bearer " + Redacted
+			b.WriteString("Bearer " + Redacted)
 		case strings.HasPrefix(lower, "basic"):
-			return "Basic " + Redacted
+			b.WriteString("Basic " + Redacted)
+		case !urlPath && !knownKey.MatchString(tok) && inFilePath(s, m[0], m[1]):
+			b.WriteString(tok)
+		default:
+			b.WriteString(Redacted)
 		}
-		return Redacted
-	})
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// inFilePath reports whether s[start:end] is a whole segment of a file
+// path: a separator before it, a separator or the word's end after it, and
+// no "://" in the word (a URL's path may carry a key).
+func inFilePath(s string, start, end int) bool {
+	if start == 0 || s[start-1] != '/' && s[start-1] != '\\' {
+		return false
+	}
+	if end < len(s) && !strings.ContainsRune("/\\ \t\n\"',;:)]}", rune(s[end])) {
+		return false
+	}
+	wordStart := strings.LastIndexAny(s[:start], " \t\n\"'(=") + 1
+	return !strings.Contains(s[wordStart:start], "://")
 }
 
 // mayHoldSecret is a cheap test that lets RedactText skip its regexps on

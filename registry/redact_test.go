@@ -201,3 +201,27 @@ func TestRedactValuesNotWords(t *testing.T) {
 		}
 	}
 }
+
+// TestLongDirectoryNamesStayReadable: a long directory name in a path is
+// not a token; the same string alone, in a URL's path or after a known
+// key prefix still is.
+func TestLongDirectoryNamesStayReadable(t *testing.T) {
+	const dir = "TestProbeWhatClaudeCodeSees3425087282"
+	for in, want := range map[string]string{
+		"Warning: Cannot access directory /tmp/" + dir + "/001/no-such-dir, skipping": "Warning: Cannot access directory /tmp/" + dir + "/001/no-such-dir, skipping",
+		`C:\Users\u\` + dir + `\x`: `C:\Users\u\` + dir + `\x`,
+		"token " + dir:             "token [redacted]",
+		"GET https://mcp.example/" + dir + "/sse failed":   "GET https://mcp.example/[redacted]/sse failed",
+		"/home/u/ghp_abcdefghijklmnopqrstuvwxyz0123456789": "/home/u/[redacted]",
+	} {
+		if got := RedactText(in); got != want {
+			t.Errorf("RedactText(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := RedactURL("https://mcp.example/" + dir + "/sse"); got != "https://mcp.example/[redacted]/sse" {
+		t.Errorf("RedactURL kept a key in the path: %s", got)
+	}
+	if got := RedactArgs([]string{"/tmp/" + dir + "/no-such-dir"}); got[0] != "/tmp/"+dir+"/no-such-dir" {
+		t.Errorf("RedactArgs hid a directory: %v", got)
+	}
+}

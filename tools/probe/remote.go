@@ -82,7 +82,9 @@ func (p *prober) remoteConfig() (*url.URL, http.Header, error) {
 	for _, h := range p.s.Raw.Headers {
 		v := exp(h.Value.Reveal())
 		headers.Set(h.Name, v)
-		p.addSecret(v)
+		if isCredentialHeader(h.Name) || registry.LooksLikeCredential(v) {
+			p.addSecret(v) // values, not words: X-Region: eu stays readable
+		}
 	}
 	// Credentials a variable put into the URL (userinfo, ?key=…).
 	p.secrets = append(p.secrets, registry.Raw{URL: registry.Secret(raw)}.Secrets()...)
