@@ -162,8 +162,11 @@ func TestProbeWhatClaudeCodeSees(t *testing.T) {
 	if run.r.TimeoutMS != 1000 || !strings.Contains(run.r.TimeoutSource, "MCP_TIMEOUT") || !strings.Contains(run.r.Summary, "did not finish starting") {
 		t.Errorf("slow: timeout %d from %q, summary %q", run.r.TimeoutMS, run.r.TimeoutSource, run.r.Summary)
 	}
-	run = probeOne(t, home, "slow", "MCP_TIMEOUT=10000")
-	check("slow under MCP_TIMEOUT=10000", run, "ok")
+	run = probeOne(t, home, "slow")
+	check("slow under Claude Code's default 30 s", run, "ok")
+	if run.r.TimeoutMS != 30000 {
+		t.Errorf("slow: timeout %d ms from %q, want Claude Code's 30 s", run.r.TimeoutMS, run.r.TimeoutSource)
+	}
 
 	run = probeOne(t, home, "crash")
 	check("crash", run, "crashed")

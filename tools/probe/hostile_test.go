@@ -93,6 +93,7 @@ func TestHostileRemotes(t *testing.T) {
 			t.Parallel()
 			start := time.Now()
 			opts := quick()
+			opts.Timeout = 15 * time.Second // a bound, not a wait: each ends in well under a second when the machine is idle
 			r := Probe(context.Background(), remoteServer(tc.name, registry.HTTP, tc.url, "Authorization", "Bearer "+canary), opts)
 			checkResult(t, r, tc.want)
 			if d := time.Since(start); d > opts.Timeout+2*time.Second {
@@ -207,18 +208,18 @@ func TestStartupTimeouts(t *testing.T) {
 	}
 }
 
-// TestStartSlots: with one start slot, eight servers that each take 400 ms
-// to start all succeed under a 2.5 s timeout, though starting them one
-// after another takes more than 3.2 s: a probe's clock starts when its
-// server may start, not while it waits for a sibling.
+// TestStartSlots: with one start slot, six servers that each take 1 s to
+// start all succeed under a 4.5 s timeout, though starting them one after
+// another takes more than 6 s: a probe's clock starts when its server may
+// start, not while it waits for a sibling.
 func TestStartSlots(t *testing.T) {
 	var servers []registry.Server
-	for i := 0; i < 8; i++ {
-		s := stdioServer(t, "slow", "PROBE_DELAY", "400ms")
+	for i := 0; i < 6; i++ {
+		s := stdioServer(t, "slow", "PROBE_DELAY", "1s")
 		s.Name = "slow" + strconv.Itoa(i)
 		servers = append(servers, s)
 	}
-	rs := ProbeAll(context.Background(), servers, Options{Timeout: 2500 * time.Millisecond, Grace: 200 * time.Millisecond, Starts: 1}, nil)
+	rs := ProbeAll(context.Background(), servers, Options{Timeout: 4500 * time.Millisecond, Grace: 200 * time.Millisecond, Starts: 1}, nil)
 	for _, r := range rs {
 		checkResult(t, r, OK)
 	}

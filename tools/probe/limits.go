@@ -18,7 +18,7 @@ import (
 // streamable and SSE clients read bodies themselves, so the cap sits in the
 // RoundTripper under them: every body of every response is capped.
 const (
-	maxBodyBytes   = 8 << 20   // one response body
+	maxBodyBytes   = 4 << 20   // one response body
 	maxHeaderBytes = 256 << 10 // one response's headers
 )
 

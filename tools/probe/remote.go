@@ -217,6 +217,13 @@ func reset(err error) bool {
 	return errnoIs(err, []syscall.Errno{syscall.ECONNRESET, syscall.ECONNABORTED}, wsaECONNRESET, wsaECONNABORTED)
 }
 
+// afterConnect reports an error on a connection that was established (a
+// read or write failed), as opposed to a failed dial.
+func afterConnect(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && (op.Op == "read" || op.Op == "write")
+}
+
 // netVerdict classifies a transport error; false when it is none it knows
 // (the caller then says protocol_error: nothing unclassified is ok).
 func (p *prober) netVerdict(phase string, err error) bool {
@@ -235,10 +242,12 @@ func (p *prober) netVerdict(phase string, err error) bool {
 		p.fail(phase, Unreachable, "no route to the host", err)
 	case errnoIs(err, []syscall.Errno{syscall.ETIMEDOUT}, wsaETIMEDOUT):
 		p.fail(phase, Unreachable, "the connection timed out: the host does not answer", err)
+	case reset(err) && afterConnect(err):
+		p.fail(phase, ProtocolError, "the server accepted the connection and reset it without an answer", err)
 	case reset(err):
 		p.fail(phase, Unreachable, "the connection was reset", err)
 	case errors.Is(err, errBodyTooLarge), strings.Contains(fmt.Sprint(err), errBodyTooLarge.Error()):
-		p.fail(phase, ProtocolError, "the server sent a response body larger than a probe reads (8 MB): an endless or runaway answer", err)
+		p.fail(phase, ProtocolError, "the server sent a response body larger than a probe reads (4 MB): an endless or runaway answer", err)
 	case strings.Contains(fmt.Sprint(err), "server response headers exceeded"):
 		p.fail(phase, ProtocolError, "the server sent more response headers than a client accepts", err)
 	case strings.Contains(fmt.Sprint(err), "malformed HTTP"):

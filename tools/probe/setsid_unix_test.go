@@ -60,7 +60,9 @@ func TestSetsidChildIsKilled(t *testing.T) {
 	for _, b := range []string{"setsid", "orphan"} {
 		t.Run(b, func(t *testing.T) {
 			pidfile := filepath.Join(t.TempDir(), "pid")
-			r := Probe(context.Background(), stdioServer(t, b, "PROBE_PIDFILE", pidfile), quick())
+			opts := quick()
+			opts.Timeout = 20 * time.Second // three re-executions of the test binary before it answers
+			r := Probe(context.Background(), stdioServer(t, b, "PROBE_PIDFILE", pidfile), opts)
 			checkResult(t, r, OK)
 			data, err := os.ReadFile(pidfile)
 			if err != nil {

@@ -443,14 +443,6 @@ func boringLine(l string) bool {
 	return false
 }
 
-func lastLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		s = s[i+1:]
-	}
-	return s
-}
-
 func suffix(line string) string {
 	if line == "" {
 		return ""
