@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcpmend/mcpmend/registry"
 )
@@ -110,4 +111,44 @@ func TestMCPRemoteDialledNotStarted(t *testing.T) {
 func md5sum(s string) []byte {
 	h := md5.Sum([]byte(s))
 	return h[:]
+}
+
+// TestEveryKindLeavesHomeUnchanged: a probe of every kind — stdio (healthy,
+// noisy, crashing), streamable HTTP, SSE, WebSocket, a headersHelper, a
+// 401 with OAuth discovery, and an mcp-remote bridge — run with HOME in a
+// fresh directory holding a client's files, leaves that home byte-identical.
+func TestEveryKindLeavesHomeUnchanged(t *testing.T) {
+	home := t.TempDir()
+	os.MkdirAll(filepath.Join(home, ".mcp-auth", "mcp-remote-0.1.37"), 0o700)
+	os.WriteFile(filepath.Join(home, ".claude.json"), []byte(`{"mcpServers":{}}`), 0o600)
+	os.MkdirAll(filepath.Join(home, ".claude"), 0o700)
+	http := serve(t, streamableHandler()).URL
+	protected := protectedMCP(t, oauthServer(t, true).URL).URL + "/mcp"
+	helped := remoteServer("helped", registry.HTTP, serve(t, requireBearer(canary, streamableHandler())).URL)
+	helped.HeadersHelper, helped.Raw.HeadersHelper = true, registry.Secret(`printf '{"Authorization":"Bearer `+canary+`"}'`)
+	servers := []struct {
+		s    registry.Server
+		want Verdict
+	}{
+		{stdioServer(t, "healthy"), OK},
+		{stdioServer(t, "noisy"), OK},
+		{stdioServer(t, "crash"), Crashed},
+		{remoteServer("http", registry.HTTP, http), OK},
+		{remoteServer("sse", registry.SSE, serve(t, sseHandler()).URL), OK},
+		{remoteServer("ws", registry.WS, "ws"+strings.TrimPrefix(serve(t, wsHandler()).URL, "http")), OK},
+		{helped, OK},
+		{remoteServer("oauth", registry.HTTP, protected), AuthRequired},
+		{mcpRemoteEntry(protected), AuthRequired},
+	}
+	before := snapshot(t, home)
+	opts := quick()
+	opts.Timeout = 15 * time.Second
+	opts.Environ = append(os.Environ(), "HOME="+home)
+	for _, tc := range servers {
+		r := Probe(context.Background(), tc.s, opts)
+		checkResult(t, r, tc.want)
+		if after := snapshot(t, home); after != before {
+			t.Fatalf("probing %s changed the home:\nbefore\n%s\nafter\n%s", tc.s.Name, before, after)
+		}
+	}
 }
