@@ -54,9 +54,16 @@ type probeRun struct {
 // environment variables.
 func probeOne(t *testing.T, home, name string, extraEnv ...string) probeRun {
 	t.Helper()
+	return probeArgs(t, home, []string{name}, extraEnv...)
+}
+
+// probeArgs is probeOne with more arguments after the name.
+func probeArgs(t *testing.T, home string, args []string, extraEnv ...string) probeRun {
+	t.Helper()
+	name := args[0]
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "probe", "--json", name)
+	cmd := exec.CommandContext(ctx, binary, append([]string{"probe", "--json"}, args...)...)
 	cmd.Env = append(homeEnv(home), extraEnv...)
 	cmd.Dir = home
 	var out, errb strings.Builder
@@ -131,11 +138,12 @@ func TestProbeWhatClaudeCodeSees(t *testing.T) {
 	oauth := startOAuthServer(t, "signin", true)
 	missing := filepath.Join(home, "no-such-dir")
 	writeClaudeJSON(t, home, map[string]any{
-		"noisy":      map[string]any{"command": node, "args": []string{filepath.Join(td, "noisy.mjs")}},
-		"slow":       map[string]any{"command": node, "args": []string{filepath.Join(td, "noisy.mjs")}, "env": map[string]string{"PROBE_DELAY_MS": "2500"}},
-		"crash":      map[string]any{"command": node, "args": []string{filepath.Join(td, "crash.mjs")}},
-		"filesystem": map[string]any{"command": fsServer, "args": []string{missing}, "env": map[string]string{"npm_config_cache": filepath.Join(home, ".npm")}},
-		"remote":     map[string]any{"command": mcpRemote, "args": []string{oauth.MCPURL}},
+		"noisy":       map[string]any{"command": node, "args": []string{filepath.Join(td, "noisy.mjs")}},
+		"slow":        map[string]any{"command": node, "args": []string{filepath.Join(td, "noisy.mjs")}, "env": map[string]string{"PROBE_DELAY_MS": "2500"}},
+		"crash":       map[string]any{"command": node, "args": []string{filepath.Join(td, "crash.mjs")}},
+		"filesystem":  map[string]any{"command": fsServer, "args": []string{missing}, "env": map[string]string{"npm_config_cache": filepath.Join(home, ".npm")}},
+		"remote":      map[string]any{"command": mcpRemote, "args": []string{oauth.MCPURL}},
+		"remote-dead": map[string]any{"command": mcpRemote, "args": []string{"http://" + closedAddr(t) + "/mcp"}},
 	})
 	before := homeSnapshot(t, home)
 	check := func(name string, run probeRun, want string) {
@@ -194,6 +202,27 @@ func TestProbeWhatClaudeCodeSees(t *testing.T) {
 			t.Errorf("mcp-remote: the probe sent %s %s: it must not register or sign in", r.Method, r.Path)
 		}
 	}
+
+	// A bridge to nothing is unreachable, dialled directly (home unchanged)
+	// and — only when the user allows it — with mcp-remote itself started,
+	// its connection error read from its stderr.
+	run = probeOne(t, home, "remote-dead")
+	check("mcp-remote to a closed port", run, "unreachable")
+	run = probeArgs(t, home, []string{"remote-dead", "--allow-side-effects"}, "BROWSER=true")
+	if run.r.Verdict != "unreachable" || run.r.Bridge != nil || !strings.Contains(run.r.Summary, "ECONNREFUSED") {
+		t.Errorf("mcp-remote started: verdict %s (%s), want unreachable naming ECONNREFUSED", run.r.Verdict, run.r.Summary)
+	}
+}
+
+// closedAddr is a loopback address nothing listens on.
+func closedAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
 }
 
 // TestProbeHostileServersBounded: servers built to exhaust a client — an
