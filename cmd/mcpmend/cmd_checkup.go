@@ -20,7 +20,7 @@ func runCheckup(ctx context.Context, a *app, args []string) error {
 	var in tools.CheckupInput
 	fs.StringVar(&in.Client, "client", "", "only this client's servers")
 	fs.BoolVar(&in.SkipProbe, "no-probe", false, "judge from configuration and client memory only; dial nothing")
-	timeout := fs.Duration("timeout", 0, "how long each probe may take, e.g. 30s (default 15s)")
+	timeout := fs.Duration("timeout", 0, "how long each probe may take, e.g. 30s (default: as long as the server's client waits, e.g. Claude Code's 30s or MCP_TIMEOUT)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -53,7 +53,7 @@ func runDiagnose(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&in.Client, "client", "", "the client, when several configure NAME")
 	fs.StringVar(&in.Scope, "scope", "", "the scope of the definition to diagnose (default: the effective one)")
 	fs.BoolVar(&in.SkipProbe, "no-probe", false, "judge from configuration and client memory only; do not dial the server")
-	timeout := fs.Duration("timeout", 0, "how long the probe may take, e.g. 30s (default 15s)")
+	timeout := fs.Duration("timeout", 0, "how long the probe may take, e.g. 30s (default: as long as the server's client waits, e.g. Claude Code's 30s or MCP_TIMEOUT)")
 	name, err := parseOne(fs, args, "server name (mcpmend diagnose NAME); for every server: mcpmend checkup")
 	if err != nil {
 		return err
