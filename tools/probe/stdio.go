@@ -138,7 +138,9 @@ func errNotDir(st os.FileInfo) error {
 
 // workDir is where the server runs: its configured cwd, else its project
 // directory (where the client is started for local and project servers),
-// else Options.Dir, else ours.
+// else Options.Dir, else the home of the environment it runs with — never
+// mcpmend's own directory by default, where a repository's node_modules/.bin
+// could shadow what npx runs.
 func (p *prober) workDir(exp func(string) string) string {
 	switch {
 	case p.s.Cwd != "":
@@ -147,6 +149,12 @@ func (p *prober) workDir(exp func(string) string) string {
 		return p.s.Project
 	case p.opts.Dir != "":
 		return p.opts.Dir
+	}
+	if home := lookupEnv(p.env, "HOME"); home != "" {
+		return home
+	}
+	if home := lookupEnv(p.env, "USERPROFILE"); home != "" {
+		return home
 	}
 	wd, _ := os.Getwd()
 	return wd
