@@ -363,18 +363,17 @@ func (r Raw) MarshalJSON() ([]byte, error) { return []byte(`"` + r.String() + `"
 // Secrets returns every secret value in a server's raw configuration, for Scrub.
 func (r Raw) Secrets() []Secret {
 	var out []Secret
-	// Values, not words: a configured env value or header is a secret when
-	// its name says so or it has a credential's shape; npm_config_cache=/x
-	// or X-Region: eu stay readable, so a stderr line naming them can be acted on.
+	// Values, not words: a configured env value is a secret when its name
+	// says so or it has a credential's shape, so npm_config_cache=/x stays
+	// readable in a stderr line that names it. Every header value is one: a
+	// custom header is how many servers take their API key, whatever its
+	// name, and header values are rarely what a person needs to read.
 	for _, e := range r.Env {
 		if IsSecretName(e.Name) || LooksLikeCredential(string(e.Value)) {
 			out = append(out, e.Value)
 		}
 	}
 	for _, h := range r.Headers {
-		if !IsSecretName(h.Name) && !strings.EqualFold(h.Name, "Authorization") && !LooksLikeCredential(string(h.Value)) {
-			continue
-		}
 		out = append(out, h.Value)
 		// "Bearer X": X alone may be echoed too.
 		if _, tok, ok := strings.Cut(string(h.Value), " "); ok {

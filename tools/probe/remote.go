@@ -82,9 +82,7 @@ func (p *prober) remoteConfig() (*url.URL, http.Header, error) {
 	for _, h := range p.s.Raw.Headers {
 		v := exp(h.Value.Reveal())
 		headers.Set(h.Name, v)
-		if isCredentialHeader(h.Name) || registry.LooksLikeCredential(v) {
-			p.addSecret(v) // values, not words: X-Region: eu stays readable
-		}
+		p.addSecret(v) // any header may carry a key, whatever its name
 	}
 	// Credentials a variable put into the URL (userinfo, ?key=…).
 	p.secrets = append(p.secrets, registry.Raw{URL: registry.Secret(raw)}.Secrets()...)
