@@ -15,6 +15,16 @@
 //
 // A probe is ok only when initialize and tools/list both succeeded; any
 // failure it cannot name is a protocol_error, never ok.
+//
+// No process outlives a probe. A stdio server leads its own process group
+// (a kill-on-close job object on Windows, which takes in every process it
+// starts), ended with SIGTERM then SIGKILL after stdin closes. On Linux the
+// probing process is also a child subreaper (PR_SET_CHILD_SUBREAPER) and
+// every process a probe starts carries a mark in its environment, so a
+// descendant that called setsid() or double-forked is found, killed and, if
+// it was reparented to us, reaped. On macOS and the other Unixes only the
+// process group is ended: they have no subreaper and no readable environment
+// of other processes, so a descendant that calls setsid() escapes there.
 package probe
 
 import (
