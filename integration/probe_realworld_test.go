@@ -16,7 +16,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -74,9 +73,7 @@ func probeArgs(t *testing.T, home string, args []string, extraEnv ...string) pro
 	if _, ok := err.(*exec.ExitError); err != nil && !ok {
 		t.Fatalf("probe %s: %v", name, err)
 	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && runtime.GOOS == "linux" {
-		run.maxRSS = int64(ru.Maxrss) * 1024 // kilobytes on Linux
-	}
+	run.maxRSS = peakRSS(cmd.ProcessState)
 	var res struct{ Results []realProbe }
 	if err := json.Unmarshal([]byte(run.raw), &res); err != nil || len(res.Results) != 1 {
 		t.Fatalf("probe %s --json: %v\nstdout: %s\nstderr: %s", name, err, run.raw, errb.String())
