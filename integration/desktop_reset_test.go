@@ -21,7 +21,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb"
 
 	"github.com/mcpmend/mcpmend/cache"
-	"github.com/mcpmend/mcpmend/internal/chromium"
+	"github.com/mcpmend/mcpmend/internal/chromiumtest"
 	"github.com/mcpmend/mcpmend/internal/crashpoint"
 )
 
@@ -191,7 +191,7 @@ window.frameData = new Promise(ok => addEventListener('message', e => ok(e.data)
 // chromiumSession runs headless Chromium on Claude Desktop's userData (as
 // Electron does: the profile directory is userData itself) and loads the
 // page; it returns the browser and the page session.
-func chromiumSession(t *testing.T, userData string, port int) (*chromium.Browser, string) {
+func chromiumSession(t *testing.T, userData string, port int) (*chromiumtest.Browser, string) {
 	t.Helper()
 	root := t.TempDir()
 	if err := os.Symlink(userData, filepath.Join(root, "Default")); err != nil {
@@ -206,7 +206,7 @@ func chromiumSession(t *testing.T, userData string, port int) (*chromium.Browser
 }
 
 // readStorage returns what the page and its partitioned iframe see.
-func readStorage(t *testing.T, b *chromium.Browser, session string) (page, frame map[string]string) {
+func readStorage(t *testing.T, b *chromiumtest.Browser, session string) (page, frame map[string]string) {
 	t.Helper()
 	var out string
 	if err := b.Eval(session, `window.frameData.then(f => JSON.stringify({page: dump(), frame: JSON.parse(f)}))`, &out); err != nil {

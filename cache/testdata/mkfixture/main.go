@@ -31,7 +31,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/mcpmend/mcpmend/internal/chromium"
+	"github.com/mcpmend/mcpmend/internal/chromiumtest"
 )
 
 // batch1 is written first and ends up in an .ldb table.
@@ -75,7 +75,7 @@ window.frameDone = new Promise(ok => window.addEventListener('load', () => ok(tr
 </script><iframe src="http://localhost:%d/frame"></iframe>`
 
 func main() {
-	chromiumPath := flag.String("chromium", chromium.DefaultPath, "Chromium binary")
+	chromiumPath := flag.String("chromium", chromiumtest.DefaultPath, "Chromium binary")
 	out := flag.String("out", "cache/testdata/chromium-localstorage", "fixture directory to (re)create")
 	wait := flag.Duration("flush", 70*time.Second, "wait between the batches (Chromium flushes its log to a table 60 s after opening the database)")
 	keep := flag.String("keep", "", "keep the Chromium profile (for debugging), any non-empty value")
@@ -141,7 +141,7 @@ func run(chromiumPath, out string, wait time.Duration, keep string, filler int) 
 // commits localStorage about 5 s after a write, and flushes its log to a
 // table 60 s after opening the database) and closes it with Browser.close.
 func session(chromiumPath, profile, url, js string, wait time.Duration) error {
-	b, err := chromium.Launch(context.Background(), profile, chromium.Options{Path: chromiumPath, Stderr: os.Stderr})
+	b, err := chromiumtest.Launch(context.Background(), profile, chromiumtest.Options{Path: chromiumPath, Stderr: os.Stderr})
 	if err != nil {
 		return err
 	}

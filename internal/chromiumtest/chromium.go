@@ -7,7 +7,7 @@
 // --remote-debugging-port this needs no WebSocket client (only the standard
 // library) and no port. The pipe needs extra inherited file descriptors, so
 // Launch works on Linux and macOS; on Windows it returns an error.
-package chromium
+package chromiumtest
 
 import (
 	"bufio"
