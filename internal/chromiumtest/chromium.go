@@ -1,4 +1,4 @@
-// Package chromium drives a real headless Chromium over the DevTools
+// Package chromiumtest drives a real headless Chromium over the DevTools
 // protocol, for the tests and the fixture generator that need the real
 // browser engine to write or read a profile (Local Storage, IndexedDB).
 //
