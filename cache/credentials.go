@@ -17,6 +17,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/mcpmend/mcpmend/internal/nodejson"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -89,12 +90,12 @@ func claudeType(srv registry.Server) string {
 // CredentialKeyJSON is the JSON Claude Code hashes for srv's key: compact
 // {"type":…,"url":…,"headers":{…}} with headers in config order.
 func CredentialKeyJSON(srv registry.Server) string {
-	pairs := make([]jsPair, len(srv.Raw.Headers))
+	pairs := make([]nodejson.Pair, len(srv.Raw.Headers))
 	for i, h := range srv.Raw.Headers {
-		pairs[i] = jsPair{Key: h.Name, Value: h.Value.Reveal()}
+		pairs[i] = nodejson.Pair{Key: h.Name, Value: h.Value.Reveal()}
 	}
-	return `{"type":` + jsQuote(claudeType(srv)) + `,"url":` + jsQuote(srv.Raw.URL.Reveal()) +
-		`,"headers":` + jsStringifyObject(jsOwnKeysOrder(jsObject(pairs))) + `}`
+	return `{"type":` + nodejson.Quote(claudeType(srv)) + `,"url":` + nodejson.Quote(srv.Raw.URL.Reveal()) +
+		`,"headers":` + nodejson.StringifyObject(nodejson.OwnKeysOrder(nodejson.Object(pairs))) + `}`
 }
 
 // CredentialKey is the key Claude Code files srv's tokens and stamps under
@@ -151,29 +152,29 @@ type ClientConfigEntry struct {
 // ParseCredentials parses the credential JSON (the file or the Keychain
 // item's data). An error says why the store is damaged.
 func ParseCredentials(data []byte) (*Credentials, error) {
-	top, err := parseObject(data)
+	top, err := nodejson.ParseObject(data)
 	if err != nil {
 		return nil, err
 	}
 	c := &Credentials{OAuth: map[string]OAuthEntry{}, ClientConfig: map[string]ClientConfigEntry{}}
-	if f := get(top, "mcpOAuth"); f.present() {
-		m := f.object()
+	if f := nodejson.Get(top, "mcpOAuth"); f.Present() {
+		m := f.Object()
 		if m == nil {
-			return nil, fmt.Errorf("mcpOAuth is %s, not an object", gjsonKind(f.raw))
+			return nil, fmt.Errorf("mcpOAuth is %s, not an object", gjsonKind(f.Raw))
 		}
 		for k, raw := range m {
-			c.OAuth[k] = parseOAuthEntry(k, field{raw: raw})
+			c.OAuth[k] = parseOAuthEntry(k, nodejson.Field{Raw: raw})
 		}
 	}
-	if f := get(top, "mcpOAuthClientConfig"); f.present() {
-		m := f.object()
+	if f := nodejson.Get(top, "mcpOAuthClientConfig"); f.Present() {
+		m := f.Object()
 		if m == nil {
-			return nil, fmt.Errorf("mcpOAuthClientConfig is %s, not an object", gjsonKind(f.raw))
+			return nil, fmt.Errorf("mcpOAuthClientConfig is %s, not an object", gjsonKind(f.Raw))
 		}
 		for k, raw := range m {
 			e := ClientConfigEntry{Key: k}
-			if o := (field{raw: raw}).object(); o != nil {
-				e.HasClientSecret = get(o, "clientSecret").truthy()
+			if o := (nodejson.Field{Raw: raw}).Object(); o != nil {
+				e.HasClientSecret = nodejson.Get(o, "clientSecret").Truthy()
 			}
 			c.ClientConfig[k] = e
 		}
@@ -195,23 +196,23 @@ func gjsonKind(raw []byte) string {
 	return "not an object"
 }
 
-func parseOAuthEntry(key string, f field) OAuthEntry {
+func parseOAuthEntry(key string, f nodejson.Field) OAuthEntry {
 	e := OAuthEntry{Key: key}
-	o := f.object()
+	o := f.Object()
 	if o == nil {
 		e.Problem = "entry is not an object"
 		return e
 	}
-	e.ServerName, _ = get(o, "serverName").str()
-	e.ServerURL, _ = get(o, "serverUrl").str()
-	e.HasAccessToken = get(o, "accessToken").truthy()
-	e.HasRefreshToken = get(o, "refreshToken").truthy()
-	e.HasClientID = get(o, "clientId").truthy()
-	e.HasClientSecret = get(o, "clientSecret").truthy()
-	e.ExpiresAtMs, e.HasExpiresAt = get(o, "expiresAt").number()
-	if d := get(o, "discoveryState").object(); d != nil {
+	e.ServerName, _ = nodejson.Get(o, "serverName").Str()
+	e.ServerURL, _ = nodejson.Get(o, "serverUrl").Str()
+	e.HasAccessToken = nodejson.Get(o, "accessToken").Truthy()
+	e.HasRefreshToken = nodejson.Get(o, "refreshToken").Truthy()
+	e.HasClientID = nodejson.Get(o, "clientId").Truthy()
+	e.HasClientSecret = nodejson.Get(o, "clientSecret").Truthy()
+	e.ExpiresAtMs, e.HasExpiresAt = nodejson.Get(o, "expiresAt").Number()
+	if d := nodejson.Get(o, "discoveryState").Object(); d != nil {
 		ds := &DiscoveryState{OAuthMetadataFound: string(d["oauthMetadataFound"]) == "true"}
-		ds.AuthorizationServerURL, _ = get(d, "authorizationServerUrl").str()
+		ds.AuthorizationServerURL, _ = nodejson.Get(d, "authorizationServerUrl").Str()
 		ds.TokenlessRejectedAt = readStamp(d, "tokenlessRejectedAt")
 		ds.RegistrationNotOffered = readStamp(d, "registrationNotOfferedAt")
 		e.Discovery = ds
@@ -224,7 +225,7 @@ func readStamp(m map[string]json.RawMessage, key string) stamp {
 	if !ok {
 		return stamp{}
 	}
-	ms, valid := field{raw: raw}.number()
+	ms, valid := nodejson.Field{Raw: raw}.Number()
 	return stamp{Present: true, Valid: valid, Ms: ms}
 }
 
@@ -257,8 +258,8 @@ type GateVerdict struct {
 func judgeGate(srv registry.Server, e OAuthEntry, st stamp, ttl time.Duration, now time.Time, extra func() string) GateVerdict {
 	var g GateVerdict
 	if st.Valid {
-		g.Since = ptrTime(msTime(st.Ms))
-		g.Until = ptrTime(msTime(st.Ms).Add(ttl))
+		g.Since = nodejson.PtrTime(nodejson.MsTime(st.Ms))
+		g.Until = nodejson.PtrTime(nodejson.MsTime(st.Ms).Add(ttl))
 	}
 	ok, why := e.tokenless()
 	switch {
@@ -272,10 +273,10 @@ func judgeGate(srv registry.Server, e OAuthEntry, st stamp, ttl time.Duration, n
 		g.Why = extra()
 	case !st.Valid:
 		g.Why = "the stamp is not a number, so it never blocks"
-	case within(st.Ms, ttl, now, true):
+	case nodejson.Within(st.Ms, ttl, now, true):
 		g.Active = true
 		g.Why = fmt.Sprintf("Claude Code skips the server without dialling until %s", g.Until.Format(time.RFC3339))
-	case float64(now.UnixMilli())-st.Ms <= -float64(clockSkew.Milliseconds()):
+	case float64(now.UnixMilli())-st.Ms <= -float64(nodejson.ClockSkew.Milliseconds()):
 		g.Why = "the stamp lies more than 60 s in the future: ignored until the clock catches up"
 	default:
 		g.Why = fmt.Sprintf("lapsed at %s: no longer blocks", g.Until.Format(time.RFC3339))
@@ -324,7 +325,7 @@ func (s CredentialsStore) Inspect(ctx context.Context, env registry.Env, srv reg
 	var recs []Record
 	var errs []error
 	path := CredentialsFile(env)
-	data, ok, err := readStoreFile(path)
+	data, ok, err := nodejson.ReadFile(path)
 	switch {
 	case err != nil:
 		errs = append(errs, err)
@@ -445,7 +446,7 @@ func entryRecords(rec func(key, kind string) Record, e OAuthEntry, srv registry.
 		r := rec(e.Key, KindTokens)
 		r.Active, r.Detail = tokenState(e, now)
 		if e.HasExpiresAt {
-			r.Until = ptrTime(msTime(e.ExpiresAtMs))
+			r.Until = nodejson.PtrTime(nodejson.MsTime(e.ExpiresAtMs))
 		}
 		recs = append(recs, r)
 	}
@@ -473,12 +474,12 @@ func entryRecords(rec func(key, kind string) Record, e OAuthEntry, srv registry.
 // without their values.
 func tokenState(e OAuthEntry, now time.Time) (usable bool, detail string) {
 	var parts []string
-	expired := e.HasExpiresAt && msTime(e.ExpiresAtMs).Before(now)
+	expired := e.HasExpiresAt && nodejson.MsTime(e.ExpiresAtMs).Before(now)
 	switch {
 	case e.HasAccessToken && e.HasExpiresAt && expired:
-		parts = append(parts, "access token expired at "+msTime(e.ExpiresAtMs).UTC().Format(time.RFC3339))
+		parts = append(parts, "access token expired at "+nodejson.MsTime(e.ExpiresAtMs).UTC().Format(time.RFC3339))
 	case e.HasAccessToken && e.HasExpiresAt:
-		parts = append(parts, "access token valid until "+msTime(e.ExpiresAtMs).UTC().Format(time.RFC3339))
+		parts = append(parts, "access token valid until "+nodejson.MsTime(e.ExpiresAtMs).UTC().Format(time.RFC3339))
 	case e.HasAccessToken:
 		parts = append(parts, "access token without expiry")
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpmend/mcpmend/internal/nodejson"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -91,7 +92,7 @@ for (const line of fs.readFileSync(0,"utf8").split("\n")) { if(!line) continue;
 func credFile(t *testing.T, home, key, entry string) string {
 	t.Helper()
 	path := filepath.Join(home, ".claude", ".credentials.json")
-	writeFile(t, path, `{"claudeAiOauth":{"accessToken":"CANARY-ai"},"mcpOAuth":{`+jsQuote(key)+`:`+entry+`}}`)
+	writeFile(t, path, `{"claudeAiOauth":{"accessToken":"CANARY-ai"},"mcpOAuth":{`+nodejson.Quote(key)+`:`+entry+`}}`)
 	return path
 }
 
@@ -311,7 +312,7 @@ func TestKeychainStandIn(t *testing.T) {
 	}
 	srv := claudeServer(t, "srv", `{"type":"http","url":"http://127.0.0.1:4131/mcp"}`)
 	blob := fmt.Sprintf(`{"mcpOAuth":{%s:{"serverName":"srv","accessToken":"","discoveryState":{"oauthMetadataFound":true,"tokenlessRejectedAt":%d}}},"note":"ü CANARY-kc"}`,
-		jsQuote(CredentialKey(srv)), msAgo(time.Minute))
+		nodejson.Quote(CredentialKey(srv)), msAgo(time.Minute))
 	if err := kc.Add(ctx, it, []byte(blob)); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mcpmend/mcpmend/internal/nodejson"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -216,7 +217,7 @@ func logRecord(path, line string, secrets []registry.Secret) (Record, bool) {
 	r := Record{Store: StoreMCPLogs, File: path, Key: filepath.Base(path), Kind: KindLogLine, Detail: "[" + level + "] " + msg}
 	if ts, ok := m["timestamp"].(string); ok {
 		if t, err := time.Parse(time.RFC3339Nano, ts); err == nil {
-			r.Since = ptrTime(t)
+			r.Since = nodejson.PtrTime(t)
 		}
 	}
 	if strings.Contains(msg, "Skipping connection") {

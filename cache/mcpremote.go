@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpmend/mcpmend/internal/nodejson"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -92,12 +93,12 @@ func isMCPRemote(w string) bool {
 func ParseMCPRemote(args []string, readFile func(string) ([]byte, error)) MCPRemoteConfig {
 	var c MCPRemoteConfig
 	args = append([]string(nil), args...)
-	var headers []jsPair
+	var headers []nodejson.Pair
 	for i := 0; i < len(args); {
 		switch {
 		case args[i] == "--header" && i < len(args)-1:
 			if name, val, ok := parseHeaderLine(args[i+1]); ok {
-				headers = append(headers, jsPair{Key: name, Value: val})
+				headers = append(headers, nodejson.Pair{Key: name, Value: val})
 			}
 			args = append(args[:i], args[i+2:]...)
 		case args[i] == "--header-file" && i < len(args)-1:
@@ -127,19 +128,19 @@ func ParseMCPRemote(args []string, readFile func(string) ([]byte, error)) MCPRem
 	if len(params) > 0 {
 		parts = append(parts, jsonSortedObject(params))
 	}
-	headers = jsObject(headers)
+	headers = nodejson.Object(headers)
 	if len(headers) > 0 {
 		parts = append(parts, jsonSortedObject(headers))
 		for _, h := range headers {
 			c.HeaderNames = append(c.HeaderNames, h.Key)
 		}
-		sort.Slice(c.HeaderNames, func(i, j int) bool { return jsLess(c.HeaderNames[i], c.HeaderNames[j]) })
+		sort.Slice(c.HeaderNames, func(i, j int) bool { return nodejson.Less(c.HeaderNames[i], c.HeaderNames[j]) })
 	}
-	if u := flagValue(args, "--client-metadata-url"); u != "" && isClientMetadataURL(jsTrim(u)) {
-		parts = append(parts, jsTrim(u))
+	if u := flagValue(args, "--client-metadata-url"); u != "" && isClientMetadataURL(nodejson.Trim(u)) {
+		parts = append(parts, nodejson.Trim(u))
 	}
 	if te := flagValue(args, "--token-endpoint"); te != "" && !strings.HasPrefix(te, "--") && hasArg(args, "--client-credentials") {
-		if u, err := url.Parse(jsTrim(te)); err == nil && u.Scheme != "" {
+		if u, err := url.Parse(nodejson.Trim(te)); err == nil && u.Scheme != "" {
 			parts = append(parts, whatwgHref(u))
 		}
 	}
@@ -168,7 +169,7 @@ func parseHeaderLine(line string) (name, value string, ok bool) {
 			return "", "", false
 		}
 	}
-	value = strings.TrimLeftFunc(line[i+1:], jsWhitespace)
+	value = strings.TrimLeftFunc(line[i+1:], nodejson.IsSpace)
 	if strings.ContainsAny(value, "\n\r\u2028\u2029") {
 		return "", "", false
 	}
@@ -177,7 +178,7 @@ func parseHeaderLine(line string) (name, value string, ok bool) {
 
 // readHeaderFile is mcp-remote's --header-file: Name: Value lines, blank
 // lines and # comments skipped.
-func readHeaderFile(path string, readFile func(string) ([]byte, error)) ([]jsPair, error) {
+func readHeaderFile(path string, readFile func(string) ([]byte, error)) ([]nodejson.Pair, error) {
 	if readFile == nil {
 		return nil, errors.New("not read")
 	}
@@ -185,14 +186,14 @@ func readHeaderFile(path string, readFile func(string) ([]byte, error)) ([]jsPai
 	if err != nil {
 		return nil, err
 	}
-	var out []jsPair
+	var out []nodejson.Pair
 	for _, line := range strings.FieldsFunc(strings.ReplaceAll(string(data), "\r\n", "\n"), func(r rune) bool { return r == '\n' }) {
-		line = jsTrim(line)
+		line = nodejson.Trim(line)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
 		if n, v, ok := parseHeaderLine(line); ok {
-			out = append(out, jsPair{Key: n, Value: v})
+			out = append(out, nodejson.Pair{Key: n, Value: v})
 		}
 	}
 	return out, nil
@@ -227,12 +228,12 @@ func mcpRemoteResource(args []string) string {
 	if hasArg(args, "--disable-resource-parameter") {
 		return ""
 	}
-	return jsTrim(flagValue(args, "--resource"))
+	return nodejson.Trim(flagValue(args, "--resource"))
 }
 
 // mcpRemoteAuthorizeParams collects --authorize-param key=value pairs; a
 // malformed or reserved one makes mcp-remote refuse to start.
-func mcpRemoteAuthorizeParams(args []string) (params []jsPair, problem string) {
+func mcpRemoteAuthorizeParams(args []string) (params []nodejson.Pair, problem string) {
 	reserved := map[string]bool{"client_id": true, "redirect_uri": true, "response_type": true, "state": true,
 		"code_challenge": true, "code_challenge_method": true}
 	for i := 0; i < len(args)-1; i++ {
@@ -244,20 +245,20 @@ func mcpRemoteAuthorizeParams(args []string) (params []jsPair, problem string) {
 		if sep < 1 {
 			return nil, "invalid --authorize-param (expected key=value): mcp-remote would not start"
 		}
-		key := jsTrim(raw[:sep])
+		key := nodejson.Trim(raw[:sep])
 		if reserved[key] {
 			return nil, "--authorize-param cannot set " + key + ": mcp-remote would not start"
 		}
-		params = append(params, jsPair{Key: key, Value: raw[sep+1:]})
+		params = append(params, nodejson.Pair{Key: key, Value: raw[sep+1:]})
 	}
-	return jsObject(params), ""
+	return nodejson.Object(params), ""
 }
 
 // jsonSortedObject is JSON.stringify(obj, Object.keys(obj).sort()).
-func jsonSortedObject(pairs []jsPair) string {
-	sorted := append([]jsPair(nil), pairs...)
-	sort.SliceStable(sorted, func(i, j int) bool { return jsLess(sorted[i].Key, sorted[j].Key) })
-	return jsStringifyObject(sorted)
+func jsonSortedObject(pairs []nodejson.Pair) string {
+	sorted := append([]nodejson.Pair(nil), pairs...)
+	sort.SliceStable(sorted, func(i, j int) bool { return nodejson.Less(sorted[i].Key, sorted[j].Key) })
+	return nodejson.StringifyObject(sorted)
 }
 
 func isClientMetadataURL(v string) bool {
@@ -372,7 +373,7 @@ func mcpRemoteFiles(dir string, prefixes []string, cfg MCPRemoteConfig, now time
 		path := filepath.Join(dir, name)
 		r := Record{Store: StoreMCPRemote, File: path, Key: name, Kind: mcpRemoteKind(rest), Resettable: true}
 		if info, err := e.Info(); err == nil {
-			r.Since = ptrTime(info.ModTime())
+			r.Since = nodejson.PtrTime(info.ModTime())
 		}
 		r.Detail = "mcp-remote " + rest + " for " + registry.RedactURL(cfg.ServerURL)
 		if r.Kind == KindMCPRemoteTokens {
@@ -405,16 +406,16 @@ const mcpRemoteExpiryMargin = 60 * time.Second
 // describeMCPRemoteTokens fills a tokens record: presence and expiry, never
 // values, judged as mcp-remote's hasUsableTokens does.
 func describeMCPRemoteTokens(r *Record, path string, now time.Time) error {
-	data, ok, err := readStoreFile(path)
+	data, ok, err := nodejson.ReadFile(path)
 	if err != nil || !ok {
 		return err
 	}
-	top, perr := parseObject(data)
+	top, perr := nodejson.ParseObject(data)
 	if perr != nil {
 		r.Detail = "mcp-remote tokens file that does not parse: mcp-remote treats it as no tokens"
 		return &DamagedError{Store: StoreMCPRemote, File: path, Reason: perr.Error()}
 	}
-	access, refresh := get(top, "access_token").truthy(), get(top, "refresh_token").truthy()
+	access, refresh := nodejson.Get(top, "access_token").Truthy(), nodejson.Get(top, "refresh_token").Truthy()
 	var parts []string
 	if access {
 		parts = append(parts, "access token")
@@ -426,9 +427,9 @@ func describeMCPRemoteTokens(r *Record, path string, now time.Time) error {
 		parts = append(parts, "no token")
 	}
 	r.Active = access || refresh
-	if exp, ok := get(top, "expires_at").number(); ok {
-		t := msTime(exp)
-		r.Until = ptrTime(t)
+	if exp, ok := nodejson.Get(top, "expires_at").Number(); ok {
+		t := nodejson.MsTime(exp)
+		r.Until = nodejson.PtrTime(t)
 		if !now.Before(t.Add(-mcpRemoteExpiryMargin)) {
 			r.Active = refresh
 			parts = append(parts, "expired at "+t.UTC().Format(time.RFC3339))

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/mcpmend/mcpmend/internal/nodejson"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -81,7 +82,7 @@ type NeedsAuthEntry struct {
 // ParseNeedsAuth parses the cache file. An error means the file is damaged
 // and says why; individual odd entries are returned with a Problem.
 func ParseNeedsAuth(data []byte) ([]NeedsAuthEntry, error) {
-	top, err := parseObject(data)
+	top, err := nodejson.ParseObject(data)
 	if err != nil {
 		return nil, err
 	}
@@ -95,22 +96,22 @@ func ParseNeedsAuth(data []byte) ([]NeedsAuthEntry, error) {
 
 func parseNeedsAuthEntry(name string, raw json.RawMessage) NeedsAuthEntry {
 	e := NeedsAuthEntry{Name: name}
-	obj := field{raw: raw}.object()
+	obj := nodejson.Field{Raw: raw}.Object()
 	if obj == nil {
 		e.Problem = "entry is not an object"
 		return e
 	}
-	ts, ok := get(obj, "timestamp").number()
+	ts, ok := nodejson.Get(obj, "timestamp").Number()
 	if !ok {
 		e.Problem = "timestamp is missing or not a number"
 	}
 	e.TimestampMs = ts
-	if f := get(obj, "ttlMs"); f.present() {
-		if e.TTLms, e.HasTTL = f.number(); !e.HasTTL && e.Problem == "" {
+	if f := nodejson.Get(obj, "ttlMs"); f.Present() {
+		if e.TTLms, e.HasTTL = f.Number(); !e.HasTTL && e.Problem == "" {
 			e.Problem = "ttlMs is not a number"
 		}
 	}
-	e.ID, e.HasID = get(obj, "id").str()
+	e.ID, e.HasID = nodejson.Get(obj, "id").Str()
 	return e
 }
 
@@ -145,19 +146,19 @@ func (e NeedsAuthEntry) Judge(srv registry.Server, now time.Time) (active bool, 
 		return false, nil, "malformed entry (" + e.Problem + "): Claude Code ignores it"
 	}
 	ttl, src := e.TTL(srv)
-	written := msTime(e.TimestampMs)
+	written := nodejson.MsTime(e.TimestampMs)
 	lapse := written.Add(ttl)
-	until = ptrTime(lapse)
+	until = nodejson.PtrTime(lapse)
 	switch {
 	case !gatedTransport(srv):
 		return false, until, fmt.Sprintf("%s servers are never gated: the entry has no effect", srv.Transport)
 	case srv.Scope == ScopePlugin && e.HasID:
 		return false, until, "the entry carries an id, which Claude Code ignores for plugin http/sse servers"
 	}
-	if within(e.TimestampMs, ttl, now, false) {
+	if nodejson.Within(e.TimestampMs, ttl, now, false) {
 		return true, until, fmt.Sprintf("Claude Code skips the server without dialling (TTL %s, %s) until %s", ttl, src, lapse.UTC().Format(time.RFC3339))
 	}
-	if now.Sub(written) <= -clockSkew {
+	if now.Sub(written) <= -nodejson.ClockSkew {
 		return false, until, "the timestamp lies more than 60 s in the future: Claude Code ignores the entry until the clock catches up"
 	}
 	return false, until, fmt.Sprintf("expired at %s (TTL %s, %s): no longer blocks", lapse.UTC().Format(time.RFC3339), ttl, src)
@@ -169,7 +170,7 @@ func (s NeedsAuthStore) Inspect(_ context.Context, env registry.Env, srv registr
 		return nil, nil
 	}
 	path := NeedsAuthFile(env)
-	data, ok, err := readStoreFile(path)
+	data, ok, err := nodejson.ReadFile(path)
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -185,7 +186,7 @@ func (s NeedsAuthStore) Inspect(_ context.Context, env registry.Env, srv registr
 		r := Record{Store: StoreNeedsAuth, File: path, Key: e.Name, Kind: KindNeedsAuth, Active: active,
 			Until: until, Detail: "gate A: " + why, Resettable: true}
 		if e.Problem == "" {
-			r.Since = ptrTime(msTime(e.TimestampMs))
+			r.Since = nodejson.PtrTime(nodejson.MsTime(e.TimestampMs))
 		}
 		return []Record{r}, nil
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mcpmend/mcpmend/internal/jsonedit"
 	"github.com/mcpmend/mcpmend/internal/lockedfile"
+	"github.com/mcpmend/mcpmend/internal/nodejson"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -101,7 +102,7 @@ func (NeedsAuthStore) PlanReset(_ context.Context, env registry.Env, req ResetRe
 		}
 		detail := "gate A: the needs-auth cache entry"
 		if e.Problem == "" {
-			detail += " written " + msTime(e.TimestampMs).UTC().Format(time.RFC3339)
+			detail += " written " + nodejson.MsTime(e.TimestampMs).UTC().Format(time.RFC3339)
 		}
 		m, err := jsonDeleteFrom(StoreNeedsAuth, path, nil, 0, snap.Data, []JSONTarget{
 			{Path: jsonedit.Path{srv.Name}, Kind: KindNeedsAuth, Detail: detail}})

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpmend/mcpmend/internal/nodejson"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -60,7 +61,7 @@ func TestSessionView(t *testing.T) {
 				writeFile(t, filepath.Join(home, ".claude", "mcp-needs-auth-cache.json"), tt.needsAuth)
 			}
 			if tt.cred != "" {
-				writeFile(t, filepath.Join(home, ".claude", ".credentials.json"), `{"mcpOAuth":{`+jsQuote(CredentialKey(srv))+`:`+tt.cred+`}}`)
+				writeFile(t, filepath.Join(home, ".claude", ".credentials.json"), `{"mcpOAuth":{`+nodejson.Quote(CredentialKey(srv))+`:`+tt.cred+`}}`)
 			}
 			st := NewInspector(testEnv(home), fixedNow, nil).Inspect(context.Background(), srv)
 			s := st.Session

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/mcpmend/mcpmend/internal/nodejson"
 )
 
 // FuzzNeedsAuth feeds arbitrary bytes to the needs-auth cache parser: it
@@ -77,7 +79,7 @@ func FuzzJSQuote(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		q := jsQuote(s)
+		q := nodejson.Quote(s)
 		var back string
 		if err := json.Unmarshal([]byte(q), &back); err != nil {
 			t.Fatalf("jsQuote(%q) = %s is not JSON: %v", s, q, err)

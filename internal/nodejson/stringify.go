@@ -1,4 +1,4 @@
-package cache
+package nodejson
 
 import (
 	"strconv"
@@ -11,11 +11,11 @@ import (
 // under hashes of JSON.stringify output. Go's encoding/json escapes <, >, &
 // and U+2028/2029 and orders map keys, so the exact bytes are produced here.
 
-// jsQuote returns s as JSON.stringify writes a string: ", \ and control
+// Quote returns s as JSON.stringify writes a string: ", \ and control
 // characters escaped (\b \f \n \r \t, else \u00xx in lower-case hex),
 // everything else — non-ASCII included — as raw UTF-8. Bytes that are not
 // UTF-8 become U+FFFD, as Node's UTF-8 file decoding does.
-func jsQuote(s string) string {
+func Quote(s string) string {
 	var b strings.Builder
 	b.Grow(len(s) + 2)
 	b.WriteByte('"')
@@ -49,13 +49,13 @@ func jsQuote(s string) string {
 	return b.String()
 }
 
-// jsPair is one property of a JavaScript object, in insertion order.
-type jsPair struct{ Key, Value string }
+// Pair is one property of a JavaScript object, in insertion order.
+type Pair struct{ Key, Value string }
 
-// jsObject builds a JS object from pairs as JSON.parse would: a repeated key
+// Object builds a JS object from pairs as JSON.parse would: a repeated key
 // keeps its first position and its last value.
-func jsObject(pairs []jsPair) []jsPair {
-	out := make([]jsPair, 0, len(pairs))
+func Object(pairs []Pair) []Pair {
+	out := make([]Pair, 0, len(pairs))
 	at := make(map[string]int, len(pairs))
 	for _, p := range pairs {
 		if i, ok := at[p.Key]; ok {
@@ -68,11 +68,11 @@ func jsObject(pairs []jsPair) []jsPair {
 	return out
 }
 
-// jsOwnKeysOrder orders an object's properties as JavaScript enumerates them:
+// OwnKeysOrder orders an object's properties as JavaScript enumerates them:
 // array-index keys ("0", "42") first in ascending numeric order, then the
 // other keys in insertion order.
-func jsOwnKeysOrder(pairs []jsPair) []jsPair {
-	var idx, rest []jsPair
+func OwnKeysOrder(pairs []Pair) []Pair {
+	var idx, rest []Pair
 	for _, p := range pairs {
 		if isArrayIndex(p.Key) {
 			idx = append(idx, p)
@@ -111,26 +111,26 @@ func arrayIndex(k string) uint64 {
 	return n
 }
 
-// jsStringifyObject writes pairs as compact JSON.stringify output of a flat
+// StringifyObject writes pairs as compact JSON.stringify output of a flat
 // object of strings, in the given order.
-func jsStringifyObject(pairs []jsPair) string {
+func StringifyObject(pairs []Pair) string {
 	var b strings.Builder
 	b.WriteByte('{')
 	for i, p := range pairs {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(jsQuote(p.Key))
+		b.WriteString(Quote(p.Key))
 		b.WriteByte(':')
-		b.WriteString(jsQuote(p.Value))
+		b.WriteString(Quote(p.Value))
 	}
 	b.WriteByte('}')
 	return b.String()
 }
 
-// jsLess compares strings as Array.prototype.sort does by default: by UTF-16
+// Less compares strings as Array.prototype.sort does by default: by UTF-16
 // code units, which differs from byte order for characters above U+FFFF.
-func jsLess(a, b string) bool {
+func Less(a, b string) bool {
 	ua, ub := utf16.Encode([]rune(a)), utf16.Encode([]rune(b))
 	for i := 0; i < len(ua) && i < len(ub); i++ {
 		if ua[i] != ub[i] {
@@ -140,9 +140,9 @@ func jsLess(a, b string) bool {
 	return len(ua) < len(ub)
 }
 
-// jsWhitespace reports whether r is matched by \s in a JavaScript regexp (and
+// IsSpace reports whether r is matched by \s in a JavaScript regexp (and
 // removed by String.prototype.trim).
-func jsWhitespace(r rune) bool {
+func IsSpace(r rune) bool {
 	switch r {
 	case '\t', '\n', '\v', '\f', '\r', ' ', 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff:
 		return true
@@ -150,5 +150,5 @@ func jsWhitespace(r rune) bool {
 	return r >= 0x2000 && r <= 0x200a
 }
 
-// jsTrim is String.prototype.trim.
-func jsTrim(s string) string { return strings.TrimFunc(s, jsWhitespace) }
+// Trim is String.prototype.trim.
+func Trim(s string) string { return strings.TrimFunc(s, IsSpace) }

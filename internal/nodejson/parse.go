@@ -1,4 +1,4 @@
-package cache
+package nodejson
 
 import (
 	"bytes"
@@ -11,9 +11,9 @@ import (
 	"time"
 )
 
-// readStoreFile reads a store's file. A missing file is ok=false with no
+// ReadFile reads a store's file. A missing file is ok=false with no
 // error: the client has simply not written it yet.
-func readStoreFile(path string) (data []byte, ok bool, err error) {
+func ReadFile(path string) (data []byte, ok bool, err error) {
 	data, err = os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
@@ -24,10 +24,10 @@ func readStoreFile(path string) (data []byte, ok bool, err error) {
 	return data, true, nil
 }
 
-// parseObject decodes a JSON document whose top level must be an object, as
+// ParseObject decodes a JSON document whose top level must be an object, as
 // JSON.parse would read it (a repeated key keeps its last value). The error
 // is the reason the store counts as damaged.
-func parseObject(data []byte) (map[string]json.RawMessage, error) {
+func ParseObject(data []byte) (map[string]json.RawMessage, error) {
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {
 		return nil, errors.New("the file is empty (a write was interrupted, or another program truncated it)")
@@ -71,89 +71,91 @@ func jsonKind(v any) string {
 	return "not an object"
 }
 
-// field is one property of a JSON object read leniently: Claude Code
+// Field is one property of a JSON object read leniently: Claude Code
 // tolerates odd values, so a wrong type is recorded, not fatal.
-type field struct {
-	raw json.RawMessage
+type Field struct {
+	Raw json.RawMessage // the value as written
 }
 
-func (f field) present() bool { return len(f.raw) > 0 && string(f.raw) != "null" }
+// Present reports whether the field is there and not null.
+func (f Field) Present() bool { return len(f.Raw) > 0 && string(f.Raw) != "null" }
 
-// number returns a JSON number field; ok is false when absent, null or not a number.
-func (f field) number() (float64, bool) {
-	if !f.present() {
+// Number returns a JSON number field; ok is false when absent, null or not a number.
+func (f Field) Number() (float64, bool) {
+	if !f.Present() {
 		return 0, false
 	}
 	var v float64
-	if err := json.Unmarshal(f.raw, &v); err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+	if err := json.Unmarshal(f.Raw, &v); err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, false
 	}
 	return v, true
 }
 
-// str returns a string field; ok is false when absent or not a string.
-func (f field) str() (string, bool) {
-	if !f.present() {
+// Str returns a string field; ok is false when absent or not a string.
+func (f Field) Str() (string, bool) {
+	if !f.Present() {
 		return "", false
 	}
 	var v string
-	if err := json.Unmarshal(f.raw, &v); err != nil {
+	if err := json.Unmarshal(f.Raw, &v); err != nil {
 		return "", false
 	}
 	return v, true
 }
 
-// truthy is JavaScript truthiness of the field's value, for checks like
+// Truthy is JavaScript truthiness of the field's value, for checks like
 // `!entry.accessToken`.
-func (f field) truthy() bool {
-	if !f.present() {
+func (f Field) Truthy() bool {
+	if !f.Present() {
 		return false
 	}
-	switch string(f.raw) {
+	switch string(f.Raw) {
 	case "false", `""`, "0", "-0":
 		return false
 	}
-	if v, ok := f.number(); ok {
+	if v, ok := f.Number(); ok {
 		return v != 0
 	}
 	return true
 }
 
-// object decodes a nested object field; nil when absent or not an object.
-func (f field) object() map[string]json.RawMessage {
-	if !f.present() {
+// Object decodes a nested object field; nil when absent or not an object.
+func (f Field) Object() map[string]json.RawMessage {
+	if !f.Present() {
 		return nil
 	}
 	var m map[string]json.RawMessage
-	if err := json.Unmarshal(f.raw, &m); err != nil {
+	if err := json.Unmarshal(f.Raw, &m); err != nil {
 		return nil
 	}
 	return m
 }
 
-func get(m map[string]json.RawMessage, key string) field { return field{raw: m[key]} }
+// Get returns m's property key as a Field (absent when missing).
+func Get(m map[string]json.RawMessage, key string) Field { return Field{Raw: m[key]} }
 
-// msTime converts epoch milliseconds to a time.
-func msTime(ms float64) time.Time {
+// MsTime converts epoch milliseconds to a time.
+func MsTime(ms float64) time.Time {
 	return time.UnixMilli(int64(ms)).Add(time.Duration(math.Mod(ms, 1) * float64(time.Millisecond)))
 }
 
-// ptrTime returns a pointer to a copy of t, in UTC for stable output.
-func ptrTime(t time.Time) *time.Time {
+// PtrTime returns a pointer to a copy of t, in UTC for stable output.
+func PtrTime(t time.Time) *time.Time {
 	u := t.UTC()
 	return &u
 }
 
-// clockSkew is how far in the future a stamp may lie and still count: Claude
+// ClockSkew is how far in the future a stamp may lie and still count: Claude
 // Code accepts (-60 s, ttl) to survive small clock differences.
-const clockSkew = 60 * time.Second
+const ClockSkew = 60 * time.Second
 
-// within reports whether a stamp written at ms is live at now for ttl, the
+// Within reports whether a stamp written at ms is live at now for ttl, the
 // way Claude Code judges it: -60 s < now - stamp, and now - stamp < ttl
 // (inclusive reports whether the upper bound is <=, as gates B and C use).
-func within(ms float64, ttl time.Duration, now time.Time, inclusive bool) bool {
+func Within(ms float64, ttl time.Duration, now time.Time, inclusive bool) bool {
 	age := float64(now.UnixMilli()) - ms
-	if age <= -float64(clockSkew.Milliseconds()) {
+	if age <= -float64(ClockSkew.Milliseconds()) {
 		return false
 	}
 	if inclusive {
