@@ -17,6 +17,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/mcpmend/mcpmend/internal/keychain"
 	"github.com/mcpmend/mcpmend/internal/nodejson"
 	"github.com/mcpmend/mcpmend/registry"
 )
@@ -43,7 +44,7 @@ type CredentialsStore struct {
 	// Keychain reads the macOS Keychain item. Nil means the platform's:
 	// /usr/bin/security on macOS when the running user's own profile is
 	// inspected, none elsewhere. Tests set a stand-in on any OS.
-	Keychain *Keychain
+	Keychain *keychain.Client
 	// Configured lists every configured server. Entries filed under srv's
 	// name whose key matches none of them are reported as orphaned; when
 	// nil, only srv's own key counts as current.
@@ -353,7 +354,7 @@ func (s CredentialsStore) Inspect(ctx context.Context, env registry.Env, srv reg
 	return recs, errors.Join(errs...)
 }
 
-func (s CredentialsStore) findItem(ctx context.Context, kc *Keychain, it KeychainItem) ([]byte, bool, error) {
+func (s CredentialsStore) findItem(ctx context.Context, kc *keychain.Client, it keychain.Item) ([]byte, bool, error) {
 	if s.keychainRead == nil {
 		return kc.Find(ctx, it)
 	}
@@ -362,7 +363,7 @@ func (s CredentialsStore) findItem(ctx context.Context, kc *Keychain, it Keychai
 	return r.data, r.found, r.err
 }
 
-func (s CredentialsStore) keychain(env registry.Env) *Keychain {
+func (s CredentialsStore) keychain(env registry.Env) *keychain.Client {
 	if s.Keychain != nil {
 		return s.Keychain
 	}
@@ -373,7 +374,7 @@ func (s CredentialsStore) keychain(env registry.Env) *Keychain {
 	if goos != "darwin" || env.HomeOverridden || !ownHome(env.Home) {
 		return nil // the Keychain holds the running user's items, not another profile's
 	}
-	return platformKeychain()
+	return keychain.Platform()
 }
 
 // ownHome reports whether home is the running user's own home directory.

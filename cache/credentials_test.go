@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpmend/mcpmend/internal/keychain"
 	"github.com/mcpmend/mcpmend/internal/nodejson"
 	"github.com/mcpmend/mcpmend/registry"
 )
@@ -300,7 +301,7 @@ func TestKeychainStandIn(t *testing.T) {
 	sec, store := fakeSecurity(t)
 	logFile := filepath.Join(t.TempDir(), "argv.log")
 	t.Setenv("FAKE_SECURITY_LOG", logFile)
-	kc := &Keychain{Security: sec}
+	kc := &keychain.Client{Security: sec}
 	home := t.TempDir()
 	env := testEnv(home, "USER", "alice")
 	env.GOOS = "darwin"
@@ -356,8 +357,8 @@ func TestKeychainStandIn(t *testing.T) {
 }
 
 func TestKeychainFailure(t *testing.T) {
-	kc := &Keychain{Security: filepath.Join(t.TempDir(), "no-such-security")}
-	_, _, err := kc.Find(context.Background(), KeychainItem{Service: "s", Account: "a"})
+	kc := &keychain.Client{Security: filepath.Join(t.TempDir(), "no-such-security")}
+	_, _, err := kc.Find(context.Background(), keychain.Item{Service: "s", Account: "a"})
 	if err == nil || !strings.Contains(err.Error(), "keychain:s") {
 		t.Errorf("err = %v, want one naming the item", err)
 	}
@@ -377,7 +378,7 @@ func TestKeychainReadOncePerPass(t *testing.T) {
 	in := NewInspector(env, fixedNow, servers)
 	for i, s := range in.Stores {
 		if cs, ok := s.(CredentialsStore); ok {
-			cs.Keychain = &Keychain{Security: sec}
+			cs.Keychain = &keychain.Client{Security: sec}
 			in.Stores[i] = cs
 		}
 	}

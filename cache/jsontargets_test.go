@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mcpmend/mcpmend/internal/jsonedit"
+	"github.com/mcpmend/mcpmend/internal/keychain"
 )
 
 // TestKeychainUndoAfterLaterWrites: when Claude Code rewrote the Keychain
@@ -26,7 +27,7 @@ func TestKeychainUndoAfterLaterWrites(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			sec, _ := fakeSecurity(t)
-			kc := &Keychain{Security: sec}
+			kc := &keychain.Client{Security: sec}
 			env := testEnv(t.TempDir(), "USER", "tester")
 			item := ClaudeCredentialsItem(env)
 			ctx := context.Background()

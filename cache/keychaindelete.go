@@ -9,6 +9,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/mcpmend/mcpmend/internal/jsonedit"
+	"github.com/mcpmend/mcpmend/internal/keychain"
 	"github.com/mcpmend/mcpmend/internal/lockedfile"
 )
 
@@ -26,13 +27,13 @@ func init() { registerSpec[KeychainDelete](KindKeychainDelete) }
 type KeychainDelete struct {
 	Security string        `json:"security"` // the security executable
 	Timeout  time.Duration `json:"timeout,omitempty"`
-	Item     KeychainItem  `json:"item"`
+	Item     keychain.Item `json:"item"`
 	Lock     *lockSpec     `json:"lock,omitempty"`
 	Targets  []JSONTarget  `json:"targets"`
 }
 
-func (m *KeychainDelete) keychain() *Keychain {
-	return &Keychain{Security: m.Security, Timeout: m.Timeout}
+func (m *KeychainDelete) keychain() *keychain.Client {
+	return &keychain.Client{Security: m.Security, Timeout: m.Timeout}
 }
 
 // Store implements Mutation.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mcpmend/mcpmend/internal/jsonedit"
+	"github.com/mcpmend/mcpmend/internal/keychain"
 	"github.com/mcpmend/mcpmend/internal/lockedfile"
 	"github.com/mcpmend/mcpmend/internal/nodejson"
 	"github.com/mcpmend/mcpmend/registry"
@@ -47,7 +48,7 @@ type ResetPlanner interface {
 // mcp-remote's files, then Claude Desktop's Local Storage (the one step that
 // may have to wait for its app to quit). keychain overrides the platform's
 // Keychain (tests); nil means the platform's.
-func DefaultResetPlanners(configured []registry.Server, keychain *Keychain) []ResetPlanner {
+func DefaultResetPlanners(configured []registry.Server, keychain *keychain.Client) []ResetPlanner {
 	return []ResetPlanner{
 		CredentialsStore{Configured: configured, Keychain: keychain},
 		NeedsAuthStore{},
@@ -173,7 +174,7 @@ func (s CredentialsStore) PlanReset(ctx context.Context, env registry.Env, req R
 	return muts, nil
 }
 
-func planKeychain(ctx context.Context, kc *Keychain, it KeychainItem, lock *lockedfile.DirLock, srv registry.Server, current map[string]bool, forget bool) (*KeychainDelete, error) {
+func planKeychain(ctx context.Context, kc *keychain.Client, it keychain.Item, lock *lockedfile.DirLock, srv registry.Server, current map[string]bool, forget bool) (*KeychainDelete, error) {
 	data, found, err := kc.Find(ctx, it)
 	if err != nil || !found {
 		return nil, err

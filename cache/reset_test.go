@@ -12,6 +12,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/mcpmend/mcpmend/internal/keychain"
 	"github.com/mcpmend/mcpmend/internal/lockedfile"
 	"github.com/mcpmend/mcpmend/registry"
 )
@@ -48,7 +49,7 @@ const (
 )
 
 // planAndRun plans a reset of srv in home and applies it through the journal.
-func planAndRun(t *testing.T, env registry.Env, srv registry.Server, forget bool, kc *Keychain) (*Entry, []Mutation) {
+func planAndRun(t *testing.T, env registry.Env, srv registry.Server, forget bool, kc *keychain.Client) (*Entry, []Mutation) {
 	t.Helper()
 	req := ResetRequest{Server: srv, Configured: []registry.Server{srv}, ForgetTokens: forget, LockWait: 500 * time.Millisecond}
 	muts, err := PlanReset(context.Background(), env, req, DefaultResetPlanners(req.Configured, kc))
@@ -259,7 +260,7 @@ func TestResetRefusedWhileClaudeCodeHoldsItsLock(t *testing.T) {
 // and undo writes back the exact blob.
 func TestResetKeychainItem(t *testing.T) {
 	sec, _ := fakeSecurity(t)
-	kc := &Keychain{Security: sec}
+	kc := &keychain.Client{Security: sec}
 	home := t.TempDir()
 	env := testEnv(home, "USER", "tester")
 	item := ClaudeCredentialsItem(env)

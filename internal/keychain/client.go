@@ -1,37 +1,33 @@
-package cache
+package keychain
 
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"os/exec"
-	"os/user"
-	"regexp"
 	"strings"
 	"time"
-
-	"github.com/mcpmend/mcpmend/registry"
 )
 
-// Keychain talks to the macOS Keychain through security(1), as Claude Code
+// Client talks to the macOS Keychain through security(1), as Claude Code
 // does. It is plain os/exec so that the same code runs on every OS against a
-// stand-in executable in tests; only keychain_darwin.go decides that the
+// stand-in executable in tests; only platform_darwin.go decides that the
 // real /usr/bin/security is used.
-type Keychain struct {
+type Client struct {
 	Security string        // path of the security executable
 	Timeout  time.Duration // per call; 10 s when zero (what Claude Code allows)
 }
 
-// KeychainItem names one generic password.
-type KeychainItem struct {
+// Item names one generic password.
+type Item struct {
 	Service string `json:"service"`
 	Account string `json:"account"`
 }
 
-func (it KeychainItem) String() string {
+// String names the item for messages; it holds no secret.
+func (it Item) String() string {
 	return "keychain:" + it.Service + " (account " + it.Account + ")"
 }
 
@@ -46,7 +42,7 @@ const securityLineMax = 4032
 // other than the running user's is being inspected.
 var ErrNoKeychain = errors.New("no macOS Keychain here")
 
-func (k *Keychain) run(ctx context.Context, stdin string, args ...string) (stdout []byte, code int, err error) {
+func (k *Client) run(ctx context.Context, stdin string, args ...string) (stdout []byte, code int, err error) {
 	if k == nil || k.Security == "" {
 		return nil, -1, ErrNoKeychain
 	}
@@ -75,7 +71,7 @@ func (k *Keychain) run(ctx context.Context, stdin string, args ...string) (stdou
 
 // Find reads an item's data (`security find-generic-password -a A -w -s S`).
 // found is false, with no error, when the item does not exist.
-func (k *Keychain) Find(ctx context.Context, it KeychainItem) (data []byte, found bool, err error) {
+func (k *Client) Find(ctx context.Context, it Item) (data []byte, found bool, err error) {
 	out, code, err := k.run(ctx, "", "find-generic-password", "-a", it.Account, "-w", "-s", it.Service)
 	if code == securityNotFound {
 		return nil, false, nil
@@ -103,7 +99,7 @@ func decodeSecurityOutput(out []byte) []byte {
 // Add creates or replaces an item (`add-generic-password -U … -X <hex>`),
 // through `security -i` on stdin when short enough so the data never shows
 // in the process list, as Claude Code does.
-func (k *Keychain) Add(ctx context.Context, it KeychainItem, data []byte) error {
+func (k *Client) Add(ctx context.Context, it Item, data []byte) error {
 	hx := hex.EncodeToString(data)
 	line := fmt.Sprintf("add-generic-password -U -a %q -s %q -X %q\n", it.Account, it.Service, hx)
 	var err error
@@ -119,7 +115,7 @@ func (k *Keychain) Add(ctx context.Context, it KeychainItem, data []byte) error 
 }
 
 // Delete removes an item; found is false when there was none.
-func (k *Keychain) Delete(ctx context.Context, it KeychainItem) (found bool, err error) {
+func (k *Client) Delete(ctx context.Context, it Item) (found bool, err error) {
 	_, code, err := k.run(ctx, "", "delete-generic-password", "-a", it.Account, "-s", it.Service)
 	if code == securityNotFound {
 		return false, nil
@@ -128,43 +124,4 @@ func (k *Keychain) Delete(ctx context.Context, it KeychainItem) (found bool, err
 		return false, fmt.Errorf("delete %s: %w", it, err)
 	}
 	return true, nil
-}
-
-// accountName is Claude Code's Keychain account: $USER, else the OS user
-// name, replaced by "claude-code-user" when it has other characters.
-var accountName = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
-
-// ClaudeCredentialsItem is the Keychain item Claude Code keeps its
-// credentials in for env: service "Claude Code-credentials", suffixed with
-// "-" + 8 hex of sha256(config dir) when CLAUDE_CONFIG_DIR (or
-// CLAUDE_SECURESTORAGE_CONFIG_DIR, which wins, when non-empty) moves it.
-func ClaudeCredentialsItem(env registry.Env) KeychainItem {
-	service := "Claude Code-credentials"
-	dir := ""
-	if v, ok := lookupEnv(env, "CLAUDE_SECURESTORAGE_CONFIG_DIR"); ok {
-		dir = v
-	} else if env.Var("CLAUDE_CONFIG_DIR") != "" {
-		dir = env.ClaudeConfigHome()
-	}
-	if dir != "" {
-		sum := sha256.Sum256([]byte(dir))
-		service += "-" + hex.EncodeToString(sum[:])[:8]
-	}
-	acct := env.Var("USER")
-	if acct == "" {
-		if u, err := user.Current(); err == nil {
-			acct = u.Username
-		}
-	}
-	if !accountName.MatchString(acct) {
-		acct = "claude-code-user"
-	}
-	return KeychainItem{Service: service, Account: acct}
-}
-
-// lookupEnv returns a location variable (filtered under --home like every
-// other). Env only has Getenv, so a variable set to "" counts as unset.
-func lookupEnv(env registry.Env, name string) (string, bool) {
-	v := env.Var(name)
-	return v, v != ""
 }
