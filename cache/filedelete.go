@@ -111,7 +111,7 @@ func (m *FileDelete) Backup(_ context.Context, dir string) error {
 			return err
 		}
 		if st == filePlanned {
-			if err := writePrivate(filepath.Join(dir, backupName(i)), data); err != nil {
+			if err := lockedfile.WritePrivate(filepath.Join(dir, backupName(i)), data); err != nil {
 				return fmt.Errorf("back up %s: %w", t.Path, err)
 			}
 		}
@@ -151,18 +151,9 @@ func (m *FileDelete) Apply(ctx context.Context, dir string) error {
 		}
 	}
 	if len(doomed) > 0 {
-		syncDirBestEffort(filepath.Dir(m.Targets[doomed[0]].Path))
+		lockedfile.SyncDir(filepath.Dir(m.Targets[doomed[0]].Path))
 	}
 	return nil
-}
-
-// syncDirBestEffort makes the deletions durable where the OS allows syncing
-// a directory; elsewhere (Windows) it is a harmless no-op.
-func syncDirBestEffort(dir string) {
-	if f, err := os.Open(dir); err == nil {
-		_ = f.Sync()
-		f.Close()
-	}
 }
 
 // Verify implements Mutation: applied when no target holds its planned

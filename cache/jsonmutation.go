@@ -129,11 +129,6 @@ func (m *JSONDelete) Backup(_ context.Context, dir string) error {
 	return backupTargets(dir, snap.Data, m.Targets)
 }
 
-// writePrivate stores a backup file: 0600 (backups hold tokens), atomic.
-func writePrivate(path string, data []byte) error {
-	return lockedfile.WriteFile(path, data, lockedfile.WriteOptions{Perm: 0o600})
-}
-
 // Apply implements Mutation.
 func (m *JSONDelete) Apply(ctx context.Context, dir string) error {
 	lockedfile.RemoveStaleTemps(m.File)

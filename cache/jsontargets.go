@@ -66,10 +66,10 @@ func backupTargets(dir string, doc []byte, targets []JSONTarget) error {
 	if err != nil {
 		return err
 	}
-	if err := writePrivate(filepath.Join(dir, backupOriginal), doc); err != nil {
+	if err := lockedfile.WritePrivate(filepath.Join(dir, backupOriginal), doc); err != nil {
 		return err
 	}
-	return writePrivate(filepath.Join(dir, backupRecords), b)
+	return lockedfile.WritePrivate(filepath.Join(dir, backupRecords), b)
 }
 
 // deleteTargets removes each target still in doc. A value that no longer
@@ -95,10 +95,10 @@ func deleteTargets(doc []byte, targets []JSONTarget, where string) ([]byte, erro
 // hash of the bytes it writes, so Restore can tell whether the document is
 // still exactly Apply's.
 func saveApplied(dir string, pre, post []byte) error {
-	if err := writePrivate(filepath.Join(dir, backupPre), pre); err != nil {
+	if err := lockedfile.WritePrivate(filepath.Join(dir, backupPre), pre); err != nil {
 		return err
 	}
-	return writePrivate(filepath.Join(dir, backupPostHash), []byte(hashBytes(post)))
+	return lockedfile.WritePrivate(filepath.Join(dir, backupPostHash), []byte(hashBytes(post)))
 }
 
 // targetsGone reports whether no target key is left in doc: Verify's

@@ -20,6 +20,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/util"
 
 	"github.com/mcpmend/mcpmend/internal/crashpoint"
+	"github.com/mcpmend/mcpmend/internal/lockedfile"
 )
 
 // Editing a Local Storage database (electron-leveldb.md, "Editing").
@@ -328,12 +329,12 @@ func install(live, stage, recPath string) error {
 			return errors.Join(err, settle(live, recPath))
 		}
 	}
-	syncDirBestEffort(live)
+	lockedfile.SyncDir(live)
 	crashpoint.Hit("localstorage-before-commit")
 	if err := placeFile(filepath.Join(stage, "CURRENT"), live, "CURRENT", perm); err != nil {
 		return errors.Join(err, settle(live, recPath))
 	}
-	syncDirBestEffort(live)
+	lockedfile.SyncDir(live)
 	crashpoint.Hit("localstorage-after-commit")
 	return settle(live, recPath)
 }
@@ -343,7 +344,7 @@ func install(live, stage, recPath string) error {
 func placeFile(src, dir, name string, perm fs.FileMode) error {
 	tmp := filepath.Join(dir, lsTempPrefix+"-"+name)
 	os.Remove(tmp)
-	if err := copySynced(src, tmp, perm); err != nil {
+	if err := lockedfile.CopySynced(src, tmp, perm); err != nil {
 		os.Remove(tmp)
 		return err
 	}
@@ -359,7 +360,7 @@ func writeRecord(path string, rec installRecord) error {
 	if err != nil {
 		return err
 	}
-	return writePrivate(path, b)
+	return lockedfile.WritePrivate(path, b)
 }
 
 func readRecord(path string) (*installRecord, error) {
@@ -432,7 +433,7 @@ func settle(live, recPath string) error {
 			os.Remove(t)
 		}
 	}
-	syncDirBestEffort(live)
+	lockedfile.SyncDir(live)
 	rec.Settled = true
 	return writeRecord(recPath, *rec)
 }
@@ -465,7 +466,7 @@ func restoreWhole(live, dir string) error {
 		return fmt.Errorf("the backup in %s is incomplete; nothing was restored", dir)
 	}
 	keep := func(rel string) bool { return rel == "LOCK" || strings.HasPrefix(rel, lsTempPrefix) }
-	return RestoreDir(filepath.Join(dir, lsBackupDB), live, keep)
+	return lockedfile.RestoreDir(filepath.Join(dir, lsBackupDB), live, keep)
 }
 
 // backupDB copies the whole live directory (but LOCK) into dir/db and
@@ -477,7 +478,7 @@ func backupDB(live, dir string) error {
 	if err := os.RemoveAll(db); err != nil {
 		return fmt.Errorf("back up %s: %w", live, err)
 	}
-	if err := BackupDir(live, db, func(rel string) bool { return rel == "LOCK" || strings.HasPrefix(rel, lsTempPrefix) }); err != nil {
+	if err := lockedfile.BackupDir(live, db, func(rel string) bool { return rel == "LOCK" || strings.HasPrefix(rel, lsTempPrefix) }); err != nil {
 		return err
 	}
 	d, err := fileDigests(db, true)
@@ -488,7 +489,7 @@ func backupDB(live, dir string) error {
 	if err != nil {
 		return err
 	}
-	return writePrivate(filepath.Join(dir, lsBackupDigest), b)
+	return lockedfile.WritePrivate(filepath.Join(dir, lsBackupDigest), b)
 }
 
 // backupCurrent reports whether dir/db is a complete backup of live as it is

@@ -246,7 +246,7 @@ func (m *LocalStorageDelete) Apply(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := writePrivate(filepath.Join(dir, lsRemoved), b); err != nil {
+	if err := lockedfile.WritePrivate(filepath.Join(dir, lsRemoved), b); err != nil {
 		return err
 	}
 	return editLive(ctx, m.Dir, dir, stage, before, ops, m.recPath(dir))

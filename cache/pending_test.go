@@ -56,7 +56,7 @@ func (m *lockedWrite) Blocked(context.Context) (string, bool) {
 }
 
 func (m *lockedWrite) Backup(_ context.Context, dir string) error {
-	_, err := BackupFile(m.File, dir, "file")
+	_, err := lockedfile.BackupFile(m.File, dir, "file")
 	return err
 }
 

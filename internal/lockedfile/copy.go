@@ -1,4 +1,4 @@
-package cache
+package lockedfile
 
 import (
 	"errors"
@@ -7,8 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-
-	"github.com/mcpmend/mcpmend/internal/lockedfile"
 )
 
 // BackupFile copies src into dir under name, 0600 and fsynced (backups hold
@@ -22,7 +20,7 @@ func BackupFile(src, dir, name string) (found bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("back up %s: %w", src, err)
 	}
-	if err := writePrivate(filepath.Join(dir, name), data); err != nil {
+	if err := WritePrivate(filepath.Join(dir, name), data); err != nil {
 		return false, fmt.Errorf("back up %s: %w", src, err)
 	}
 	return true, nil
@@ -50,7 +48,7 @@ func BackupDir(src, dst string, skip func(rel string) bool) error {
 		if !d.Type().IsRegular() {
 			return nil
 		}
-		return copySynced(p, target, 0o600)
+		return CopySynced(p, target, 0o600)
 	})
 }
 
@@ -74,7 +72,7 @@ func RestoreDir(backup, dst string, keep func(rel string) bool) error {
 		if err != nil {
 			return err
 		}
-		return lockedfile.WriteFile(filepath.Join(dst, rel), data, lockedfile.WriteOptions{})
+		return WriteFile(filepath.Join(dst, rel), data, WriteOptions{})
 	})
 	if err != nil {
 		return fmt.Errorf("restore %s from %s: %w", dst, backup, err)
@@ -94,7 +92,7 @@ func RestoreDir(backup, dst string, keep func(rel string) bool) error {
 	})
 }
 
-func copySynced(src, dst string, perm fs.FileMode) error {
+func CopySynced(src, dst string, perm fs.FileMode) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return fmt.Errorf("back up %s: %w", src, err)
@@ -113,4 +111,18 @@ func copySynced(src, dst string, perm fs.FileMode) error {
 		return fmt.Errorf("back up %s: %w", src, err)
 	}
 	return out.Close()
+}
+
+// WritePrivate stores a backup file: 0600 (backups hold tokens), atomic.
+func WritePrivate(path string, data []byte) error {
+	return WriteFile(path, data, WriteOptions{Perm: 0o600})
+}
+
+// SyncDir makes the deletions durable where the OS allows syncing
+// a directory; elsewhere (Windows) it is a harmless no-op.
+func SyncDir(dir string) {
+	if f, err := os.Open(dir); err == nil {
+		_ = f.Sync()
+		f.Close()
+	}
 }

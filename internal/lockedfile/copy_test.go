@@ -1,4 +1,4 @@
-package cache
+package lockedfile
 
 import (
 	"io/fs"
@@ -75,5 +75,15 @@ func TestBackupFileMissingIsNotAnError(t *testing.T) {
 	found, err := BackupFile(filepath.Join(t.TempDir(), "absent"), t.TempDir(), "x")
 	if err != nil || found {
 		t.Fatalf("found=%v err=%v", found, err)
+	}
+}
+
+func writeFile(t testing.TB, path, data string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
