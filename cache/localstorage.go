@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mcpmend/mcpmend/internal/localstorage"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/tidwall/gjson"
 )
@@ -80,7 +81,7 @@ func (s DesktopLocalStorage) InspectName(ctx context.Context, env registry.Env, 
 // such as a reset that need more than records. Directories in a foreign
 // format are skipped with a log line; the first damaged one's error is
 // returned after the others are read.
-func (s DesktopLocalStorage) ScanName(ctx context.Context, env registry.Env, name string) ([]*LocalStorageScan, error) {
+func (s DesktopLocalStorage) ScanName(ctx context.Context, env registry.Env, name string) ([]*localstorage.Scan, error) {
 	if name == "" {
 		return nil, errors.New("inspect Claude Desktop Local Storage: empty server name")
 	}
@@ -98,7 +99,7 @@ func (s DesktopLocalStorage) ScanName(ctx context.Context, env registry.Env, nam
 		}
 	}
 	m := NewNameMatcher(name, others)
-	var scans []*LocalStorageScan
+	var scans []*localstorage.Scan
 	var firstErr error
 	for _, dir := range dirs {
 		sc, err := ScanLocalStorage(ctx, dir, m)
@@ -106,7 +107,7 @@ func (s DesktopLocalStorage) ScanName(ctx context.Context, env registry.Env, nam
 		case err == nil:
 			scans = append(scans, sc)
 		case errors.Is(err, fs.ErrNotExist):
-		case errors.Is(err, ErrForeignFormat):
+		case errors.Is(err, localstorage.ErrForeignFormat):
 			slog.Info("skipping a LevelDB directory in another format", "dir", dir, "err", err)
 		case firstErr == nil:
 			firstErr = err
@@ -125,7 +126,7 @@ func DesktopLocalStorageDirs(env registry.Env) []string {
 	userData := []string{filepath.Join(env.AppData(), "Claude")}
 	goos := env.GOOS
 	if goos == "" {
-		goos = runtimeGOOS
+		goos = localstorage.RuntimeGOOS
 	}
 	if goos == "windows" {
 		pkgs := filepath.Join(env.LocalAppData(), "Packages")
@@ -152,7 +153,7 @@ func DesktopLocalStorageDirs(env registry.Env) []string {
 
 // matchRecord turns a match into a printable record: origin and key (redacted)
 // and a short redacted preview of the value — never the value itself.
-func matchRecord(sc *LocalStorageScan, m LocalStorageMatch) Record {
+func matchRecord(sc *localstorage.Scan, m localstorage.Hit) Record {
 	it := m.Item
 	r := Record{
 		Store: DesktopStoreName,
@@ -163,7 +164,7 @@ func matchRecord(sc *LocalStorageScan, m LocalStorageMatch) Record {
 		Kind: KindLocalStorageMention,
 	}
 	var why string
-	switch m.Match {
+	switch Match(m.Class) {
 	case KeyNames:
 		r.Kind, r.Resettable = KindLocalStorageItem, true
 		// Desktop reads its items at start-up; one keyed by the server may
@@ -263,4 +264,12 @@ func redactJSON(v gjson.Result, secret bool) string {
 
 func quoteJSON(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s) + `"`
+}
+
+// ScanLocalStorage reads the Local Storage database in dir with
+// localstorage.ScanDir, keeping the items m matches (m may be nil to only
+// read and validate). Damage comes back as this store's *DamagedError.
+func ScanLocalStorage(ctx context.Context, dir string, m *NameMatcher) (*localstorage.Scan, error) {
+	sc, err := localstorage.ScanDir(ctx, dir, m.Classify())
+	return sc, storeDamage(err)
 }

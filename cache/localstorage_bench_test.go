@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpmend/mcpmend/internal/localstorage"
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/util"
 )
@@ -58,7 +59,7 @@ func makeBenchDB(b *testing.B, dir string, want int64) int64 {
 			case r < 12:
 				val += "🐙"
 			}
-			batch.Put(ItemRowKey(origin, key), EncodeString(val))
+			batch.Put(localstorage.ItemRowKey(origin, key), localstorage.EncodeString(val))
 		}
 		if err := db.Write(batch, nil); err != nil {
 			b.Fatal(err)

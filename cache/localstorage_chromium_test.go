@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mcpmend/mcpmend/internal/localstorage"
 )
 
 // liveWriter keeps writing localStorage while the test reads: a 100 kB item
@@ -37,7 +39,7 @@ func TestRealChromiumHoldsTheLock(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := copyDBFiles(fixtureDir, dir); err != nil {
+	if _, err := localstorage.CopyDBFiles(fixtureDir, dir); err != nil {
 		t.Fatal(err)
 	}
 
@@ -76,7 +78,7 @@ func TestRealChromiumHoldsTheLock(t *testing.T) {
 
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		held, pid, err := ProbeLock(dir)
+		held, pid, err := localstorage.ProbeLock(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +125,7 @@ func TestRealChromiumHoldsTheLock(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("Chromium did not exit on SIGTERM")
 	}
-	if held, _, err := ProbeLock(dir); held || err != nil {
+	if held, _, err := localstorage.ProbeLock(dir); held || err != nil {
 		t.Fatalf("after Chromium exits: held=%v err=%v", held, err)
 	}
 }

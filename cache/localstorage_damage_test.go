@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpmend/mcpmend/internal/localstorage"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/journal"
@@ -118,7 +119,7 @@ func makeMultiTableDB(t *testing.T) (string, int) {
 	for round := range 6 {
 		for i := range 200 {
 			key := fmt.Sprintf("mcp:server%d:item%d", i%7, round*200+i)
-			if err := db.Put(ItemRowKey("https://claude.ai", key), EncodeString(strings.Repeat("v", 100+i)), nil); err != nil {
+			if err := db.Put(localstorage.ItemRowKey("https://claude.ai", key), localstorage.EncodeString(strings.Repeat("v", 100+i)), nil); err != nil {
 				t.Fatal(err)
 			}
 			n++
@@ -155,7 +156,7 @@ func TestTruncatedManifestIsNeverPartial(t *testing.T) {
 		}
 		dir := filepath.Join(t.TempDir(), "leveldb")
 		os.MkdirAll(dir, 0o755)
-		copyDBFiles(src, dir)
+		localstorage.CopyDBFiles(src, dir)
 		os.WriteFile(filepath.Join(dir, filepath.Base(manifests[0])), full[:size], 0o644)
 		cuts++
 		sc, err := ScanLocalStorage(context.Background(), dir, nil)
@@ -224,8 +225,8 @@ func makeTwoLogDB(t *testing.T) (dir string, items int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	item := func(k string) []byte { return ItemRowKey("https://claude.ai", k) }
-	val := func(v string) []byte { return EncodeString(v) }
+	item := func(k string) []byte { return localstorage.ItemRowKey("https://claude.ai", k) }
+	val := func(v string) []byte { return localstorage.EncodeString(v) }
 	const seq = 1 << 40 // past any sequence number the tables hold
 	writeLog(t, logs[0], seq, [][2][]byte{
 		{item("mcp:github:frozen1"), val("a")}, {item("mcp:github:frozen2"), val("b")}, {item("x"), val("c")},
@@ -234,57 +235,4 @@ func makeTwoLogDB(t *testing.T) (dir string, items int) {
 		{item("mcp:github:new"), val("🐙")}, {item("y"), val("d")}, {item("x"), nil},
 	})
 	return dir, n + 3 + 2 - 1
-}
-
-// TestTwoLogsAreReplayed: a copy caught mid-flush has two logs, which
-// goleveldb's read-only open cannot replay; both must still be read, and
-// damage in the second still reported.
-func TestTwoLogsAreReplayed(t *testing.T) {
-	src, want := makeTwoLogDB(t)
-	probe := copyFixture(t, src)
-	if db, replayed, err := openCopy(probe); err != nil || !replayed {
-		t.Fatalf("two logs: replayed=%v err=%v (the read-write fallback was not taken)", replayed, err)
-	} else {
-		db.Close()
-	}
-	sc, err := ScanLocalStorage(context.Background(), src, NewNameMatcher("github", nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := map[string]bool{}
-	for _, m := range sc.Matches {
-		keys[m.Item.Key] = true
-	}
-	if sc.Items != want || !keys["mcp:github:frozen1"] || !keys["mcp:github:new"] {
-		t.Fatalf("read %d items (want %d), matches %v", sc.Items, want, keys)
-	}
-	if logs, _ := filepath.Glob(filepath.Join(src, "*.log")); len(logs) != 2 {
-		t.Fatalf("the source changed: %v", logs)
-	}
-
-	logs, _ := filepath.Glob(filepath.Join(src, "*.log"))
-	data, _ := os.ReadFile(logs[1])
-	data[len(data)-2] ^= 0xff
-	os.WriteFile(logs[1], data, 0o644)
-	mustDamaged(t, src, "checksum")
-}
-
-// TestObsoleteTableIsNotDamage: a table the manifest recorded and later
-// dropped (goleveldb's Close can leave one; LevelDB deletes it on its next
-// open) is not damage, unlike one the manifest never recorded.
-func TestObsoleteTableIsNotDamage(t *testing.T) {
-	dir := copyFixture(t, fixtureDir)
-	next, err := manifestNextFile(dir)
-	if err != nil || next < 3 {
-		t.Fatalf("next file %d, %v", next, err)
-	}
-	paths, _ := filepath.Glob(filepath.Join(dir, "*.ldb"))
-	data, _ := os.ReadFile(paths[0])
-	os.WriteFile(filepath.Join(dir, "000002.ldb"), data, 0o644)
-	sc, err := ScanLocalStorage(context.Background(), dir, NewNameMatcher("github", nil))
-	if err != nil || sc.Items != 15 {
-		t.Fatalf("with an obsolete table: %v, %+v", err, sc)
-	}
-	os.WriteFile(filepath.Join(dir, fmt.Sprintf("%06d.ldb", next)), data, 0o644)
-	mustDamaged(t, dir, "never recorded it")
 }

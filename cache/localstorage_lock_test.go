@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpmend/mcpmend/internal/localstorage"
 	"github.com/mcpmend/mcpmend/registry"
 	"golang.org/x/sys/unix"
 )
@@ -81,7 +82,7 @@ func holdChromiumLock(t *testing.T, dir string) (pid int, release func()) {
 
 func TestLockedDatabaseIsReadThroughACopy(t *testing.T) {
 	dir := copyFixture(t, fixtureDir)
-	if held, _, err := ProbeLock(dir); held || err != nil {
+	if held, _, err := localstorage.ProbeLock(dir); held || err != nil {
 		t.Fatalf("no LOCK file: held=%v err=%v", held, err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "LOCK")); !os.IsNotExist(err) {
@@ -89,16 +90,16 @@ func TestLockedDatabaseIsReadThroughACopy(t *testing.T) {
 	}
 	pid, release := holdChromiumLock(t, dir)
 
-	held, got, err := ProbeLock(dir)
+	held, got, err := localstorage.ProbeLock(dir)
 	if err != nil || !held || got != pid {
 		t.Fatalf("ProbeLock = %v %d %v, want held by %d", held, got, err, pid)
 	}
 	// The probe never takes the lock, so probing repeatedly cannot steal or
 	// drop it: the holder still holds it afterwards.
 	for range 3 {
-		ProbeLock(dir)
+		localstorage.ProbeLock(dir)
 	}
-	if held, _, _ := ProbeLock(dir); !held {
+	if held, _, _ := localstorage.ProbeLock(dir); !held {
 		t.Fatal("lock lost after probing")
 	}
 
@@ -121,29 +122,29 @@ func TestLockedDatabaseIsReadThroughACopy(t *testing.T) {
 	}
 
 	// An edit must not start while it is held.
-	var le *LockedError
-	if l, err := LockLocalStorage(dir); !errors.As(err, &le) || le.PID != pid {
+	var le *localstorage.LockedError
+	if l, err := localstorage.TakeLock(dir); !errors.As(err, &le) || le.PID != pid {
 		l.Release()
 		t.Fatalf("LockLocalStorage while held = %v, want LockedError pid %d", err, pid)
 	}
 
 	release()
-	if held, _, err := ProbeLock(dir); held || err != nil {
+	if held, _, err := localstorage.ProbeLock(dir); held || err != nil {
 		t.Fatalf("after the holder exits: held=%v err=%v", held, err)
 	}
-	l, err := LockLocalStorage(dir)
+	l, err := localstorage.TakeLock(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The edit's lock is an OFD lock on Linux: Chromium's F_SETLK conflicts
 	// with it, and so does this process's own classic probe.
-	if held, _, _ := ProbeLock(dir); !held {
+	if held, _, _ := localstorage.ProbeLock(dir); !held {
 		t.Error("ProbeLock does not see LockLocalStorage's lock")
 	}
 	if err := l.Release(); err != nil {
 		t.Fatal(err)
 	}
-	if held, _, _ := ProbeLock(dir); held {
+	if held, _, _ := localstorage.ProbeLock(dir); held {
 		t.Error("lock still held after Release")
 	}
 }
@@ -157,7 +158,7 @@ func TestLockedDamagedDatabaseIsRetried(t *testing.T) {
 	holdChromiumLock(t, dir)
 	_, err := ScanLocalStorage(context.Background(), dir, NewNameMatcher("github", nil))
 	var dmg *DamagedError
-	if !errors.As(err, &dmg) || !strings.Contains(dmg.Reason, fmt.Sprintf("in %d copies", readAttempts)) {
+	if !errors.As(err, &dmg) || !strings.Contains(dmg.Reason, fmt.Sprintf("in %d copies", localstorage.ReadAttempts)) {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/mcpmend/mcpmend/internal/localstorage"
 )
 
 // Match says how a Local Storage item relates to one server name.
@@ -79,7 +81,7 @@ func NewNameMatcher(name string, others []string) *NameMatcher {
 			m.others = append(m.others, lo)
 		}
 	}
-	if enc := EncodeString(name); len(enc) > 0 && enc[0] == byte(Latin1) {
+	if enc := localstorage.EncodeString(name); len(enc) > 0 && enc[0] == byte(localstorage.Latin1) {
 		m.latin1 = enc[1:]
 	}
 	for _, c := range utf16.Encode([]rune(name)) {
@@ -127,11 +129,11 @@ func (m *NameMatcher) Key(key string) Match {
 // in an ASCII key in any case, so a key that fails the search is NoMatch.
 // Every other key is decoded and passed to Key.
 func (m *NameMatcher) encodedKey(enc []byte) Match {
-	if len(enc) > 0 && StringEncoding(enc[0]) == Latin1 && isASCII(enc[1:]) &&
+	if len(enc) > 0 && localstorage.StringEncoding(enc[0]) == localstorage.Latin1 && isASCII(enc[1:]) &&
 		(m.foldASCII == nil || !containsFoldASCII(enc[1:], m.foldASCII)) {
 		return NoMatch
 	}
-	s, _, ok := DecodeString(enc)
+	s, _, ok := localstorage.DecodeString(enc)
 	if !ok {
 		return NoMatch
 	}
@@ -178,16 +180,16 @@ func (m *NameMatcher) Value(encoded []byte) bool {
 		return false
 	}
 	var needle []byte
-	switch StringEncoding(encoded[0]) {
-	case Latin1:
+	switch localstorage.StringEncoding(encoded[0]) {
+	case localstorage.Latin1:
 		needle = m.latin1
-	case UTF16LE:
+	case localstorage.UTF16LE:
 		needle = m.utf16
 	}
 	if len(needle) == 0 || !bytes.Contains(encoded[1:], needle) {
 		return false
 	}
-	s, _, ok := DecodeString(encoded)
+	s, _, ok := localstorage.DecodeString(encoded)
 	return ok && m.mentions(s)
 }
 
@@ -284,3 +286,25 @@ func (m *NameMatcher) insideOther(ls string, i, j int) bool {
 	}
 	return false
 }
+
+// Classify is m as the Local Storage scan's row classifier: the Match of a
+// row as an int, 0 (NoMatch) for rows that do not name the server. A nil m
+// classifies nothing (the scan only reads and validates).
+func (m *NameMatcher) Classify() localstorage.Classify {
+	if m == nil {
+		return nil
+	}
+	return func(encKey, value []byte) int {
+		// Matching works on the stored bytes and decodes only candidates:
+		// most rows are decided without an allocation.
+		match := m.encodedKey(encKey)
+		if match == NoMatch && m.Value(value) {
+			match = ValueMention
+		}
+		return int(match)
+	}
+}
+
+// resettable reports whether a reset may delete the item: only when its key
+// names the server exactly.
+func resettable(h localstorage.Hit) bool { return Match(h.Class) == KeyNames }

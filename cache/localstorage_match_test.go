@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/mcpmend/mcpmend/internal/localstorage"
 )
 
 func TestNameMatcherKey(t *testing.T) {
@@ -62,17 +64,17 @@ func TestEncodedKeyAgreesWithKey(t *testing.T) {
 	for _, name := range []string{"github", "GitHub", "zed", "ZED", "café", "名前", "kelvin", ""} {
 		m := NewNameMatcher(name, []string{"github-tools"})
 		for _, key := range keys {
-			for _, enc := range [][]byte{EncodeString(key), EncodeString(key + "✓")} {
-				dec, _, _ := DecodeString(enc)
+			for _, enc := range [][]byte{localstorage.EncodeString(key), localstorage.EncodeString(key + "✓")} {
+				dec, _, _ := localstorage.DecodeString(enc)
 				if got, want := m.encodedKey(enc), m.Key(dec); got != want {
-					t.Errorf("name %q: encodedKey(%q, %v) = %v, Key = %v", name, dec, StringEncoding(enc[0]), got, want)
+					t.Errorf("name %q: encodedKey(%q, %v) = %v, Key = %v", name, dec, localstorage.StringEncoding(enc[0]), got, want)
 				}
 			}
 		}
 	}
 	for _, b := range [][]byte{nil, {0}, {0, 'a'}, {0, 'a', 0}, {1}, {1, 0xe9}, {2, 'a'}} {
-		if _, _, ok := DecodeString(b); decodable(b) != ok {
-			t.Errorf("decodable(% x) = %v, DecodeString ok = %v", b, decodable(b), ok)
+		if _, _, ok := localstorage.DecodeString(b); localstorage.Decodable(b) != ok {
+			t.Errorf("localstorage.Decodable(% x) = %v, DecodeString ok = %v", b, localstorage.Decodable(b), ok)
 		}
 	}
 	if m := NewNameMatcher("github", nil); m.encodedKey(nil) != NoMatch || m.encodedKey([]byte{0, 'g'}) != NoMatch || m.encodedKey([]byte{7, 'g'}) != NoMatch {
@@ -87,12 +89,12 @@ func TestNameMatcherValue(t *testing.T) {
 		enc  []byte
 		want bool
 	}{
-		{"latin1 json", EncodeString(`{"servers":["github","slack"],"max":5}`), true},
-		{"utf16 json (emoji)", EncodeString(`{"pinned":["github","github-tools"],"icon":"🚀"}`), true},
-		{"only another server", EncodeString(`{"pinned":["github-tools"],"icon":"🚀"}`), false},
-		{"latin1 text", EncodeString("café github"), true},
-		{"different case", EncodeString(`["GitHub"]`), false},
-		{"inside a word", EncodeString("githubber"), false},
+		{"latin1 json", localstorage.EncodeString(`{"servers":["github","slack"],"max":5}`), true},
+		{"utf16 json (emoji)", localstorage.EncodeString(`{"pinned":["github","github-tools"],"icon":"🚀"}`), true},
+		{"only another server", localstorage.EncodeString(`{"pinned":["github-tools"],"icon":"🚀"}`), false},
+		{"latin1 text", localstorage.EncodeString("café github"), true},
+		{"different case", localstorage.EncodeString(`["GitHub"]`), false},
+		{"inside a word", localstorage.EncodeString("githubber"), false},
 		// The UTF-16LE bytes of "github" at an odd offset are other characters.
 		{"misaligned utf16", append([]byte{0, 0x41}, utf16Bytes("github")[:11]...), false},
 		{"empty", nil, false},
@@ -107,7 +109,7 @@ func TestNameMatcherValue(t *testing.T) {
 	}
 }
 
-func utf16Bytes(s string) []byte { return EncodeString(s + "✓")[1 : 1+2*len(s)] }
+func utf16Bytes(s string) []byte { return localstorage.EncodeString(s + "✓")[1 : 1+2*len(s)] }
 
 func TestPreviewNeverShowsTokens(t *testing.T) {
 	tests := []struct {
@@ -149,14 +151,14 @@ func FuzzNameMatcher(f *testing.F) {
 		// The scan's byte-level key check decides exactly as Key on the
 		// decoded key, in either encoding.
 		for _, key := range []string{prefix + name + suffix, strings.ToUpper(prefix + name + suffix), prefix + suffix} {
-			for _, enc := range [][]byte{EncodeString(key), EncodeString(key + "✓")} {
-				dec, _, _ := DecodeString(enc)
+			for _, enc := range [][]byte{localstorage.EncodeString(key), localstorage.EncodeString(key + "✓")} {
+				dec, _, _ := localstorage.DecodeString(enc)
 				if got, want := m.encodedKey(enc), m.Key(dec); got != want {
 					t.Fatalf("encodedKey(% x) = %v, Key(%q) = %v", enc, got, dec, want)
 				}
 			}
 		}
-		m.Value(EncodeString(prefix + name + suffix))
+		m.Value(localstorage.EncodeString(prefix + name + suffix))
 		if name == "" || !utf8.ValidString(prefix) || !utf8.ValidString(name) || !utf8.ValidString(suffix) {
 			return // decoded keys and values are always valid UTF-8
 		}
@@ -166,7 +168,7 @@ func FuzzNameMatcher(f *testing.F) {
 		if got := plain.Key(prefix + ":" + name + ":" + suffix); got != KeyNames {
 			t.Fatalf("Key(%q) for %q = %v, want KeyNames", prefix+":"+name+":"+suffix, name, got)
 		}
-		if !plain.Value(EncodeString(prefix + "\n" + name + "\n" + suffix)) {
+		if !plain.Value(localstorage.EncodeString(prefix + "\n" + name + "\n" + suffix)) {
 			t.Fatalf("Value misses %q in %q", name, prefix+"\n"+name+"\n"+suffix)
 		}
 	})

@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strconv"
 
+	"github.com/mcpmend/mcpmend/internal/localstorage"
 	"github.com/mcpmend/mcpmend/internal/lockedfile"
 	"github.com/mcpmend/mcpmend/registry"
 )
@@ -44,7 +45,7 @@ type LSTarget struct {
 }
 
 // LocalStorageDelete removes one server's items from a Claude Desktop Local
-// Storage database, following electron-leveldb.md's "Editing" steps: it
+// Storage database, following the "Editing" steps of internal/localstorage: it
 // refuses while Claude Desktop holds the database (the journal then waits
 // and apply-pending applies it when the app quits), backs up the whole
 // directory, holds Chromium's lock for the whole edit, validates strictly
@@ -83,7 +84,7 @@ func (s DesktopLocalStorage) PlanReset(ctx context.Context, env registry.Env, re
 		if len(m.Targets) == 0 {
 			continue
 		}
-		if _, _, err := ProbeLock(sc.Dir); errors.Is(err, ErrLockUnsupported) {
+		if _, _, err := localstorage.ProbeLock(sc.Dir); errors.Is(err, localstorage.ErrLockUnsupported) {
 			return nil, fmt.Errorf("%s holds %d item(s) for %s, but editing Claude Desktop's Local Storage is not supported on %s yet "+
 				"(Chromium's lock there is unverified): %w", sc.Dir, len(m.Targets), req.Server.Name, runtime.GOOS, err)
 		}
@@ -94,18 +95,18 @@ func (s DesktopLocalStorage) PlanReset(ctx context.Context, env registry.Env, re
 
 // planLocalStorage turns a scan's resettable matches into targets, hashing
 // each value as it was read.
-func planLocalStorage(sc *LocalStorageScan) *LocalStorageDelete {
+func planLocalStorage(sc *localstorage.Scan) *LocalStorageDelete {
 	m := &LocalStorageDelete{Dir: sc.Dir}
 	bare := *sc
-	bare.Lock = LockState{} // who held the lock at planning time is no part of the change
+	bare.Lock = localstorage.LockState{} // who held the lock at planning time is no part of the change
 	for _, mt := range sc.Matches {
-		if !mt.Resettable() {
+		if !resettable(mt) {
 			continue
 		}
 		rec := matchRecord(&bare, mt)
 		sum := sha256.Sum256(mt.RowValue)
 		m.Targets = append(m.Targets, LSTarget{Row: bytes.Clone(mt.RowKey), Origin: mt.Item.Origin,
-			Key: registry.RedactText(mt.Item.Key), Hash: rowHash(sum), Detail: rec.Detail})
+			Key: registry.RedactText(mt.Item.Key), Hash: localstorage.RowHash(sum), Detail: rec.Detail})
 	}
 	return m
 }
@@ -162,9 +163,9 @@ const (
 // taking it. Held is retryable (the app quitting frees it); an OS where the
 // lock cannot be checked is not.
 func (m *LocalStorageDelete) Blocked(context.Context) (string, bool) {
-	held, pid, err := ProbeLock(m.Dir)
+	held, pid, err := localstorage.ProbeLock(m.Dir)
 	switch {
-	case errors.Is(err, ErrLockUnsupported):
+	case errors.Is(err, localstorage.ErrLockUnsupported):
 		return "editing Claude Desktop's Local Storage is not supported on " + runtime.GOOS + " yet; nothing was changed", false
 	case err != nil:
 		return err.Error(), false
@@ -175,29 +176,32 @@ func (m *LocalStorageDelete) Blocked(context.Context) (string, bool) {
 }
 
 // lock takes Chromium's lock for an edit; held is a *BlockedError.
-func (m *LocalStorageDelete) lock(then string) (*LocalStorageLock, error) {
-	l, err := LockLocalStorage(m.Dir)
-	var le *LockedError
+func (m *LocalStorageDelete) lock(then string) (*localstorage.Lock, error) {
+	l, err := localstorage.TakeLock(m.Dir)
+	var le *localstorage.LockedError
 	if errors.As(err, &le) {
 		return nil, &BlockedError{Reason: quitAdvice(le.PID, then)}
 	}
 	return l, err
 }
 
-func (m *LocalStorageDelete) recPath(dir string) string { return filepath.Clean(dir) + lsInstallExt }
+func (m *LocalStorageDelete) recPath(dir string) string {
+	return filepath.Clean(dir) + localstorage.InstallExt
+}
 
 // Backup implements Mutation: the whole directory but LOCK. Apply checks it
 // again under the lock and takes it afresh if the app wrote in between; when
 // the app has the database open right now, a copy could be torn, so none is
 // taken here (Apply then waits for the lock and backs up under it).
-func (m *LocalStorageDelete) Backup(_ context.Context, dir string) error {
+func (m *LocalStorageDelete) Backup(_ context.Context, dir string) (err error) {
+	defer func() { err = storeDamage(err) }()
 	if _, err := os.Stat(m.Dir); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	if held, _, _ := ProbeLock(m.Dir); held {
+	if held, _, _ := localstorage.ProbeLock(m.Dir); held {
 		return nil
 	}
-	return backupDB(m.Dir, dir)
+	return localstorage.BackupDB(m.Dir, dir)
 }
 
 // savedRow is one removed row, byte for byte.
@@ -207,7 +211,8 @@ type savedRow struct {
 }
 
 // Apply implements Mutation (see LocalStorageDelete).
-func (m *LocalStorageDelete) Apply(ctx context.Context, dir string) error {
+func (m *LocalStorageDelete) Apply(ctx context.Context, dir string) (err error) {
+	defer func() { err = storeDamage(err) }()
 	if _, err := os.Stat(m.Dir); errors.Is(err, fs.ErrNotExist) {
 		return nil // the whole database is gone: nothing of ours is left
 	}
@@ -216,20 +221,20 @@ func (m *LocalStorageDelete) Apply(ctx context.Context, dir string) error {
 		return err
 	}
 	defer l.Release()
-	if err := settle(m.Dir, m.recPath(dir)); err != nil {
+	if err := localstorage.Settle(m.Dir, m.recPath(dir)); err != nil {
 		return err
 	}
-	if !backupCurrent(m.Dir, dir) {
-		if err := backupDB(m.Dir, dir); err != nil {
+	if !localstorage.BackupCurrent(m.Dir, dir) {
+		if err := localstorage.BackupDB(m.Dir, dir); err != nil {
 			return fmt.Errorf("backup failed, nothing was changed: %w", err)
 		}
 	}
-	stage := filepath.Join(dir, lsStage)
+	stage := filepath.Join(dir, localstorage.StageDirName)
 	defer os.RemoveAll(stage)
-	if err := copyDB(filepath.Join(dir, lsBackupDB), stage, nil); err != nil {
+	if err := localstorage.CopyDB(filepath.Join(dir, localstorage.BackupDBName), stage, nil); err != nil {
 		return err
 	}
-	before, vals, err := readRows(ctx, stage, m.Dir, isMetaOrTarget(m.Targets))
+	before, vals, err := localstorage.ReadRows(ctx, stage, m.Dir, isMetaOrTarget(m.Targets))
 	if err != nil {
 		return err
 	}
@@ -246,7 +251,7 @@ func (m *LocalStorageDelete) Apply(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := lockedfile.WritePrivate(filepath.Join(dir, lsRemoved), b); err != nil {
+	if err := lockedfile.WritePrivate(filepath.Join(dir, localstorage.RemovedName), b); err != nil {
 		return err
 	}
 	return editLive(ctx, m.Dir, dir, stage, before, ops, m.recPath(dir))
@@ -260,30 +265,30 @@ func isMetaOrTarget(ts []LSTarget) func([]byte) bool {
 		rows[string(t.Row)] = true
 	}
 	return func(k []byte) bool {
-		return rows[string(k)] || bytes.HasPrefix(k, []byte(lsMetaPrefix)) || bytes.HasPrefix(k, []byte(lsMetaAccessPrefix))
+		return rows[string(k)] || bytes.HasPrefix(k, []byte(localstorage.MetaPrefix)) || bytes.HasPrefix(k, []byte(localstorage.MetaAccessPrefix))
 	}
 }
 
 // deletions decides the rows to delete from a fresh read: each target still
 // holding its planned value (one rewritten since planning refuses the whole
 // edit), and the META:/METAACCESS: rows of every origin left without items.
-func (m *LocalStorageDelete) deletions(before lsRows, vals map[string][]byte) ([]lsOp, error) {
-	var ops []lsOp
+func (m *LocalStorageDelete) deletions(before localstorage.Rows, vals map[string][]byte) ([]localstorage.Op, error) {
+	var ops []localstorage.Op
 	doomed := map[string]int{}
 	for _, t := range m.Targets {
 		h, ok := before[string(t.Row)]
 		if !ok {
 			continue // already gone
 		}
-		if rowHash(h) != t.Hash {
+		if localstorage.RowHash(h) != t.Hash {
 			return nil, &lockedfile.ChangedError{Path: m.Dir, What: "the item " + t.Origin + " " + t.Key + " was rewritten since the reset was planned"}
 		}
-		ops = append(ops, lsOp{Key: t.Row, Value: vals[string(t.Row)]})
+		ops = append(ops, localstorage.Op{Key: t.Row, Value: vals[string(t.Row)]})
 		doomed[t.Origin]++
 	}
 	items := map[string]int{}
 	for k := range before {
-		if origin, _, ok := splitItemKey([]byte(k)); ok {
+		if origin, _, ok := localstorage.SplitItemKey([]byte(k)); ok {
 			items[string(origin)]++
 		}
 	}
@@ -291,9 +296,9 @@ func (m *LocalStorageDelete) deletions(before lsRows, vals map[string][]byte) ([
 		if items[origin] != n {
 			continue
 		}
-		for _, k := range []string{lsMetaPrefix + origin, lsMetaAccessPrefix + origin} {
+		for _, k := range []string{localstorage.MetaPrefix + origin, localstorage.MetaAccessPrefix + origin} {
 			if _, ok := before[k]; ok {
-				ops = append(ops, lsOp{Key: []byte(k), Value: vals[k]})
+				ops = append(ops, localstorage.Op{Key: []byte(k), Value: vals[k]})
 			}
 		}
 	}
@@ -303,27 +308,27 @@ func (m *LocalStorageDelete) deletions(before lsRows, vals map[string][]byte) ([
 // editLive applies ops to the staging copy, checks the result, installs it
 // into live and checks live again; on any failure after live was touched it
 // puts the whole backup in dir back. before is the staging copy's rows.
-func editLive(ctx context.Context, live, dir, stage string, before lsRows, ops []lsOp, recPath string) error {
-	if err := editStage(stage, ops); err != nil {
+func editLive(ctx context.Context, live, dir, stage string, before localstorage.Rows, ops []localstorage.Op, recPath string) error {
+	if err := localstorage.EditStage(stage, ops); err != nil {
 		return err // live untouched
 	}
-	after, _, err := readRows(ctx, stage, live, nil)
+	after, _, err := localstorage.ReadRows(ctx, stage, live, nil)
 	if err != nil {
 		return fmt.Errorf("the edited copy does not validate; nothing was changed: %w", err)
 	}
-	if err := expectRows(before, after, ops); err != nil {
+	if err := localstorage.ExpectRows(before, after, ops); err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
-	if err := install(live, stage, recPath); err != nil {
+	if err := localstorage.Install(live, stage, recPath); err != nil {
 		return restoreAfter(live, dir, err)
 	}
-	check := filepath.Join(dir, lsCheck)
+	check := filepath.Join(dir, localstorage.CheckDirName)
 	defer os.RemoveAll(check)
-	err = copyDB(live, check, nil)
+	err = localstorage.CopyDB(live, check, nil)
 	if err == nil {
-		var got lsRows
-		if got, _, err = readRows(ctx, check, live, nil); err == nil {
-			err = expectRows(after, got, nil)
+		var got localstorage.Rows
+		if got, _, err = localstorage.ReadRows(ctx, check, live, nil); err == nil {
+			err = localstorage.ExpectRows(after, got, nil)
 		}
 	}
 	if err != nil {
@@ -334,7 +339,7 @@ func editLive(ctx context.Context, live, dir, stage string, before lsRows, ops [
 
 // restoreAfter puts the whole backup back after a failed install.
 func restoreAfter(live, dir string, cause error) error {
-	if rerr := restoreWhole(live, dir); rerr != nil {
+	if rerr := localstorage.RestoreWhole(live, dir); rerr != nil {
 		return fmt.Errorf("%w; RESTORING THE BACKUP FAILED: %v (it is kept in %s)", cause, rerr, dir)
 	}
 	return fmt.Errorf("%w; the backup was put back", cause)
@@ -343,19 +348,20 @@ func restoreAfter(live, dir string, cause error) error {
 // Verify implements Mutation: applied when no target item is left. It reads
 // a copy, so it works while the app runs; when the lock is free it first
 // finishes an install a crash interrupted.
-func (m *LocalStorageDelete) Verify(ctx context.Context, dir string) (bool, error) {
+func (m *LocalStorageDelete) Verify(ctx context.Context, dir string) (_ bool, err error) {
+	defer func() { err = storeDamage(err) }()
 	if _, err := os.Stat(m.Dir); errors.Is(err, fs.ErrNotExist) {
 		return true, nil
 	}
-	rec, err := readRecord(m.recPath(dir))
+	rec, err := localstorage.ReadRecord(m.recPath(dir))
 	if err != nil {
 		return false, err
 	}
 	if rec != nil && !rec.Settled {
 		// Lock only when there is something to finish: an app starting
 		// while we hold the lock would run with an empty localStorage.
-		if l, err := LockLocalStorage(m.Dir); err == nil {
-			err = settle(m.Dir, m.recPath(dir))
+		if l, err := localstorage.TakeLock(m.Dir); err == nil {
+			err = localstorage.Settle(m.Dir, m.recPath(dir))
 			l.Release()
 			if err != nil {
 				return false, err
@@ -363,7 +369,7 @@ func (m *LocalStorageDelete) Verify(ctx context.Context, dir string) (bool, erro
 		}
 	}
 	rows, err := m.readLive(ctx, dir)
-	var de *DamagedError
+	var de *localstorage.DamagedError
 	if errors.As(err, &de) && rec == nil {
 		// Damaged, but not by an install of ours (none was made): the
 		// change is not in place, and Apply refuses such a database.
@@ -383,29 +389,29 @@ func (m *LocalStorageDelete) Verify(ctx context.Context, dir string) (bool, erro
 // readLive reads a copy of the live database, leaving out the leftovers of
 // an unsettled install, and retries a torn copy while the app may be
 // writing.
-func (m *LocalStorageDelete) readLive(ctx context.Context, dir string) (lsRows, error) {
-	check := filepath.Join(dir, lsCheck)
+func (m *LocalStorageDelete) readLive(ctx context.Context, dir string) (localstorage.Rows, error) {
+	check := filepath.Join(dir, localstorage.CheckDirName)
 	defer os.RemoveAll(check)
 	var err error
-	for attempt := 1; attempt <= readAttempts; attempt++ {
-		var rec *installRecord
+	for attempt := 1; attempt <= localstorage.ReadAttempts; attempt++ {
+		var rec *localstorage.InstallRecord
 		var left map[string]string
-		if rec, err = readRecord(m.recPath(dir)); err == nil {
-			left, err = leftovers(m.Dir, rec)
+		if rec, err = localstorage.ReadRecord(m.recPath(dir)); err == nil {
+			left, err = localstorage.Leftovers(m.Dir, rec)
 		}
 		skip := map[string]bool{}
 		for n := range left {
 			skip[n] = true
 		}
-		var rows lsRows
+		var rows localstorage.Rows
 		if err == nil {
-			if err = copyDB(m.Dir, check, skip); err == nil {
-				if rows, _, err = readRows(ctx, check, m.Dir, nil); err == nil {
+			if err = localstorage.CopyDB(m.Dir, check, skip); err == nil {
+				if rows, _, err = localstorage.ReadRows(ctx, check, m.Dir, nil); err == nil {
 					return rows, nil
 				}
 			}
 		}
-		if held, _, _ := ProbeLock(m.Dir); !held || ctx.Err() != nil {
+		if held, _, _ := localstorage.ProbeLock(m.Dir); !held || ctx.Err() != nil {
 			break // a quiescent database reads the same every time
 		}
 	}
@@ -419,8 +425,9 @@ func (m *LocalStorageDelete) readLive(ctx context.Context, dir string) (lsRows, 
 // changes. A database that no longer reads faithfully after an install of
 // ours is replaced by the whole backup (Chromium would otherwise delete all
 // of Local Storage).
-func (m *LocalStorageDelete) Restore(ctx context.Context, dir string) error {
-	b, err := os.ReadFile(filepath.Join(dir, lsRemoved))
+func (m *LocalStorageDelete) Restore(ctx context.Context, dir string) (err error) {
+	defer func() { err = storeDamage(err) }()
+	b, err := os.ReadFile(filepath.Join(dir, localstorage.RemovedName))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil // Apply removed nothing
 	}
@@ -439,40 +446,40 @@ func (m *LocalStorageDelete) Restore(ctx context.Context, dir string) error {
 		return err
 	}
 	defer l.Release()
-	if err := settle(m.Dir, m.recPath(dir)); err != nil {
+	if err := localstorage.Settle(m.Dir, m.recPath(dir)); err != nil {
 		return err
 	}
 	pre := filepath.Join(dir, "undo")
-	stage := filepath.Join(dir, lsStage)
+	stage := filepath.Join(dir, localstorage.StageDirName)
 	defer os.RemoveAll(stage)
-	if err := copyDB(m.Dir, stage, nil); err != nil {
+	if err := localstorage.CopyDB(m.Dir, stage, nil); err != nil {
 		return err
 	}
 	want := map[string]bool{}
 	for _, r := range saved {
 		want[string(r.Key)] = true
 	}
-	before, _, err := readRows(ctx, stage, m.Dir, func(k []byte) bool { return want[string(k)] })
-	var de *DamagedError
+	before, _, err := localstorage.ReadRows(ctx, stage, m.Dir, func(k []byte) bool { return want[string(k)] })
+	var de *localstorage.DamagedError
 	if errors.As(err, &de) {
 		if _, rerr := os.Stat(m.recPath(dir)); rerr != nil {
 			return err // not damaged by an install of ours: not ours to replace
 		}
 		slog.Warn("Local Storage does not validate after a reset; putting the whole backup back", "dir", m.Dir, "reason", de.Reason)
-		return restoreWhole(m.Dir, dir)
+		return localstorage.RestoreWhole(m.Dir, dir)
 	}
 	if err != nil {
 		return err
 	}
-	var ops []lsOp
+	var ops []localstorage.Op
 	for _, r := range saved {
 		h, ok := before[string(r.Key)]
 		switch {
 		case !ok:
-			ops = append(ops, lsOp{Key: r.Key, Value: r.Value})
+			ops = append(ops, localstorage.Op{Key: r.Key, Value: r.Value})
 		case h == sha256.Sum256(r.Value):
-		case r.Key[0] == lsItemPrefix:
-			it, _ := DecodeItem(r.Key, r.Value)
+		case r.Key[0] == localstorage.ItemPrefix:
+			it, _ := localstorage.DecodeItem(r.Key, r.Value)
 			return &ConflictError{File: m.Dir, Key: it.Origin + " " + registry.RedactText(it.Key)}
 		}
 		// A META row the app rewrote since is its own to keep.
@@ -481,11 +488,21 @@ func (m *LocalStorageDelete) Restore(ctx context.Context, dir string) error {
 		return nil
 	}
 	// The undo's own backup, for putting back what it installs if it fails.
-	if err := backupDB(m.Dir, pre); err != nil {
+	if err := localstorage.BackupDB(m.Dir, pre); err != nil {
 		return err
 	}
 	if err := editLive(ctx, m.Dir, pre, stage, before, ops, m.recPath(dir)); err != nil {
 		return err
 	}
 	return os.RemoveAll(pre)
+}
+
+// storeDamage turns the Local Storage package's own *DamagedError into the
+// store contract's, naming this store; other errors pass unchanged.
+func storeDamage(err error) error {
+	var de *localstorage.DamagedError
+	if errors.As(err, &de) {
+		return &DamagedError{Store: DesktopStoreName, File: de.Dir, Reason: de.Reason}
+	}
+	return err
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb"
 
 	"github.com/mcpmend/mcpmend/internal/crashpoint"
+	"github.com/mcpmend/mcpmend/internal/localstorage"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -29,7 +30,7 @@ func desktopHome(t testing.TB) (home, dir string) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := copyDBFiles(fixtureDir, dir); err != nil {
+	if _, err := localstorage.CopyDBFiles(fixtureDir, dir); err != nil {
 		t.Fatal(err)
 	}
 	// Chromium leaves its (empty) LOCK file behind; the fixture omits it.
@@ -45,7 +46,7 @@ func desktopHome(t testing.TB) (home, dir string) {
 func dbRows(t testing.TB, dir string) map[string]string {
 	t.Helper()
 	cp := filepath.Join(t.TempDir(), "copy")
-	if err := copyDB(dir, cp, nil); err != nil {
+	if err := localstorage.CopyDB(dir, cp, nil); err != nil {
 		t.Fatal(err)
 	}
 	db, err := leveldb.OpenFile(cp, nil)
@@ -132,7 +133,7 @@ func withoutGithub(t testing.TB, rows map[string]string) map[string]string {
 	out := map[string]string{}
 	gone := 0
 	for k, v := range rows {
-		if it, ok := DecodeItem([]byte(k), []byte(v)); ok && m.Key(it.Key) == KeyNames {
+		if it, ok := localstorage.DecodeItem([]byte(k), []byte(v)); ok && m.Key(it.Key) == KeyNames {
 			gone++
 			continue
 		}
@@ -171,7 +172,7 @@ func TestLocalStorageResetAndUndo(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range sc.Matches {
-		if m.Match == KeyNames {
+		if Match(m.Class) == KeyNames {
 			t.Errorf("still there: %q", m.Item.Key)
 		}
 	}
@@ -192,10 +193,10 @@ func TestLocalStorageResetAndUndo(t *testing.T) {
 	if strings.Contains(entry, "CANARY") {
 		t.Fatal("a token reached entry.json")
 	}
-	if held, _, _ := ProbeLock(dir); held {
+	if held, _, _ := localstorage.ProbeLock(dir); held {
 		t.Fatal("the lock is still held after the reset")
 	}
-	if _, err := os.Stat(filepath.Join(e.Dir(), e.Steps[0].Backup, lsStage)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(e.Dir(), e.Steps[0].Backup, localstorage.StageDirName)); !errors.Is(err, os.ErrNotExist) {
 		t.Error("the staging copy was left behind")
 	}
 
@@ -225,7 +226,7 @@ func TestLocalStorageResetEmptiesAnOrigin(t *testing.T) {
 	mid := dbRows(t, dir)
 	var part string
 	for k := range mid {
-		if o, ok := strings.CutPrefix(k, lsMetaPrefix); ok && strings.HasSuffix(o, "/^0http://127.0.0.1") {
+		if o, ok := strings.CutPrefix(k, localstorage.MetaPrefix); ok && strings.HasSuffix(o, "/^0http://127.0.0.1") {
 			part = o
 		}
 	}
@@ -240,7 +241,7 @@ func TestLocalStorageResetEmptiesAnOrigin(t *testing.T) {
 	after := dbRows(t, dir)
 	want := map[string]string{}
 	for k, v := range mid {
-		if k != lsMetaPrefix+part && k != lsMetaAccessPrefix+part && !strings.HasPrefix(k, "_"+part+"\x00") {
+		if k != localstorage.MetaPrefix+part && k != localstorage.MetaAccessPrefix+part && !strings.HasPrefix(k, "_"+part+"\x00") {
 			want[k] = v
 		}
 	}
@@ -324,7 +325,7 @@ func TestLocalStorageResetRefusesARewrittenItem(t *testing.T) {
 			origin = o
 		}
 	}
-	db.Put(ItemRowKey(origin, "mcp-auth-github"), EncodeString("CANARY-GH-NEW-0005"), nil)
+	db.Put(localstorage.ItemRowKey(origin, "mcp-auth-github"), localstorage.EncodeString("CANARY-GH-NEW-0005"), nil)
 	db.Close()
 	rewritten := dbRows(t, dir)
 	digest := dirDigest(t, dir)
@@ -340,7 +341,7 @@ func TestLocalStorageResetRefusesARewrittenItem(t *testing.T) {
 func dbRowsOrigins(t testing.TB, dir string) map[string]bool {
 	out := map[string]bool{}
 	for k := range dbRows(t, dir) {
-		if o, ok := strings.CutPrefix(k, lsMetaPrefix); ok {
+		if o, ok := strings.CutPrefix(k, localstorage.MetaPrefix); ok {
 			out[o] = true
 		}
 	}
@@ -488,7 +489,7 @@ func TestLocalStorageResetCrash(t *testing.T) {
 					t.Errorf("%s lingers in %v", c, f)
 				}
 			}
-			if left, _ := filepath.Glob(filepath.Join(dir, lsTempPrefix+"*")); len(left) > 0 {
+			if left, _ := filepath.Glob(filepath.Join(dir, localstorage.TempPrefix+"*")); len(left) > 0 {
 				t.Errorf("temp files left: %v", left)
 			}
 			if _, err := OpenJournal(env, nil).Undo(context.Background(), e.ID); err != nil {
@@ -547,7 +548,7 @@ func TestLocalStorageUndoConflict(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.Put(ItemRowKey(origin, "mcp-auth-github"), EncodeString("CANARY-GH-NEW-0006"), nil)
+	db.Put(localstorage.ItemRowKey(origin, "mcp-auth-github"), localstorage.EncodeString("CANARY-GH-NEW-0006"), nil)
 	db.Close()
 	before := dbRows(t, dir)
 	_, err = OpenJournal(testEnv(home), nil).Undo(context.Background(), e.ID)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpmend/mcpmend/internal/localstorage"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/storage"
@@ -21,10 +22,10 @@ import (
 )
 
 // fixtureDir is the Local Storage database real headless Chromium wrote
-// (testdata/mkfixture); fixtureIDB is an IndexedDB database from the same run.
+// (internal/localstorage/testdata/mkfixture); fixtureIDB is an IndexedDB database from the same run.
 var (
-	fixtureDir = filepath.Join("testdata", "chromium-localstorage", "leveldb")
-	fixtureIDB = filepath.Join("testdata", "chromium-localstorage", "indexeddb.leveldb")
+	fixtureDir = filepath.Join("..", "internal", "localstorage", "testdata", "chromium-localstorage", "leveldb")
+	fixtureIDB = filepath.Join("..", "internal", "localstorage", "testdata", "chromium-localstorage", "indexeddb.leveldb")
 )
 
 // copyFixture copies a fixture database into a fresh temp dir, so tests that
@@ -35,7 +36,7 @@ func copyFixture(t testing.TB, src string) string {
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := copyDBFiles(src, dst); err != nil {
+	if _, err := localstorage.CopyDBFiles(src, dst); err != nil {
 		t.Fatal(err)
 	}
 	return dst
@@ -120,12 +121,12 @@ func TestScanChromiumFixture(t *testing.T) {
 		if prev, dup := got[m.Item.Key]; dup && !(m.Item.Key == "mcp:github:auth" && prev == KeyNames) {
 			t.Errorf("duplicate match %q", m.Item.Key)
 		}
-		got[m.Item.Key] = m.Match
-		if it, ok := DecodeItem(m.RowKey, m.RowValue); !ok || it.Key != m.Item.Key || it.Value != m.Item.Value {
+		got[m.Item.Key] = Match(m.Class)
+		if it, ok := localstorage.DecodeItem(m.RowKey, m.RowValue); !ok || it.Key != m.Item.Key || it.Value != m.Item.Value {
 			t.Errorf("raw row of %q does not decode back", m.Item.Key)
 		}
-		if m.Resettable() != (m.Match == KeyNames) {
-			t.Errorf("%q: Resettable %v for %v", m.Item.Key, m.Resettable(), m.Match)
+		if resettable(m) != (Match(m.Class) == KeyNames) {
+			t.Errorf("%q: Resettable %v for %v", m.Item.Key, resettable(m), Match(m.Class))
 		}
 	}
 	if len(sc.Matches) != len(wantGithub)+1 {
@@ -142,19 +143,19 @@ func TestScanChromiumFixture(t *testing.T) {
 		it := m.Item
 		switch it.Key {
 		case `{"server":"github","kind":"oauth-state"}`:
-			if it.Value.Reveal() != "café" || it.ValueEncoding != Latin1 || !bytes.Equal(m.RowValue, []byte("\x01caf\xe9")) {
+			if it.Value.Reveal() != "café" || it.ValueEncoding != localstorage.Latin1 || !bytes.Equal(m.RowValue, []byte("\x01caf\xe9")) {
 				t.Errorf("café item: %q %v % x", it.Value.Reveal(), it.ValueEncoding, m.RowValue)
 			}
 		case "mcp:github:prefs":
-			if !strings.Contains(it.Value.Reveal(), "🐙") || it.ValueEncoding != UTF16LE {
+			if !strings.Contains(it.Value.Reveal(), "🐙") || it.ValueEncoding != localstorage.UTF16LE {
 				t.Errorf("emoji item: %q %v", it.Value.Reveal(), it.ValueEncoding)
 			}
 		case "mcp:github:名前":
-			if it.KeyEncoding != UTF16LE {
+			if it.KeyEncoding != localstorage.UTF16LE {
 				t.Errorf("UTF-16 key decoded as %v", it.KeyEncoding)
 			}
 		case "layout":
-			if it.ValueEncoding != UTF16LE {
+			if it.ValueEncoding != localstorage.UTF16LE {
 				t.Errorf("layout should be UTF-16 (it holds an emoji): %v", it.ValueEncoding)
 			}
 		}
@@ -179,7 +180,7 @@ func TestFixtureSpansTableAndLog(t *testing.T) {
 		it := r.NewIterator(nil, nil)
 		for it.Next() {
 			if k := it.Key(); len(k) > 8 {
-				if item, ok := DecodeItem(k[:len(k)-8], it.Value()); ok && item.Key == "mcp-auth-github" {
+				if item, ok := localstorage.DecodeItem(k[:len(k)-8], it.Value()); ok && item.Key == "mcp-auth-github" {
 					inTable = true
 				}
 			}
@@ -193,7 +194,7 @@ func TestFixtureSpansTableAndLog(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if bytes.Contains(data, append([]byte("\x00"), EncodeString("mcp:github:prefs")...)) {
+		if bytes.Contains(data, append([]byte("\x00"), localstorage.EncodeString("mcp:github:prefs")...)) {
 			inLog = true
 		}
 	}
@@ -205,7 +206,7 @@ func TestFixtureSpansTableAndLog(t *testing.T) {
 func TestScanSkipsIndexedDB(t *testing.T) {
 	_, err := ScanLocalStorage(context.Background(), fixtureIDB, NewNameMatcher("github", nil))
 	var dmg *DamagedError
-	if !errors.Is(err, ErrForeignFormat) || errors.As(err, &dmg) {
+	if !errors.Is(err, localstorage.ErrForeignFormat) || errors.As(err, &dmg) {
 		t.Fatalf("IndexedDB (idb_cmp1) gave %v, want ErrForeignFormat and not damage", err)
 	}
 	// As a store directory it is skipped, not an error.
@@ -336,7 +337,7 @@ func TestDesktopLocateAndInspect(t *testing.T) {
 				if err := os.MkdirAll(dir, 0o755); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := copyDBFiles(fixtureDir, dir); err != nil {
+				if _, err := localstorage.CopyDBFiles(fixtureDir, dir); err != nil {
 					t.Fatal(err)
 				}
 				want = append(want, dir)

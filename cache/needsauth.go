@@ -28,7 +28,7 @@ const (
 	KindRegistrationNotOffered = "registration-not-offered" // gate C
 )
 
-// Gate names each blocking kind the way the facts doc and users talk about it.
+// Gate names each blocking kind the way Claude Code's state notes and users talk about it.
 func Gate(kind string) string {
 	switch kind {
 	case KindNeedsAuth:

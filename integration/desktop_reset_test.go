@@ -26,10 +26,10 @@ import (
 )
 
 // desktopFixture is the Local Storage database real headless Chromium wrote
-// (cache/testdata/mkfixture): items for the servers github and github-tools
+// (internal/localstorage/testdata/mkfixture): items for the servers github and github-tools
 // on http://127.0.0.1:<port>, a partitioned origin from a localhost iframe,
 // mentions of github inside other values, and CANARY tokens.
-var desktopFixture = filepath.Join("..", "cache", "testdata", "chromium-localstorage", "leveldb")
+var desktopFixture = filepath.Join("..", "internal", "localstorage", "testdata", "chromium-localstorage", "leveldb")
 
 // desktopCanary is in the Desktop config (an env value): no output may show it.
 const desktopCanary = "CANARY-DESKTOP-ENV-0007"

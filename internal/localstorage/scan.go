@@ -1,4 +1,4 @@
-package cache
+package localstorage
 
 import (
 	"bytes"
@@ -69,26 +69,26 @@ func splitKeys(tables map[int64]manifestTable, parts int, minBytes int64) [][]by
 // its own partial scan, and the partial scans are merged in key order, so the
 // result is the same as one iteration's. The first iterator error (damage)
 // stops the others.
-func scanRows(ctx context.Context, db *leveldb.DB, splits [][]byte, scan *LocalStorageScan, m *NameMatcher) error {
+func scanRows(ctx context.Context, db *leveldb.DB, splits [][]byte, scan *Scan, classify Classify) error {
 	increasing := true
 	for i := 1; i < len(splits); i++ {
 		increasing = increasing && bytes.Compare(splits[i-1], splits[i]) < 0
 	}
 	if len(splits) == 0 || !increasing {
 		// Out-of-order splits would make empty ranges and lose rows.
-		return scanRange(ctx, db, nil, scan, m)
+		return scanRange(ctx, db, nil, scan, classify)
 	}
 	bounds := append(append([][]byte{nil}, splits...), nil)
-	parts := make([]*LocalStorageScan, len(bounds)-1)
+	parts := make([]*Scan, len(bounds)-1)
 	errs := make([]error, len(parts))
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	for i := range parts {
-		parts[i] = &LocalStorageScan{Origins: map[string]*OriginInfo{}}
+		parts[i] = &Scan{Origins: map[string]*OriginInfo{}}
 		r := &util.Range{Start: bounds[i], Limit: bounds[i+1]}
 		wg.Go(func() {
-			if errs[i] = scanRange(rctx, db, r, parts[i], m); errs[i] != nil {
+			if errs[i] = scanRange(rctx, db, r, parts[i], classify); errs[i] != nil {
 				cancel()
 			}
 		})
@@ -109,10 +109,10 @@ func scanRows(ctx context.Context, db *leveldb.DB, splits [][]byte, scan *LocalS
 }
 
 // scanRange visits the rows of r (nil: all) into scan.
-func scanRange(ctx context.Context, db *leveldb.DB, r *util.Range, scan *LocalStorageScan, m *NameMatcher) error {
+func scanRange(ctx context.Context, db *leveldb.DB, r *util.Range, scan *Scan, classify Classify) error {
 	it := db.NewIterator(r, &opt.ReadOptions{DontFillCache: true, Strict: opt.StrictAll})
 	defer it.Release()
-	v := visitor{scan: scan, m: m}
+	v := visitor{scan: scan, classify: classify}
 	for rows := 0; it.Next(); rows++ {
 		if rows&0xfff == 0 && ctx.Err() != nil {
 			return ctx.Err()
@@ -124,7 +124,7 @@ func scanRange(ctx context.Context, db *leveldb.DB, r *util.Range, scan *LocalSt
 
 // merge adds p, the scan of the key range right after those merged so far.
 // A storage key's rows may straddle ranges: its counts add up.
-func (s *LocalStorageScan) merge(p *LocalStorageScan) {
+func (s *Scan) merge(p *Scan) {
 	if p.Version != "" {
 		s.Version = p.Version
 	}
@@ -148,8 +148,8 @@ func (s *LocalStorageScan) merge(p *LocalStorageScan) {
 // visitor accumulates rows into a scan. Rows arrive sorted, so an origin's
 // items are consecutive and its OriginInfo is looked up once per origin.
 type visitor struct {
-	scan       *LocalStorageScan
-	m          *NameMatcher
+	scan       *Scan
+	classify   Classify
 	lastOrigin []byte
 	cur        *OriginInfo
 }
@@ -165,21 +165,21 @@ func (v *visitor) origin(name string) *OriginInfo {
 
 func (v *visitor) row(k, val []byte) {
 	switch {
-	case len(k) > 0 && k[0] == lsItemPrefix:
+	case len(k) > 0 && k[0] == ItemPrefix:
 		v.item(k, val)
-	case string(k) == lsVersionKey:
+	case string(k) == VersionKey:
 		v.scan.Version = string(val)
-	case bytes.HasPrefix(k, []byte(lsMetaAccessPrefix)):
-		v.origin(string(k[len(lsMetaAccessPrefix):])).HasAccess = true
-	case bytes.HasPrefix(k, []byte(lsMetaPrefix)):
+	case bytes.HasPrefix(k, []byte(MetaAccessPrefix)):
+		v.origin(string(k[len(MetaAccessPrefix):])).HasAccess = true
+	case bytes.HasPrefix(k, []byte(MetaPrefix)):
 		if meta, ok := DecodeMeta(val); ok {
-			v.origin(string(k[len(lsMetaPrefix):])).Meta = &meta
+			v.origin(string(k[len(MetaPrefix):])).Meta = &meta
 		}
 	}
 }
 
 func (v *visitor) item(k, val []byte) {
-	origin, encKey, ok := splitItemKey(k)
+	origin, encKey, ok := SplitItemKey(k)
 	if !ok {
 		v.scan.Undecodable++
 		return
@@ -190,20 +190,17 @@ func (v *visitor) item(k, val []byte) {
 	}
 	v.cur.Items++
 	v.scan.Items++
-	if !decodable(encKey) {
+	if !Decodable(encKey) {
 		v.scan.Undecodable++
 		return
 	}
-	if v.m == nil {
+	if v.classify == nil {
 		return
 	}
-	// Matching works on the stored bytes and decodes only candidates: most
-	// rows are decided without an allocation.
-	match := v.m.encodedKey(encKey)
-	if match == NoMatch && v.m.Value(val) {
-		match = ValueMention
-	}
-	if match == NoMatch {
+	// Classifying works on the stored bytes and decodes only the rows kept:
+	// most rows are decided without an allocation.
+	class := v.classify(encKey, val)
+	if class == 0 {
 		return
 	}
 	it, ok := DecodeItem(k, val)
@@ -211,8 +208,8 @@ func (v *visitor) item(k, val []byte) {
 		v.scan.Undecodable++
 		return
 	}
-	v.scan.Matches = append(v.scan.Matches, LocalStorageMatch{
-		Item: it, Match: match,
+	v.scan.Matches = append(v.scan.Matches, Hit{
+		Item: it, Class: class,
 		RowKey: bytes.Clone(k), RowValue: bytes.Clone(val),
 	})
 }

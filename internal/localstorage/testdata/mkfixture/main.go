@@ -1,4 +1,4 @@
-// Command mkfixture makes cache/testdata/chromium-localstorage with real
+// Command mkfixture makes internal/localstorage/testdata/chromium-localstorage with real
 // headless Chromium: a page served on 127.0.0.1 writes localStorage items for
 // two servers (github and github-tools) in two batches — the first ends up in
 // an .ldb table, the second in the .log — plus partitioned items from a
@@ -8,7 +8,7 @@
 // How the first batch reaches a table: it is written in a first browser
 // session together with a 200 kB filler item, and the session waits 70 s.
 // Chromium 156 then flushed the log to a level-0 table 60 s after opening the
-// database, as electron-leveldb.md says — but only with the filler: with a
+// database, as internal/localstorage's doc says — but only with the filler: with a
 // 1.6 kB log it did not, and on reopen LevelDB reuses a small log as it is.
 // The second session writes the second batch, which deletes the filler and
 // one earlier item, and it stays in the .log.
@@ -16,7 +16,7 @@
 // Chromium is driven over the DevTools protocol by internal/chromium (on
 // --remote-debugging-pipe, so only the standard library is used).
 //
-//	go run ./cache/testdata/mkfixture [-chromium /usr/bin/chromium] [-out cache/testdata/chromium-localstorage]
+//	go run ./internal/localstorage/testdata/mkfixture [-chromium /usr/bin/chromium] [-out internal/localstorage/testdata/chromium-localstorage]
 package main
 
 import (
@@ -76,7 +76,7 @@ window.frameDone = new Promise(ok => window.addEventListener('load', () => ok(tr
 
 func main() {
 	chromiumPath := flag.String("chromium", chromiumtest.DefaultPath, "Chromium binary")
-	out := flag.String("out", "cache/testdata/chromium-localstorage", "fixture directory to (re)create")
+	out := flag.String("out", "internal/localstorage/testdata/chromium-localstorage", "fixture directory to (re)create")
 	wait := flag.Duration("flush", 70*time.Second, "wait between the batches (Chromium flushes its log to a table 60 s after opening the database)")
 	keep := flag.String("keep", "", "keep the Chromium profile (for debugging), any non-empty value")
 	filler := flag.Int("filler", 200000, "size of a filler item written with the first batch (it must exceed Chromium's write buffer, between 60 and 150 kB here)")

@@ -1,24 +1,24 @@
 //go:build windows
 
-package cache
+package localstorage
 
 // ProbeLock cannot tell on Windows whether Claude Desktop holds its Local
 // Storage database: how Chromium locks there is unverified (see
-// electron-leveldb.md), so it returns ErrLockUnsupported and readers treat the
+// doc.go), so it returns ErrLockUnsupported and readers treat the
 // database as possibly in use — they always read through a copy anyway.
 func ProbeLock(dir string) (held bool, pid int, err error) {
 	return false, 0, ErrLockUnsupported
 }
 
-// LocalStorageLock is Chromium's LevelDB lock on a directory, held by this process.
+// Lock is Chromium's LevelDB lock on a directory, held by this process.
 // It cannot be taken on Windows yet.
-type LocalStorageLock struct{}
+type Lock struct{}
 
-// LockLocalStorage returns ErrLockUnsupported on Windows: editing a database whose
+// TakeLock returns ErrLockUnsupported on Windows: editing a database whose
 // lock cannot be checked would risk the app's data, so edits are refused.
-func LockLocalStorage(dir string) (*LocalStorageLock, error) {
+func TakeLock(dir string) (*Lock, error) {
 	return nil, ErrLockUnsupported
 }
 
 // Release is a no-op on Windows, where no lock is ever taken.
-func (l *LocalStorageLock) Release() error { return nil }
+func (l *Lock) Release() error { return nil }

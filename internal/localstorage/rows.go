@@ -1,4 +1,4 @@
-package cache
+package localstorage
 
 import (
 	"bytes"
@@ -6,20 +6,18 @@ import (
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
-
-	"github.com/mcpmend/mcpmend/registry"
 )
 
 // Row formats of Chromium's Local Storage database
 // (components/services/storage/dom_storage/local_storage_impl.cc), as
-// measured in electron-leveldb.md. The storage key (origin, or origin +
+// measured in doc.go. The storage key (origin, or origin +
 // "/^0" + top-level site when partitioned) is never hard-coded: it is whatever
 // sits between the prefix and the first NUL.
 const (
-	lsVersionKey       = "VERSION"
-	lsMetaPrefix       = "META:"
-	lsMetaAccessPrefix = "METAACCESS:"
-	lsItemPrefix       = '_'
+	VersionKey       = "VERSION"
+	MetaPrefix       = "META:"
+	MetaAccessPrefix = "METAACCESS:"
+	ItemPrefix       = '_'
 )
 
 // StringEncoding is how Chromium stored one localStorage string: the first
@@ -43,11 +41,11 @@ func (e StringEncoding) String() string {
 }
 
 // Item is one decoded localStorage item. Value may hold a token: it is a
-// registry.Secret so that printing an Item never shows it.
+// Secret so that printing an Item never shows it.
 type Item struct {
-	Origin        string          // storage key: origin, plus "/^0"+site when partitioned
-	Key           string          // the item's key as the page set it
-	Value         registry.Secret // the item's value; Reveal only to match or back up
+	Origin        string // storage key: origin, plus "/^0"+site when partitioned
+	Key           string // the item's key as the page set it
+	Value         Secret // the item's value; Reveal only to match or back up
 	KeyEncoding   StringEncoding
 	ValueEncoding StringEncoding
 }
@@ -56,7 +54,7 @@ type Item struct {
 // rows that are not items (VERSION, META:, METAACCESS:) and for item rows
 // that do not decode (no NUL, unknown encoding byte, odd UTF-16 length).
 func DecodeItem(key, value []byte) (Item, bool) {
-	origin, rawKey, ok := splitItemKey(key)
+	origin, rawKey, ok := SplitItemKey(key)
 	if !ok {
 		return Item{}, false
 	}
@@ -68,13 +66,13 @@ func DecodeItem(key, value []byte) (Item, bool) {
 	if !ok {
 		return Item{}, false
 	}
-	return Item{Origin: string(origin), Key: k, Value: registry.Secret(v), KeyEncoding: kenc, ValueEncoding: venc}, true
+	return Item{Origin: string(origin), Key: k, Value: Secret(v), KeyEncoding: kenc, ValueEncoding: venc}, true
 }
 
-// splitItemKey splits "_<storage key>\x00<encoded key>" at the first NUL.
+// SplitItemKey splits "_<storage key>\x00<encoded key>" at the first NUL.
 // Storage keys never contain NUL; item keys may, so only the first counts.
-func splitItemKey(key []byte) (origin, encodedKey []byte, ok bool) {
-	if len(key) < 2 || key[0] != lsItemPrefix {
+func SplitItemKey(key []byte) (origin, encodedKey []byte, ok bool) {
+	if len(key) < 2 || key[0] != ItemPrefix {
 		return nil, nil, false
 	}
 	i := bytes.IndexByte(key, 0)
@@ -100,7 +98,7 @@ func DecodeString(b []byte) (string, StringEncoding, bool) {
 }
 
 // decodable reports whether DecodeString accepts b, without decoding it.
-func decodable(b []byte) bool {
+func Decodable(b []byte) bool {
 	if len(b) == 0 {
 		return false
 	}
@@ -176,7 +174,7 @@ func EncodeString(s string) []byte {
 // encoded key.
 func ItemRowKey(origin, key string) []byte {
 	out := make([]byte, 0, 2+len(origin)+len(key))
-	out = append(out, lsItemPrefix)
+	out = append(out, ItemPrefix)
 	out = append(out, origin...)
 	out = append(out, 0)
 	return append(out, EncodeString(key)...)

@@ -1,4 +1,4 @@
-package cache
+package localstorage
 
 import (
 	"bytes"
@@ -64,12 +64,12 @@ func makeChurnDB(t testing.TB, want int64) (string, map[string][]byte) {
 		return EncodeString(v)
 	}
 	batch := new(leveldb.Batch)
-	batch.Put([]byte(lsVersionKey), []byte("1"))
-	live[lsVersionKey] = []byte("1")
+	batch.Put([]byte(VersionKey), []byte("1"))
+	live[VersionKey] = []byte("1")
 	for i, o := range churnOrigins {
-		put(batch, []byte(lsMetaPrefix+o), metaProto(13300000000000000+uint64(i), 100))
+		put(batch, []byte(MetaPrefix+o), metaProto(13300000000000000+uint64(i), 100))
 		if i%2 == 0 {
-			put(batch, []byte(lsMetaAccessPrefix+o), metaProto(13300000000000000, 0))
+			put(batch, []byte(MetaAccessPrefix+o), metaProto(13300000000000000, 0))
 		}
 	}
 	for n := 0; ; n++ {
@@ -145,7 +145,7 @@ func makeChurnDB(t testing.TB, want int64) (string, map[string][]byte) {
 
 // modelScan is what a scan of the model rows must find: items per origin and
 // every match, in key order, decided by the matcher on decoded strings.
-func modelScan(live map[string][]byte, m *NameMatcher) (items int, origins map[string]int, matches []string) {
+func modelScan(live map[string][]byte, m func(Item) int) (items int, origins map[string]int, matches []string) {
 	origins = map[string]int{}
 	keys := make([]string, 0, len(live))
 	for k := range live {
@@ -159,18 +159,14 @@ func modelScan(live map[string][]byte, m *NameMatcher) (items int, origins map[s
 		}
 		items++
 		origins[it.Origin]++
-		match := m.Key(it.Key)
-		if match == NoMatch && m.Value(live[k]) {
-			match = ValueMention
-		}
-		if match != NoMatch {
+		if match := m(it); match != 0 {
 			matches = append(matches, fmt.Sprintf("%s %s %v", it.Origin, it.Key, match))
 		}
 	}
 	return items, origins, matches
 }
 
-func scanSummary(sc *LocalStorageScan) (origins map[string]int, matches []string) {
+func scanSummary(sc *Scan) (origins map[string]int, matches []string) {
 	origins = map[string]int{}
 	for o, info := range sc.Origins {
 		if info.Items > 0 {
@@ -178,7 +174,7 @@ func scanSummary(sc *LocalStorageScan) (origins map[string]int, matches []string
 		}
 	}
 	for _, mm := range sc.Matches {
-		matches = append(matches, fmt.Sprintf("%s %s %v", mm.Item.Origin, mm.Item.Key, mm.Match))
+		matches = append(matches, fmt.Sprintf("%s %s %v", mm.Item.Origin, mm.Item.Key, mm.Class))
 	}
 	return origins, matches
 }
@@ -190,7 +186,7 @@ func scanSummary(sc *LocalStorageScan) (origins map[string]int, matches []string
 // rows, bare prefixes, keys past the end, and splitKeys' own.
 func TestScanRangesMatchOneIterator(t *testing.T) {
 	churn, _ := makeChurnDB(t, 2<<20)
-	m := NewNameMatcher("github", []string{"github-tools"})
+	m := nameClass("github")
 	for name, src := range map[string]string{"chromium": fixtureDir, "churn": churn} {
 		t.Run(name, func(t *testing.T) {
 			dir := copyFixture(t, src)
@@ -203,8 +199,8 @@ func TestScanRangesMatchOneIterator(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			ref := &LocalStorageScan{Origins: map[string]*OriginInfo{}}
-			if err := scanRange(context.Background(), db, nil, ref, m); err != nil {
+			ref := &Scan{Origins: map[string]*OriginInfo{}}
+			if err := scanRange(context.Background(), db, nil, ref, m.classify()); err != nil {
 				t.Fatal(err)
 			}
 			if ref.Items == 0 || len(ref.Matches) == 0 {
@@ -236,8 +232,8 @@ func TestScanRangesMatchOneIterator(t *testing.T) {
 			for name, splits := range splitSets {
 				slices.SortFunc(splits, bytes.Compare)
 				splits = slices.CompactFunc(splits, bytes.Equal)
-				got := &LocalStorageScan{Origins: map[string]*OriginInfo{}}
-				if err := scanRows(context.Background(), db, splits, got, m); err != nil {
+				got := &Scan{Origins: map[string]*OriginInfo{}}
+				if err := scanRows(context.Background(), db, splits, got, m.classify()); err != nil {
 					t.Fatal(err)
 				}
 				if !reflect.DeepEqual(got, ref) {
@@ -260,12 +256,12 @@ func TestParallelScanOfChurnedDatabase(t *testing.T) {
 	if splits := splitKeys(man.tables, 2, parallelMinBytes); len(splits) != 1 {
 		t.Fatalf("a %d-table database is not split: %q", len(man.tables), splits)
 	}
-	m := NewNameMatcher("github", []string{"github-tools"})
-	sc, err := ScanLocalStorage(context.Background(), dir, m)
+	m := nameClass("github")
+	sc, err := ScanDir(context.Background(), dir, m.classify())
 	if err != nil {
 		t.Fatal(err)
 	}
-	items, origins, matches := modelScan(live, m)
+	items, origins, matches := modelScan(live, m.model)
 	gotOrigins, gotMatches := scanSummary(sc)
 	if sc.Items != items || sc.Undecodable != 0 || sc.Version != "1" {
 		t.Fatalf("scan: %d items (%d undecodable), version %q; model: %d items", sc.Items, sc.Undecodable, sc.Version, items)
@@ -468,12 +464,35 @@ func TestReplayNeverWritesThroughLinks(t *testing.T) {
 		}
 	}
 	before := dirDigest(t, src)
-	_, err = ScanLocalStorage(context.Background(), src, NewNameMatcher("github", nil))
+	_, err = ScanDir(context.Background(), src, keyHas("github"))
 	var dmg *DamagedError
 	if !errors.As(err, &dmg) || !strings.Contains(dmg.Reason, "never recorded") {
 		t.Fatalf("tables past the manifest: %v", err)
 	}
 	if dirDigest(t, src) != before {
 		t.Fatal("the scan changed the live directory")
+	}
+}
+
+// nameClass is a test classifier on decoded strings: 2 when the item's key
+// contains name, 1 when only its value does. Its decoded form (model) is
+// what a scan through its encoded form (classify) must agree with.
+type nameClass string
+
+func (n nameClass) model(it Item) int {
+	switch {
+	case strings.Contains(it.Key, string(n)):
+		return 2
+	case strings.Contains(it.Value.Reveal(), string(n)):
+		return 1
+	}
+	return 0
+}
+
+func (n nameClass) classify() Classify {
+	return func(encKey, value []byte) int {
+		k, _, _ := DecodeString(encKey)
+		v, _, _ := DecodeString(value)
+		return n.model(Item{Key: k, Value: Secret(v)})
 	}
 }

@@ -1,4 +1,4 @@
-package cache
+package localstorage
 
 import (
 	"errors"
@@ -18,7 +18,7 @@ import (
 // linkTables says whether a scan's snapshot may hard-link table files
 // instead of copying them. Not on Windows: there the link is the same file
 // object, and holding it open without FILE_SHARE_DELETE (Go's os.Open) would
-// block the app's own deletion of an obsolete table (electron-leveldb.md:
+// block the app's own deletion of an obsolete table (doc.go:
 // "prefer copy-then-read").
 var linkTables = runtime.GOOS != "windows"
 

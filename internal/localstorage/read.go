@@ -1,4 +1,4 @@
-package cache
+package localstorage
 
 import (
 	"context"
@@ -24,15 +24,15 @@ import (
 // comparator (IndexedDB's idb_cmp1): not Local Storage, not damaged — skip it.
 var ErrForeignFormat = errors.New("not a Local Storage database (different LevelDB comparator)")
 
-// LocalStorageScan is what one read of a Local Storage database found.
-type LocalStorageScan struct {
+// Scan is what one read of a Local Storage database found.
+type Scan struct {
 	Dir         string                 `json:"dir"`
 	Lock        LockState              `json:"lock"`    // Chromium's lock when the read began
 	Version     string                 `json:"version"` // the VERSION row ("1")
 	Origins     map[string]*OriginInfo `json:"origins"` // by storage key
 	Items       int                    `json:"items"`
 	Undecodable int                    `json:"undecodable,omitempty"` // item rows that did not decode
-	Matches     []LocalStorageMatch    `json:"matches,omitempty"`
+	Matches     []Hit                  `json:"matches,omitempty"`
 	Attempts    int                    `json:"attempts"` // copies read (more than 1 when a copy was torn)
 }
 
@@ -44,25 +44,28 @@ type OriginInfo struct {
 	HasAccess bool        `json:"has_access,omitempty"` // a METAACCESS: row exists
 }
 
-// LocalStorageMatch is one item that names or mentions the server. RowKey and
-// RowValue are the row exactly as stored, for a reset's delete and backup;
-// they are never serialised.
-type LocalStorageMatch struct {
+// Classify decides whether an item row interests the caller, from the row's
+// stored key without its origin (still encoded, see DecodeString) and its
+// stored value. It returns 0 for "no"; any other class is kept in Hit.Class.
+// It is called for every decodable row, in parallel from several
+// goroutines, so it must be cheap and safe for concurrent use.
+type Classify func(encKey, value []byte) int
+
+// Hit is one item the Classify func kept. RowKey and RowValue are the row
+// exactly as stored, for a reset's delete and backup; they are never
+// serialised.
+type Hit struct {
 	Item     Item   `json:"item"`
-	Match    Match  `json:"match"`
+	Class    int    `json:"match"`
 	RowKey   []byte `json:"-"`
 	RowValue []byte `json:"-"`
 }
 
-// Resettable reports whether a reset may delete the item: only when its key
-// names the server exactly.
-func (m LocalStorageMatch) Resettable() bool { return m.Match == KeyNames }
+// ReadAttempts is one read plus three retries, for torn copies of a database
+// the app is writing (doc.go, "Reading while the app runs").
+const ReadAttempts = 4
 
-// readAttempts is one read plus three retries, for torn copies of a database
-// the app is writing (electron-leveldb.md, "Reading while the app runs").
-const readAttempts = 4
-
-// ScanLocalStorage reads the Local Storage database in dir and returns its
+// ScanDir reads the Local Storage database in dir and returns its
 // origins and the items m matches (m may be nil to only read and validate).
 //
 // It always reads a copy: every file but LOCK is copied to a private temp
@@ -82,17 +85,17 @@ const readAttempts = 4
 // an empty one is an empty scan. A corrupted database, a truncated manifest
 // or tables that disagree with the manifest return a *DamagedError — never a
 // partial scan. Another comparator returns ErrForeignFormat.
-func ScanLocalStorage(ctx context.Context, dir string, m *NameMatcher) (*LocalStorageScan, error) {
+func ScanDir(ctx context.Context, dir string, classify Classify) (*Scan, error) {
 	if fi, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("read Local Storage %s: %w", dir, err)
 	} else if !fi.IsDir() {
-		return nil, &DamagedError{Store: DesktopStoreName, File: dir, Reason: "not a directory"}
+		return nil, &DamagedError{Dir: dir, Reason: "not a directory"}
 	}
-	lock := probeLockState(dir)
+	lock := ProbeLockState(dir)
 	var err error
-	for attempt := 1; attempt <= readAttempts; attempt++ {
-		scan := &LocalStorageScan{Dir: dir, Lock: lock, Origins: map[string]*OriginInfo{}, Attempts: attempt}
-		err = readCopy(ctx, dir, scan, m)
+	for attempt := 1; attempt <= ReadAttempts; attempt++ {
+		scan := &Scan{Dir: dir, Lock: lock, Origins: map[string]*OriginInfo{}, Attempts: attempt}
+		err = readCopy(ctx, dir, scan, classify)
 		if err == nil || ctx.Err() != nil || errors.Is(err, ErrForeignFormat) {
 			if err == nil {
 				return scan, nil
@@ -101,10 +104,10 @@ func ScanLocalStorage(ctx context.Context, dir string, m *NameMatcher) (*LocalSt
 		}
 		// A quiescent database reads the same every time: only retry when
 		// the app may be writing (lock held or not checkable).
-		if now := probeLockState(dir); !now.Held && !now.Unknown && !lock.Held && !lock.Unknown {
+		if now := ProbeLockState(dir); !now.Held && !now.Unknown && !lock.Held && !lock.Unknown {
 			break
 		}
-		if attempt < readAttempts {
+		if attempt < ReadAttempts {
 			select {
 			case <-ctx.Done():
 			case <-time.After(time.Duration(attempt) * 50 * time.Millisecond):
@@ -116,9 +119,9 @@ func ScanLocalStorage(ctx context.Context, dir string, m *NameMatcher) (*LocalSt
 	case errors.As(err, &dmg):
 		reason := dmg.reason
 		if lock.Held || lock.Unknown {
-			reason += fmt.Sprintf(" (in %d copies taken while the app may have been writing)", readAttempts)
+			reason += fmt.Sprintf(" (in %d copies taken while the app may have been writing)", ReadAttempts)
 		}
-		return nil, &DamagedError{Store: DesktopStoreName, File: dir, Reason: reason}
+		return nil, &DamagedError{Dir: dir, Reason: reason}
 	case errors.Is(err, ErrForeignFormat):
 		return nil, fmt.Errorf("read Local Storage %s: %w", dir, err)
 	}
@@ -133,7 +136,7 @@ func (d *damage) Error() string { return d.reason }
 
 // readCopy snapshots dir (snapshotDBFiles), opens the snapshot and visits
 // every row into scan.
-func readCopy(ctx context.Context, dir string, scan *LocalStorageScan, m *NameMatcher) error {
+func readCopy(ctx context.Context, dir string, scan *Scan, classify Classify) error {
 	tmp, err := os.MkdirTemp("", "mcpmend-localstorage-")
 	if err != nil {
 		return fmt.Errorf("temp dir for a copy of %s: %w", dir, err)
@@ -159,17 +162,17 @@ func readCopy(ctx context.Context, dir string, scan *LocalStorageScan, m *NameMa
 	if err := checkTables(db, present, man.nextFile, replayed); err != nil {
 		return err
 	}
-	err = scanRows(ctx, db, splitKeys(man.tables, scanWorkers(), parallelMinBytes), scan, m)
+	err = scanRows(ctx, db, splitKeys(man.tables, scanWorkers(), parallelMinBytes), scan, classify)
 	if err != nil && ctx.Err() == nil {
 		return &damage{reason: "reading rows: " + strings.ReplaceAll(err.Error(), tmp, dir)}
 	}
 	return err
 }
 
-// copyDBFiles copies every regular file of src but LOCK into dst and returns
+// CopyDBFiles copies every regular file of src but LOCK into dst and returns
 // how many it copied. A file that vanishes mid-copy (the app compacting) is
 // an error, so the caller retries on a fresh copy.
-func copyDBFiles(src, dst string) (int, error) {
+func CopyDBFiles(src, dst string) (int, error) {
 	entries, err := os.ReadDir(src)
 	if err != nil {
 		return 0, fmt.Errorf("list %s: %w", src, err)
@@ -311,7 +314,7 @@ func listTables(dir string) (map[int64]tableFile, error) {
 var tableLine = regexp.MustCompile(`(?m)^(\d+):(\d+)\[`)
 
 // checkTables compares the tables the manifest references with the table
-// files that were present (electron-leveldb.md, "Editing" step 4). A
+// files that were present (doc.go, "Editing", step 4). A
 // truncated manifest otherwise opens "fine" and shows a fraction of the data.
 // Tables the open itself wrote (replaying logs) are referenced but were not
 // present; they are the only ones allowed to be new. A present table the
@@ -353,4 +356,15 @@ func checkTables(db *leveldb.DB, present map[int64]tableFile, nextFile int64, re
 		return &damage{reason: strings.Join(problems, "; ")}
 	}
 	return nil
+}
+
+// DamagedError reports a database that exists but cannot be read
+// faithfully: callers treat it as damaged, never as empty, and never write it.
+type DamagedError struct {
+	Dir    string
+	Reason string
+}
+
+func (e *DamagedError) Error() string {
+	return "Local Storage " + e.Dir + " is damaged: " + e.Reason
 }

@@ -1,4 +1,4 @@
-package cache
+package localstorage
 
 import (
 	"errors"
@@ -33,9 +33,9 @@ type LockState struct {
 	Unknown bool `json:"unknown,omitempty"` // the lock could not be checked (Windows, or an error)
 }
 
-// probeLockState wraps ProbeLock for readers, which never fail on a lock
+// ProbeLockState wraps ProbeLock for readers, which never fail on a lock
 // they cannot check: they read a copy either way.
-func probeLockState(dir string) LockState {
+func ProbeLockState(dir string) LockState {
 	held, pid, err := ProbeLock(dir)
 	if err != nil {
 		return LockState{Unknown: true}
@@ -43,5 +43,5 @@ func probeLockState(dir string) LockState {
 	return LockState{Held: held, PID: pid}
 }
 
-// runtimeGOOS is runtime.GOOS, for Env values that leave GOOS empty.
-var runtimeGOOS = runtime.GOOS
+// RuntimeGOOS is runtime.GOOS, for Env values that leave GOOS empty.
+var RuntimeGOOS = runtime.GOOS

@@ -1,6 +1,6 @@
 //go:build unix
 
-package cache
+package localstorage
 
 import (
 	"errors"
@@ -46,13 +46,13 @@ func ProbeLock(dir string) (held bool, pid int, err error) {
 	return true, max(int(lk.Pid), 0), nil
 }
 
-// LocalStorageLock is Chromium's LevelDB lock on a directory, held by this
-// process for an edit (electron-leveldb.md, "Editing" step 3).
-type LocalStorageLock struct {
+// Lock is Chromium's LevelDB lock on a directory, held by this
+// process for an edit (doc.go, "Editing", step 3).
+type Lock struct {
 	f *os.File
 }
 
-// LockLocalStorage takes Chromium's lock on dir/LOCK without waiting. When
+// TakeLock takes Chromium's lock on dir/LOCK without waiting. When
 // another process holds it, it returns a *LockedError naming that process.
 //
 // On Linux the lock is an open-file-description lock (F_OFD_SETLK): it
@@ -63,7 +63,7 @@ type LocalStorageLock struct {
 // only have the classic lock, which any close of a descriptor for LOCK in
 // this process releases: there, neither ProbeLock nor a goleveldb open of the
 // directory may run while the lock is relied on.
-func LockLocalStorage(dir string) (*LocalStorageLock, error) {
+func TakeLock(dir string) (*Lock, error) {
 	path := filepath.Join(dir, "LOCK")
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
@@ -78,7 +78,7 @@ func LockLocalStorage(dir string) (*LocalStorageLock, error) {
 		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
-	return &LocalStorageLock{f: f}, nil
+	return &Lock{f: f}, nil
 }
 
 // fOFDSetLK is Linux's F_OFD_SETLK (37 on every architecture); x/sys/unix
@@ -94,7 +94,7 @@ func setLockCmd() int {
 }
 
 // Release drops the lock. It is safe to call more than once.
-func (l *LocalStorageLock) Release() error {
+func (l *Lock) Release() error {
 	if l == nil || l.f == nil {
 		return nil
 	}

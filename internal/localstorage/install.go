@@ -1,4 +1,4 @@
-package cache
+package localstorage
 
 import (
 	"bytes"
@@ -23,7 +23,7 @@ import (
 	"github.com/mcpmend/mcpmend/internal/lockedfile"
 )
 
-// Editing a Local Storage database (electron-leveldb.md, "Editing").
+// Editing a Local Storage database (doc.go, "Editing").
 //
 // goleveldb never opens the live directory. The edit is made on a staging
 // copy, checked there, and installed the way LevelDB itself commits a new
@@ -41,12 +41,12 @@ import (
 // lock, and its close of LOCK would drop it. Staging needs no goleveldb lock
 // on the live directory at all, on any OS.
 
-// lsRows is a complete, strict read of a database: the sha256 of every row's
+// Rows is a complete, strict read of a database: the sha256 of every row's
 // value by row key (a string of the raw key bytes).
-type lsRows map[string][32]byte
+type Rows map[string][32]byte
 
-// lsOp is one row an edit deletes or puts back (with its exact bytes).
-type lsOp struct {
+// Op is one row an edit deletes or puts back (with its exact bytes).
+type Op struct {
 	Key    []byte
 	Value  []byte
 	Delete bool
@@ -54,17 +54,17 @@ type lsOp struct {
 
 // Names inside a step's working directory and beside it.
 const (
-	lsBackupDB     = "db"              // the whole database as it was (Backup, refreshed under the lock)
+	BackupDBName   = "db"              // the whole database as it was (Backup, refreshed under the lock)
 	lsBackupDigest = "db.digest.json"  // name → sha256 of every file in db
-	lsRemoved      = "removed.json"    // the rows Apply deleted, byte for byte
-	lsStage        = "stage"           // staging copy being edited
-	lsCheck        = "check"           // copy of the live directory read after an install
-	lsInstallExt   = ".install.json"   // beside the step directory: survives the journal clearing it
-	lsTempPrefix   = "mcpmend-install" // temp files in the live directory
+	RemovedName    = "removed.json"    // the rows Apply deleted, byte for byte
+	StageDirName   = "stage"           // staging copy being edited
+	CheckDirName   = "check"           // copy of the live directory read after an install
+	InstallExt     = ".install.json"   // beside the step directory: survives the journal clearing it
+	TempPrefix     = "mcpmend-install" // temp files in the live directory
 )
 
 // dbFile reports whether name is one of a database's LevelDB files that an
-// install replaces: manifests, logs and tables. CURRENT is the commit record;
+// Install replaces: manifests, logs and tables. CURRENT is the commit record;
 // LOCK and LOG belong to whoever has the database open.
 func dbFile(name string) bool {
 	if strings.HasPrefix(name, "MANIFEST-") {
@@ -78,9 +78,9 @@ func dbFile(name string) bool {
 	return false
 }
 
-// copyDB copies the live directory's files into dst (created 0700), leaving
+// CopyDB copies the live directory's files into dst (created 0700), leaving
 // out LOCK, our own temp files and the names in skip.
-func copyDB(live, dst string, skip map[string]bool) error {
+func CopyDB(live, dst string, skip map[string]bool) error {
 	if err := os.RemoveAll(dst); err != nil {
 		return fmt.Errorf("clear %s: %w", dst, err)
 	}
@@ -93,7 +93,7 @@ func copyDB(live, dst string, skip map[string]bool) error {
 	}
 	for _, e := range entries {
 		n := e.Name()
-		if n == "LOCK" || strings.HasPrefix(n, lsTempPrefix) || skip[n] || !e.Type().IsRegular() {
+		if n == "LOCK" || strings.HasPrefix(n, TempPrefix) || skip[n] || !e.Type().IsRegular() {
 			continue
 		}
 		if err := copyFile(filepath.Join(live, n), filepath.Join(dst, n)); err != nil {
@@ -103,13 +103,13 @@ func copyDB(live, dst string, skip map[string]bool) error {
 	return nil
 }
 
-// readRows reads a private copy completely and strictly — read-only open
+// ReadRows reads a private copy completely and strictly — read-only open
 // with ErrorIfMissing and StrictAll, the manifest's tables compared with the
 // table files present, every row iterated — and returns every row's value
 // hash, plus the exact values of the rows want selects. live names the
 // database in messages. A database that does not read faithfully is a
 // *DamagedError.
-func readRows(ctx context.Context, copyDir, live string, want func(key []byte) bool) (lsRows, map[string][]byte, error) {
+func ReadRows(ctx context.Context, copyDir, live string, want func(key []byte) bool) (Rows, map[string][]byte, error) {
 	// The same opening sequence as the reader's readCopy.
 	present, err := listTables(copyDir)
 	if err != nil {
@@ -122,12 +122,12 @@ func readRows(ctx context.Context, copyDir, live string, want func(key []byte) b
 	}
 	defer db.Close()
 	if manErr != nil {
-		return nil, nil, &DamagedError{Store: DesktopStoreName, File: live, Reason: manErr.Error()}
+		return nil, nil, &DamagedError{Dir: live, Reason: manErr.Error()}
 	}
 	if err := checkTables(db, present, nextFile, replayed); err != nil {
 		return nil, nil, lsDamaged(err, live)
 	}
-	rows, vals := lsRows{}, map[string][]byte{}
+	rows, vals := Rows{}, map[string][]byte{}
 	it := db.NewIterator(nil, &opt.ReadOptions{DontFillCache: true, Strict: opt.StrictAll})
 	defer it.Release()
 	for n := 0; it.Next(); n++ {
@@ -140,7 +140,7 @@ func readRows(ctx context.Context, copyDir, live string, want func(key []byte) b
 		}
 	}
 	if err := it.Error(); err != nil {
-		return nil, nil, &DamagedError{Store: DesktopStoreName, File: live, Reason: "reading rows: " + strings.ReplaceAll(err.Error(), copyDir, live)}
+		return nil, nil, &DamagedError{Dir: live, Reason: "reading rows: " + strings.ReplaceAll(err.Error(), copyDir, live)}
 	}
 	return rows, vals, nil
 }
@@ -149,15 +149,15 @@ func readRows(ctx context.Context, copyDir, live string, want func(key []byte) b
 func lsDamaged(err error, live string) error {
 	var d *damage
 	if errors.As(err, &d) {
-		return &DamagedError{Store: DesktopStoreName, File: live, Reason: d.reason}
+		return &DamagedError{Dir: live, Reason: d.reason}
 	}
 	return err
 }
 
-// editStage applies ops to the staging database in one synced batch, then
+// EditStage applies ops to the staging database in one synced batch, then
 // compacts it so deleted values do not linger in old tables or logs:
 // CompactRange, close, open read-write once more, close.
-func editStage(stage string, ops []lsOp) error {
+func EditStage(stage string, ops []Op) error {
 	db, err := leveldb.OpenFile(stage, &opt.Options{ErrorIfMissing: true, Strict: opt.StrictAll})
 	if err != nil {
 		return fmt.Errorf("open staging copy: %w", err)
@@ -189,11 +189,11 @@ func editStage(stage string, ops []lsOp) error {
 	return db.Close()
 }
 
-// expectRows checks that after is exactly before with ops applied: the keys
+// ExpectRows checks that after is exactly before with ops applied: the keys
 // deleted gone, the rows put present with their bytes, every other row
 // unchanged and nothing else added.
-func expectRows(before, after lsRows, ops []lsOp) error {
-	want := make(lsRows, len(before)+len(ops))
+func ExpectRows(before, after Rows, ops []Op) error {
+	want := make(Rows, len(before)+len(ops))
 	for k, v := range before {
 		want[k] = v
 	}
@@ -225,12 +225,12 @@ func expectRows(before, after lsRows, ops []lsOp) error {
 	return nil
 }
 
-// installRecord is what an install changes in the live directory, written
+// InstallRecord is what an install changes in the live directory, written
 // before the first file is: how the next run tells a committed install
 // (CURRENT names NewCurrent: delete Old) from an interrupted one (CURRENT
 // still names OldCurrent: delete New), and deletes only files whose content
 // is still exactly what the record says.
-type installRecord struct {
+type InstallRecord struct {
 	OldCurrent string            `json:"old_current"`
 	NewCurrent string            `json:"new_current"`
 	New        map[string]string `json:"new"` // written: name → sha256
@@ -277,10 +277,10 @@ func readCurrent(dir string) (string, error) {
 	return strings.TrimSuffix(string(b), "\n"), nil
 }
 
-// install moves the staged database into live (see the package comment
+// Install moves the staged database into live (see the package comment
 // above). The caller holds Chromium's lock on live. On an error before the
 // commit, the new files are removed again and live is as it was.
-func install(live, stage, recPath string) error {
+func Install(live, stage, recPath string) error {
 	oldCur, err := readCurrent(live)
 	if err != nil {
 		return err
@@ -289,7 +289,7 @@ func install(live, stage, recPath string) error {
 	if err != nil {
 		return fmt.Errorf("staging copy: %w", err)
 	}
-	rec := installRecord{OldCurrent: oldCur, NewCurrent: strings.TrimSuffix(string(newCurData), "\n"), New: map[string]string{}, Old: map[string]string{}}
+	rec := InstallRecord{OldCurrent: oldCur, NewCurrent: strings.TrimSuffix(string(newCurData), "\n"), New: map[string]string{}, Old: map[string]string{}}
 	if rec.NewCurrent == rec.OldCurrent {
 		return fmt.Errorf("the staging copy still names %s: nothing to install", oldCur)
 	}
@@ -326,23 +326,23 @@ func install(live, stage, recPath string) error {
 			crashpoint.Hit("localstorage-mid-install")
 		}
 		if err := placeFile(filepath.Join(stage, n), live, n, perm); err != nil {
-			return errors.Join(err, settle(live, recPath))
+			return errors.Join(err, Settle(live, recPath))
 		}
 	}
 	lockedfile.SyncDir(live)
 	crashpoint.Hit("localstorage-before-commit")
 	if err := placeFile(filepath.Join(stage, "CURRENT"), live, "CURRENT", perm); err != nil {
-		return errors.Join(err, settle(live, recPath))
+		return errors.Join(err, Settle(live, recPath))
 	}
 	lockedfile.SyncDir(live)
 	crashpoint.Hit("localstorage-after-commit")
-	return settle(live, recPath)
+	return Settle(live, recPath)
 }
 
 // placeFile copies src into dir as name through a synced temp file and a
 // rename, so name is never seen half-written.
 func placeFile(src, dir, name string, perm fs.FileMode) error {
-	tmp := filepath.Join(dir, lsTempPrefix+"-"+name)
+	tmp := filepath.Join(dir, TempPrefix+"-"+name)
 	os.Remove(tmp)
 	if err := lockedfile.CopySynced(src, tmp, perm); err != nil {
 		os.Remove(tmp)
@@ -355,7 +355,7 @@ func placeFile(src, dir, name string, perm fs.FileMode) error {
 	return nil
 }
 
-func writeRecord(path string, rec installRecord) error {
+func writeRecord(path string, rec InstallRecord) error {
 	b, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return err
@@ -363,7 +363,7 @@ func writeRecord(path string, rec installRecord) error {
 	return lockedfile.WritePrivate(path, b)
 }
 
-func readRecord(path string) (*installRecord, error) {
+func ReadRecord(path string) (*InstallRecord, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -371,19 +371,19 @@ func readRecord(path string) (*installRecord, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read install record: %w", err)
 	}
-	var rec installRecord
+	var rec InstallRecord
 	if err := json.Unmarshal(b, &rec); err != nil {
 		return nil, fmt.Errorf("install record %s: %w", path, err)
 	}
 	return &rec, nil
 }
 
-// leftovers returns the files an unsettled install left in live that are
+// Leftovers returns the files an unsettled install left in live that are
 // not part of the database CURRENT names: the superseded ones after the
 // commit, the unreferenced new ones before it. When CURRENT names neither
 // manifest, Chromium has opened the database since and removed what it did
 // not need itself: nothing is ours to touch.
-func leftovers(live string, rec *installRecord) (map[string]string, error) {
+func Leftovers(live string, rec *InstallRecord) (map[string]string, error) {
 	if rec == nil || rec.Settled {
 		return nil, nil
 	}
@@ -400,16 +400,16 @@ func leftovers(live string, rec *installRecord) (map[string]string, error) {
 	return nil, nil
 }
 
-// settle finishes an install: it deletes the leftovers whose content is
+// Settle finishes an install: it deletes the leftovers whose content is
 // still exactly what the record says (a file Chromium has rewritten under
 // the same name is never touched) and our temp files, then marks the record
 // settled. The caller holds Chromium's lock. It is idempotent.
-func settle(live, recPath string) error {
-	rec, err := readRecord(recPath)
+func Settle(live, recPath string) error {
+	rec, err := ReadRecord(recPath)
 	if err != nil || rec == nil || rec.Settled {
 		return err
 	}
-	left, err := leftovers(live, rec)
+	left, err := Leftovers(live, rec)
 	if err != nil {
 		return err
 	}
@@ -428,7 +428,7 @@ func settle(live, recPath string) error {
 			}
 		}
 	}
-	if temps, _ := filepath.Glob(filepath.Join(live, lsTempPrefix+"-*")); len(temps) > 0 {
+	if temps, _ := filepath.Glob(filepath.Join(live, TempPrefix+"-*")); len(temps) > 0 {
 		for _, t := range temps {
 			os.Remove(t)
 		}
@@ -447,9 +447,9 @@ func sortedNames(m map[string]string) []string {
 	return out
 }
 
-// restoreWhole puts the backed-up database back in live, file for file, when
+// RestoreWhole puts the backed-up database back in live, file for file, when
 // the backup is complete (its digest matches). The caller holds the lock.
-func restoreWhole(live, dir string) error {
+func RestoreWhole(live, dir string) error {
 	var want map[string]string
 	b, err := os.ReadFile(filepath.Join(dir, lsBackupDigest))
 	if err != nil {
@@ -458,27 +458,27 @@ func restoreWhole(live, dir string) error {
 	if err := json.Unmarshal(b, &want); err != nil {
 		return fmt.Errorf("backup digest %s: %w", dir, err)
 	}
-	got, err := fileDigests(filepath.Join(dir, lsBackupDB), true)
+	got, err := fileDigests(filepath.Join(dir, BackupDBName), true)
 	if err != nil {
 		return err
 	}
 	if !maps.Equal(got, want) {
 		return fmt.Errorf("the backup in %s is incomplete; nothing was restored", dir)
 	}
-	keep := func(rel string) bool { return rel == "LOCK" || strings.HasPrefix(rel, lsTempPrefix) }
-	return lockedfile.RestoreDir(filepath.Join(dir, lsBackupDB), live, keep)
+	keep := func(rel string) bool { return rel == "LOCK" || strings.HasPrefix(rel, TempPrefix) }
+	return lockedfile.RestoreDir(filepath.Join(dir, BackupDBName), live, keep)
 }
 
-// backupDB copies the whole live directory (but LOCK) into dir/db and
+// BackupDB copies the whole live directory (but LOCK) into dir/db and
 // records its digest last, so a backup without a digest is known to be
 // incomplete.
-func backupDB(live, dir string) error {
+func BackupDB(live, dir string) error {
 	os.Remove(filepath.Join(dir, lsBackupDigest))
-	db := filepath.Join(dir, lsBackupDB)
+	db := filepath.Join(dir, BackupDBName)
 	if err := os.RemoveAll(db); err != nil {
 		return fmt.Errorf("back up %s: %w", live, err)
 	}
-	if err := lockedfile.BackupDir(live, db, func(rel string) bool { return rel == "LOCK" || strings.HasPrefix(rel, lsTempPrefix) }); err != nil {
+	if err := lockedfile.BackupDir(live, db, func(rel string) bool { return rel == "LOCK" || strings.HasPrefix(rel, TempPrefix) }); err != nil {
 		return err
 	}
 	d, err := fileDigests(db, true)
@@ -492,9 +492,9 @@ func backupDB(live, dir string) error {
 	return lockedfile.WritePrivate(filepath.Join(dir, lsBackupDigest), b)
 }
 
-// backupCurrent reports whether dir/db is a complete backup of live as it is
+// BackupCurrent reports whether dir/db is a complete backup of live as it is
 // now (its database files and CURRENT).
-func backupCurrent(live, dir string) bool {
+func BackupCurrent(live, dir string) bool {
 	b, err := os.ReadFile(filepath.Join(dir, lsBackupDigest))
 	if err != nil {
 		return false
@@ -507,5 +507,11 @@ func backupCurrent(live, dir string) bool {
 	return err == nil && maps.Equal(got, want)
 }
 
-// rowHash is the hex sha256 of a row value, as plans record it.
-func rowHash(v [32]byte) string { return hex.EncodeToString(v[:]) }
+// RowHash is the hex sha256 of a row value, as plans record it.
+func RowHash(v [32]byte) string { return hex.EncodeToString(v[:]) }
+
+// hashBytes is the hex sha256 of b: the digests of backups and installs.
+func hashBytes(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
