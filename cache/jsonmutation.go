@@ -214,3 +214,13 @@ func (m *JSONDelete) Restore(ctx context.Context, dir string) error {
 	}
 	return write(jsonedit.Format(orig, doc, m.Style))
 }
+
+// jsonDeleteFrom builds a JSONDelete whose hashes come from data, the bytes
+// the caller planned from (compact layout, as Claude Code writes these files).
+func jsonDeleteFrom(store, file string, lock *lockedfile.DirLock, perm fs.FileMode, data []byte, targets []JSONTarget) (*JSONDelete, error) {
+	m := &JSONDelete{StoreName: store, File: file, Lock: specOfLock(lock), Perm: perm, Style: jsonedit.Compact}
+	if err := m.planTargets(data, targets); err != nil {
+		return nil, err
+	}
+	return m, nil
+}

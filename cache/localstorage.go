@@ -18,9 +18,6 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// DesktopStoreName names Claude Desktop's Local Storage in records and errors.
-const DesktopStoreName = "claude-desktop/local-storage"
-
 // Record kinds of the Desktop store.
 const (
 	KindLocalStorageItem    = "local-storage-item"    // the key names the server: a reset may delete it

@@ -12,46 +12,10 @@ import (
 	"github.com/mcpmend/mcpmend/registry"
 )
 
-// Store names, as they appear in records.
-const (
-	StoreNeedsAuth   = "claude-code/needs-auth"
-	StoreCredentials = "claude-code/credentials"
-	StoreKeychain    = "claude-code/keychain"
-	StoreMCPRemote   = "mcp-remote"
-	StoreMCPLogs     = "claude-code/mcp-logs"
-)
-
-// Record kinds that make Claude Code skip a server: the three gates.
-const (
-	KindNeedsAuth              = "needs-auth"               // gate A
-	KindTokenlessRejection     = "tokenless-rejection"      // gate B
-	KindRegistrationNotOffered = "registration-not-offered" // gate C
-)
-
-// Gate names each blocking kind the way Claude Code's state notes and users talk about it.
-func Gate(kind string) string {
-	switch kind {
-	case KindNeedsAuth:
-		return "A"
-	case KindTokenlessRejection:
-		return "B"
-	case KindRegistrationNotOffered:
-		return "C"
-	}
-	return ""
-}
-
 // Lifetimes of Claude Code's needs-auth entries when they carry no ttlMs.
 const (
 	NeedsAuthTTL     = 15 * time.Minute
 	NeedsAuthLongTTL = 4 * time.Hour // claude.ai connectors; plugin http/sse servers without headers
-)
-
-// Scopes under which Claude Code lists servers it did not read from a
-// config file; the 4 h TTL and the id checks apply to them.
-const (
-	ScopePlugin   = "plugin"
-	ScopeClaudeAI = "claudeai"
 )
 
 // NeedsAuthStore is gate A: Claude Code's needs-auth cache,
@@ -125,18 +89,6 @@ func (e NeedsAuthEntry) TTL(srv registry.Server) (time.Duration, string) {
 		return NeedsAuthLongTTL, "default for " + srv.Scope + " servers"
 	}
 	return NeedsAuthTTL, "default"
-}
-
-// hasHeaders is Claude Code's "configured with headers" test: a non-empty
-// headers object or a headersHelper.
-func hasHeaders(srv registry.Server) bool {
-	return len(srv.Raw.Headers) > 0 || srv.Raw.HeadersHelper != ""
-}
-
-// gatedTransport reports whether Claude Code consults its gates before
-// dialling srv: http and sse servers; stdio and ws servers never wait.
-func gatedTransport(srv registry.Server) bool {
-	return srv.Transport == registry.HTTP || srv.Transport == registry.SSE
 }
 
 // Judge decides whether the entry keeps srv from being dialled at now, when

@@ -58,3 +58,29 @@ type DamagedError struct {
 func (e *DamagedError) Error() string {
 	return e.Store + " store " + e.File + " is damaged: " + e.Reason
 }
+
+// ResetRequest is what a reset is asked to clear.
+type ResetRequest struct {
+	Server registry.Server
+	// Configured is every configured server: a credentials entry another
+	// scope's definition still uses is never counted as orphaned.
+	Configured []registry.Server
+	// ForgetTokens also removes stored tokens and client secrets (what
+	// `claude mcp logout` does); without it they are kept.
+	ForgetTokens bool
+	// LockWait bounds the wait for a store owner's lock (Claude Code's
+	// .storage-write.lock); 0 means the lock's stale time.
+	LockWait time.Duration
+}
+
+// ResetPlanner is a store that can plan its part of a reset: the mutations
+// that clear what it remembers about req.Server, none when it remembers
+// nothing. It reads the store once and plans from exactly those bytes (the
+// mutation's hashes come from the same read), so a record that changes
+// afterwards makes Apply refuse rather than remove something unplanned.
+// Records that only mention the server beside other data are never planned.
+// A damaged store returns a *DamagedError and the whole reset is refused.
+type ResetPlanner interface {
+	Name() string
+	PlanReset(ctx context.Context, env registry.Env, req ResetRequest) ([]Mutation, error)
+}

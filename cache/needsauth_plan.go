@@ -1,0 +1,46 @@
+package cache
+
+import (
+	"context"
+	"time"
+
+	"github.com/mcpmend/mcpmend/internal/jsonedit"
+	"github.com/mcpmend/mcpmend/internal/lockedfile"
+	"github.com/mcpmend/mcpmend/internal/nodejson"
+	"github.com/mcpmend/mcpmend/registry"
+)
+
+// PlanReset implements ResetPlanner for gate A: the needs-auth entry filed
+// under the server's name, whatever its age (a lapsed entry blocks nothing
+// but is still memory of the server). The file has no lock and is compact.
+func (NeedsAuthStore) PlanReset(_ context.Context, env registry.Env, req ResetRequest) ([]Mutation, error) {
+	srv := req.Server
+	if srv.Client != registry.ClaudeCode {
+		return nil, nil
+	}
+	path := NeedsAuthFile(env)
+	snap, err := lockedfile.Read(path)
+	if err != nil || !snap.Exists {
+		return nil, err
+	}
+	entries, err := ParseNeedsAuth(snap.Data)
+	if err != nil {
+		return nil, &DamagedError{Store: StoreNeedsAuth, File: path, Reason: err.Error()}
+	}
+	for _, e := range entries {
+		if e.Name != srv.Name {
+			continue
+		}
+		detail := "gate A: the needs-auth cache entry"
+		if e.Problem == "" {
+			detail += " written " + nodejson.MsTime(e.TimestampMs).UTC().Format(time.RFC3339)
+		}
+		m, err := jsonDeleteFrom(StoreNeedsAuth, path, nil, 0, snap.Data, []JSONTarget{
+			{Path: jsonedit.Path{srv.Name}, Kind: KindNeedsAuth, Detail: detail}})
+		if err != nil {
+			return nil, err
+		}
+		return []Mutation{m}, nil
+	}
+	return nil, nil
+}
