@@ -5,6 +5,12 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/mcpmend/mcpmend/cache/credentials"
+	"github.com/mcpmend/mcpmend/cache/desktop"
+	"github.com/mcpmend/mcpmend/cache/journal"
+	"github.com/mcpmend/mcpmend/cache/mcpremote"
+	"github.com/mcpmend/mcpmend/cache/needsauth"
+	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/keychain"
 	"github.com/mcpmend/mcpmend/registry"
 )
@@ -15,24 +21,24 @@ import (
 // mcp-remote's files, then Claude Desktop's Local Storage (the one step that
 // may have to wait for its app to quit). keychain overrides the platform's
 // Keychain (tests); nil means the platform's.
-func DefaultResetPlanners(configured []registry.Server, keychain *keychain.Client) []ResetPlanner {
-	return []ResetPlanner{
-		CredentialsStore{Configured: configured, Keychain: keychain},
-		NeedsAuthStore{},
-		MCPRemoteStore{},
-		DesktopLocalStorage{Others: serverNames(configured)},
+func DefaultResetPlanners(configured []registry.Server, keychain *keychain.Client) []store.ResetPlanner {
+	return []store.ResetPlanner{
+		credentials.Store{Configured: configured, Keychain: keychain},
+		needsauth.Store{},
+		mcpremote.Store{},
+		desktop.Store{Others: desktop.ServerNames(configured)},
 	}
 }
 
 // PlanReset asks every planner and returns their mutations. Any error —
 // a damaged store above all — refuses the whole reset before anything is
 // written: a reset either plans from stores it read faithfully or not at all.
-func PlanReset(ctx context.Context, env registry.Env, req ResetRequest, planners []ResetPlanner) ([]Mutation, error) {
-	var muts []Mutation
+func PlanReset(ctx context.Context, env registry.Env, req store.ResetRequest, planners []store.ResetPlanner) ([]journal.Mutation, error) {
+	var muts []journal.Mutation
 	for _, p := range planners {
 		m, err := p.PlanReset(ctx, env, req)
 		if err != nil {
-			var de *DamagedError
+			var de *store.DamagedError
 			if errors.As(err, &de) {
 				return nil, fmt.Errorf("refused, nothing was changed: %w; mcpmend never writes a store it cannot read faithfully", err)
 			}
@@ -52,8 +58,8 @@ func PlanReset(ctx context.Context, env registry.Env, req ResetRequest, planners
 // the parts still waiting are cancelled, so a reset either takes effect in
 // every store that could be written or changes nothing; steps that wait for
 // a locked store (Claude Desktop running) stay waiting when nothing failed.
-func RunReset(ctx context.Context, j *Journal, ref ServerRef, muts []Mutation) (*Entry, error) {
-	e, err := j.Begin(ref, muts, BeginOptions{})
+func RunReset(ctx context.Context, j *journal.Journal, ref journal.ServerRef, muts []journal.Mutation) (*journal.Entry, error) {
+	e, err := j.Begin(ref, muts, journal.BeginOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -72,9 +78,9 @@ func RunReset(ctx context.Context, j *Journal, ref ServerRef, muts []Mutation) (
 }
 
 // Failed reports whether some step of e failed.
-func Failed(e *Entry) bool {
+func Failed(e *journal.Entry) bool {
 	for _, s := range e.Steps {
-		if s.Status == StatusFailed {
+		if s.Status == journal.StatusFailed {
 			return true
 		}
 	}

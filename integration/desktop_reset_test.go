@@ -20,9 +20,12 @@ import (
 
 	"github.com/syndtr/goleveldb/leveldb"
 
-	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/desktop"
+	"github.com/mcpmend/mcpmend/cache/journal"
+	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/chromiumtest"
 	"github.com/mcpmend/mcpmend/internal/crashpoint"
+	"github.com/mcpmend/mcpmend/internal/localstorage"
 )
 
 // desktopFixture is the Local Storage database real headless Chromium wrote
@@ -113,7 +116,7 @@ func decodeView(t *testing.T, rows map[string]string) storageView {
 	t.Helper()
 	v := storageView{}
 	for k, val := range rows {
-		it, ok := cache.DecodeItem([]byte(k), []byte(val))
+		it, ok := localstorage.DecodeItem([]byte(k), []byte(val))
 		if !ok {
 			t.Fatalf("undecodable row %q", k)
 		}
@@ -257,7 +260,7 @@ func noSecrets(t *testing.T, where string, texts ...string) {
 // killWorkerAtEnd stops a detached apply-pending worker a failed test left.
 func killWorkerAtEnd(t *testing.T, home string) {
 	t.Cleanup(func() {
-		if running, pid := cache.WorkerRunning(isolatedEnv(home)); running && pid > 0 {
+		if running, pid := journal.WorkerRunning(isolatedEnv(home)); running && pid > 0 {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
 	})
@@ -289,14 +292,14 @@ func TestDesktopResetWithRealChromium(t *testing.T) {
 	var st struct {
 		Stores []struct {
 			Store   string
-			Records []cache.Record
+			Records []store.Record
 		}
 	}
 	json.Unmarshal([]byte(out), &st)
 	items, mentions := 0, 0
 	for _, s := range st.Stores {
 		for _, r := range s.Records {
-			if s.Store != cache.DesktopStoreName {
+			if s.Store != store.Desktop {
 				continue
 			}
 			if r.Resettable {
@@ -318,7 +321,7 @@ func TestDesktopResetWithRealChromium(t *testing.T) {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		held, pid, err := cache.ProbeLock(dir)
+		held, pid, err := localstorage.ProbeLock(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -341,7 +344,7 @@ func TestDesktopResetWithRealChromium(t *testing.T) {
 		ID      string
 		Steps   []struct {
 			Store, Status, Reason string
-			Changes               []cache.Change
+			Changes               []journal.Change
 		}
 		Notes  []string
 		PickUp []string `json:"pick_up"`
@@ -359,7 +362,7 @@ func TestDesktopResetWithRealChromium(t *testing.T) {
 	}
 	// The detached worker takes its lock once it has started.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if running, _ := cache.WorkerRunning(env); running {
+		if running, _ := journal.WorkerRunning(env); running {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -374,13 +377,13 @@ func TestDesktopResetWithRealChromium(t *testing.T) {
 	closeChromium(t, b)
 	deadline = time.Now().Add(60 * time.Second)
 	for {
-		e, err := cache.OpenJournal(env, nil).Get(rs.ID)
+		e, err := journal.Open(env, nil).Get(rs.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s := e.Steps[0].Status; s == cache.StatusApplied {
+		if s := e.Steps[0].Status; s == journal.StatusApplied {
 			break
-		} else if s != cache.StatusWaiting {
+		} else if s != journal.StatusWaiting {
 			t.Fatalf("step ended %s: %s", s, e.Steps[0].Reason)
 		}
 		if time.Now().After(deadline) {
@@ -389,7 +392,7 @@ func TestDesktopResetWithRealChromium(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	for deadline = time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if running, _ := cache.WorkerRunning(env); !running {
+		if running, _ := journal.WorkerRunning(env); !running {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -550,7 +553,7 @@ func TestDesktopResetCrashCLI(t *testing.T) {
 			if got := decodeView(t, itemRows(t, dir)); !sameView(got, want) {
 				t.Fatalf("after the next start: %v, want %v", got, want)
 			}
-			if _, err := cache.ScanLocalStorage(context.Background(), dir, nil); err != nil {
+			if _, err := desktop.Scan(context.Background(), dir, nil); err != nil {
 				t.Fatalf("after the next start: %v", err)
 			}
 		})

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/mcpremote"
 	"github.com/mcpmend/mcpmend/internal/crashpoint"
 )
 
@@ -180,7 +180,7 @@ func TestResetMCPRemoteCrash(t *testing.T) {
 			}
 			dir := filepath.Join(home, ".mcp-auth", "mcp-remote-v1")
 			os.MkdirAll(dir, 0o700)
-			hash := cache.ParseMCPRemote([]string{url}, nil).Hash
+			hash := mcpremote.Parse([]string{url}, nil).Hash
 			for _, name := range []string{"_client_info.json", "_code_verifier_s.txt", "_discovery_state_s.json"} {
 				os.WriteFile(filepath.Join(dir, hash+name), []byte(`{"file":"`+name+`"}`), 0o600)
 			}

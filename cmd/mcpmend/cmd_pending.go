@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/journal"
 )
 
 func init() {
@@ -20,8 +20,8 @@ func init() {
 // the journal. Only one runs per state directory.
 func runApplyPending(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("apply-pending", a.stderr)
-	var opt cache.PendingOptions
-	fs.DurationVar(&opt.MaxWait, "max-wait", cache.DefaultMaxWait, "stop waiting after this long (the next mcpmend start tries again)")
+	var opt journal.PendingOptions
+	fs.DurationVar(&opt.MaxWait, "max-wait", journal.DefaultMaxWait, "stop waiting after this long (the next mcpmend start tries again)")
 	fs.DurationVar(&opt.Poll, "poll", time.Second, "first pause between attempts; it doubles…")
 	fs.DurationVar(&opt.MaxPoll, "max-poll", 15*time.Second, "…up to this")
 	fs.BoolVar(&opt.OnlyOnce, "once", false, "one pass over the journal, no waiting")
@@ -31,8 +31,8 @@ func runApplyPending(ctx context.Context, a *app, args []string) error {
 		return fmt.Errorf("unexpected arguments %q", pos)
 	}
 	opt.Log = a.deps.Logger
-	rep, err := cache.RunPending(ctx, a.deps.Env, opt)
-	if errors.Is(err, cache.ErrWorkerRunning) {
+	rep, err := journal.RunPending(ctx, a.deps.Env, opt)
+	if errors.Is(err, journal.ErrWorkerRunning) {
 		a.deps.Logger.Info("apply-pending: " + err.Error())
 		return a.emit(map[string]any{"running_elsewhere": true}, err.Error()+"\n")
 	}
@@ -46,7 +46,7 @@ func runApplyPending(ctx context.Context, a *app, args []string) error {
 }
 
 // pendingText renders a pass over the journal for a person.
-func pendingText(rep *cache.ResumeReport) string {
+func pendingText(rep *journal.ResumeReport) string {
 	var b strings.Builder
 	for _, e := range rep.Touched {
 		for _, s := range e.Steps {
@@ -78,7 +78,7 @@ func resumeAtStart(ctx context.Context, a *app, cmdName string) {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	log := a.deps.Logger
-	rep, err := cache.ResumePending(ctx, a.deps.Env, log)
+	rep, err := journal.ResumePending(ctx, a.deps.Env, log)
 	if err != nil {
 		log.Warn("resuming pending resets", "err", err)
 		return
@@ -89,9 +89,9 @@ func resumeAtStart(ctx context.Context, a *app, cmdName string) {
 	if rep.Waiting == 0 {
 		return
 	}
-	wc, err := cache.DefaultWorkerCommand(a.deps.Env)
+	wc, err := journal.DefaultWorkerCommand(a.deps.Env)
 	if err == nil {
-		_, err = cache.SpawnWorker(a.deps.Env, wc)
+		_, err = journal.SpawnWorker(a.deps.Env, wc)
 	}
 	if err != nil {
 		log.Warn("starting apply-pending", "err", err)
