@@ -52,7 +52,6 @@ type ResetServerAuthOutput struct {
 	At        time.Time      `json:"at"`
 }
 
-func init() { register(addResetServerAuth) }
 
 func addResetServerAuth(s *mcp.Server, d *Deps) {
 	mcp.AddTool(s, &mcp.Tool{

@@ -50,21 +50,30 @@ func (d *Deps) now() time.Time {
 	return d.Now()
 }
 
-// NewServer builds mcpmend's MCP server with every tool registered.
+// NewServer builds mcpmend's MCP server with every tool of toolList.
 func NewServer(d *Deps) *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "mcpmend", Title: "mcpmend — diagnose and heal MCP servers", Version: Version},
 		&mcp.ServerOptions{Instructions: instructions, Logger: d.Logger})
-	for _, add := range toolAdders {
+	for _, add := range toolList {
 		add(s, d)
 	}
 	return s
 }
 
-// toolAdders registers each tool; every tool file appends its own in init, so
-// adding a tool touches only its file.
-var toolAdders []func(*mcp.Server, *Deps)
-
-func register(add func(*mcp.Server, *Deps)) { toolAdders = append(toolAdders, add) }
+// toolList is every tool, in the order a model should read them: the
+// first look (checkup), the list, then one server's diagnosis, its
+// remembered state and a live probe; last the one change mcpmend makes and
+// its follow-ups. A new tool is added here and in its own file.
+var toolList = []func(*mcp.Server, *Deps){
+	addCheckup,
+	addListServers,
+	addDiagnoseServer,
+	addServerState,
+	addProbeServer,
+	addResetServerAuth,
+	addResetStatus,
+	addUndoReset,
+}
 
 // text wraps a compact, model-readable rendering of a typed result; the typed
 // value itself goes out as structuredContent.

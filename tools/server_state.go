@@ -38,7 +38,6 @@ type StoreRecords struct {
 	Records []store.Record `json:"records"`
 }
 
-func init() { register(addServerState) }
 
 func addServerState(s *mcp.Server, d *Deps) {
 	mcp.AddTool(s, &mcp.Tool{
