@@ -378,7 +378,7 @@ func TestLocalStorageResetRefusesDamage(t *testing.T) {
 			t.Fatalf("plan on a damaged database: %v", err)
 		}
 		if _, err := PlanReset(context.Background(), testEnv(home), store.ResetRequest{Server: registry.Server{Name: "github", Client: registry.ClaudeDesktop}},
-			[]store.ResetPlanner{desktop.Store{Others: []string{}}}); err == nil || !strings.Contains(err.Error(), "refused, nothing was changed") {
+			[]store.Store{desktop.Store{Others: []string{}}}); err == nil || !strings.Contains(err.Error(), "refused, nothing was changed") {
 			t.Fatalf("PlanReset: %v", err)
 		}
 		if dirDigest(t, dir) != digest {

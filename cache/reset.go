@@ -21,8 +21,8 @@ import (
 // mcp-remote's files, then Claude Desktop's Local Storage (the one step that
 // may have to wait for its app to quit). keychain overrides the platform's
 // Keychain (tests); nil means the platform's.
-func DefaultResetPlanners(configured []registry.Server, keychain *keychain.Client) []store.ResetPlanner {
-	return []store.ResetPlanner{
+func DefaultResetPlanners(configured []registry.Server, keychain *keychain.Client) []store.Store {
+	return []store.Store{
 		credentials.Store{Configured: configured, Keychain: keychain},
 		needsauth.Store{},
 		mcpremote.Store{},
@@ -33,7 +33,7 @@ func DefaultResetPlanners(configured []registry.Server, keychain *keychain.Clien
 // PlanReset asks every planner and returns their mutations. Any error —
 // a damaged store above all — refuses the whole reset before anything is
 // written: a reset either plans from stores it read faithfully or not at all.
-func PlanReset(ctx context.Context, env registry.Env, req store.ResetRequest, planners []store.ResetPlanner) ([]journal.Mutation, error) {
+func PlanReset(ctx context.Context, env registry.Env, req store.ResetRequest, planners []store.Store) ([]journal.Mutation, error) {
 	var muts []journal.Mutation
 	for _, p := range planners {
 		m, err := p.PlanReset(ctx, env, req)

@@ -18,7 +18,7 @@ import (
 	"github.com/mcpmend/mcpmend/registry"
 )
 
-// PlanReset implements ResetPlanner for Claude Code's credentials, in
+// PlanReset implements store.Store for Claude Code's credentials, in
 // .credentials.json and (macOS) the Keychain item, each written under
 // .storage-write.lock:
 //   - a tokenless entry (no access or refresh token) goes whole — what

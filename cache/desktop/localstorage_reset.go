@@ -64,7 +64,7 @@ type Delete struct {
 	Targets []Target `json:"targets"`
 }
 
-// PlanReset implements ResetPlanner for Claude Desktop's Local Storage: one
+// PlanReset implements store.Store for Claude Desktop's Local Storage: one
 // Delete per database holding items whose key names the server.
 // It applies to claude-desktop servers — configured or not: Desktop's remote
 // connectors live only in its own storage, so a caller may pass a Server with

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/nodejson"
 	"github.com/mcpmend/mcpmend/registry"
@@ -225,4 +226,10 @@ func logRecord(path, line string, secrets []registry.Secret) (store.Record, bool
 		r.Kind = KindLogSkip
 	}
 	return r, true
+}
+
+// PlanReset implements store.Store: a reset never removes log lines (they
+// are the client's record of what happened, and no gate reads them).
+func (Store) PlanReset(context.Context, registry.Env, store.ResetRequest) ([]journal.Mutation, error) {
+	return nil, nil
 }

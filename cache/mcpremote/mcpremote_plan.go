@@ -12,7 +12,7 @@ import (
 	"github.com/mcpmend/mcpmend/registry"
 )
 
-// PlanReset implements ResetPlanner for mcp-remote: the server's own files,
+// PlanReset implements store.Store for mcp-remote: the server's own files,
 // as mcp-remote's invalidateCredentials("all") would remove them — the
 // sign-in in progress (code_verifier_*, discovery_state_*), the client
 // registration, and the tokens — except that tokens are kept unless

@@ -13,7 +13,7 @@ import (
 	"github.com/mcpmend/mcpmend/registry"
 )
 
-// PlanReset implements ResetPlanner for gate A: the needs-auth entry filed
+// PlanReset implements store.Store for gate A: the needs-auth entry filed
 // under the server's name, whatever its age (a lapsed entry blocks nothing
 // but is still memory of the server). The file has no lock and is compact.
 func (Store) PlanReset(_ context.Context, env registry.Env, req store.ResetRequest) ([]journal.Mutation, error) {

@@ -1,11 +1,3 @@
-// Package cache reads — and, for a reset, changes — what MCP clients remember
-// about servers: Claude Code's needs-auth cache and credential stamps, Claude
-// Desktop's Electron Local Storage, mcp-remote's token files. It also keeps
-// mcpmend's own journal of resets: backups, pending work and undo.
-//
-// Every store sits behind the same small interface: Inspect a server into
-// Records (read-only), Plan a reset into Changes, Apply a plan with a backup,
-// Undo from that backup.
 package store
 
 import (
@@ -40,7 +32,8 @@ type Damage struct {
 	Reason string `json:"reason"`
 }
 
-// Store is one kind of client memory.
+// Store is one kind of client memory: what it remembers about a server
+// (Inspect, read-only) and how a reset clears that (PlanReset).
 type Store interface {
 	// Name identifies the store in records and messages.
 	Name() string
@@ -48,10 +41,19 @@ type Store interface {
 	// not apply to srv's client returns nothing; a damaged store returns an
 	// error of type *DamagedError.
 	Inspect(ctx context.Context, env registry.Env, srv registry.Server, now time.Time) ([]Record, error)
+	// PlanReset returns the mutations that clear what the store remembers
+	// about req.Server, none when it remembers nothing (or, like the MCP
+	// logs, is never reset). It reads the store once and plans from exactly
+	// those bytes (the mutation's hashes come from the same read), so a
+	// record that changes afterwards makes Apply refuse rather than remove
+	// something unplanned. Records that only mention the server beside other
+	// data are never planned. A damaged store returns a *DamagedError and
+	// the whole reset is refused.
+	PlanReset(ctx context.Context, env registry.Env, req ResetRequest) ([]journal.Mutation, error)
 }
 
-// DamagedError is returned by Inspect for a store that exists but cannot be
-// parsed or validated.
+// DamagedError is returned by Inspect and PlanReset for a store that exists
+// but cannot be parsed or validated.
 type DamagedError struct {
 	Store, File, Reason string
 }
@@ -72,16 +74,4 @@ type ResetRequest struct {
 	// LockWait bounds the wait for a store owner's lock (Claude Code's
 	// .storage-write.lock); 0 means the lock's stale time.
 	LockWait time.Duration
-}
-
-// ResetPlanner is a store that can plan its part of a reset: the mutations
-// that clear what it remembers about req.Server, none when it remembers
-// nothing. It reads the store once and plans from exactly those bytes (the
-// mutation's hashes come from the same read), so a record that changes
-// afterwards makes Apply refuse rather than remove something unplanned.
-// Records that only mention the server beside other data are never planned.
-// A damaged store returns a *DamagedError and the whole reset is refused.
-type ResetPlanner interface {
-	Name() string
-	PlanReset(ctx context.Context, env registry.Env, req ResetRequest) ([]journal.Mutation, error)
 }

@@ -1,0 +1,7 @@
+// Package mutation holds the record removals several stores share, each a
+// journal.Mutation: JSONDelete (keys out of a JSON file, under the owner's
+// lock, in the owner's formatting), KeychainDelete (the same inside a macOS
+// Keychain item) and FileDelete (whole files, such as mcp-remote's). Every
+// write goes through internal/lockedfile; the kinds register with the journal
+// when the package is imported.
+package mutation
