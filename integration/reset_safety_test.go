@@ -109,7 +109,7 @@ func TestEditorAndResetsAgainstRealClaudeCode(t *testing.T) {
 		}
 	})
 	wg.Go(func() { // mcpmend
-		ed := &registry.Editor{Env: env}
+		ed := &mutation.Editor{Env: env}
 		for i := 0; i < maxOurs; i++ {
 			select {
 			case <-claudeDone:
@@ -120,12 +120,12 @@ func TestEditorAndResetsAgainstRealClaudeCode(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 			name := fmt.Sprintf("e%d", i)
 			v := json.RawMessage(`{"command":"echo","args":["` + name + `"]}`)
-			if _, err := ed.Edit(context.Background(), env.ClaudeJSON(), []registry.Edit{{Path: []string{"mcpServers", name}, Value: v}}); err != nil {
+			if _, err := ed.Edit(context.Background(), env.ClaudeJSON(), []mutation.Edit{{Path: []string{"mcpServers", name}, Value: v}}); err != nil {
 				errs <- err
 				return
 			}
 			if i%3 == 0 {
-				if _, err := ed.Edit(context.Background(), env.ClaudeJSON(), []registry.Edit{{Path: []string{"mcpServers", name}}}); err != nil {
+				if _, err := ed.Edit(context.Background(), env.ClaudeJSON(), []mutation.Edit{{Path: []string{"mcpServers", name}}}); err != nil {
 					errs <- err
 					return
 				}

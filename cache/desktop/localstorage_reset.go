@@ -232,7 +232,7 @@ func (m *Delete) Apply(ctx context.Context, dir string) (err error) {
 		}
 	}
 	stage := filepath.Join(dir, localstorage.StageDirName)
-	defer os.RemoveAll(stage)
+	defer lockedfile.RemoveTree(stage)
 	if err := localstorage.CopyDB(filepath.Join(dir, localstorage.BackupDBName), stage, nil); err != nil {
 		return err
 	}
@@ -325,7 +325,7 @@ func editLive(ctx context.Context, live, dir, stage string, before localstorage.
 		return restoreAfter(live, dir, err)
 	}
 	check := filepath.Join(dir, localstorage.CheckDirName)
-	defer os.RemoveAll(check)
+	defer lockedfile.RemoveTree(check)
 	err = localstorage.CopyDB(live, check, nil)
 	if err == nil {
 		var got localstorage.Rows
@@ -393,7 +393,7 @@ func (m *Delete) Verify(ctx context.Context, dir string) (_ bool, err error) {
 // writing.
 func (m *Delete) readLive(ctx context.Context, dir string) (localstorage.Rows, error) {
 	check := filepath.Join(dir, localstorage.CheckDirName)
-	defer os.RemoveAll(check)
+	defer lockedfile.RemoveTree(check)
 	var err error
 	for attempt := 1; attempt <= localstorage.ReadAttempts; attempt++ {
 		var rec *localstorage.InstallRecord
@@ -453,7 +453,7 @@ func (m *Delete) Restore(ctx context.Context, dir string) (err error) {
 	}
 	pre := filepath.Join(dir, "undo")
 	stage := filepath.Join(dir, localstorage.StageDirName)
-	defer os.RemoveAll(stage)
+	defer lockedfile.RemoveTree(stage)
 	if err := localstorage.CopyDB(m.Dir, stage, nil); err != nil {
 		return err
 	}
@@ -496,7 +496,7 @@ func (m *Delete) Restore(ctx context.Context, dir string) (err error) {
 	if err := editLive(ctx, m.Dir, pre, stage, before, ops, m.recPath(dir)); err != nil {
 		return err
 	}
-	return os.RemoveAll(pre)
+	return lockedfile.RemoveTree(pre)
 }
 
 // storeDamage turns the Local Storage package's own *DamagedError into the

@@ -308,7 +308,7 @@ func (j *Journal) runStep(ctx context.Context, e *Entry, i int, m Mutation) {
 		return // nothing done: the step stays as it was
 	}
 	crashpoint.Hit("journal-before-backup")
-	os.RemoveAll(dir)
+	lockedfile.RemoveTree(dir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		j.finish(e, s, StatusFailed, "backup: "+err.Error())
 		return
@@ -397,7 +397,7 @@ func (j *Journal) recover(ctx context.Context, e *Entry, i int, m Mutation) {
 	j.Log.Info("resuming interrupted reset step", "id", e.ID, "store", s.Store, "phase", s.Phase)
 	switch s.Phase {
 	case phaseBackup:
-		os.RemoveAll(j.backupDir(e, s))
+		lockedfile.RemoveTree(j.backupDir(e, s))
 		s.Phase = ""
 		j.persist(e)
 	case phaseApply:

@@ -189,7 +189,7 @@ func SpawnWorker(env registry.Env, wc WorkerCommand) (pid int, err error) {
 	if err := os.MkdirAll(state, 0o700); err != nil {
 		return 0, fmt.Errorf("state directory: %w", err)
 	}
-	logf, err := os.OpenFile(filepath.Join(state, "apply-pending.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	logf, err := lockedfile.OpenAppend(filepath.Join(state, "apply-pending.log"), 0o600)
 	if err != nil {
 		return 0, fmt.Errorf("apply-pending log: %w", err)
 	}

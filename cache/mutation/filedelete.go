@@ -144,7 +144,7 @@ func (m *FileDelete) Apply(ctx context.Context, dir string) error {
 		if n == 1 {
 			crashpoint.Hit("file-delete-midway")
 		}
-		if err := os.Remove(m.Targets[i].Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := lockedfile.Remove(m.Targets[i].Path); err != nil {
 			if rerr := m.Restore(ctx, dir); rerr != nil {
 				return fmt.Errorf("delete %s: %w; putting back the files already deleted failed: %v", m.Targets[i].Path, err, rerr)
 			}

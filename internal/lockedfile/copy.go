@@ -126,3 +126,24 @@ func SyncDir(dir string) {
 		f.Close()
 	}
 }
+
+// Remove deletes the file at path, which another program may own (an
+// mcp-remote token file). A file already gone is not an error. Callers sync
+// the directory (SyncDir) once after a batch of removals.
+func Remove(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// RemoveTree deletes a directory tree mcpmend made for itself: a staging
+// copy, a check copy, a backup that is no longer needed. It must never be
+// given a directory another program owns.
+func RemoveTree(dir string) error { return os.RemoveAll(dir) }
+
+// OpenAppend opens mcpmend's own log file at path for appending, creating it
+// with perm when missing.
+func OpenAppend(path string, perm fs.FileMode) (*os.File, error) {
+	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, perm)
+}

@@ -1,4 +1,4 @@
-package registry
+package mutation
 
 import (
 	"bytes"
@@ -18,17 +18,8 @@ import (
 
 	"github.com/mcpmend/mcpmend/internal/jsonedit"
 	"github.com/mcpmend/mcpmend/internal/lockedfile"
+	"github.com/mcpmend/mcpmend/registry"
 )
-
-// ClaudeCodeReloadNote is what a running Claude Code session does with a
-// changed configuration, measured with Claude Code 2.1.328 (the REPL under
-// tmux, loopback servers logging every request; see README "Re-registration"):
-// it does not watch ~/.claude.json, .mcp.json or settings.json for MCP
-// servers, so rewriting an entry in place (or adding one) changes nothing
-// until the next session — or until /mcp → Reconnect, which re-reads the
-// entry. mcpmend therefore offers no "reregister" rewrite: it would do nothing.
-const ClaudeCodeReloadNote = "A running Claude Code session does not re-read its MCP configuration: " +
-	"the next session picks up the change; in an open session use /mcp → select the server → Reconnect."
 
 // Edit is one change to a config file.
 type Edit struct {
@@ -54,7 +45,7 @@ type EditResult struct {
 // under the state directory, and renames a fsynced temp file into place —
 // refusing if the file changed between the re-read and the rename.
 type Editor struct {
-	Env Env
+	Env registry.Env
 	// LockWait bounds the wait for a held lock; 0 means its stale time.
 	LockWait time.Duration
 	// KeepBackups is how many backups to keep per file (default 10).
@@ -62,7 +53,7 @@ type Editor struct {
 }
 
 // EditConfig applies edits to file with a default Editor.
-func EditConfig(ctx context.Context, env Env, file string, edits []Edit) (*EditResult, error) {
+func EditConfig(ctx context.Context, env registry.Env, file string, edits []Edit) (*EditResult, error) {
 	return (&Editor{Env: env}).Edit(ctx, file, edits)
 }
 
@@ -132,7 +123,7 @@ func applyEdits(file string, doc []byte, edits []Edit) ([]byte, error) {
 	bom := bytes.HasPrefix(doc, utf8BOM)
 	body := bytes.TrimPrefix(doc, utf8BOM)
 	if !gjson.ValidBytes(body) || !gjson.ParseBytes(body).IsObject() {
-		line, col, msg := syntaxPosition(body)
+		line, col, msg := registry.SyntaxPosition(body)
 		return nil, fmt.Errorf("edit %s: not a strict JSON object (line %d, column %d: %s); nothing was changed", file, line, col, msg)
 	}
 	cur := body
@@ -185,7 +176,7 @@ func (ed *Editor) backup(file string, data []byte) (string, error) {
 	}
 	sort.Slice(old, func(i, j int) bool { return backupStamp(old[i]) > backupStamp(old[j]) })
 	for _, p := range old[min(keep, len(old)):] {
-		os.Remove(p)
+		lockedfile.Remove(p)
 	}
 	return name, nil
 }

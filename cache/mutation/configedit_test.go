@@ -1,4 +1,4 @@
-package registry
+package mutation
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mcpmend/mcpmend/internal/lockedfile"
+	"github.com/mcpmend/mcpmend/registry"
 )
 
 // nodeClaudeJSON is ~/.claude.json as Claude Code writes it: 2-space
@@ -37,10 +38,10 @@ const nodeClaudeJSON = `{
   }
 }`
 
-func editHome(t *testing.T, body string, mode os.FileMode) (Env, string) {
+func editHome(t *testing.T, body string, mode os.FileMode) (registry.Env, string) {
 	t.Helper()
 	home := t.TempDir()
-	env := Env{Home: home, CWD: home, GOOS: "linux", Getenv: func(string) string { return "" }}
+	env := registry.Env{Home: home, CWD: home, GOOS: "linux", Getenv: func(string) string { return "" }}
 	file := env.ClaudeJSON()
 	if err := os.WriteFile(file, []byte(body), mode); err != nil {
 		t.Fatal(err)
@@ -157,7 +158,7 @@ func TestEditBadInputChangesNothing(t *testing.T) {
 			}
 		})
 	}
-	env := Env{Home: t.TempDir(), GOOS: "linux", Getenv: func(string) string { return "" }}
+	env := registry.Env{Home: t.TempDir(), GOOS: "linux", Getenv: func(string) string { return "" }}
 	if _, err := EditConfig(context.Background(), env, filepath.Join(env.Home, ".mcp.json"), []Edit{{Path: []string{"a"}}}); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("missing file: %v", err)
 	}
@@ -166,7 +167,7 @@ func TestEditBadInputChangesNothing(t *testing.T) {
 func TestEditHandWrittenFileIsNotReindented(t *testing.T) {
 	body := "{\n    \"mcpServers\": {\n        \"a\": {\"command\": \"x\"},\n        \"b\": {\"command\": \"y\"}\n    }\n}\n"
 	home := t.TempDir()
-	env := Env{Home: home, GOOS: "linux", Getenv: func(string) string { return "" }}
+	env := registry.Env{Home: home, GOOS: "linux", Getenv: func(string) string { return "" }}
 	file := filepath.Join(home, ".mcp.json")
 	os.WriteFile(file, []byte(body), 0o644)
 	if _, err := EditConfig(context.Background(), env, file, []Edit{{Path: []string{"mcpServers", "b"}, Value: json.RawMessage(`{"command":"z"}`)}}); err != nil {
