@@ -524,8 +524,8 @@ func snapshotFiles(t *testing.T, dir string) map[string]string {
 
 // TestDesktopResetCrashCLI kills `mcpmend reset` with SIGKILL after the
 // staged batch, before and after the CURRENT switch: LevelDB sees the old or
-// the new database, and the next mcpmend start (`mcpmend status`) finishes
-// the reset.
+// the new database, and the next command that replays the journal
+// (`mcpmend apply-pending`) finishes the reset.
 func TestDesktopResetCrashCLI(t *testing.T) {
 	for _, pt := range []string{"localstorage-after-batch", "localstorage-before-commit", "localstorage-after-commit"} {
 		t.Run(pt, func(t *testing.T) {
@@ -541,6 +541,9 @@ func TestDesktopResetCrashCLI(t *testing.T) {
 			}
 			if now := itemRows(t, dir); !maps.Equal(now, orig) && !sameView(decodeView(t, now), want) {
 				t.Fatalf("after a kill at %s the database is neither old nor new", pt)
+			}
+			if _, errOut, code := runCLI(t, home, "apply-pending", "--once"); code != 0 {
+				t.Fatal(errOut)
 			}
 			out, errOut, code := runCLI(t, home, "status", "--json")
 			if code != 0 {

@@ -163,8 +163,8 @@ func TestResetMCPRemoteLive(t *testing.T) {
 }
 
 // TestResetMCPRemoteCrash kills `mcpmend reset` with SIGKILL between two
-// file deletions and after the last one; the next mcpmend start (here
-// `mcpmend status`) restores the half-deleted files byte for byte in the
+// file deletions and after the last one; the next command that replays the
+// journal (here `mcpmend apply-pending`) restores the half-deleted files byte for byte in the
 // first case and records the finished reset in the second.
 func TestResetMCPRemoteCrash(t *testing.T) {
 	for _, tc := range []struct{ point, want string }{
@@ -193,6 +193,9 @@ func TestResetMCPRemoteCrash(t *testing.T) {
 			}
 			if n := len(readDir(t, dir)); n == len(before) {
 				t.Fatalf("killed at %s with nothing deleted", tc.point)
+			}
+			if _, errOut, code := runCLI(t, home, "apply-pending", "--once"); code != 0 {
+				t.Fatalf("mcpmend apply-pending: %s", errOut)
 			}
 			out, errOut, code := runCLI(t, home, "status", "--json")
 			if code != 0 {

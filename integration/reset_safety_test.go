@@ -212,10 +212,11 @@ func resetCredential(env registry.Env, key string) error {
 	return nil
 }
 
-// TestNextStartFinishesAnInterruptedReset: a reset recorded in the journal
-// but never applied (the process died right after planning) is finished by
-// the next `mcpmend` start, whatever the command.
-func TestNextStartFinishesAnInterruptedReset(t *testing.T) {
+// TestInterruptedResetIsFinishedByAReplayingCommand: a reset recorded in the
+// journal but never applied (the process died right after planning) is only
+// reported by a read-only command (`mcpmend list`), and finished by one that
+// replays the journal (`mcpmend apply-pending`).
+func TestInterruptedResetIsFinishedByAReplayingCommand(t *testing.T) {
 	home := t.TempDir()
 	env := isolatedEnv(home)
 	os.MkdirAll(env.ClaudeConfigHome(), 0o700)
@@ -229,8 +230,18 @@ func TestNextStartFinishesAnInterruptedReset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, stderr, code := runCLI(t, home, "list", "--log-level", "info"); code != 0 {
+	_, stderr, code := runCLI(t, home, "list", "--log-level", "info")
+	if code != 0 {
 		t.Fatalf("mcpmend list: %d %s", code, stderr)
+	}
+	if got, _ := os.ReadFile(needs); string(got) != `{"srv":{"timestamp":1},"other":{"timestamp":2}}` {
+		t.Fatalf("a read-only command replayed the journal: %s", got)
+	}
+	if !strings.Contains(stderr, "pending steps") {
+		t.Errorf("mcpmend list did not report the pending reset:\n%s", stderr)
+	}
+	if _, stderr, code := runCLI(t, home, "apply-pending", "--once"); code != 0 {
+		t.Fatalf("mcpmend apply-pending: %d %s", code, stderr)
 	}
 	if got, _ := os.ReadFile(needs); string(got) != `{"other":{"timestamp":2}}` {
 		t.Fatalf("needs-auth cache after the next start: %s", got)

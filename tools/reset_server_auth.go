@@ -148,12 +148,12 @@ func outcomeOf(e *journal.Entry) string {
 // and says so.
 func startWorker(d *Deps) string {
 	if d.StartWorker == nil {
-		return "the waiting part is applied by the next mcpmend start (or `mcpmend apply-pending`)"
+		return "the waiting part is applied by `mcpmend apply-pending`, or by the next `mcpmend reset` or `mcpmend undo` or MCP session of `mcpmend serve`"
 	}
 	pid, err := d.StartWorker(d.Env)
 	if err != nil {
 		d.Logger.Warn("starting apply-pending", "err", err)
-		return "could not start the apply-pending worker (" + err.Error() + "); the next mcpmend start applies the waiting part"
+		return "could not start the apply-pending worker (" + err.Error() + "); run `mcpmend apply-pending` to apply the waiting part (the next `mcpmend reset` or `mcpmend undo`, or MCP session of `mcpmend serve`, also tries)"
 	}
 	return fmt.Sprintf("apply-pending (pid %d) waits for the locked store and applies the waiting part as soon as it is free; reset_status shows when", pid)
 }

@@ -4,6 +4,7 @@
 package tools
 
 import (
+	"context"
 	_ "embed"
 	"log/slog"
 	"time"
@@ -29,9 +30,16 @@ type Deps struct {
 	Logger *slog.Logger     // diagnostics, to stderr only
 	Now    func() time.Time // the clock, for cache judgments
 	// StartWorker starts the detached apply-pending worker when a reset has
-	// to wait for a locked store; nil starts none (the next mcpmend start
-	// applies the waiting part). The binary sets it; tests leave it nil.
+	// to wait for a locked store; nil starts none (the waiting part is
+	// applied by whatever replays the journal next: see journal.ReplayNote).
+	// The binary sets it; tests leave it nil.
 	StartWorker func(env registry.Env) (pid int, err error)
+	// AfterHandshake is called each time a client finishes the MCP handshake
+	// (notifications/initialized, or server/discover in the 2026-07-28
+	// protocol, which has no initialize): `serve` replays the journal there,
+	// once, so a client never waits for it to start. It must return at once.
+	// Nil does nothing.
+	AfterHandshake func()
 }
 
 // NewDeps returns Deps for env, with a discarding logger and the real clock
@@ -41,6 +49,18 @@ func NewDeps(env registry.Env, logger *slog.Logger) *Deps {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Deps{Env: env, Logger: logger, Now: time.Now}
+}
+
+// handshakeDone calls AfterHandshake once a handshake message has been
+// handled: the client is talking to us, so work done now delays no start-up.
+func (d *Deps) handshakeDone(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		res, err := next(ctx, method, req)
+		if d.AfterHandshake != nil && err == nil && (method == "notifications/initialized" || method == "server/discover") {
+			d.AfterHandshake()
+		}
+		return res, err
+	}
 }
 
 func (d *Deps) now() time.Time {
@@ -54,6 +74,7 @@ func (d *Deps) now() time.Time {
 func NewServer(d *Deps) *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "mcpmend", Title: "mcpmend — diagnose and heal MCP servers", Version: Version},
 		&mcp.ServerOptions{Instructions: instructions, Logger: d.Logger})
+	s.AddReceivingMiddleware(d.handshakeDone)
 	for _, add := range toolList {
 		add(s, d)
 	}

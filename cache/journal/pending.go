@@ -25,9 +25,15 @@ type ResumeReport struct {
 	Waiting int `json:"waiting"`
 }
 
+// ReplayNote says, for messages, who finishes pending work: only the commands
+// that change stores replay the journal (reset, undo, apply-pending, and
+// serve once a client has finished its handshake); read-only commands (list,
+// state, status, checkup, diagnose, probe) only report it.
+const ReplayNote = "`mcpmend apply-pending` tries again, as do the next `mcpmend reset` or `mcpmend undo` and the next MCP session of `mcpmend serve`"
+
 // ResumePending finishes or rolls back what earlier runs left: steps a crash
 // interrupted are recovered (see Journal.recover) and waiting steps whose
-// store is free now are applied. Every mcpmend start (CLI or serve) calls it;
+// store is free now are applied. The commands that replay (see ReplayNote) call it;
 // with no journal it costs one ReadDir. It never waits for a busy entry.
 func ResumePending(ctx context.Context, env registry.Env, log *slog.Logger) (*ResumeReport, error) {
 	return Open(env, log).resumeAll(ctx)
@@ -124,7 +130,7 @@ func RunPending(ctx context.Context, env registry.Env, opt PendingOptions) (*Res
 			return rep, nil
 		}
 		if time.Now().After(deadline) {
-			return rep, fmt.Errorf("stopped after %s with %d step(s) still waiting; the next mcpmend start tries again", opt.MaxWait, rep.Waiting)
+			return rep, fmt.Errorf("stopped after %s with %d step(s) still waiting; %s", opt.MaxWait, rep.Waiting, ReplayNote)
 		}
 		j.Log.Info("waiting for locked stores", "steps", rep.Waiting, "next", pause)
 		t := time.NewTimer(min(pause, time.Until(deadline)+time.Millisecond))

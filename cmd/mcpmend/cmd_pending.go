@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mcpmend/mcpmend/cache/journal"
@@ -21,7 +22,7 @@ func init() {
 func runApplyPending(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("apply-pending", a.stderr)
 	var opt journal.PendingOptions
-	fs.DurationVar(&opt.MaxWait, "max-wait", journal.DefaultMaxWait, "stop waiting after this long (the next mcpmend start tries again)")
+	fs.DurationVar(&opt.MaxWait, "max-wait", journal.DefaultMaxWait, "stop waiting after this long (the next reset, undo, apply-pending or serve session tries again)")
 	fs.DurationVar(&opt.Poll, "poll", time.Second, "first pause between attempts; it doubles…")
 	fs.DurationVar(&opt.MaxPoll, "max-poll", 15*time.Second, "…up to this")
 	fs.BoolVar(&opt.OnlyOnce, "once", false, "one pass over the journal, no waiting")
@@ -66,15 +67,45 @@ func pendingText(rep *journal.ResumeReport) string {
 	return b.String()
 }
 
-// resumeAtStart finishes what earlier runs left (a reset a crash interrupted,
-// steps whose store is free now) before any command runs, and makes sure a
-// worker waits for the steps that still cannot be applied. It is bounded and
-// never fails the command: problems are logged.
+// resumeAtStart applies the journal rule before a command runs: the commands
+// that change stores (reset, undo) first finish what earlier runs left (a
+// reset a crash interrupted, steps whose store is free now); serve does the
+// same once a client has finished its handshake; apply-pending is the replay
+// itself. Read-only commands only report pending work, on stderr.
 func resumeAtStart(ctx context.Context, a *app, cmdName string) {
 	switch cmdName {
+	case "reset", "undo":
+		resumePending(ctx, a)
+	case "serve":
+		a.deps.AfterHandshake = sync.OnceFunc(func() { go resumePending(ctx, a) })
 	case "apply-pending", "version", "help":
+	default:
+		reportPending(a)
+	}
+}
+
+// reportPending tells a person (stderr, never the MCP stream) that resets
+// are waiting or were interrupted, and what finishes them.
+func reportPending(a *app) {
+	entries, err := journal.Open(a.deps.Env, a.deps.Logger).List()
+	if err != nil {
 		return
 	}
+	n := 0
+	for _, e := range entries {
+		if e.Pending() {
+			n++
+		}
+	}
+	if n > 0 {
+		a.deps.Logger.Warn(fmt.Sprintf("%d reset(s) have pending steps (mcpmend status shows them); %s", n, journal.ReplayNote))
+	}
+}
+
+// resumePending finishes what earlier runs left and makes sure a worker
+// waits for the steps that still cannot be applied. It is bounded and never
+// fails the command: problems are logged.
+func resumePending(ctx context.Context, a *app) {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	log := a.deps.Logger
