@@ -99,6 +99,10 @@ type Journal struct {
 	Dir string
 	Log *slog.Logger
 	Now func() time.Time
+	// Home is the home the journal belongs to: a reset root runs there
+	// leaves the journal owned by the home's owner, and root accepts a
+	// journal that owner owns (see trust).
+	Home string
 }
 
 // Open returns the journal for env (nothing is created until a reset).
@@ -106,10 +110,24 @@ func Open(env registry.Env, log *slog.Logger) *Journal {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Journal{Dir: filepath.Join(env.StateHome(), "journal"), Log: log, Now: time.Now}
+	return &Journal{Dir: filepath.Join(env.StateHome(), "journal"), Log: log, Now: time.Now, Home: env.Home}
 }
 
 func (j *Journal) now() time.Time { return j.Now().UTC() }
+
+// stateDir is the directory holding the journal (mcpmend's state directory).
+func (j *Journal) stateDir() string { return filepath.Dir(j.Dir) }
+
+// untrusted returns an error when the journal directory, or entry dir
+// inside it, is not one mcpmend accepts (see trust), and logs it.
+func (j *Journal) untrusted(dir string) error {
+	why := j.trust(dir)
+	if why == "" {
+		return nil
+	}
+	j.Log.Warn("ignoring a journal directory mcpmend does not trust", "dir", dir, "why", why)
+	return fmt.Errorf("journal %s is ignored: %s", dir, why)
+}
 
 // BeginOptions tunes Begin.
 type BeginOptions struct {
@@ -137,12 +155,16 @@ func (j *Journal) Begin(srv ServerRef, muts []Mutation, opt BeginOptions) (*Entr
 		e.Steps = append(e.Steps, Step{Store: m.Store(), Kind: m.Kind(), Spec: spec, Changes: m.Describe(),
 			Status: StatusPlanned, Backup: "backup-" + strconv.Itoa(i), Updated: now, WaitUntil: now.Add(opt.MaxWait)})
 	}
+	if err := j.untrusted(j.Dir); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(e.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
 	if err := j.save(e); err != nil {
 		return nil, err
 	}
+	j.giveToHomeOwner()
 	return e, nil
 }
 
@@ -167,6 +189,12 @@ func (j *Journal) Get(id string) (*Entry, error) {
 		return nil, fmt.Errorf("no reset with id %q", id)
 	}
 	dir := filepath.Join(j.Dir, id)
+	if err := j.untrusted(j.Dir); err != nil {
+		return nil, err
+	}
+	if err := j.untrusted(dir); err != nil {
+		return nil, err
+	}
 	b, err := os.ReadFile(filepath.Join(dir, entryFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("no reset with id %q in %s", id, j.Dir)
@@ -185,6 +213,9 @@ func (j *Journal) Get(id string) (*Entry, error) {
 // List returns every entry, oldest first. Damaged entries are logged and
 // skipped.
 func (j *Journal) List() ([]*Entry, error) {
+	if j.untrusted(j.Dir) != nil {
+		return nil, nil // logged: reported as no journal, never read
+	}
 	des, err := os.ReadDir(j.Dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -237,6 +268,7 @@ func (j *Journal) withEntry(ctx context.Context, id string, wait time.Duration, 
 		return e, fmt.Errorf("reset %s is being worked on by another process: %w", id, err)
 	}
 	defer h.Release()
+	defer j.giveToHomeOwner()
 	if e, err = j.Get(id); err != nil { // re-read under the lock
 		return nil, err
 	}
