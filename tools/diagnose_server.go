@@ -31,7 +31,6 @@ type DiagnoseServerOutput struct {
 	At    time.Time `json:"at" jsonschema:"when the client's stores were judged"`
 }
 
-
 func addDiagnoseServer(s *mcp.Server, d *Deps) {
 	mcp.AddTool(s, &mcp.Tool{
 		Name:  "diagnose_server",

@@ -31,7 +31,6 @@ type ListServersOutput struct {
 	States map[string]cache.Summary `json:"states,omitempty"`
 }
 
-
 func addListServers(s *mcp.Server, d *Deps) {
 	mcp.AddTool(s, &mcp.Tool{
 		Name:  "list_servers",

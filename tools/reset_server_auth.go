@@ -52,7 +52,6 @@ type ResetServerAuthOutput struct {
 	At        time.Time      `json:"at"`
 }
 
-
 func addResetServerAuth(s *mcp.Server, d *Deps) {
 	mcp.AddTool(s, &mcp.Tool{
 		Name:  "reset_server_auth",

@@ -44,7 +44,6 @@ type StepView struct {
 	UndoneAt  *time.Time       `json:"undone_at,omitempty"`
 }
 
-
 func addResetStatus(s *mcp.Server, d *Deps) {
 	mcp.AddTool(s, &mcp.Tool{
 		Name:  "reset_status",

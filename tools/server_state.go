@@ -38,7 +38,6 @@ type StoreRecords struct {
 	Records []store.Record `json:"records"`
 }
 
-
 func addServerState(s *mcp.Server, d *Deps) {
 	mcp.AddTool(s, &mcp.Tool{
 		Name:  "server_state",

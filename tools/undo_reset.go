@@ -35,7 +35,6 @@ type UndoResetOutput struct {
 	At      time.Time      `json:"at"`
 }
 
-
 func addUndoReset(s *mcp.Server, d *Deps) {
 	mcp.AddTool(s, &mcp.Tool{
 		Name:  "undo_reset",
