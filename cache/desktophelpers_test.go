@@ -101,20 +101,6 @@ func corruptTable(t *testing.T, dir string) {
 	}
 }
 
-// copyFixture copies a fixture database into a fresh temp dir, so tests that
-// damage or lock it never touch the committed files.
-func copyFixture(t testing.TB, src string) string {
-	t.Helper()
-	dst := filepath.Join(t.TempDir(), "leveldb")
-	if err := os.MkdirAll(dst, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := localstorage.CopyDBFiles(src, dst); err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
-
 // dirDigest hashes every file name and content in dir.
 func dirDigest(t *testing.T, dir string) string {
 	t.Helper()

@@ -2,12 +2,10 @@ package desktop
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -15,7 +13,6 @@ import (
 	"github.com/mcpmend/mcpmend/internal/localstorage"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/syndtr/goleveldb/leveldb"
-	"github.com/syndtr/goleveldb/leveldb/journal"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 )
 
@@ -175,65 +172,4 @@ func TestTruncatedManifestIsNeverPartial(t *testing.T) {
 		t.Fatal("no truncation was reported damaged")
 	}
 	t.Logf("%d of %d truncations of a %d-byte manifest reported damaged, the rest read in full", damaged, cuts, len(full))
-}
-
-// writeLog writes one LevelDB log holding one write batch at seq: puts of
-// kv (a nil value deletes).
-func writeLog(t *testing.T, path string, seq uint64, kv [][2][]byte) {
-	t.Helper()
-	rec := binary.LittleEndian.AppendUint64(nil, seq)
-	rec = binary.LittleEndian.AppendUint32(rec, uint32(len(kv)))
-	for _, p := range kv {
-		if p[1] == nil {
-			rec = append(rec, 0) // deletion
-			rec = binary.AppendUvarint(rec, uint64(len(p[0])))
-			rec = append(rec, p[0]...)
-			continue
-		}
-		rec = append(rec, 1) // value
-		rec = binary.AppendUvarint(rec, uint64(len(p[0])))
-		rec = append(rec, p[0]...)
-		rec = binary.AppendUvarint(rec, uint64(len(p[1])))
-		rec = append(rec, p[1]...)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := journal.NewWriter(f)
-	jw, err := w.Next()
-	if err != nil {
-		t.Fatal(err)
-	}
-	jw.Write(rec)
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-}
-
-// makeTwoLogDB builds the state LevelDB is in while it flushes a memtable: a
-// frozen log the manifest still points at, and the new log after it. Tables
-// hold n items; the frozen log adds 3, the new log adds 2 and deletes one.
-func makeTwoLogDB(t *testing.T) (dir string, items int) {
-	t.Helper()
-	dir, n := makeMultiTableDB(t)
-	logs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
-	if len(logs) != 1 {
-		t.Fatalf("logs: %v", logs)
-	}
-	num, err := strconv.Atoi(strings.TrimSuffix(filepath.Base(logs[0]), ".log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	item := func(k string) []byte { return localstorage.ItemRowKey("https://claude.ai", k) }
-	val := func(v string) []byte { return localstorage.EncodeString(v) }
-	const seq = 1 << 40 // past any sequence number the tables hold
-	writeLog(t, logs[0], seq, [][2][]byte{
-		{item("mcp:github:frozen1"), val("a")}, {item("mcp:github:frozen2"), val("b")}, {item("x"), val("c")},
-	})
-	writeLog(t, filepath.Join(dir, fmt.Sprintf("%06d.log", num+1000)), seq+3, [][2][]byte{
-		{item("mcp:github:new"), val("🐙")}, {item("y"), val("d")}, {item("x"), nil},
-	})
-	return dir, n + 3 + 2 - 1
 }

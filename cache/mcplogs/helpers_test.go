@@ -2,7 +2,6 @@ package mcplogs
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,19 +72,3 @@ func writeFile(t testing.TB, path, data string) {
 
 // fixedNow is the clock of table tests: stamps are written relative to it.
 var fixedNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-
-func msAgo(d time.Duration) int64 { return fixedNow.Add(-d).UnixMilli() }
-
-// fakeSecurity builds the stand-in security(1) from internal/keychain/testdata/fakesecurity
-// into the test's temp dir and gives it a fresh keychain store.
-func fakeSecurity(t testing.TB) (path, storeFile string) {
-	t.Helper()
-	dir := t.TempDir()
-	path = filepath.Join(dir, "security")
-	if out, err := exec.Command("go", "build", "-o", path, "../../internal/keychain/testdata/fakesecurity").CombinedOutput(); err != nil {
-		t.Fatalf("building the stand-in security: %v\n%s", err, out)
-	}
-	storeFile = filepath.Join(dir, "keychain.json")
-	t.Setenv("FAKE_SECURITY_STORE", storeFile)
-	return path, storeFile
-}
