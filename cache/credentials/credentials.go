@@ -64,7 +64,7 @@ type onceRead struct {
 	err   error
 }
 
-// Name implements Store.
+// Name implements store.Store.
 func (Store) Name() string { return store.Credentials }
 
 // File is .credentials.json for env: in
@@ -317,7 +317,7 @@ func (e OAuthEntry) GateC(srv registry.Server, now time.Time) GateVerdict {
 	})
 }
 
-// Inspect implements Store: the entries filed under srv's key, judged for
+// Inspect implements store.Store: the entries filed under srv's key, judged for
 // srv, and entries under srv's name that no current configuration owns.
 func (s Store) Inspect(ctx context.Context, env registry.Env, srv registry.Server, now time.Time) ([]store.Record, error) {
 	if srv.Client != registry.ClaudeCode {

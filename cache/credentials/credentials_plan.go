@@ -178,7 +178,7 @@ func gatesOf(e OAuthEntry) string {
 // Lock is the lock Claude Code takes before writing
 // .credentials.json: proper-lockfile on "<secure storage dir>/.storage-write",
 // i.e. the directory "<dir>/.storage-write.lock", where dir is the directory
-// of CredentialsFile ($CLAUDE_SECURESTORAGE_CONFIG_DIR, else the config
+// of File ($CLAUDE_SECURESTORAGE_CONFIG_DIR, else the config
 // home). Claude Code retries it 10 times (100 ms–1 s); we wait up to its
 // stale time, then refuse.
 func Lock(env registry.Env) lockedfile.DirLock {

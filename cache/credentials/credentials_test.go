@@ -268,10 +268,10 @@ func TestCredentialsSecureStorageDir(t *testing.T) {
 	dir := filepath.Join(home, "secure")
 	env := testEnv(home, "CLAUDE_SECURESTORAGE_CONFIG_DIR", dir, "CLAUDE_CONFIG_DIR", filepath.Join(home, "cfg"))
 	if got := File(env); got != filepath.Join(dir, ".credentials.json") {
-		t.Errorf("CredentialsFile = %s", got)
+		t.Errorf("File = %s", got)
 	}
 	if got := File(testEnv(home)); got != filepath.Join(home, ".claude", ".credentials.json") {
-		t.Errorf("CredentialsFile = %s", got)
+		t.Errorf("File = %s", got)
 	}
 }
 

@@ -38,10 +38,10 @@ type Store struct {
 	Others []string
 }
 
-// Name implements Store.
+// Name implements store.Store.
 func (Store) Name() string { return store.Desktop }
 
-// Inspect implements Store: for a claude-desktop server, the Local Storage
+// Inspect implements store.Store: for a claude-desktop server, the Local Storage
 // items that name or mention it; nothing for other clients' servers.
 func (s Store) Inspect(ctx context.Context, env registry.Env, srv registry.Server, now time.Time) ([]store.Record, error) {
 	if srv.Client != registry.ClaudeDesktop {

@@ -135,7 +135,7 @@ func readAllFiles(b *testing.B, dir string, buf []byte) {
 // run (outside the timer; Linux only), as for a first read after boot; "warm"
 // reads them from memory. The scan's snapshot is always taken fresh.
 //
-//	go test -run='^$' -bench=LocalStorageScan -benchtime=5x ./cache
+//	go test -run='^$' -bench=LocalStorageScan -benchtime=5x ./cache/desktop
 func BenchmarkLocalStorageScan(b *testing.B) {
 	dir := filepath.Join(b.TempDir(), "leveldb")
 	size := makeBenchDB(b, dir, benchDBBytes())

@@ -21,7 +21,7 @@ import (
 	"github.com/mcpmend/mcpmend/registry"
 )
 
-// KindDelete is the journal kind of LocalStorageDelete.
+// KindDelete is the journal kind of Delete.
 const KindDelete = "localstorage-delete"
 
 func init() {
@@ -37,7 +37,7 @@ func init() {
 	})
 }
 
-// Target is one Local Storage item a LocalStorageDelete removes.
+// Target is one Local Storage item a Delete removes.
 type Target struct {
 	Row    []byte `json:"row"`    // the row key as stored: "_" + storage key + NUL + encoded item key
 	Origin string `json:"origin"` // storage key
@@ -121,17 +121,17 @@ func ServerNames(servers []registry.Server) []string {
 	return out
 }
 
-// Store implements Mutation.
+// Store implements journal.Mutation.
 func (m *Delete) Store() string { return store.Desktop }
 
-// Kind implements Mutation.
+// Kind implements journal.Mutation.
 func (m *Delete) Kind() string { return KindDelete }
 
-// Spec implements Mutation: the directory, row keys and value hashes —
+// Spec implements journal.Mutation: the directory, row keys and value hashes —
 // never a value.
 func (m *Delete) Spec() (json.RawMessage, error) { return json.Marshal(m) }
 
-// Describe implements Mutation.
+// Describe implements journal.Mutation.
 func (m *Delete) Describe() []journal.Change {
 	out := make([]journal.Change, 0, len(m.Targets))
 	for _, t := range m.Targets {
@@ -161,7 +161,7 @@ const (
 	thenUndo  = "then run the undo again"
 )
 
-// Blocked implements Mutation: Chromium's fcntl lock on LOCK, probed without
+// Blocked implements journal.Mutation: Chromium's fcntl lock on LOCK, probed without
 // taking it. Held is retryable (the app quitting frees it); an OS where the
 // lock cannot be checked is not.
 func (m *Delete) Blocked(context.Context) (string, bool) {
@@ -191,7 +191,7 @@ func (m *Delete) recPath(dir string) string {
 	return filepath.Clean(dir) + localstorage.InstallExt
 }
 
-// Backup implements Mutation: the whole directory but LOCK. Apply checks it
+// Backup implements journal.Mutation: the whole directory but LOCK. Apply checks it
 // again under the lock and takes it afresh if the app wrote in between; when
 // the app has the database open right now, a copy could be torn, so none is
 // taken here (Apply then waits for the lock and backs up under it).
@@ -212,7 +212,7 @@ type savedRow struct {
 	Value []byte `json:"value"`
 }
 
-// Apply implements Mutation (see LocalStorageDelete).
+// Apply implements journal.Mutation (see Delete).
 func (m *Delete) Apply(ctx context.Context, dir string) (err error) {
 	defer func() { err = storeDamage(err) }()
 	if _, err := os.Stat(m.Dir); errors.Is(err, fs.ErrNotExist) {
@@ -347,7 +347,7 @@ func restoreAfter(live, dir string, cause error) error {
 	return fmt.Errorf("%w; the backup was put back", cause)
 }
 
-// Verify implements Mutation: applied when no target item is left. It reads
+// Verify implements journal.Mutation: applied when no target item is left. It reads
 // a copy, so it works while the app runs; when the lock is free it first
 // finishes an install a crash interrupted.
 func (m *Delete) Verify(ctx context.Context, dir string) (_ bool, err error) {
@@ -420,7 +420,7 @@ func (m *Delete) readLive(ctx context.Context, dir string) (localstorage.Rows, e
 	return nil, err
 }
 
-// Restore implements Mutation: under Chromium's lock, every removed row that
+// Restore implements journal.Mutation: under Chromium's lock, every removed row that
 // is absent is put back with its exact bytes, in one synced batch installed
 // like the reset itself; a row already back is skipped; an item written
 // again with other content refuses with a *ConflictError before anything

@@ -31,7 +31,7 @@ type Change struct {
 type Mutation interface {
 	// Store names the store, as in Record.Store.
 	Store() string
-	// Kind names the decoder registered with RegisterMutation that rebuilds
+	// Kind names the decoder registered with Register that rebuilds
 	// this mutation from Spec in a later process.
 	Kind() string
 	// Spec is everything needed to rebuild the mutation: paths, keys, hashes
@@ -88,8 +88,8 @@ var (
 )
 
 // Register makes a mutation kind known to the journal, so a later
-// process (ResumePending, apply-pending) can resume or undo it. Stores call
-// it from init.
+// process (ResumePending, apply-pending) can resume or undo it. The packages
+// that define kinds (cache/mutation, cache/desktop) call it from init.
 func Register(kind string, decode Decoder) {
 	decodersMu.Lock()
 	defer decodersMu.Unlock()

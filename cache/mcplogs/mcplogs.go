@@ -40,7 +40,7 @@ const mcpLogTail = 64 << 10
 // %LOCALAPPDATA%\claude-cli-nodejs\Cache on Windows). It never changes them.
 type Store struct{}
 
-// Name implements Store.
+// Name implements store.Store.
 func (Store) Name() string { return store.MCPLogs }
 
 // Root is the directory holding one folder per working directory.
@@ -122,7 +122,7 @@ func newestLog(dirs []string) string {
 	return best
 }
 
-// Inspect implements Store: the newest lines of srv's newest MCP log,
+// Inspect implements store.Store: the newest lines of srv's newest MCP log,
 // redacted; a log of the server's project or of the current directory is
 // preferred to one written elsewhere.
 func (Store) Inspect(_ context.Context, env registry.Env, srv registry.Server, _ time.Time) ([]store.Record, error) {

@@ -34,7 +34,7 @@ const (
 // has used (mcp-remote-<version>/ in 0.0.x/0.1.x, mcp-remote-v1/ since).
 type Store struct{}
 
-// Name implements Store.
+// Name implements store.Store.
 func (Store) Name() string { return store.MCPRemote }
 
 // Root is where mcp-remote keeps its per-version folders.
@@ -282,7 +282,7 @@ func whatwgHref(u *url.URL) string {
 	return v.String()
 }
 
-// Inspect implements Store: every file under srv's hash in every mcp-remote
+// Inspect implements store.Store: every file under srv's hash in every mcp-remote
 // folder. A tokens file that does not parse is reported as damaged beside
 // the other records.
 func (Store) Inspect(_ context.Context, env registry.Env, srv registry.Server, now time.Time) ([]store.Record, error) {

@@ -57,16 +57,16 @@ func PlanFileDelete(store string, targets []FileTarget) (*FileDelete, error) {
 	return m, nil
 }
 
-// Store implements Mutation.
+// Store implements journal.Mutation.
 func (m *FileDelete) Store() string { return m.StoreName }
 
-// Kind implements Mutation.
+// Kind implements journal.Mutation.
 func (m *FileDelete) Kind() string { return KindFileDelete }
 
-// Spec implements Mutation: paths, hashes and modes, never content.
+// Spec implements journal.Mutation: paths, hashes and modes, never content.
 func (m *FileDelete) Spec() (json.RawMessage, error) { return json.Marshal(m) }
 
-// Describe implements Mutation.
+// Describe implements journal.Mutation.
 func (m *FileDelete) Describe() []journal.Change {
 	out := make([]journal.Change, 0, len(m.Targets))
 	for _, t := range m.Targets {
@@ -75,7 +75,7 @@ func (m *FileDelete) Describe() []journal.Change {
 	return out
 }
 
-// Blocked implements Mutation: plain files are never locked.
+// Blocked implements journal.Mutation: plain files are never locked.
 func (m *FileDelete) Blocked(context.Context) (string, bool) { return "", false }
 
 // backupName is where target i is saved inside the step's backup directory.
@@ -103,7 +103,7 @@ func (t FileTarget) state() (fileState, []byte, error) {
 	return fileOther, snap.Data, nil
 }
 
-// Backup implements Mutation: each target that still holds its planned
+// Backup implements journal.Mutation: each target that still holds its planned
 // content, byte for byte.
 func (m *FileDelete) Backup(_ context.Context, dir string) error {
 	for i, t := range m.Targets {
@@ -120,7 +120,7 @@ func (m *FileDelete) Backup(_ context.Context, dir string) error {
 	return nil
 }
 
-// Apply implements Mutation: it checks every file first and refuses, deleting
+// Apply implements journal.Mutation: it checks every file first and refuses, deleting
 // nothing, if one was rewritten since planning; then it deletes them. If a
 // delete fails the files already deleted are put back.
 func (m *FileDelete) Apply(ctx context.Context, dir string) error {
@@ -157,7 +157,7 @@ func (m *FileDelete) Apply(ctx context.Context, dir string) error {
 	return nil
 }
 
-// Verify implements Mutation: applied when no target holds its planned
+// Verify implements journal.Mutation: applied when no target holds its planned
 // content any more; not applied when none was deleted; an error when some
 // were deleted and some not (a crash between two deletes), so the journal
 // restores the deleted ones.
@@ -184,7 +184,7 @@ func (m *FileDelete) Verify(context.Context, string) (bool, error) {
 	return false, fmt.Errorf("%d of %d files were deleted and %d not: the deletion was interrupted", gone, len(m.Targets), left)
 }
 
-// Restore implements Mutation: every backed-up file that is absent is
+// Restore implements journal.Mutation: every backed-up file that is absent is
 // written back with its content and mode. A file present with other content
 // (written by its owner since, e.g. a new sign-in) makes it refuse with a
 // *ConflictError before anything is written.

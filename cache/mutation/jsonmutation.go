@@ -100,16 +100,16 @@ func (m *JSONDelete) parses(data []byte) error {
 	return nil
 }
 
-// Store implements Mutation.
+// Store implements journal.Mutation.
 func (m *JSONDelete) Store() string { return m.StoreName }
 
-// Kind implements Mutation.
+// Kind implements journal.Mutation.
 func (m *JSONDelete) Kind() string { return KindJSONDelete }
 
-// Spec implements Mutation: paths and hashes only, no values.
+// Spec implements journal.Mutation: paths and hashes only, no values.
 func (m *JSONDelete) Spec() (json.RawMessage, error) { return json.Marshal(m) }
 
-// Describe implements Mutation.
+// Describe implements journal.Mutation.
 func (m *JSONDelete) Describe() []journal.Change {
 	out := make([]journal.Change, 0, len(m.Targets))
 	for _, t := range m.Targets {
@@ -118,11 +118,11 @@ func (m *JSONDelete) Describe() []journal.Change {
 	return out
 }
 
-// Blocked implements Mutation: a JSON file is never blocked for long; the
+// Blocked implements journal.Mutation: a JSON file is never blocked for long; the
 // owner's lock is waited for (up to its stale time) inside Apply.
 func (m *JSONDelete) Blocked(context.Context) (string, bool) { return "", false }
 
-// Backup implements Mutation: the whole file and each planned value.
+// Backup implements journal.Mutation: the whole file and each planned value.
 func (m *JSONDelete) Backup(_ context.Context, dir string) error {
 	snap, err := lockedfile.Read(m.File)
 	if err != nil || !snap.Exists {
@@ -131,7 +131,7 @@ func (m *JSONDelete) Backup(_ context.Context, dir string) error {
 	return backupTargets(dir, snap.Data, m.Targets)
 }
 
-// Apply implements Mutation.
+// Apply implements journal.Mutation.
 func (m *JSONDelete) Apply(ctx context.Context, dir string) error {
 	lockedfile.RemoveStaleTemps(m.File)
 	release, check, err := m.Lock.acquire(ctx)
@@ -164,7 +164,7 @@ func (m *JSONDelete) Apply(ctx context.Context, dir string) error {
 	return lockedfile.WriteFile(m.File, out, lockedfile.WriteOptions{Perm: m.Perm, Expect: &snap, BeforeRename: check})
 }
 
-// Verify implements Mutation: applied when no target key exists. A key
+// Verify implements journal.Mutation: applied when no target key exists. A key
 // that exists with another value is not "applied": it was rewritten (Apply
 // refuses it) or re-created since, and either way the reset did not hold.
 func (m *JSONDelete) Verify(context.Context, string) (bool, error) {
@@ -178,7 +178,7 @@ func (m *JSONDelete) Verify(context.Context, string) (bool, error) {
 	return targetsGone(snap.Data, m.Targets), nil
 }
 
-// Restore implements Mutation (see JSONDelete for the two ways it works).
+// Restore implements journal.Mutation (see JSONDelete for the two ways it works).
 func (m *JSONDelete) Restore(ctx context.Context, dir string) error {
 	recs, ok, err := loadRecords(dir)
 	if err != nil || !ok {

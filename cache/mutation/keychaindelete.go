@@ -38,16 +38,16 @@ func (m *KeychainDelete) keychain() *keychain.Client {
 	return &keychain.Client{Security: m.Security, Timeout: m.Timeout}
 }
 
-// Store implements Mutation.
+// Store implements journal.Mutation.
 func (m *KeychainDelete) Store() string { return store.Keychain }
 
-// Kind implements Mutation.
+// Kind implements journal.Mutation.
 func (m *KeychainDelete) Kind() string { return KindKeychainDelete }
 
-// Spec implements Mutation: the item's name, paths and hashes — no value.
+// Spec implements journal.Mutation: the item's name, paths and hashes — no value.
 func (m *KeychainDelete) Spec() (json.RawMessage, error) { return json.Marshal(m) }
 
-// Describe implements Mutation.
+// Describe implements journal.Mutation.
 func (m *KeychainDelete) Describe() []journal.Change {
 	out := make([]journal.Change, 0, len(m.Targets))
 	for _, t := range m.Targets {
@@ -56,7 +56,7 @@ func (m *KeychainDelete) Describe() []journal.Change {
 	return out
 }
 
-// Blocked implements Mutation: the Keychain is not held for long; the
+// Blocked implements journal.Mutation: the Keychain is not held for long; the
 // storage lock is waited for inside Apply.
 func (m *KeychainDelete) Blocked(context.Context) (string, bool) { return "", false }
 
@@ -71,7 +71,7 @@ func (m *KeychainDelete) read(ctx context.Context) ([]byte, bool, error) {
 	return data, true, nil
 }
 
-// Backup implements Mutation: the whole blob and each planned value.
+// Backup implements journal.Mutation: the whole blob and each planned value.
 func (m *KeychainDelete) Backup(ctx context.Context, dir string) error {
 	data, found, err := m.read(ctx)
 	if err != nil || !found {
@@ -96,7 +96,7 @@ func (m *KeychainDelete) write(ctx context.Context, from, to []byte, check func(
 	return m.keychain().Add(ctx, m.Item, to)
 }
 
-// Apply implements Mutation.
+// Apply implements journal.Mutation.
 func (m *KeychainDelete) Apply(ctx context.Context, dir string) error {
 	release, check, err := m.Lock.acquire(ctx)
 	if err != nil {
@@ -121,7 +121,7 @@ func (m *KeychainDelete) Apply(ctx context.Context, dir string) error {
 	return m.write(ctx, data, out, check)
 }
 
-// Verify implements Mutation: applied when no target key exists, as
+// Verify implements journal.Mutation: applied when no target key exists, as
 // JSONDelete.Verify judges it.
 func (m *KeychainDelete) Verify(ctx context.Context, _ string) (bool, error) {
 	data, found, err := m.read(ctx)
@@ -131,7 +131,7 @@ func (m *KeychainDelete) Verify(ctx context.Context, _ string) (bool, error) {
 	return targetsGone(data, m.Targets), nil
 }
 
-// Restore implements Mutation, as JSONDelete.Restore does for a file.
+// Restore implements journal.Mutation, as JSONDelete.Restore does for a file.
 func (m *KeychainDelete) Restore(ctx context.Context, dir string) error {
 	recs, ok, err := loadRecords(dir)
 	if err != nil || !ok {

@@ -23,7 +23,7 @@ const (
 // <config home>/mcp-needs-auth-cache.json, keyed by plain server name.
 type Store struct{}
 
-// Name implements Store.
+// Name implements store.Store.
 func (Store) Name() string { return store.NeedsAuth }
 
 // File is the cache's path for env.
@@ -117,7 +117,7 @@ func (e Entry) Judge(srv registry.Server, now time.Time) (active bool, until *ti
 	return false, until, fmt.Sprintf("expired at %s (TTL %s, %s): no longer blocks", lapse.UTC().Format(time.RFC3339), ttl, src)
 }
 
-// Inspect implements Store: the cache entry filed under srv's name, judged for srv.
+// Inspect implements store.Store: the cache entry filed under srv's name, judged for srv.
 func (s Store) Inspect(_ context.Context, env registry.Env, srv registry.Server, now time.Time) ([]store.Record, error) {
 	if srv.Client != registry.ClaudeCode {
 		return nil, nil
