@@ -12,7 +12,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
-	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/mcpremote"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -42,7 +42,7 @@ func (p *prober) mcpRemote() ([]string, bool) {
 			args[i] = expandVars(args[i], p.env, map[string]bool{})
 		}
 	}
-	return cache.MCPRemoteArgs(p.s.Command, args)
+	return mcpremote.Args(p.s.Command, args)
 }
 
 // bridged reports whether the probe dials s's remote instead of starting s.
@@ -75,7 +75,7 @@ func (p *prober) bridge(ctx context.Context) {
 	start := time.Now()
 	mrArgs, _ := p.mcpRemote()
 	env := p.childEnv()
-	cfg := cache.ParseMCPRemote(mrArgs, func(path string) ([]byte, error) { return readSmall(path, p.s.Cwd) })
+	cfg := mcpremote.Parse(mrArgs, func(path string) ([]byte, error) { return readSmall(path, p.s.Cwd) })
 	p.r.Process = &ProcessEvidence{Command: p.r.Target}
 	if cfg.ServerURL == "" || strings.HasPrefix(cfg.Problem, "cannot read --header-file") || strings.Contains(cfg.Problem, "not a URL") {
 		err := fmt.Errorf("mcp-remote: %s", cfg.Problem)
@@ -168,9 +168,9 @@ func (p *prober) mcpRemoteToken(ctx context.Context, env map[string]string, ev *
 	}
 	renv := registry.Env{Home: home, GOOS: runtime.GOOS, Getenv: func(k string) string { return lookupEnv(env, k) }}
 	srv := p.s
-	recs, _ := cache.MCPRemoteStore{}.Inspect(ctx, renv, srv, time.Now())
+	recs, _ := mcpremote.Store{}.Inspect(ctx, renv, srv, time.Now())
 	for _, r := range recs {
-		if r.Kind != cache.KindMCPRemoteTokens {
+		if r.Kind != mcpremote.KindTokens {
 			continue
 		}
 		data, err := readSmall(r.File, "")
