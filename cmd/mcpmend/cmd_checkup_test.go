@@ -30,12 +30,13 @@ func TestCheckupCommand(t *testing.T) {
 	}{
 		{[]string{"checkup", "--home", healthy}, 0, "ok       up"},
 		{[]string{"--home", broken, "checkup", "--timeout", "5s"}, 1, "command-not-found"},
-		{[]string{"--home", broken, "checkup", "--no-probe"}, 0, "probing was turned off"},
+		{[]string{"--home", broken, "checkup", "--no-probe"}, 1, "command-not-found"}, // looked up on PATH, not started
+		{[]string{"--home", healthy, "checkup", "--no-probe"}, 0, "probing was turned off"},
 		{[]string{"--home", broken, "checkup", "--client", "cursor"}, 0, "No MCP servers to check"},
-		{[]string{"--home", broken, "checkup", "down"}, 1, ""},
+		{[]string{"--home", broken, "checkup", "down"}, 2, ""},
 		{[]string{"--home", broken, "diagnose", "down"}, 1, "→ install mcpmend-test-missing"},
 		{[]string{"--home", broken, "diagnose", "up"}, 0, "Verdict: OK"},
-		{[]string{"--home", broken, "diagnose"}, 1, ""},
+		{[]string{"--home", broken, "diagnose"}, 2, ""},
 	}
 	for _, tt := range tests {
 		var out, errb bytes.Buffer
