@@ -64,6 +64,9 @@ loopback name is refused on a loopback address (DNS rebinding).`,
 // the end of stdin does not end the process: it runs as a service until
 // signalled.
 func (a *app) serve(ctx context.Context, o serveOptions) error {
+	deps := *a.deps
+	deps.Logger = slog.New(quietCancel{a.deps.Logger.Handler(), ctx})
+	a.deps = &deps
 	log := a.deps.Logger
 	var httpDone func()
 	if o.http != "" {
@@ -249,3 +252,45 @@ type writeCloser struct{ w io.Writer }
 
 func (w writeCloser) Write(p []byte) (int, error) { return w.w.Write(p) }
 func (writeCloser) Close() error                  { return nil }
+
+// quietCancel is the serve logger: once ctx is cancelled (SIGINT, SIGTERM —
+// how a service is stopped), an error record about the cancellation itself
+// (the SDK logs "server run cancelled") is an expected part of a clean stop
+// and is logged at info. Every other record passes unchanged.
+type quietCancel struct {
+	slog.Handler
+	ctx context.Context
+}
+
+func (h quietCancel) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelError && h.ctx.Err() != nil && aboutCancel(r) {
+		r = r.Clone()
+		r.Level = slog.LevelInfo
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h quietCancel) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.Handler.Enabled(ctx, l) || l >= slog.LevelError && h.Handler.Enabled(ctx, slog.LevelInfo)
+}
+
+func (h quietCancel) WithAttrs(as []slog.Attr) slog.Handler {
+	return quietCancel{h.Handler.WithAttrs(as), h.ctx}
+}
+
+func (h quietCancel) WithGroup(name string) slog.Handler {
+	return quietCancel{h.Handler.WithGroup(name), h.ctx}
+}
+
+// aboutCancel reports whether a record is about a context cancellation.
+func aboutCancel(r slog.Record) bool {
+	found := strings.Contains(r.Message, "cancel")
+	r.Attrs(func(a slog.Attr) bool {
+		if err, ok := a.Value.Any().(error); ok && errors.Is(err, context.Canceled) {
+			found = true
+		}
+		found = found || strings.Contains(a.Value.String(), context.Canceled.Error())
+		return !found
+	})
+	return found
+}
