@@ -88,11 +88,14 @@ Cursor, VS Code, Windsurf, Codex, Gemini CLI and Zed. Start with ` + "`mcpmend c
 // start runs before every command: it checks the global flags, builds the
 // tools' dependencies, and finishes what earlier runs left in the journal.
 func (a *app) start(cmd *cobra.Command, _ []string) error {
+	if isCompletion(cmd) {
+		return nil // __complete parses no flags itself: --home is read when the candidates are
+	}
 	if _, err := parseLevel(a.g.logLevel); err != nil {
 		return usageError{err.Error()}
 	}
 	a.init()
-	if cmd.Annotations[annoNoResume] == "" && cmd.Name() != "help" && !isCompletion(cmd) {
+	if cmd.Annotations[annoNoResume] == "" && cmd.Name() != "help" {
 		resumeAtStart(cmd.Context(), a)
 	}
 	return nil
