@@ -146,7 +146,7 @@ func notDialled(s registry.Server, skip bool) string {
 	case skip:
 		return "probing was turned off"
 	case s.Disabled:
-		return "disabled: checkup does not start it (diagnose_server does)"
+		return "disabled: checkup does not start it (diagnosing it alone does)"
 	case !s.Effective:
 		return "the client does not use this definition"
 	}
