@@ -9,9 +9,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 )
 
 // runArgs runs mcpmend in-process on an empty home.
@@ -80,6 +78,9 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{[]string{"checkup", "extra"}, "checkup takes no arguments"},
 		{[]string{"--log-level", "loud", "list"}, `--log-level "loud"`},
 		{[]string{"serve", "--http", "0.0.0.0:7331"}, "not a loopback address"},
+		{[]string{"help", "chekup"}, `no help topic "chekup"; did you mean "checkup"?`},
+		{[]string{"completion", "tcsh"}, "give one shell: bash, zsh, fish, powershell"},
+		{[]string{"completion"}, "give one shell"},
 	} {
 		out, errOut, code := runArgs(t, tt.args...)
 		if code != 2 || out != "" || !strings.Contains(errOut, tt.want) {
@@ -192,34 +193,5 @@ func TestServerNameCompletion(t *testing.T) {
 	run(context.Background(), []string{"__complete", "--home", home, "reset", ""}, strings.NewReader(""), &out, &errb)
 	if !strings.Contains(out.String(), "docs\tclaude-code") {
 		t.Errorf("reset NAME completion: %q (%s)", out.String(), errb.String())
-	}
-}
-
-// TestNotifyContext delivers real signals to this process: the first
-// cancels with a cause that maps to 128+N, the second calls exit at once.
-func TestNotifyContext(t *testing.T) {
-	exited := make(chan int, 1)
-	var errb bytes.Buffer
-	ctx, stop := notifyContext(context.Background(), &errb, func(code int) { exited <- code })
-	defer stop()
-	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
-		t.Skip("cannot signal self:", err)
-	}
-	select {
-	case <-ctx.Done():
-	case <-time.After(5 * time.Second):
-		t.Fatal("SIGHUP did not cancel")
-	}
-	if code, ok := signalExit(ctx); !ok || code != 129 {
-		t.Errorf("after SIGHUP: exit %d %v, want 129", code, ok)
-	}
-	syscall.Kill(os.Getpid(), syscall.SIGTERM)
-	select {
-	case code := <-exited:
-		if code != 143 {
-			t.Errorf("second signal SIGTERM: exit %d, want 143", code)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the second signal did not exit")
 	}
 }

@@ -35,6 +35,7 @@ var commandTable = []func(*app) *cobra.Command{
 	newServeCmd,
 	newApplyPendingCmd,
 	newVersionCmd,
+	newCompletionCmd,
 }
 
 // annoNoResume marks commands that must not replay the journal at start.
@@ -81,7 +82,8 @@ Cursor, VS Code, Windsurf, Codex, Gemini CLI and Zed. Start with ` + "`mcpmend c
 	for _, mk := range commandTable {
 		root.AddCommand(mk(a))
 	}
-	root.CompletionOptions.HiddenDefaultCmd = false
+	root.SetHelpCommand(newHelpCmd(a))
+	root.CompletionOptions.DisableDefaultCmd = true // ours is in the table
 	return root
 }
 
