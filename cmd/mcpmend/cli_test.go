@@ -78,6 +78,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{[]string{"checkup", "extra"}, "checkup takes no arguments"},
 		{[]string{"--log-level", "loud", "list"}, `--log-level "loud"`},
 		{[]string{"serve", "--http", "0.0.0.0:7331"}, "not a loopback address"},
+		{[]string{"list", "--client", "cursr"}, `--client: unknown client "cursr"; want one of claude-code,`},
 		{[]string{"help", "chekup"}, `no help topic "chekup"; did you mean "checkup"?`},
 		{[]string{"completion", "tcsh"}, "give one shell: bash, zsh, fish, powershell"},
 		{[]string{"completion"}, "give one shell"},

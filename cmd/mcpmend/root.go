@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -191,6 +192,9 @@ func flagError(cmd *cobra.Command, err error) error {
 	var inv *pflag.InvalidValueError
 	if errors.As(err, &inv) {
 		f := inv.GetFlag()
+		if f.Value.Type() == "client" {
+			return usagef("--client: unknown client %q; want one of %s", inv.GetValue(), strings.Join(registry.Clients(), ", "))
+		}
 		return usagef("--%s %q: %s", f.Name, inv.GetValue(), expectedForm(f))
 	}
 	var vr *pflag.ValueRequiredError
@@ -211,6 +215,8 @@ func expectedForm(f *pflag.Flag) string {
 		return fmt.Sprintf("want true or false (--%s alone means true)", f.Name)
 	case "int":
 		return fmt.Sprintf("want a whole number such as --%s 3", f.Name)
+	case "client":
+		return "want one of " + strings.Join(registry.Clients(), ", ")
 	}
 	return fmt.Sprintf("want --%s VALUE", f.Name)
 }
@@ -287,10 +293,25 @@ func fixedCompletion(values ...string) cobra.CompletionFunc {
 	}
 }
 
-// addClientFlag adds --client with completion of the client names.
+// addClientFlag adds --client, checked against the client names (a typo is
+// a usage error naming them) and completed from them.
 func addClientFlag(cmd *cobra.Command, p *string, usage string) {
-	cmd.Flags().StringVar(p, "client", "", usage+"; `CLIENT` is one of "+strings.Join(registry.Clients(), ", "))
+	cmd.Flags().Var((*clientValue)(p), "client", usage+"; `CLIENT` is one of "+strings.Join(registry.Clients(), ", "))
 	_ = cmd.RegisterFlagCompletionFunc("client", fixedCompletion(registry.Clients()...))
+}
+
+// clientValue is a --client value: one of registry.Clients().
+type clientValue string
+
+func (c *clientValue) String() string { return string(*c) }
+func (c *clientValue) Type() string   { return "client" }
+
+func (c *clientValue) Set(v string) error {
+	if !slices.Contains(registry.Clients(), v) {
+		return fmt.Errorf("unknown client %q", v)
+	}
+	*c = clientValue(v)
+	return nil
 }
 
 // addScopeFlag adds --scope with completion of the scope names.
