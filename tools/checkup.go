@@ -229,7 +229,7 @@ func (o *CheckupOutput) render(au audience) string {
 	}
 	b.WriteString(".\n")
 	if c.Error+c.Warning > 0 {
-		b.WriteString("Evidence for one server: " + map[audience]string{forModel: `diagnose_server {"name": …}`, forHuman: "`mcpmend diagnose NAME`"}[au] + ".\n")
+		fmt.Fprintf(&b, "Evidence for one server: %s.\n", au.call("diagnose_server", map[string]any{"name": "NAME"}))
 	}
 	return b.String()
 }
