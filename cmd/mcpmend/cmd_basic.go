@@ -8,12 +8,11 @@ import (
 
 func newVersionCmd(a *app) *cobra.Command {
 	return &cobra.Command{
-		Use:         "version",
-		Short:       "print mcpmend's version and build",
-		Long:        "Print mcpmend's version: the module version of a `go install …@vX` or a release build, else the commit it was built from. MCP clients see the same version in serverInfo.",
-		Example:     "  mcpmend version\n  mcpmend version --json",
-		Args:        noArgs(""),
-		Annotations: map[string]string{annoNoResume: "yes"},
+		Use:     "version",
+		Short:   "print mcpmend's version and build",
+		Long:    "Print mcpmend's version: the module version of a `go install …@vX` or a release build, else the commit it was built from. MCP clients see the same version in serverInfo.",
+		Example: "  mcpmend version\n  mcpmend version --json",
+		Args:    noArgs(""),
 		RunE: func(*cobra.Command, []string) error {
 			b := currentBuild()
 			return a.emit(b, b.String()+"\n")

@@ -22,8 +22,7 @@ server names then complete on TAB.`,
   mcpmend completion zsh > "${fpath[1]}/_mcpmend"        # zsh
   mcpmend completion fish > ~/.config/fish/completions/mcpmend.fish
   mcpmend completion powershell | Out-String | Invoke-Expression`,
-		ValidArgs:   shells,
-		Annotations: map[string]string{annoNoResume: "yes"},
+		ValidArgs: shells,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 || !slices.Contains(shells, args[0]) {
 				return usagef("give one shell: %s", strings.Join(shells, ", "))
@@ -50,11 +49,10 @@ server names then complete on TAB.`,
 // with a suggestion, as an unknown command is.
 func newHelpCmd(*app) *cobra.Command {
 	return &cobra.Command{
-		Use:         "help [COMMAND]",
-		Short:       "help about any command",
-		Long:        "Show a command's help: what it does, its flags with their defaults, and examples.",
-		Example:     "  mcpmend help checkup",
-		Annotations: map[string]string{annoNoResume: "yes"},
+		Use:     "help [COMMAND]",
+		Short:   "help about any command",
+		Long:    "Show a command's help: what it does, its flags with their defaults, and examples.",
+		Example: "  mcpmend help checkup",
 		ValidArgsFunction: func(c *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
 			var names []string
 			for _, sub := range c.Root().Commands() {

@@ -23,9 +23,8 @@ func newApplyPendingCmd(a *app) *cobra.Command {
 		Short: "apply resets that wait for a locked store (reset starts it detached)",
 		Long: `Apply the parts of resets that wait for a store another program holds (Claude Desktop's Local
 Storage while it runs). reset starts this worker detached; run it by hand to apply at once.`,
-		Example:     "  mcpmend apply-pending --once",
-		Args:        noArgs(""),
-		Annotations: map[string]string{annoNoResume: "yes"},
+		Example: "  mcpmend apply-pending --once",
+		Args:    noArgs(""),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opt.Log = a.deps.Logger
 			rep, err := cache.RunPending(cmd.Context(), a.deps.Env, opt)
@@ -75,7 +74,11 @@ func pendingText(rep *cache.ResumeReport) string {
 // steps whose store is free now) before any command runs, and makes sure a
 // worker waits for the steps that still cannot be applied. It is bounded and
 // never fails the command: problems are logged.
-func resumeAtStart(ctx context.Context, a *app) {
+func resumeAtStart(ctx context.Context, a *app, cmdName string) {
+	switch cmdName {
+	case "apply-pending", "version", "help", "completion":
+		return
+	}
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	log := a.deps.Logger

@@ -39,9 +39,6 @@ var commandTable = []func(*app) *cobra.Command{
 	newCompletionCmd,
 }
 
-// annoNoResume marks commands that must not replay the journal at start.
-const annoNoResume = "mcpmend/no-resume"
-
 // usageError is a mistake in how mcpmend was called: exit 2, one message.
 type usageError struct{ msg string }
 
@@ -98,9 +95,7 @@ func (a *app) start(cmd *cobra.Command, _ []string) error {
 		return usageError{err.Error()}
 	}
 	a.init()
-	if cmd.Annotations[annoNoResume] == "" && cmd.Name() != "help" {
-		resumeAtStart(cmd.Context(), a)
-	}
+	resumeAtStart(cmd.Context(), a, cmd.Name())
 	return nil
 }
 
