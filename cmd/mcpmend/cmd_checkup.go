@@ -8,9 +8,12 @@ import (
 	"github.com/mcpmend/mcpmend/tools"
 )
 
-// defaultTimeout is the probe timeout the tools apply when given none; the
-// flags show it as their default.
-const defaultTimeout = 15 * time.Second
+// timeoutUsage describes --timeout. The flag's own default is 0: "the
+// tools' default" (15 s), which the tools apply, so the CLI never overrides
+// how the tools choose it.
+func timeoutUsage(what string) string {
+	return "how long " + what + " may take, a `DURATION` from 1s to 2m (default 15s)"
+}
 
 func newCheckupCmd(a *app) *cobra.Command {
 	var in tools.CheckupInput
@@ -44,7 +47,7 @@ with the next step for every problem. Exits 1 when any finding is an error, so s
 	}
 	addClientFlag(cmd, &in.Client, "only this client's servers")
 	cmd.Flags().BoolVar(&in.SkipProbe, "no-probe", false, "start and dial nothing: judge from configuration, client memory and whether each command is on PATH")
-	cmd.Flags().DurationVar(&timeout, "timeout", defaultTimeout, "how long each probe may take, a `DURATION` from 1s to 2m")
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, timeoutUsage("each probe"))
 	return cmd
 }
 
@@ -79,6 +82,6 @@ step for every finding. Exits 1 when a finding is an error.`,
 	addClientFlag(cmd, &in.Client, "the client, when several configure NAME")
 	addScopeFlag(cmd, &in.Scope, "the scope of the definition to diagnose (default: the one the client uses)")
 	cmd.Flags().BoolVar(&in.SkipProbe, "no-probe", false, "do not start or dial the server: judge from configuration, client memory and whether its command is on PATH")
-	cmd.Flags().DurationVar(&timeout, "timeout", defaultTimeout, "how long the probe may take, a `DURATION` from 1s to 2m")
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, timeoutUsage("the probe"))
 	return cmd
 }

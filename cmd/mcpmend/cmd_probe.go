@@ -59,7 +59,7 @@ clients use, concurrently. Exits 1 when any probe did not end ok.`,
 	cmd.Flags().BoolVar(&in.All, "all", false, "probe every configured server, concurrently")
 	addClientFlag(cmd, &in.Client, "the client whose definition to dial (with --all: only its servers)")
 	addScopeFlag(cmd, &in.Scope, "the scope of the definition to dial (with --all: only that scope)")
-	cmd.Flags().DurationVar(&timeout, "timeout", defaultTimeout, "how long each probe may take, a `DURATION` from 1s to 2m")
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, timeoutUsage("each probe"))
 	return cmd
 }
 
