@@ -3,6 +3,7 @@ package integration
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"os"
@@ -144,8 +145,13 @@ func TestServeHTTPKeepsServingWithStdinClosed(t *testing.T) {
 	if err != nil || len(res.Tools) < 5 {
 		t.Fatalf("tools/list over HTTP: %v %+v", err, res)
 	}
-	if v := cs.InitializeResult().ServerInfo.Version; v == "" || v == "dev" {
-		t.Errorf("serverInfo.version = %q, want the build's version", v)
+	out, _, _ := runCLI(t, t.TempDir(), "version", "--json")
+	var b struct{ Version string }
+	if err := json.Unmarshal([]byte(out), &b); err != nil || b.Version == "" {
+		t.Fatalf("version --json: %q (%v)", out, err)
+	}
+	if v := cs.InitializeResult().ServerInfo.Version; v != b.Version {
+		t.Errorf("serverInfo.version = %q, `mcpmend version` says %q", v, b.Version)
 	}
 }
 
