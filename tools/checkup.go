@@ -7,8 +7,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/mcpmend/mcpmend/tools/diagnose"
 	"github.com/mcpmend/mcpmend/tools/probe"
@@ -39,38 +37,6 @@ type CheckupCounts struct {
 	OK      int `json:"ok"`
 	Warning int `json:"warning"`
 	Error   int `json:"error"`
-}
-
-// checkup is also a tool, not only a CLI command: "some MCP tool is
-// failing" is where a model starts without knowing which server, and one
-// call that names the broken servers with their next steps replaces
-// list_servers + probe_server {all} + server_state per server.
-func addCheckup(s *mcp.Server, d *Deps) {
-	mcp.AddTool(s, &mcp.Tool{
-		Name:  "checkup",
-		Title: "Diagnose every configured MCP server",
-		Description: `Diagnose every MCP server configured on this machine at once: each client's servers are dialled concurrently as the client would dial them (probe_server), judged against what the client remembers (server_state) and its configuration, and listed with a status and, for each problem, the next step.
-
-Use it when the user says "my MCP tools stopped working" without naming a server, or to find the stuck sibling among many servers. It starts every server's process or sends HTTP requests, so it can take up to the timeout (by default as long as each server's client waits, e.g. Claude Code's 30 s; they run in parallel, one stdio start per CPU at a time, with progress notifications); mcp-remote is never started, its remote is dialled directly; skip_probe judges without dialling. It changes nothing. Disabled and unapproved project servers are not started.
-
-Each server has status ok, warning or error, a one-line verdict and findings with severity, a stable code (stale-needs-auth, server-auth-required, credential-rejected, unreachable, crashed, command-not-found, pending-approval, config-ignored, …) and next: what to do, often an mcpmend tool call with arguments. files lists configuration files that do not parse or that the client no longer reads.
-
-Examples: {}; {"client": "claude-code"}; {"skip_probe": true}. Next: for a server with status error, follow its first finding's next step (diagnose_server {"name": …} shows all the evidence).`,
-		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: false, OpenWorldHint: ptr(true), DestructiveHint: ptr(false)},
-	}, func(ctx context.Context, req *mcp.CallToolRequest, in CheckupInput) (*mcp.CallToolResult, *CheckupOutput, error) {
-		var progress probe.Progress
-		if tok := req.Params.GetProgressToken(); tok != nil {
-			progress = func(done, total int, r probe.Result) {
-				_ = req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{ProgressToken: tok,
-					Progress: float64(done), Total: float64(total), Message: fmt.Sprintf("%s (%s): %s", r.Name, r.Client, r.Verdict)})
-			}
-		}
-		out, err := CheckupProgress(ctx, d, in, progress)
-		if err != nil {
-			return nil, nil, err
-		}
-		return text(out.Text()), out, nil
-	})
 }
 
 // Checkup diagnoses every configured server.
@@ -227,7 +193,7 @@ func (o *CheckupOutput) render(au audience) string {
 	}
 	b.WriteString(".\n")
 	if c.Error+c.Warning > 0 {
-		fmt.Fprintf(&b, "Evidence for one server: %s.\n", au.call("diagnose_server", map[string]any{"name": "NAME"}))
+		fmt.Fprintf(&b, "Evidence for one server: %s.\n", au.call("diagnose", map[string]any{"name": "NAME"}))
 	}
 	return b.String()
 }

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/mcpmend/mcpmend/tools/diagnose"
 )
@@ -28,27 +26,6 @@ type DiagnoseServerOutput struct {
 	diagnose.Report
 	Notes []string  `json:"notes,omitempty" jsonschema:"which definition was judged when the name has several"`
 	At    time.Time `json:"at" jsonschema:"when the client's stores were judged"`
-}
-
-func addDiagnoseServer(s *mcp.Server, d *Deps) {
-	mcp.AddTool(s, &mcp.Tool{
-		Name:  "diagnose_server",
-		Title: "Diagnose one MCP server: what is wrong and what to do",
-		Description: `Diagnose one configured MCP server in one call: dial it as its client would (probe_server), read what the client remembers about it (server_state), check its configuration (list_servers), and judge them together.
-
-Use it when the user names a server that fails, shows "needs authentication" or "failed", or has no tools. It answers the question the separate tools leave open: is the server broken, is the credential wrong, or does the client merely remember an old failure? It starts the server's process or sends HTTP requests (as probe_server does) and changes nothing; skip_probe judges without dialling. Unapproved project servers are never started.
-
-The result has status (ok, warning or error), a one-line verdict, and findings — each with severity, a stable code, a summary, redacted evidence and next: the step to take, often an mcpmend tool with its arguments. Key codes: stale-needs-auth (the server answers but Claude Code skips it because of a remembered 401 — next: reset_server_auth); server-auth-required (the server really needs a sign-in — next: claude mcp login NAME, not a reset); credential-rejected (the configured token or key is refused — fix the credential, a reset alone does not help); oauth-token-expired; unreachable, timeout, crashed, command-not-found, protocol-error; pending-approval, disabled, shadowed, config-ignored (an entry the client never reads).
-
-Example: {"name": "github"}; {"name": "github", "client": "cursor"}. Next: follow the first finding's next step, then diagnose_server again to confirm. For every server at once, use checkup.`,
-		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: false, OpenWorldHint: ptr(true), DestructiveHint: ptr(false)},
-	}, func(ctx context.Context, _ *mcp.CallToolRequest, in DiagnoseServerInput) (*mcp.CallToolResult, *DiagnoseServerOutput, error) {
-		out, err := DiagnoseServer(ctx, d, in)
-		if err != nil {
-			return nil, nil, err
-		}
-		return text(out.Text()), out, nil
-	})
 }
 
 // DiagnoseServer finds the server, probes it (unless told not to, or it is

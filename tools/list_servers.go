@@ -8,8 +8,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/mcpmend/mcpmend/cache"
 	"github.com/mcpmend/mcpmend/registry"
 )
@@ -30,25 +28,6 @@ type ListServersOutput struct {
 	// StateKey (client/scope/name, plus " (project)" for project scopes);
 	// servers nothing is known about are absent.
 	States map[string]cache.Summary `json:"states,omitempty"`
-}
-
-func addListServers(s *mcp.Server, d *Deps) {
-	mcp.AddTool(s, &mcp.Tool{
-		Name:  "list_servers",
-		Title: "List configured MCP servers",
-		Description: `List every MCP server configured on this machine, in every client (Claude Code, Claude Desktop, Cursor, VS Code, Windsurf, Codex, Gemini CLI, Zed), as each client sees it.
-
-Use this first, to find the server the user is talking about and which client, scope and file define it. Each server comes with its transport, command or (redacted) URL, header and env names (never values), whether it is disabled or pending approval, whether this definition is the effective one or shadowed by another scope (shadowed_by), and problems such as entries a client ignores. File-level problems (a config that does not parse, a file the client no longer reads) are listed separately.
-
-Filter with client, name or project. Next: probe_server to see what a server answers right now, server_state to see what its client remembers about it.`,
-		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: ptr(false), DestructiveHint: ptr(false)},
-	}, func(ctx context.Context, _ *mcp.CallToolRequest, in ListServersInput) (*mcp.CallToolResult, *ListServersOutput, error) {
-		out, err := ListServers(ctx, d, in)
-		if err != nil {
-			return nil, nil, err
-		}
-		return text(out.Text()), out, nil
-	})
 }
 
 // ListServers discovers servers and applies the filters.

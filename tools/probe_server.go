@@ -9,8 +9,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/mcpmend/mcpmend/tools/probe"
 )
@@ -32,34 +30,6 @@ type ProbeServerOutput struct {
 	Results []probe.Result `json:"results"`
 	Failed  int            `json:"failed" jsonschema:"how many probes did not end ok"`
 	Notes   []string       `json:"notes,omitempty" jsonschema:"which definition was dialled when a name has several, servers all skipped"`
-}
-
-func addProbeServer(s *mcp.Server, d *Deps) {
-	mcp.AddTool(s, &mcp.Tool{
-		Name:  "probe_server",
-		Title: "Probe an MCP server as its client would dial it",
-		Description: `Connect to a configured MCP server right now, exactly as its client would — same command, arguments, environment and working directory, or same URL and headers (headersHelper included) — and report what it really answers.
-
-Use it to tell a broken server from a client that merely remembers a failure: if probe_server says ok while the client shows "needs authentication" or "failed", the server is healthy and the client's memory is stale (see server_state). It starts the server's process (ending its whole process group afterwards) or sends HTTP requests: handshake (server/discover, then initialize), tools/list and ping, each timed. Nothing is changed; no OAuth sign-in or client registration happens. A server run through mcp-remote is not started (mcp-remote would register a client, write ~/.mcp-auth and open a browser): its remote is dialled directly with mcp-remote's stored token, read only, and a 401 means the user must sign in from the client. Logs a server prints on stdout are reported, not fatal (Claude Code skips them too). Each probe waits as long as the server's client would (Claude Code 30 s or MCP_TIMEOUT; Codex startup_timeout_sec).
-
-The verdict is one of: ok (server name, version, protocol, capabilities, tool count and names), auth_required (401 with no credential configured; the challenge and non-interactive OAuth discovery: resource metadata, authorization server, whether dynamic registration is offered), auth_rejected (401 although a credential was sent: the server refused this credential), forbidden (403; insufficient_scope or not), not_found, server_error (5xx), unreachable, tls_error, timeout (names the phase), protocol_error (not MCP: HTML, malformed JSON-RPC, garbage, a connection closed without an answer, an endless body), crashed (exit code, the stderr line naming the cause, the tail), command_not_found, helper_failed, config_error, not_started (would need allow_side_effects). Every HTTP response is listed with status, content type and WWW-Authenticate. Secrets are never shown.
-
-Examples: {"name": "github"}; {"name": "github", "client": "cursor"}; {"all": true} probes everything concurrently with progress notifications; {"all": true, "client": "claude-code"}. Unapproved project servers are never started.`,
-		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: false, OpenWorldHint: ptr(true), DestructiveHint: ptr(false)},
-	}, func(ctx context.Context, req *mcp.CallToolRequest, in ProbeServerInput) (*mcp.CallToolResult, *ProbeServerOutput, error) {
-		var progress probe.Progress
-		if tok := req.Params.GetProgressToken(); tok != nil {
-			progress = func(done, total int, r probe.Result) {
-				_ = req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{ProgressToken: tok,
-					Progress: float64(done), Total: float64(total), Message: fmt.Sprintf("%s (%s): %s", r.Name, r.Client, r.Verdict)})
-			}
-		}
-		out, err := ProbeServerProgress(ctx, d, in, progress)
-		if err != nil {
-			return nil, nil, err
-		}
-		return text(out.Text()), out, nil
-	})
 }
 
 // ProbeServer probes the named server, or every server with All.

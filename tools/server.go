@@ -78,22 +78,22 @@ func NewServer(d *Deps) *mcp.Server {
 	for _, add := range toolList {
 		add(s, d)
 	}
+	addFixServerPrompt(s)
 	return s
 }
 
-// toolList is every tool, in the order a model should read them: the
-// first look (checkup), the list, then one server's diagnosis, its
-// remembered state and a live probe; last the one change mcpmend makes and
-// its follow-ups. A new tool is added here and in its own file.
+// toolList is every MCP tool, in the order a model should read them: the
+// diagnosis, then the one change mcpmend makes and its follow-ups. The
+// surface stays at five tools at most (counting bridge_server): each tool
+// costs every conversation its description, so the CLI keeps the richer
+// commands (list, probe, state, checkup) and the MCP surface only what a
+// model needs to fix a server. A new tool is added here and in its own
+// file.
 var toolList = []func(*mcp.Server, *Deps){
-	addCheckup,
-	addListServers,
-	addDiagnoseServer,
-	addServerState,
-	addProbeServer,
+	addDiagnose,
 	addResetServerAuth,
-	addResetStatus,
 	addUndoReset,
+	addResetStatus,
 }
 
 // text wraps a compact, model-readable rendering of a typed result; the typed

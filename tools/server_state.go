@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/mcpmend/mcpmend/cache"
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/registry"
@@ -36,27 +34,6 @@ type ServerStateOutput struct {
 type StoreRecords struct {
 	Store   string         `json:"store"`
 	Records []store.Record `json:"records"`
-}
-
-func addServerState(s *mcp.Server, d *Deps) {
-	mcp.AddTool(s, &mcp.Tool{
-		Name:  "server_state",
-		Title: "What a client remembers about an MCP server",
-		Description: `Show what a client remembers about one configured MCP server and what Claude Code's next session will do with it.
-
-Use it when a server shows "needs authentication" or "failed" although it works, or after probe_server says the server is healthy. It reads, never changes: Claude Code's needs-auth cache (gate A, 15 min), the tokenless-rejection stamp (gate B, 7 days) and registration-not-offered stamp (gate C, 30 days) in .credentials.json (and the macOS Keychain), stored tokens (presence and expiry only, never values), client secrets, entries orphaned by an old url or headers, mcp-remote's token files for stdio servers that run mcp-remote, Claude Desktop's Local Storage items whose key names the server (items that only mention it are listed as mentions), and the newest lines of Claude Code's MCP log for the server as evidence. A Claude Desktop connector (Settings → Connectors) is in no config file: its name still resolves when Desktop's Local Storage holds items for it.
-
-session.action is "skip" when any gate is active: Claude Code then sends no request and shows needs-auth until every gate lapses ("until") or is cleared — even when "claude mcp list" says Connected. "dial" means nothing blocks it. A damaged store is listed under damage, never read as empty.
-
-Example: {"name": "github"} or {"name": "github", "client": "claude-code", "scope": "local"}. Next: reset_server_auth with dry_run to clear the gates.`,
-		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: ptr(false), DestructiveHint: ptr(false)},
-	}, func(ctx context.Context, _ *mcp.CallToolRequest, in ServerStateInput) (*mcp.CallToolResult, *ServerStateOutput, error) {
-		out, err := ServerState(ctx, d, in)
-		if err != nil {
-			return nil, nil, err
-		}
-		return text(out.Text()), out, nil
-	})
 }
 
 // ServerState finds the server and asks every store about it.
@@ -134,8 +111,8 @@ func (o *ServerStateOutput) render(au audience) string {
 	}
 	if o.Session != nil && o.Session.Action == cache.ActionSkip {
 		args := serverArgs(o.Server)
-		fmt.Fprintf(&b, "Next: %s to confirm the server itself answers, then %s (a dry run first) to clear the gates.\n",
-			au.call("probe_server", args), au.call("reset_server_auth", withArg(args, "dry_run", true)))
+		fmt.Fprintf(&b, "Next: %s to confirm the server itself answers, then %s to clear the gates (journalled; undo_reset puts them back).\n",
+			au.call("diagnose", args), au.call("reset_server_auth", args))
 	}
 	return b.String()
 }

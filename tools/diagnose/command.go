@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 )
@@ -10,11 +11,7 @@ import (
 // and the argument that is the command's positional one. Human output names
 // the command, the model's the tool: the two never mix.
 var toolCommands = map[string]struct{ command, positional string }{
-	"checkup":           {"mcpmend checkup", ""},
-	"diagnose_server":   {"mcpmend diagnose", "name"},
-	"list_servers":      {"mcpmend list", ""},
-	"probe_server":      {"mcpmend probe", "name"},
-	"server_state":      {"mcpmend state", "name"},
+	"diagnose":          {"mcpmend diagnose", "name"},
 	"reset_server_auth": {"mcpmend reset", "name"},
 	"reset_status":      {"mcpmend status", "id"},
 	"undo_reset":        {"mcpmend undo", "id"},
@@ -30,6 +27,18 @@ func CommandFor(tool string, args map[string]any) string {
 	tc, ok := toolCommands[tool]
 	if !ok {
 		return ""
+	}
+	if tool == "diagnose" { // one tool over MCP, three commands in the CLI
+		args = maps.Clone(args)
+		switch {
+		case args["name"] == nil || args["name"] == "":
+			tc.command = "mcpmend checkup"
+		case args["detail"] == true:
+			tc.command = "mcpmend state"
+			delete(args, "timeout")
+			delete(args, "skip_probe")
+		}
+		delete(args, "detail")
 	}
 	var b strings.Builder
 	b.WriteString(tc.command)

@@ -133,9 +133,9 @@ func (f *facts) resetAction(step string) *Action {
 	return &Action{Step: step, Tool: "reset_server_auth", Arguments: f.args()}
 }
 
-// diagnoseAction is diagnose_server for this server, with extra arguments.
+// diagnoseAction is diagnose for this server, with extra arguments.
 func (f *facts) diagnoseAction(step string, extra ...any) *Action {
-	return &Action{Step: step, Tool: "diagnose_server", Arguments: f.args(extra...)}
+	return &Action{Step: step, Tool: "diagnose", Arguments: f.args(extra...)}
 }
 
 // loginAction is the client's own sign-in.

@@ -44,7 +44,7 @@ func (f *facts) configFindings() []Finding {
 		out = append(out, Finding{Severity: Warning, Code: CodeShadowed,
 			Summary:  fmt.Sprintf("this definition of %s (%s, %s) is not used: %s uses the %s one in %s, so edits here change nothing", s.Name, s.Scope, s.File, clientTitle(s.Client), scope, file),
 			Evidence: []string{"shadowed by " + s.ShadowedBy},
-			Next: &Action{Step: "diagnose the definition that is used", Tool: "diagnose_server",
+			Next: &Action{Step: "diagnose the definition that is used", Tool: "diagnose",
 				Arguments: map[string]any{"name": s.Name, "client": s.Client, "scope": scope}}})
 	case !s.Effective:
 		why := "it is not the definition the client uses"

@@ -128,7 +128,7 @@ func (f *facts) answered(r *probe.Result) []Finding {
 			Summary: fmt.Sprintf("%s answers right now, but Claude Code remembers an earlier 401 and its sessions skip it (%s): the client's memory is stale, not the server",
 				f.s.Name, f.gatesText()),
 			Evidence: ev,
-			Next: f.resetAction(fmt.Sprintf("clear Claude Code's memory of %s (a dry run first shows the exact records); then start a new session, or /mcp → %s → Reconnect in an open one",
+			Next: f.resetAction(fmt.Sprintf("clear Claude Code's memory of %s (journalled, undoable); then start a new session, or /mcp → %s → Reconnect in an open one",
 				f.s.Name, f.s.Name))}}
 	}
 	for _, n := range r.Notes {

@@ -51,19 +51,19 @@ func (f *facts) stateFindings() []Finding {
 			Summary:  fmt.Sprintf("Claude Code keeps %d credentials entr%s for an earlier url or headers of %s; it never reads them", len(orphans), plural(len(orphans), "y", "ies"), f.s.Name),
 			Evidence: orphans,
 			Next: &Action{Step: "harmless; a reset that forgets tokens removes them — together with the current tokens, so a new sign-in follows",
-				Tool: "reset_server_auth", Arguments: f.args("forget_tokens", true, "dry_run", true)}})
+				Tool: "reset_server_auth", Arguments: f.args("forget_tokens", true)}})
 	}
 	if len(remote) > 0 && f.in.Probe != nil && f.in.Probe.Verdict != probe.OK && !signInOrRemote(f.in.Probe) {
 		out = append(out, Finding{Severity: Warning, Code: CodeMCPRemoteState,
 			Summary:  fmt.Sprintf("mcp-remote keeps a registration, tokens or an unfinished sign-in for %s's url while the server fails: a registration the server no longer knows keeps failing the same way", f.s.Name),
 			Evidence: remote,
-			Next:     f.resetAction("clear mcp-remote's registration and sign-in files for this server (tokens are kept; dry_run first), then restart the server in its client")})
+			Next:     f.resetAction("clear mcp-remote's registration and sign-in files for this server (tokens are kept), then restart the server in its client")})
 	}
 	if len(desktop) > 0 {
 		out = append(out, Finding{Severity: Info, Code: CodeDesktopMemory,
 			Summary:  fmt.Sprintf("Claude Desktop's Local Storage holds %d item%s under the name %s", len(desktop), plural(len(desktop), "", "s"), f.s.Name),
 			Evidence: desktop,
-			Next:     &Action{Step: "see every item in full", Tool: "server_state", Arguments: f.args()}})
+			Next:     &Action{Step: "see every item in full", Tool: "diagnose", Arguments: f.args("detail", true)}})
 	}
 	return out
 }
