@@ -39,7 +39,7 @@ func DiagnoseServer(ctx context.Context, d *Deps, in DiagnoseServerInput) (*Diag
 	srv, note, err := findServerNote(inv, in.Name, in.Client, in.Scope)
 	if err != nil {
 		if len(inv.Problems) > 0 {
-			err = fmt.Errorf("%w (also %d problem(s) in configuration files, which may hide it: list_servers shows them)", err, len(inv.Problems))
+			err = fmt.Errorf("%w (also %d problem(s) in configuration files, which may hide it: diagnose with no name shows them)", err, len(inv.Problems))
 		}
 		return nil, err
 	}

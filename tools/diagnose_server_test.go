@@ -65,37 +65,43 @@ func TestDiagnoseServerStuckThenReset(t *testing.T) {
 	writeNeedsAuth(t, d, "stuck", "rejected")
 	cs, _ := session(t, d)
 
-	out, raw := callJSON[DiagnoseServerOutput](t, cs, &mcp.CallToolParams{Name: "diagnose_server", Arguments: map[string]any{"name": "stuck"}})
-	if out.Status != "error" || len(out.Findings) == 0 || out.Findings[0].Code != diagnose.CodeStaleNeedsAuth {
+	out, raw := callJSON[DiagnoseOutput](t, cs, &mcp.CallToolParams{Name: "diagnose", Arguments: map[string]any{"name": "stuck"}})
+	if out.Status != "error" || len(out.Servers) != 1 || len(out.Servers[0].Findings) == 0 || out.Servers[0].Findings[0].Code != diagnose.CodeStaleNeedsAuth {
 		t.Fatalf("stuck: %s", raw)
 	}
-	next := out.Findings[0].Next
-	if next == nil || next.Tool != "reset_server_auth" || next.Arguments["name"] != "stuck" {
+	next := out.Next
+	if next == nil || next.Tool != "reset_server_auth" || next.Arguments["name"] != "stuck" || next.Arguments["dry_run"] != nil {
 		t.Fatalf("next = %+v", next)
 	}
-	if out.Probe == nil || out.Probe.Verdict != "ok" || out.Session == nil || out.Session.Action != "skip" {
-		t.Errorf("probe %+v, session %+v", out.Probe, out.Session)
+	if s := out.Servers[0]; !strings.HasPrefix(s.Probe, "Probe: ok") || s.Session == nil || s.Session.Action != "skip" {
+		t.Errorf("probe %q, session %+v", s.Probe, s.Session)
+	}
+	if out.Detail != nil || strings.Contains(raw, `"evidence"`) {
+		t.Errorf("evidence without detail: %s", raw)
 	}
 	// Take the suggested step with exactly its arguments.
 	reset, _ := callJSON[ResetServerAuthOutput](t, cs, &mcp.CallToolParams{Name: next.Tool, Arguments: next.Arguments})
-	if reset.Outcome != OutcomeApplied {
+	if reset.Outcome != OutcomeApplied || reset.Status != diagnose.StatusOK || reset.Next == nil || reset.Next.Tool != "diagnose" {
 		t.Fatalf("reset: %+v", reset)
 	}
-	out, raw = callJSON[DiagnoseServerOutput](t, cs, &mcp.CallToolParams{Name: "diagnose_server", Arguments: map[string]any{"name": "stuck"}})
-	if out.Status != diagnose.StatusOK || !strings.Contains(out.Verdict, "healthy") {
+	out, raw = callJSON[DiagnoseOutput](t, cs, &mcp.CallToolParams{Name: "diagnose", Arguments: map[string]any{"name": "stuck"}})
+	if out.Status != diagnose.StatusOK || !strings.Contains(out.Verdict, "healthy") || out.Next != nil {
 		t.Errorf("after the reset: %s", raw)
 	}
 
-	out, raw = callJSON[DiagnoseServerOutput](t, cs, &mcp.CallToolParams{Name: "diagnose_server", Arguments: map[string]any{"name": "rejected"}})
-	if out.Findings[0].Code != diagnose.CodeCredentialRejected || out.Findings[0].Next == nil || out.Findings[0].Next.Tool != "" {
+	out, raw = callJSON[DiagnoseOutput](t, cs, &mcp.CallToolParams{Name: "diagnose", Arguments: map[string]any{"name": "rejected", "detail": true}})
+	if f := out.Servers[0].Findings[0]; f.Code != diagnose.CodeCredentialRejected || f.Next == nil || f.Next.Tool != "" {
 		t.Errorf("rejected: %s", raw)
+	}
+	if out.Detail == nil || len(out.Detail.Reports) != 1 || len(out.Detail.Reports[0].Findings[0].Evidence) == 0 || out.Detail.State == nil {
+		t.Errorf("detail lacks the evidence: %s", raw)
 	}
 	if strings.Contains(raw, probeCanary) {
 		t.Errorf("canary in the answer: %s", raw)
 	}
 
-	out, raw = callJSON[DiagnoseServerOutput](t, cs, &mcp.CallToolParams{Name: "diagnose_server", Arguments: map[string]any{"name": "untrusted"}})
-	if out.Probe != nil || out.Findings[0].Code != diagnose.CodePendingApproval || !strings.Contains(out.NotProbed, "not approved") {
+	out, raw = callJSON[DiagnoseOutput](t, cs, &mcp.CallToolParams{Name: "diagnose", Arguments: map[string]any{"name": "untrusted"}})
+	if s := out.Servers[0]; s.Findings[0].Code != diagnose.CodePendingApproval || !strings.Contains(s.Probe, "not approved") {
 		t.Errorf("untrusted: %s", raw)
 	}
 	if _, err := os.Stat(marker); err == nil {
@@ -136,9 +142,11 @@ func TestCheckupOverMCP(t *testing.T) {
 		"c-gone":   map[string]any{"command": "mcpmend-test-no-such-server", "env": map[string]any{"TOKEN": probeCanary}},
 	}, map[string]any{"a-good": map[string]any{"type": "http", "url": good}}, map[string]any{"d-pending": map[string]any{"command": "true"}})
 	cs, progress := session(t, d)
-	params := &mcp.CallToolParams{Name: "checkup", Arguments: map[string]any{"timeout": 10}}
+	params := &mcp.CallToolParams{Name: "diagnose", Arguments: map[string]any{"timeout": 10, "detail": true}}
 	params.SetProgressToken("c1")
-	out, raw := callJSON[CheckupOutput](t, cs, params)
+	all, raw := callJSON[DiagnoseOutput](t, cs, params)
+	out := CheckupOutput{Status: all.Status, Servers: all.Detail.Reports}
+	out.count()
 	if strings.Contains(raw, probeCanary) {
 		t.Fatalf("canary leaked: %s", raw)
 	}
@@ -160,16 +168,19 @@ func TestCheckupOverMCP(t *testing.T) {
 	if n := progress.await(3); n != 3 {
 		t.Errorf("%d progress notifications, want one per dialled server (3)", n)
 	}
-	res, _ := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "checkup", Arguments: map[string]any{"skip_probe": true}})
+	if all.Next == nil || all.Next.Tool != "" || !strings.Contains(all.Verdict, "4 server(s): 1 ok, 1 with warnings, 2 with errors — first: b-locked") {
+		t.Errorf("verdict %q, next %+v", all.Verdict, all.Next)
+	}
+	res, _ := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "diagnose", Arguments: map[string]any{"skip_probe": true}})
 	text := res.Content[0].(*mcp.TextContent).Text
-	for _, w := range []string{"Claude Code (claude-code)", "ok       a-good", "probing was turned off", "4 server(s)"} {
+	for _, w := range []string{"OK      a-good (claude-code)", "4 server(s)"} {
 		if !strings.Contains(text, w) {
 			t.Errorf("skip_probe text lacks %q:\n%s", w, text)
 		}
 	}
 }
 
-// TestDiagnoseToolsListed: both tools are registered with the annotations
+// TestDiagnoseToolsListed: the diagnosis tool is registered with the annotations
 // the README promises and typed output.
 func TestDiagnoseToolsListed(t *testing.T) {
 	cs, _ := session(t, probeHome(t, map[string]any{}, nil, nil))
@@ -179,7 +190,7 @@ func TestDiagnoseToolsListed(t *testing.T) {
 	}
 	seen := 0
 	for _, tool := range res.Tools {
-		if tool.Name != "diagnose_server" && tool.Name != "checkup" {
+		if tool.Name != "diagnose" {
 			continue
 		}
 		seen++
@@ -191,7 +202,7 @@ func TestDiagnoseToolsListed(t *testing.T) {
 			t.Errorf("%s: output schema %v, description %d chars", tool.Name, tool.OutputSchema != nil, len(tool.Description))
 		}
 	}
-	if seen != 2 {
-		t.Errorf("found %d of diagnose_server and checkup", seen)
+	if seen != 1 {
+		t.Errorf("found %d diagnose tools", seen)
 	}
 }

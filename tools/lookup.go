@@ -15,7 +15,7 @@ import (
 // is an error that suggests close matches.
 func findServer(inv *registry.Inventory, name, client, scope string) (registry.Server, error) {
 	if name == "" {
-		return registry.Server{}, fmt.Errorf("name is required: give a server name as list_servers shows it")
+		return registry.Server{}, fmt.Errorf("name is required: give a server name as configured (diagnose with no name shows every configured server)")
 	}
 	if client != "" && !validClient(client) {
 		return registry.Server{}, fmt.Errorf("unknown client %q: use one of %s", client, strings.Join(registry.Clients(), ", "))
@@ -81,7 +81,7 @@ func unknownServer(inv *registry.Inventory, name, client, scope string) error {
 	if len(close) > 0 {
 		msg += "; did you mean " + strings.Join(close, ", ") + "? (names are case-sensitive)"
 	} else {
-		msg += "; list_servers shows every configured server"
+		msg += "; diagnose with no name shows every configured server"
 	}
 	return fmt.Errorf("%s", msg)
 }

@@ -137,10 +137,10 @@ func (p *progressLog) all() []*mcp.ProgressNotificationParams {
 	return append([]*mcp.ProgressNotificationParams(nil), p.got...)
 }
 
-// TestProbeServerAllOverMCP probes every server of a home through the MCP
-// tool: results in list order whatever finishes first, progress per probe,
+// TestProbeServerAll probes every server of a home through the engine
+// function (the CLI's probe --all; over MCP diagnose {} uses it): results in list order whatever finishes first, progress per probe,
 // unapproved project servers never started, no secret in the output.
-func TestProbeServerAllOverMCP(t *testing.T) {
+func TestProbeServerAll(t *testing.T) {
 	good := mcpHTTP(t, nil)
 	slowGood := mcpHTTP(t, func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { time.Sleep(150 * time.Millisecond); h.ServeHTTP(w, r) })
@@ -155,24 +155,16 @@ func TestProbeServerAllOverMCP(t *testing.T) {
 	}, nil, map[string]any{
 		"e-untrusted": map[string]any{"command": "sh", "args": []string{"-c", "touch " + marker}},
 	})
-	cs, progress := session(t, d)
-	params := &mcp.CallToolParams{Name: "probe_server", Arguments: map[string]any{"all": true, "timeout": 10}}
-	params.SetProgressToken("p1")
-	res, err := cs.CallTool(context.Background(), params)
+	progress := &progressLog{}
+	out, err := ProbeServerProgress(context.Background(), d, ProbeServerInput{All: true, Timeout: 10}, func(done, total int, r probe.Result) {
+		progress.add(&mcp.ProgressNotificationParams{Progress: float64(done), Total: float64(total), Message: r.Name})
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.IsError {
-		t.Fatalf("probe_server failed: %v", res.Content)
-	}
-	raw, _ := json.Marshal(res)
-	if strings.Contains(string(raw), probeCanary) {
+	raw, _ := json.Marshal(out)
+	if strings.Contains(string(raw)+out.Text(), probeCanary) {
 		t.Fatalf("canary leaked: %s", raw)
-	}
-	var out ProbeServerOutput
-	sc, _ := json.Marshal(res.StructuredContent)
-	if err := json.Unmarshal(sc, &out); err != nil {
-		t.Fatal(err)
 	}
 	var got []string
 	for _, r := range out.Results {
@@ -196,7 +188,7 @@ func TestProbeServerAllOverMCP(t *testing.T) {
 			t.Errorf("progress = %+v", p)
 		}
 	}
-	text := res.Content[0].(*mcp.TextContent).Text
+	text := out.Text()
 	for _, w := range []string{"VERDICT", "b-good", "probe-target 2.0.0", "c-locked", "auth_rejected", "2 of 4 probes failed"} {
 		if !strings.Contains(text, w) {
 			t.Errorf("text lacks %q:\n%s", w, text)
@@ -219,7 +211,7 @@ func TestProbeServerLookup(t *testing.T) {
 		wantErr string
 	}{
 		{ProbeServerInput{Name: "githb"}, `did you mean github`},
-		{ProbeServerInput{Name: "nothing-like-it"}, `list_servers shows every configured server`},
+		{ProbeServerInput{Name: "nothing-like-it"}, `diagnose with no name shows every configured server`},
 		{ProbeServerInput{}, "name is required"},
 		{ProbeServerInput{Name: "github", All: true}, "not both"},
 		{ProbeServerInput{Name: "github", Client: "emacs"}, "unknown client"},

@@ -14,13 +14,14 @@ import (
 	"github.com/mcpmend/mcpmend/cache/mcpremote"
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/registry"
+	"github.com/mcpmend/mcpmend/tools/diagnose"
 )
 
 // ResetServerAuthInput names the server whose client memory to clear.
 type ResetServerAuthInput struct {
-	Name         string `json:"name" jsonschema:"the server's name exactly as list_servers shows it (case-sensitive)"`
-	Client       string `json:"client,omitempty" jsonschema:"the client whose server it is, when several clients configure this name: claude-code, claude-desktop, cursor, vscode, windsurf, codex, gemini or zed"`
-	Scope        string `json:"scope,omitempty" jsonschema:"the scope (user, local, project, …) when the client defines the name more than once; by default the effective definition"`
+	Name         string `json:"name" jsonschema:"the server's name, exactly as configured (case-sensitive)"`
+	Client       string `json:"client,omitempty"`
+	Scope        string `json:"scope,omitempty"`
 	ForgetTokens bool   `json:"forget_tokens,omitempty" jsonschema:"also remove stored tokens and client secrets (like claude mcp logout): the next connection needs a new sign-in. Default false: tokens are kept"`
 	DryRun       bool   `json:"dry_run,omitempty" jsonschema:"only list the exact records that would be removed; change nothing"`
 }
@@ -37,6 +38,9 @@ const (
 // ResetServerAuthOutput says what was (or would be) removed, what waits,
 // what the client will do next and how a running client picks it up.
 type ResetServerAuthOutput struct {
+	Status  string           `json:"status" jsonschema:"ok (done or nothing to do), warning (part waits for a locked store) or error (refused: nothing changed)"`
+	Verdict string           `json:"verdict" jsonschema:"what happened, in one line"`
+	Next    *diagnose.Action `json:"next,omitempty" jsonschema:"the one thing to do now: a tool call or a step for the user"`
 	Server  registry.Server  `json:"server"`
 	Outcome string           `json:"outcome" jsonschema:"dry-run, nothing-to-reset, applied, waiting (some store is locked; it applies later) or refused (nothing was changed)"`
 	ID      string           `json:"id,omitempty" jsonschema:"the reset's id in the journal, for reset_status and undo_reset"`
@@ -56,15 +60,16 @@ type ResetServerAuthOutput struct {
 
 func addResetServerAuth(s *mcp.Server, d *Deps) {
 	mcp.AddTool(s, &mcp.Tool{
-		Name:  "reset_server_auth",
-		Title: "Clear a client's memory of one MCP server",
-		Description: `Clear what a client remembers about one MCP server so the same name connects afresh — no renaming, nothing lost, undoable.
+		InputSchema: inputSchema[ResetServerAuthInput](nil),
+		Name:        "reset_server_auth",
+		Title:       "Clear a client's memory of one MCP server",
+		Description: `Clear what a client remembers about one MCP server so the same name connects afresh: no renaming, nothing lost, undoable. Call it when diagnose's next says so (stale-needs-auth: the server answers but the client skips it).
 
-Use it when server_state says Claude Code's next session will "skip" a server (gates A/B/C: the needs-auth cache and the tokenless-rejection / registration-not-offered stamps) although probe_server finds the server healthy, or when mcp-remote keeps a stale registration. It removes, for that server only: Claude Code's needs-auth entry (gate A); the tokenless credentials entry whole (what a successful connection does) or, beside stored tokens, only its gate stamps; mcp-remote's registration and sign-in files; Claude Desktop's Local Storage items whose key names the server (never an item that only mentions it; a connector that is in no config file resolves by name). Stored tokens are kept unless forget_tokens is true (then also the client secret and entries of earlier URLs, like "claude mcp logout"). Configuration files are never changed.
+It removes, for that server only: Claude Code's needs-auth entry; its tokenless credentials entry (or, beside stored tokens, only the failure stamps); mcp-remote's registration and sign-in files; Claude Desktop's storage items whose key names the server. Stored tokens are kept unless forget_tokens is true (then the next connection needs a new sign-in). Configuration files are never changed.
 
-Run with dry_run first: it returns the exact records that would change. Every reset is journalled with byte-for-byte backups; undo_reset {id} puts everything back. A damaged store, a lock held by the client past its stale time, or a record rewritten between plan and apply refuses the reset with the reason, and nothing is changed. Nothing left to clear returns outcome "nothing-to-reset" (safe to repeat). While Claude Desktop runs it holds its Local Storage: that part is "waiting" and applies by itself once the user quits Claude Desktop (Cmd+Q on macOS).
+It applies at once: every reset is journalled with byte-for-byte backups and undo_reset {"id"} puts everything back, so no dry run is needed; dry_run: true only lists the records (for a user who asks to see them first). A damaged store or a record rewritten meanwhile refuses the reset and changes nothing. While Claude Desktop runs it holds its storage: that part waits and applies as the user quits Desktop; reset_status shows it.
 
-Afterwards the answer re-reads every store and gives the next session's verdict and how a running client picks the change up (a new session; /mcp → Reconnect in an open Claude Code REPL). Example: {"name": "github", "dry_run": true}.`,
+The result leads with status, verdict and next, then the records changed, the next session's verdict and pick_up: how each running client notices (a new session; /mcp → Reconnect in an open Claude Code). Example: {"name": "github"}.`,
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: ptr(true), IdempotentHint: true, OpenWorldHint: ptr(false)},
 	}, func(ctx context.Context, _ *mcp.CallToolRequest, in ResetServerAuthInput) (*mcp.CallToolResult, *ResetServerAuthOutput, error) {
 		out, err := ResetServerAuth(ctx, d, in)
@@ -82,6 +87,14 @@ Afterwards the answer re-reads every store and gives the next session's verdict 
 // read faithfully is an error (nothing changed); a store that refuses while
 // applying gives outcome "refused", with every other store rolled back.
 func ResetServerAuth(ctx context.Context, d *Deps, in ResetServerAuthInput) (*ResetServerAuthOutput, error) {
+	out, err := resetServerAuth(ctx, d, in)
+	if out != nil {
+		out.lead()
+	}
+	return out, err
+}
+
+func resetServerAuth(ctx context.Context, d *Deps, in ResetServerAuthInput) (*ResetServerAuthOutput, error) {
 	inv := registry.Discover(d.Env)
 	srv, err := findServerOrConnector(ctx, d.Env, inv, in.Name, in.Client, in.Scope)
 	if err != nil {
@@ -233,6 +246,12 @@ func (o *ResetServerAuthOutput) HumanText() string { return o.render(forHuman) }
 func (o *ResetServerAuthOutput) render(au audience) string {
 	var b strings.Builder
 	s := o.Server
+	if o.Verdict != "" {
+		fmt.Fprintf(&b, "%s — %s\n", statusWord(o.Status), o.Verdict)
+	}
+	if o.Next != nil {
+		fmt.Fprintf(&b, "Next: %s\n", au.actionText(*o.Next))
+	}
 	fmt.Fprintf(&b, "%s  %s  %s %s\n", s.Name, s.Transport, s.Client, scopeText(s))
 	switch o.Outcome {
 	case OutcomeNothing:
@@ -272,8 +291,6 @@ func (o *ResetServerAuthOutput) render(au audience) string {
 		fmt.Fprintf(&b, "Pick-up: %s\n", p)
 	}
 	switch o.Outcome {
-	case OutcomeDryRun:
-		fmt.Fprintf(&b, "Next: to apply, %s.\n", au.call("reset_server_auth", resetArgs(o)))
 	case OutcomeApplied, OutcomeWaiting:
 		fmt.Fprintf(&b, "Undo: %s.\n", au.call("undo_reset", map[string]any{"id": o.ID}))
 		if o.Outcome == OutcomeWaiting {
@@ -281,4 +298,29 @@ func (o *ResetServerAuthOutput) render(au audience) string {
 		}
 	}
 	return b.String()
+}
+
+// lead fills status, verdict and next from the outcome: what a model reads
+// first.
+func (o *ResetServerAuthOutput) lead() {
+	name := o.Server.Name
+	confirm := &diagnose.Action{Step: "tell the user how their client picks the change up (pick_up), then confirm", Tool: "diagnose", Arguments: serverArgs(o.Server)}
+	switch o.Outcome {
+	case OutcomeNothing:
+		o.Status, o.Verdict = diagnose.StatusOK, "nothing to reset: no store remembers a failure of "+name
+		o.Next = &diagnose.Action{Step: "the client's memory is not the problem; diagnose it", Tool: "diagnose", Arguments: serverArgs(o.Server)}
+	case OutcomeDryRun:
+		o.Status, o.Verdict = diagnose.StatusOK, fmt.Sprintf("dry run: %d record(s) would be removed; nothing changed", len(o.Changes))
+		o.Next = &diagnose.Action{Step: "apply it", Tool: "reset_server_auth", Arguments: resetArgs(o)}
+	case OutcomeRefused:
+		o.Status, o.Verdict = string(diagnose.Error), "refused: a store refused, every part applied was put back; nothing changed"
+		o.Next = &diagnose.Action{Step: "tell the user why (steps) and what to fix; nothing was changed"}
+	case OutcomeWaiting:
+		o.Status, o.Verdict = string(diagnose.Warning), fmt.Sprintf("reset %s: part applied, part waits for a store its client holds", o.ID)
+		o.Next = &diagnose.Action{Step: "tell the user to quit Claude Desktop completely (Cmd+Q on macOS, File → Exit on Windows): the waiting part applies as it exits; then relaunch it and " + name + " is dialled again under the same name",
+			Tool: "reset_status", Arguments: map[string]any{"id": o.ID}}
+	default:
+		o.Status, o.Verdict = diagnose.StatusOK, fmt.Sprintf("reset %s applied: %d record(s) removed; undo_reset puts them back", o.ID, len(o.Changes))
+		o.Next = confirm
+	}
 }

@@ -111,7 +111,7 @@ func (o *ServerStateOutput) render(au audience) string {
 	}
 	if o.Session != nil && o.Session.Action == cache.ActionSkip {
 		args := serverArgs(o.Server)
-		fmt.Fprintf(&b, "Next: %s to confirm the server itself answers, then %s to clear the gates (journalled; undo_reset puts them back).\n",
+		fmt.Fprintf(&b, "Next: %s to confirm the server itself answers, then %s to clear the gates (journalled, can be undone).\n",
 			au.call("diagnose", args), au.call("reset_server_auth", args))
 	}
 	return b.String()

@@ -33,7 +33,7 @@ func newServeCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "run as an MCP server on stdio (register it with your client)",
-		Long: `Run mcpmend as an MCP server on stdio: its tools (checkup, diagnose_server, reset_server_auth, …)
+		Long: `Run mcpmend as an MCP server on stdio: its tools (diagnose, reset_server_auth, undo_reset, reset_status)
 for a client's model. Nothing but protocol is written to stdout; logs go to stderr.
 
 --http ADDR also serves streamable HTTP at ADDR and keeps serving after stdin closes, until

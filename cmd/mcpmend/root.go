@@ -336,6 +336,7 @@ func (a *app) serverNames(cmd *cobra.Command, args []string, _ string) ([]cobra.
 // are written for the model: "list_servers shows every configured server");
 // a person is shown the command instead.
 var toolWords = strings.NewReplacer(
+	"diagnose with no name", "`mcpmend list`",
 	"list_servers", "`mcpmend list`",
 	"reset_status", "`mcpmend status`",
 	"undo_reset", "`mcpmend undo`",

@@ -262,7 +262,7 @@ func (f *facts) failed(r *probe.Result) Finding {
 		}
 	case probe.NotStarted:
 		x.Severity, x.Code = Warning, CodeNotStarted
-		x.Next = &Action{Step: "starting it may open a browser or write state; to probe it anyway, run `mcpmend probe " + shellWord(f.s.Name) + " --allow-side-effects` (or set allow_side_effects in probe_server)"}
+		x.Next = &Action{Step: "starting it may open a browser or write state; to probe it anyway, run `mcpmend probe " + shellWord(f.s.Name) + " --allow-side-effects`"}
 	case probe.ProtocolError:
 		x.Code, x.Next = CodeProtocolError, &Action{Step: protocolStep(f)}
 	case probe.Crashed:
