@@ -79,7 +79,7 @@ const diagnoseDescription = `Diagnose MCP servers configured on this machine (Cl
 The result leads with status (ok, warning, error), a one-line verdict and next: the one thing to do, a tool call with its arguments or a step for the user. Do next. Finding codes include stale-needs-auth (the server answers but the client skips it: next is reset_server_auth), server-auth-required (a real sign-in is needed), credential-rejected (the configured token is wrong; a reset does not help), unreachable, timeout, crashed, command-not-found.`
 
 func addDiagnose(s *mcp.Server, d *Deps) {
-	mcp.AddTool(s, &mcp.Tool{
+	addTool(s, &mcp.Tool{
 		Name:        "diagnose",
 		Title:       "Diagnose MCP servers: what is wrong and what to do",
 		Description: diagnoseDescription,

@@ -109,6 +109,9 @@ func TestToolGoldens(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if res.StructuredContent != nil { // every structured result matches its declared schema
+				validate(t, outputSchemas(t, cs)[tool], res.StructuredContent)
+			}
 			var text strings.Builder
 			for _, c := range res.Content {
 				if tc, ok := c.(*mcp.TextContent); ok {

@@ -59,7 +59,7 @@ type ResetServerAuthOutput struct {
 }
 
 func addResetServerAuth(s *mcp.Server, d *Deps) {
-	mcp.AddTool(s, &mcp.Tool{
+	addTool(s, &mcp.Tool{
 		InputSchema: inputSchema[ResetServerAuthInput](nil),
 		Name:        "reset_server_auth",
 		Title:       "Clear a client's memory of one MCP server",

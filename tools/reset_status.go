@@ -45,7 +45,7 @@ type StepView struct {
 }
 
 func addResetStatus(s *mcp.Server, d *Deps) {
-	mcp.AddTool(s, &mcp.Tool{
+	addTool(s, &mcp.Tool{
 		Name:  "reset_status",
 		Title: "Where mcpmend's resets stand",
 		Description: `List the resets reset_server_auth made (or one, by id): per store whether the change was applied, waits for a locked store (Claude Desktop running), failed (and why; nothing was changed), or was undone, with the records each step changed.

@@ -36,7 +36,7 @@ type UndoResetOutput struct {
 }
 
 func addUndoReset(s *mcp.Server, d *Deps) {
-	mcp.AddTool(s, &mcp.Tool{
+	addTool(s, &mcp.Tool{
 		Name:  "undo_reset",
 		Title: "Undo a reset",
 		Description: `Put back, byte for byte, every record a reset_server_auth removed; a part still waiting for a locked store is cancelled.
