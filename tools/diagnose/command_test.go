@@ -16,7 +16,6 @@ func TestCommandFor(t *testing.T) {
 		{"diagnose", map[string]any{"name": "it's", "detail": true, "skip_probe": true}, `mcpmend state 'it'\''s'`},
 		{"undo_reset", map[string]any{"id": "20261126T101500Z-1a2b3c4d"}, "mcpmend undo 20261126T101500Z-1a2b3c4d"},
 		{"diagnose", map[string]any{"client": "cursor", "skip_probe": false}, "mcpmend checkup --client cursor"},
-		{"list_servers", nil, "mcpmend list"},
 		{"no_such_tool", nil, ""},
 	} {
 		if got := CommandFor(tt.tool, tt.args); got != tt.want {
