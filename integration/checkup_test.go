@@ -142,21 +142,28 @@ func TestCheckupLive(t *testing.T) {
 	// The same diagnosis through the MCP tool, over stdio.
 	cs := connect(t, home)
 	for name, w := range map[string]string{"stuck": "stale-needs-auth", "refusing": "credential-rejected"} {
-		res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "diagnose_server", Arguments: map[string]any{"name": name, "timeout": 30}})
+		res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "diagnose", Arguments: map[string]any{"name": name, "timeout": 30, "detail": true}})
 		if err != nil || res.IsError {
-			t.Fatalf("diagnose_server %s: %v %+v", name, err, res)
+			t.Fatalf("diagnose %s: %v %+v", name, err, res)
 		}
 		raw, _ := json.Marshal(res)
-		var r checkupReport
+		var wrapped struct {
+			Detail struct{ Reports []checkupReport }
+		}
 		sc, _ := json.Marshal(res.StructuredContent)
-		if err := json.Unmarshal(sc, &r); err != nil || r.code() != w {
-			t.Errorf("diagnose_server %s: %s (%v)", name, sc, err)
+		var r checkupReport
+		err = json.Unmarshal(sc, &wrapped)
+		if len(wrapped.Detail.Reports) == 1 {
+			r = wrapped.Detail.Reports[0]
+		}
+		if err != nil || r.code() != w {
+			t.Errorf("diagnose %s: %s (%v)", name, sc, err)
 		}
 		if name == "refusing" && r.suggestsReset() {
-			t.Errorf("diagnose_server refusing suggests a reset: %s", sc)
+			t.Errorf("diagnose refusing suggests a reset: %s", sc)
 		}
 		if strings.Contains(string(raw), canary) {
-			t.Errorf("canary secret in diagnose_server %s: %s", name, raw)
+			t.Errorf("canary secret in diagnose %s: %s", name, raw)
 		}
 	}
 

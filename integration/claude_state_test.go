@@ -211,18 +211,19 @@ func TestClaudeCodeStateLive(t *testing.T) {
 
 	// The MCP tool over stdio gives the same verdict as the CLI.
 	cs := connect(t, home)
-	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "server_state", Arguments: map[string]any{"name": "stuck-noreg"}})
+	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "diagnose", Arguments: map[string]any{"name": "stuck-noreg", "skip_probe": true, "detail": true}})
 	if err != nil || res.IsError {
-		t.Fatalf("server_state over stdio: %v %+v", err, res)
+		t.Fatalf("diagnose with detail over stdio: %v %+v", err, res)
 	}
 	raw, _ := json.Marshal(res)
 	if bytes.Contains(raw, []byte("CANARY")) {
-		t.Errorf("server_state leaks a configured header value: %s", raw)
+		t.Errorf("diagnose leaks a configured header value: %s", raw)
 	}
-	var viaTool mcpmendState
+	var wrapped struct{ Detail struct{ State mcpmendState } }
 	sc, _ := json.Marshal(res.StructuredContent)
-	if err := json.Unmarshal(sc, &viaTool); err != nil || viaTool.Session.Action != "skip" || viaTool.gates() != "BC" {
-		t.Errorf("server_state over stdio = %+v (%v), want skip with gates B and C", viaTool.Session, err)
+	viaTool := &wrapped.Detail.State
+	if err := json.Unmarshal(sc, &wrapped); err != nil || viaTool.Session.Action != "skip" || viaTool.gates() != "BC" {
+		t.Errorf("diagnose detail over stdio = %+v (%v), want skip with gates B and C", viaTool.Session, err)
 	}
 	out, _, _ := runCLI(t, home, "list", "--client", "claude-code")
 	if !strings.Contains(out, "state: skip (gate A+B)") || strings.Contains(out, "CANARY") {

@@ -134,13 +134,13 @@ func TestProbeThirdPartyServers(t *testing.T) {
 	}
 
 	cs := connect(t, home)
-	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "probe_server", Arguments: map[string]any{"name": "memory", "timeout": 60}})
+	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "diagnose", Arguments: map[string]any{"name": "memory", "timeout": 60, "detail": true}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	raw, _ := json.Marshal(res)
 	if res.IsError || !strings.Contains(string(raw), `"verdict":"ok"`) || strings.Contains(string(raw), canary) {
-		t.Errorf("probe_server over MCP: %s", raw)
+		t.Errorf("diagnose with detail over MCP: %s", raw)
 	}
 
 	if left := probeLeftovers(marker, 3*time.Second); len(left) > 0 {

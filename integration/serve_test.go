@@ -18,7 +18,7 @@ func TestServeToolsList(t *testing.T) {
 	if got := cs.InitializeResult().ServerInfo.Name; got != "mcpmend" {
 		t.Errorf("server name = %q, want mcpmend", got)
 	}
-	if !strings.Contains(cs.InitializeResult().Instructions, "list_servers") {
+	if !strings.Contains(cs.InitializeResult().Instructions, "`diagnose`") {
 		t.Errorf("instructions do not describe the workflow: %q", cs.InitializeResult().Instructions)
 	}
 	res, err := cs.ListTools(context.Background(), nil)
@@ -38,12 +38,13 @@ func TestServeToolsList(t *testing.T) {
 			t.Errorf("tool %s: description too thin for a model: %q", tool.Name, tool.Description)
 		}
 	}
-	if !names["list_servers"] {
-		t.Errorf("list_servers missing from %v", names)
+	if !names["diagnose"] || !names["reset_server_auth"] || len(names) > 5 {
+		t.Errorf("tools = %v, want diagnose and reset_server_auth among at most five", names)
 	}
 }
 
-// TestServeListServers calls list_servers over stdio on a fixture home with a
+// TestServeListServers calls diagnose (every server, with detail, without
+// dialling) over stdio on a fixture home with a
 // canary secret and checks the structured result.
 func TestServeListServers(t *testing.T) {
 	home := t.TempDir()
@@ -53,22 +54,26 @@ func TestServeListServers(t *testing.T) {
 		t.Fatal(err)
 	}
 	cs := connect(t, home)
-	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "list_servers", Arguments: map[string]any{"client": "claude-code"}})
+	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "diagnose", Arguments: map[string]any{"client": "claude-code", "skip_probe": true, "detail": true}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.IsError {
-		t.Fatalf("list_servers failed: %v", res.Content)
+		t.Fatalf("diagnose failed: %v", res.Content)
 	}
 	raw, _ := json.Marshal(res)
 	if strings.Contains(string(raw), canary) {
-		t.Fatalf("canary secret leaked in list_servers result: %s", raw)
+		t.Fatalf("canary secret leaked in diagnose result: %s", raw)
 	}
 	var out struct {
-		Servers []struct {
-			Name, Client, Scope, Transport, URL string
-			Headers                             []string
-			Env                                 []string
+		Detail struct {
+			Reports []struct {
+				Server struct {
+					Name, Client, Scope, Transport, URL string
+					Headers                             []string
+					Env                                 []string
+				}
+			}
 		}
 	}
 	sc, _ := json.Marshal(res.StructuredContent)
@@ -76,7 +81,8 @@ func TestServeListServers(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := map[string]string{}
-	for _, s := range out.Servers {
+	for _, r := range out.Detail.Reports {
+		s := r.Server
 		got[s.Name] = s.Scope + " " + s.Transport
 	}
 	if got["alpha"] != "user http" || got["beta"] != "user stdio" {
