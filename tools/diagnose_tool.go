@@ -58,7 +58,7 @@ type ServerBrief struct {
 type BriefFinding struct {
 	Severity diagnose.Severity `json:"severity"`
 	Code     string            `json:"code"`
-	Summary  string            `json:"summary"`
+	Summary  string            `json:"summary,omitempty" jsonschema:"left out when it is the server's verdict"`
 	Next     *diagnose.Action  `json:"next,omitempty"`
 }
 
@@ -142,11 +142,13 @@ func briefAll(c *CheckupOutput, detail bool) *DiagnoseOutput {
 	if k.Servers == 0 {
 		out.Verdict = "no MCP servers are configured for the clients looked at"
 	}
+	// First the most severe problem mcpmend can fix itself (a tool call),
+	// then one only the user can.
 	for _, want := range []string{string(diagnose.Error), string(diagnose.Warning)} {
-		for _, r := range c.Servers {
-			if r.Status == want && out.Next == nil {
-				out.Next = firstNext(r)
-				if out.Next != nil {
+		for _, byTool := range []bool{true, false} {
+			for _, r := range c.Servers {
+				if n := firstNext(r); r.Status == want && out.Next == nil && n != nil && (n.Tool != "") == byTool {
+					out.Next = n
 					out.Verdict += " — first: " + r.Server.Name + " (" + r.Server.Client + "): " + r.Verdict
 				}
 			}
@@ -203,7 +205,11 @@ func brief(r diagnose.Report, one bool) ServerBrief {
 		return b
 	}
 	for _, f := range r.Findings {
-		b.Findings = append(b.Findings, BriefFinding{Severity: f.Severity, Code: f.Code, Summary: f.Summary, Next: forTool(f.Next)})
+		bf := BriefFinding{Severity: f.Severity, Code: f.Code, Summary: f.Summary, Next: forTool(f.Next)}
+		if bf.Summary == r.Verdict {
+			bf.Summary = "" // the verdict already says it
+		}
+		b.Findings = append(b.Findings, bf)
 	}
 	return b
 }
@@ -233,7 +239,11 @@ func (o *DiagnoseOutput) Text() string {
 			fmt.Fprintf(&b, " — %s\n", s.Session.Reason)
 		}
 		for _, f := range s.Findings {
-			fmt.Fprintf(&b, "  %s %s: %s\n", f.Severity, f.Code, f.Summary)
+			if f.Summary == "" {
+				fmt.Fprintf(&b, "  %s %s\n", f.Severity, f.Code)
+			} else {
+				fmt.Fprintf(&b, "  %s %s: %s\n", f.Severity, f.Code, f.Summary)
+			}
 			if f.Next != nil {
 				fmt.Fprintf(&b, "    → %s\n", forModel.actionText(*f.Next))
 			}

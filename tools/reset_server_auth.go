@@ -78,7 +78,7 @@ The result leads with status, verdict and next, then the records changed, the ne
 		}
 		res := text(out.Text())
 		res.IsError = out.Outcome == OutcomeRefused
-		return res, out, nil
+		return res, out.brief(), nil
 	})
 }
 
@@ -323,4 +323,32 @@ func (o *ResetServerAuthOutput) lead() {
 		o.Status, o.Verdict = diagnose.StatusOK, fmt.Sprintf("reset %s applied: %d record(s) removed; undo_reset puts them back", o.ID, len(o.Changes))
 		o.Next = confirm
 	}
+}
+
+// brief is the result as a model reads it: the records changed once (a
+// step lists its store and status, only when not every step applied), and
+// the next session's verdict without the gate records the changes already
+// name. The CLI's --json keeps everything.
+func (o *ResetServerAuthOutput) brief() *ResetServerAuthOutput {
+	c := *o
+	c.Steps = make([]StepView, len(o.Steps))
+	for i, st := range o.Steps {
+		st.Changes = nil
+		c.Steps[i] = st
+	}
+	c.Session = withoutGates(o.Session)
+	c.Before = nil // the verdict and the changes say what it was
+	if c.Outcome == OutcomeApplied {
+		c.Steps = nil // every step applied: the outcome says so
+	}
+	return &c
+}
+
+func withoutGates(s *cache.Session) *cache.Session {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	c.Gates = nil
+	return &c
 }

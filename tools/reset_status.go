@@ -39,7 +39,7 @@ type StepView struct {
 	Status    journal.Status   `json:"status" jsonschema:"planned, waiting, applied, failed or undone"`
 	Reason    string           `json:"reason,omitempty" jsonschema:"why it waits or failed, or what undo refused"`
 	InFlight  string           `json:"in_flight,omitempty" jsonschema:"set when a process was interrupted in this phase; the next mcpmend apply-pending, reset or undo, or MCP session of mcpmend serve, finishes or rolls it back"`
-	Changes   []journal.Change `json:"changes"`
+	Changes   []journal.Change `json:"changes,omitempty"`
 	AppliedAt *time.Time       `json:"applied_at,omitempty"`
 	UndoneAt  *time.Time       `json:"undone_at,omitempty"`
 }
