@@ -113,7 +113,13 @@ func entry(s *Server, v gjson.Result, env Env, urlKeys ...string) {
 		return true
 	})
 	if h := v.Get("headersHelper"); h.Exists() {
-		s.Raw.HeadersHelper = Secret(h.String())
+		// Only Claude Code runs a headersHelper; elsewhere it is an
+		// unknown key, and mcpmend must not run what the client would not.
+		if s.Client == ClaudeCode {
+			s.Raw.HeadersHelper = Secret(h.String())
+		} else {
+			s.Problems = append(s.Problems, "headersHelper is a Claude Code setting: this client ignores it, and so does mcpmend")
+		}
 	}
 	if o := v.Get("oauth"); o.IsObject() {
 		s.OAuth = &OAuth{
