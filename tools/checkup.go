@@ -131,6 +131,8 @@ func definitionKey(s registry.Server) string { return s.Client + "\x00" + s.File
 // notDialled says why checkup leaves a server alone.
 func notDialled(s registry.Server, skip bool) string {
 	switch {
+	case s.Untrusted && s.TrustHint != "":
+		return "its client does not trust this folder, so mcpmend never starts it. " + s.TrustHint
 	case unapproved(s):
 		return "a project server the user has not approved: mcpmend never starts it"
 	case skip:

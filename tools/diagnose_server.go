@@ -74,7 +74,7 @@ func DiagnoseServer(ctx context.Context, d *Deps, in DiagnoseServerInput) (*Diag
 	case in.SkipProbe:
 		job.Probe, job.NotProbed = false, "probing was turned off"
 	case unapproved(srv):
-		job.Probe, job.NotProbed = false, "a project server the user has not approved: mcpmend never starts it"
+		job.Probe, job.NotProbed = false, notDialled(srv, false)
 	}
 	now := d.now()
 	reports := diagnose.Run(ctx, []diagnose.Job{job}, diagnose.Options{Env: d.Env, Now: now, Inventory: inv, Probe: opts})

@@ -103,7 +103,10 @@ func probeOptions(d *Deps, timeout float64) (probe.Options, error) {
 			environ = append(environ, "USERPROFILE="+d.Env.Home)
 		}
 	}
-	return probe.Options{Timeout: time.Duration(timeout * float64(time.Second)), Environ: environ, Dir: d.Env.CWD,
+	// Dir is only the fallback for a server the registry placed nowhere:
+	// home, never mcpmend's own directory (a repository's
+	// node_modules/.bin must not shadow what npx resolves).
+	return probe.Options{Timeout: time.Duration(timeout * float64(time.Second)), Environ: environ, Dir: d.Env.Home,
 		ClientVersion: Version, Logger: d.Logger}, nil
 }
 
@@ -122,9 +125,8 @@ func probeTargets(inv *registry.Inventory, in ProbeServerInput) ([]registry.Serv
 		if err != nil {
 			return nil, nil, err
 		}
-		if unapproved(s) {
-			return nil, nil, fmt.Errorf("%s is a project server %s in Claude Code (%s): mcpmend does not start commands from a project the user has not approved; approve it in Claude Code first", s.ID(), s.Approval, s.File)
-		}
+		// An untrusted server is not started: probe.Probe answers
+		// not_trusted with how to trust it in its client.
 		var notes []string
 		if note != "" {
 			notes = append(notes, note)
@@ -152,13 +154,16 @@ func probeTargets(inv *registry.Inventory, in ProbeServerInput) ([]registry.Serv
 	}
 	var notes []string
 	if skipped > 0 {
-		notes = append(notes, fmt.Sprintf("skipped %d disabled or unapproved server(s); probe one by name to include it", skipped))
+		notes = append(notes, fmt.Sprintf("skipped %d disabled, unapproved or untrusted server(s); probe one by name to include a disabled one (an untrusted one is never started)", skipped))
 	}
 	return out, notes, nil
 }
 
+// unapproved reports whether s's client would refuse to run it: a project
+// server not approved, or from a folder the client does not trust.
+// mcpmend never starts or dials such a server.
 func unapproved(s registry.Server) bool {
-	return s.Approval == registry.Pending || s.Approval == registry.Rejected
+	return s.Untrusted || s.Approval == registry.Pending || s.Approval == registry.Rejected
 }
 
 // Text renders a table, one probe a line, then the evidence for every

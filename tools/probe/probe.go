@@ -39,6 +39,7 @@ const (
 	ConfigError     Verdict = "config_error"      // the entry cannot be dialled as written
 	NotSupported    Verdict = "not_supported"     // a transport mcpmend cannot dial
 	Cancelled       Verdict = "cancelled"         // the caller cancelled the probe
+	NotTrusted      Verdict = "not_trusted"       // from a folder its client does not trust: not started
 )
 
 // Failed reports whether the verdict means the server is not usable as configured.
@@ -179,10 +180,12 @@ func Probe(ctx context.Context, s registry.Server, opts Options) Result {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	switch s.Transport {
-	case registry.Stdio:
+	switch {
+	case s.Untrusted: // the client would not run it: neither does mcpmend
+		p.fail(PhaseConfig, NotTrusted, "not started: "+s.TrustHint, nil)
+	case s.Transport == registry.Stdio:
 		p.stdio(ctx)
-	case registry.HTTP, registry.SSE, registry.WS:
+	case s.Transport == registry.HTTP, s.Transport == registry.SSE, s.Transport == registry.WS:
 		p.remote(ctx)
 	default:
 		p.fail(PhaseConfig, NotSupported, "transport "+string(s.Transport)+" is not one mcpmend can dial", nil)

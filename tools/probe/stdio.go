@@ -75,6 +75,9 @@ func (p *prober) stdioCommand() (*exec.Cmd, *ProcessEvidence, error) {
 	}
 	dir := p.workDir(exp)
 	ev.Dir = dir
+	if s.Cwd == "" && s.WorkDirNote != "" {
+		p.note("%s", s.WorkDirNote)
+	}
 	if strings.TrimSpace(command) == "" {
 		err := errors.New("no command configured")
 		p.fail(PhaseConfig, ConfigError, "the entry has no command to run", err)
@@ -102,13 +105,16 @@ func errNotDir(st os.FileInfo) error {
 	return nil
 }
 
-// workDir is where the server runs: its configured cwd, else its project
-// directory (where the client is started for local and project servers),
-// else Options.Dir, else ours.
+// workDir is where the server runs: its configured cwd, else where the
+// registry says its client would start it (WorkDir: a trusted project's
+// folder, else home), else its project directory, else Options.Dir, else
+// ours.
 func (p *prober) workDir(exp func(string) string) string {
 	switch {
 	case p.s.Cwd != "":
 		return exp(p.s.Cwd)
+	case p.s.WorkDir != "":
+		return p.s.WorkDir
 	case p.s.Project != "":
 		return p.s.Project
 	case p.opts.Dir != "":
