@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -23,7 +22,7 @@ func readJSON(client, path string) (doc []byte, prob *Problem, ok bool) {
 // file's text (BOM removed) into plain JSON before it is checked — what
 // readJSONC needs; everything else about reading a config is the same.
 func readConfig(client, path string, clean func([]byte) []byte) (doc []byte, prob *Problem, ok bool) {
-	data, err := os.ReadFile(path)
+	data, err := readBounded(path, maxConfigSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, false
 	}
@@ -37,11 +36,17 @@ func readConfig(client, path string, clean func([]byte) []byte) (doc []byte, pro
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, nil, false
 	}
-	if !gjson.ValidBytes(data) {
+	// The depth-bounded scanner, not gjson.ValidBytes, decides: a 40 MB
+	// "[[[[…" would otherwise overflow the stack of a recursive parser.
+	s := &jsonScanner{data: data}
+	if !s.document(nil) {
+		if s.depth > maxJSONDepth {
+			return nil, &Problem{Client: client, File: path, Message: fmt.Sprintf("invalid JSON: nested more than %d levels deep", maxJSONDepth)}, false
+		}
 		line, col, msg := syntaxPosition(data)
 		return nil, &Problem{Client: client, File: path, Line: line, Column: col, Message: "invalid JSON: " + msg}, false
 	}
-	return data, nil, true
+	return dedupeJSON(data), nil, true
 }
 
 // errText is an error's text without the path (callers name the file).
