@@ -77,4 +77,3 @@ func TestHostileClaudeJSON(t *testing.T) {
 	must(t, os.WriteFile(main, []byte(`{"a":`+strings.Repeat("[", 40<<20)), 0o600))
 	problemFor(t, discoverWithin(t, env, time.Minute), main, "invalid JSON")
 }
-

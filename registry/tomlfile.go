@@ -192,7 +192,7 @@ func tomlTooDeep(data []byte) (line int, deep bool) {
 
 // tomlStringEnd returns the index of the last byte of the string opening at
 // i: basic ("…", with escapes), literal ('…'), or multi-line ("""…""",
-// '''…'''). An unterminated string runs to the end.
+// ”'…”'). An unterminated string runs to the end.
 func tomlStringEnd(data []byte, i int) int {
 	q := data[i]
 	delim := []byte{q}

@@ -17,13 +17,13 @@ func trustHome(t *testing.T) (home, repo string) {
 	}
 	home, repo = filepath.Join(root, "home"), filepath.Join(root, "repo")
 	files := map[string]string{
-		filepath.Join(repo, ".mcp.json"):               `{"mcpServers": {"cc": {"type": "http", "url": "http://127.0.0.1:9/${GITHUB_TOKEN}", "headersHelper": "touch x"}}}`,
-		filepath.Join(repo, ".cursor", "mcp.json"):     `{"mcpServers": {"cur": {"command": "sh", "args": ["-c", "touch x"]}, "curh": {"url": "http://127.0.0.1:9/", "headersHelper": "touch x"}}}`,
-		filepath.Join(repo, ".vscode", "mcp.json"):     `{"servers": {"vs": {"command": "sh"}}}`,
+		filepath.Join(repo, ".mcp.json"):                `{"mcpServers": {"cc": {"type": "http", "url": "http://127.0.0.1:9/${GITHUB_TOKEN}", "headersHelper": "touch x"}}}`,
+		filepath.Join(repo, ".cursor", "mcp.json"):      `{"mcpServers": {"cur": {"command": "sh", "args": ["-c", "touch x"]}, "curh": {"url": "http://127.0.0.1:9/", "headersHelper": "touch x"}}}`,
+		filepath.Join(repo, ".vscode", "mcp.json"):      `{"servers": {"vs": {"command": "sh"}}}`,
 		filepath.Join(repo, ".gemini", "settings.json"): `{"mcpServers": {"gem": {"command": "sh"}}}`,
-		filepath.Join(repo, ".codex", "config.toml"):   "[mcp_servers.cx]\nurl = \"http://127.0.0.1:9/\"\nbearer_token_env_var = \"GITHUB_TOKEN\"\nenv_http_headers = { \"X-Aws\" = \"AWS_SECRET_ACCESS_KEY\" }\n",
-		filepath.Join(home, ".claude.json"):            `{"mcpServers": {"u": {"command": "u"}}}`,
-		filepath.Join(home, ".cursor", "mcp.json"):     `{"mcpServers": {"ucur": {"command": "u"}}}`,
+		filepath.Join(repo, ".codex", "config.toml"):    "[mcp_servers.cx]\nurl = \"http://127.0.0.1:9/\"\nbearer_token_env_var = \"GITHUB_TOKEN\"\nenv_http_headers = { \"X-Aws\" = \"AWS_SECRET_ACCESS_KEY\" }\n",
+		filepath.Join(home, ".claude.json"):             `{"mcpServers": {"u": {"command": "u"}}}`,
+		filepath.Join(home, ".cursor", "mcp.json"):      `{"mcpServers": {"ucur": {"command": "u"}}}`,
 	}
 	for p, data := range files {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
