@@ -95,7 +95,8 @@ func escape(name string) string { return gjson.Escape(name) }
 func entry(s *Server, v gjson.Result, env Env, urlKeys ...string) {
 	s.Raw.Entry = v.Raw
 	s.Raw.Type = v.Get("type").String()
-	s.Command = v.Get("command").String()
+	s.Raw.Command = Secret(v.Get("command").String())
+	s.Command = s.Raw.Command.Reveal() // scrubbed by fillPublic
 	for _, a := range v.Get("args").Array() {
 		s.Raw.Args = append(s.Raw.Args, Secret(a.String()))
 	}
@@ -169,6 +170,10 @@ func transportOf(typ, command, url string) Transport {
 
 // fillPublic derives the printable fields from Raw.
 func (s *Server) fillPublic() {
+	s.Command = ""
+	if c := s.Raw.Command.Reveal(); c != "" {
+		s.Command = RedactArgs([]string{c})[0] // a command can carry a key too
+	}
 	s.Args = nil
 	if len(s.Raw.Args) > 0 {
 		raw := make([]string, len(s.Raw.Args))

@@ -104,6 +104,7 @@ type Server struct {
 // would and computes the keys clients file their memory under.
 type Raw struct {
 	Type          string   // the "type" field as written ("" when absent)
+	Command       Secret   // unredacted command (Server.Command is scrubbed like args)
 	URL           Secret   // unredacted URL
 	Args          []Secret // unredacted args
 	Env           []EnvVar // in file order

@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/mcpmend/mcpmend/internal/inert"
 )
 
 func main() {
@@ -49,7 +51,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if errors.As(err, &ee) {
 			return ee.code
 		}
-		fmt.Fprintf(stderr, "mcpmend %s: %v\n", cmdName, err)
+		fmt.Fprintf(stderr, "mcpmend %s: %s\n", cmdName, inert.Text(err.Error()))
 		return 1
 	}
 	return 0

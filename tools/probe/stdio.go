@@ -55,7 +55,11 @@ func (p *prober) stdioCommand() (*exec.Cmd, *ProcessEvidence, error) {
 		}
 		return v
 	}
-	command := exp(s.Command)
+	command := s.Raw.Command.Reveal()
+	if command == "" { // a Server built by hand, not by the registry
+		command = s.Command
+	}
+	command = exp(command)
 	args := make([]string, len(s.Raw.Args))
 	for i, a := range s.Raw.Args {
 		args[i] = exp(a.Reveal())
