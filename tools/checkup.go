@@ -8,6 +8,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpmend/mcpmend/internal/inert"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/mcpmend/mcpmend/tools/diagnose"
 	"github.com/mcpmend/mcpmend/tools/probe"
@@ -186,14 +187,14 @@ func (o *CheckupOutput) Text() string {
 		}
 		for _, r := range group {
 			if r.Status == diagnose.StatusOK {
-				fmt.Fprintf(&b, "  ok       %-*s  %-5s  %s\n", width, r.Server.Name, r.Server.Transport, r.Verdict)
+				fmt.Fprintf(&b, "  ok       %-*s  %-5s  %s\n", width, inert.Line(r.Server.Name), r.Server.Transport, inert.Line(r.Verdict))
 			}
 		}
 		for _, r := range group {
 			if r.Status == diagnose.StatusOK {
 				continue
 			}
-			fmt.Fprintf(&b, "  %-7s  %-*s  %-5s  %s %s\n", statusWord(r.Status), width, r.Server.Name, r.Server.Transport, scopeText(r.Server), r.Server.File)
+			fmt.Fprintf(&b, "  %-7s  %-*s  %-5s  %s %s\n", statusWord(r.Status), width, inert.Line(r.Server.Name), r.Server.Transport, scopeText(r.Server), inert.Line(r.Server.File))
 			for _, f := range r.Findings {
 				writeFinding(&b, f, "      ", false)
 			}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpmend/mcpmend/internal/inert"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/mcpmend/mcpmend/tools/diagnose"
 )
@@ -94,9 +95,9 @@ func (o *DiagnoseServerOutput) Text() string {
 	var b strings.Builder
 	r := o.Report
 	s := r.Server
-	fmt.Fprintf(&b, "%s  %s  %s %s  %s\n", s.Name, s.Transport, s.Client, scopeText(s), target(s))
-	fmt.Fprintf(&b, "  defined in %s (%s)\n", s.File, s.Path)
-	fmt.Fprintf(&b, "Verdict: %s — %s\n", statusWord(r.Status), r.Verdict)
+	fmt.Fprintf(&b, "%s  %s  %s %s  %s\n", inert.Line(s.Name), s.Transport, s.Client, scopeText(s), target(s))
+	fmt.Fprintf(&b, "  defined in %s (%s)\n", inert.Line(s.File), inert.Line(s.Path))
+	fmt.Fprintf(&b, "Verdict: %s — %s\n", statusWord(r.Status), inert.Line(r.Verdict))
 	b.WriteString(probeLine(r) + "\n")
 	if r.Session != nil {
 		fmt.Fprintf(&b, "Next Claude Code session: %s", strings.ToUpper(r.Session.Action))
@@ -146,14 +147,14 @@ func probeLine(r diagnose.Report) string {
 // writeFinding renders one finding; evidence only when asked (checkup's
 // overview leaves it to diagnose_server).
 func writeFinding(b *strings.Builder, f diagnose.Finding, indent string, evidence bool) {
-	fmt.Fprintf(b, "%s%s %s: %s\n", indent, f.Severity, f.Code, f.Summary)
+	fmt.Fprintf(b, "%s%s %s: %s\n", indent, f.Severity, f.Code, inert.Line(f.Summary))
 	if evidence {
 		for _, e := range f.Evidence {
-			fmt.Fprintf(b, "%s    | %s\n", indent, e)
+			fmt.Fprintf(b, "%s    | %s\n", indent, inert.Line(e))
 		}
 	}
 	if f.Next != nil {
-		fmt.Fprintf(b, "%s  → %s\n", indent, actionText(*f.Next))
+		fmt.Fprintf(b, "%s  → %s\n", indent, inert.Line(actionText(*f.Next)))
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/internal/inert"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -111,7 +112,7 @@ func (o *ListServersOutput) Text() string {
 			client = s.Client
 			fmt.Fprintf(&b, "%s:\n", client)
 		}
-		fmt.Fprintf(&b, "  %s  %s  %s  %s", s.Name, s.Transport, scopeText(s), target(s))
+		fmt.Fprintf(&b, "  %s  %s  %s  %s", inert.Line(s.Name), s.Transport, scopeText(s), target(s))
 		if st := status(s); st != "" {
 			fmt.Fprintf(&b, "  [%s]", st)
 		}
@@ -120,7 +121,7 @@ func (o *ListServersOutput) Text() string {
 			fmt.Fprintf(&b, "      state: %s\n", sum.Text())
 		}
 		for _, p := range s.Problems {
-			fmt.Fprintf(&b, "      problem: %s\n", p)
+			fmt.Fprintf(&b, "      problem: %s\n", inert.Line(p))
 		}
 	}
 	if len(o.Problems) > 0 {
@@ -128,7 +129,7 @@ func (o *ListServersOutput) Text() string {
 		ps := append([]registry.Problem(nil), o.Problems...)
 		sort.SliceStable(ps, func(i, j int) bool { return ps[i].File < ps[j].File })
 		for _, p := range ps {
-			b.WriteString("  " + ProblemText(p) + "\n")
+			b.WriteString("  " + inert.Line(ProblemText(p)) + "\n")
 		}
 	}
 	return b.String()
@@ -148,16 +149,16 @@ func ProblemText(p registry.Problem) string {
 
 func scopeText(s registry.Server) string {
 	if s.Project != "" {
-		return s.Scope + "(" + s.Project + ")"
+		return s.Scope + "(" + inert.Line(s.Project) + ")"
 	}
 	return s.Scope
 }
 
 func target(s registry.Server) string {
 	if s.Transport == registry.Stdio {
-		return strings.TrimSpace(s.Command + " " + strings.Join(s.Args, " "))
+		return inert.Line(strings.TrimSpace(s.Command + " " + strings.Join(s.Args, " ")))
 	}
-	return s.URL
+	return inert.Line(s.URL)
 }
 
 func status(s registry.Server) string {

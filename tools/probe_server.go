@@ -11,6 +11,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpmend/mcpmend/internal/inert"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/mcpmend/mcpmend/tools/probe"
 )
@@ -180,7 +181,7 @@ func (o *ProbeServerOutput) Text() string {
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "VERDICT\tSERVER\tCLIENT/SCOPE\tTRANSPORT\tTIME\tWHAT")
 	for _, r := range o.Results {
-		fmt.Fprintf(tw, "%s\t%s\t%s/%s\t%s\t%s\t%s\n", r.Verdict, r.Name, r.Client, r.Scope, r.Transport, msText(r.DurationMS), headline(r))
+		fmt.Fprintf(tw, "%s\t%s\t%s/%s\t%s\t%s\t%s\n", r.Verdict, inert.Line(r.Name), r.Client, r.Scope, r.Transport, msText(r.DurationMS), inert.Line(headline(r)))
 	}
 	tw.Flush()
 	for _, r := range o.Results {
@@ -213,13 +214,13 @@ func headline(r probe.Result) string {
 
 // details writes one result's evidence.
 func details(b *strings.Builder, r probe.Result) {
-	fmt.Fprintf(b, "%s (%s/%s, %s): %s", r.Name, r.Client, r.Scope, r.Target, r.Verdict)
+	fmt.Fprintf(b, "%s (%s/%s, %s): %s", inert.Line(r.Name), r.Client, r.Scope, inert.Line(r.Target), r.Verdict)
 	if r.Phase != "" {
 		fmt.Fprintf(b, " in %s", r.Phase)
 	}
 	b.WriteString("\n")
 	if r.Summary != "" {
-		fmt.Fprintf(b, "  %s\n", r.Summary)
+		fmt.Fprintf(b, "  %s\n", inert.Line(r.Summary))
 	}
 	if s := r.Server; s != nil {
 		fmt.Fprintf(b, "  server: %s %s, protocol %s via %s, capabilities: %s\n", s.Name, s.Version, s.ProtocolVersion, s.Handshake, strings.Join(s.Capabilities, ", "))
@@ -248,15 +249,15 @@ func details(b *strings.Builder, r probe.Result) {
 		if p.StderrTail != "" && (r.Verdict.Failed() || len(r.Notes) > 0) {
 			b.WriteString("  stderr (last lines):\n")
 			for _, l := range lastLines(p.StderrTail, 8) {
-				fmt.Fprintf(b, "    | %s\n", l)
+				fmt.Fprintf(b, "    | %s\n", inert.Line(l))
 			}
 		}
 	}
 	if r.Error != "" && r.Error != r.Summary {
-		fmt.Fprintf(b, "  error: %s\n", r.Error)
+		fmt.Fprintf(b, "  error: %s\n", inert.Line(r.Error))
 	}
 	for _, n := range r.Notes {
-		fmt.Fprintf(b, "  note: %s\n", n)
+		fmt.Fprintf(b, "  note: %s\n", inert.Line(n))
 	}
 }
 
