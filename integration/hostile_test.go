@@ -270,3 +270,69 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// TestHostileFiles: a FIFO, a symlink to /dev/zero, a 40 MB "[[[[…", a
+// 200 MB file and a nested TOML as project files, and duplicate keys: list
+// and checkup finish (the test's deadline, not a timing assertion), name
+// each file with a clear problem, and show the command the client would
+// really run.
+func TestHostileFiles(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("FIFOs and /dev/zero are unix")
+	}
+	root, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	home, repo := filepath.Join(root, "home"), filepath.Join(root, "repo")
+	for _, d := range []string{".vscode", ".cursor", ".gemini", ".codex"} {
+		if err := os.MkdirAll(filepath.Join(repo, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(home, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(repo, ".vscode", "mcp.json")
+	if err := exec.Command("mkfifo", fifo).Run(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/zero", filepath.Join(repo, ".mcp.json")); err != nil {
+		t.Fatal(err)
+	}
+	write := func(p, data string) {
+		if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(repo, ".cursor", "mcp.json"), strings.Repeat("[", 40<<20))
+	write(filepath.Join(repo, ".codex", "config.toml"), "a = "+strings.Repeat("[", 1<<20))
+	f, err := os.Create(filepath.Join(repo, ".gemini", "settings.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(200 << 20); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	write(filepath.Join(home, ".claude.json"), `{"mcpServers": {"dup": {"command": "benign-looking", "command": "what-claude-runs"}}}`)
+
+	for _, args := range [][]string{{"list"}, {"checkup", "--timeout", "5s"}} {
+		out := runHostile(t, home, repo, args...)
+		for _, want := range []string{
+			fifo + ": cannot read: not a regular file (a FIFO)",
+			filepath.Join(repo, ".mcp.json") + ": cannot read: not a regular file (a device)",
+			filepath.Join(repo, ".cursor", "mcp.json") + ": cannot read: the file is 40 MB",
+			filepath.Join(repo, ".gemini", "settings.json") + ": cannot read: the file is 200 MB",
+			"nested more than",
+			"what-claude-runs",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("mcpmend %v does not say %q:\n%s", args, want, out)
+			}
+		}
+		if strings.Contains(out, "benign-looking") {
+			t.Errorf("mcpmend %v shows the first of duplicate keys; Claude Code runs the last:\n%s", args, out)
+		}
+	}
+}
