@@ -176,5 +176,8 @@ func status(s registry.Server) string {
 	if s.Approval != "" && s.Approval != registry.Approved {
 		parts = append(parts, s.Approval)
 	}
+	if s.Untrusted {
+		parts = append(parts, "untrusted folder: never started by mcpmend")
+	}
 	return strings.Join(parts, ", ")
 }
