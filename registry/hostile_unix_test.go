@@ -6,7 +6,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -33,9 +32,6 @@ func discoverWithin(t *testing.T, env Env, d time.Duration) *Inventory {
 // TestHostileFiles: a FIFO, a symlink to /dev/zero, deep nesting and an
 // oversized file are each a clear problem naming the file, in bounded time.
 func TestHostileFiles(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("FIFOs and /dev/zero are unix")
-	}
 	home, repo := t.TempDir(), t.TempDir()
 	fifo := filepath.Join(repo, ".vscode", "mcp.json")
 	must(t, os.MkdirAll(filepath.Dir(fifo), 0o755))
@@ -65,9 +61,6 @@ func TestHostileFiles(t *testing.T) {
 
 // TestHostileClaudeJSON: ~/.claude.json as a FIFO or nested 40 MB deep.
 func TestHostileClaudeJSON(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("FIFOs are unix")
-	}
 	home := t.TempDir()
 	main := filepath.Join(home, ".claude.json")
 	must(t, syscall.Mkfifo(main, 0o600))

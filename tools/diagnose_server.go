@@ -104,7 +104,7 @@ func (o *DiagnoseServerOutput) Text() string {
 		if r.Session.Until != nil {
 			fmt.Fprintf(&b, " until %s", r.Session.Until.UTC().Format(time.RFC3339))
 		}
-		fmt.Fprintf(&b, " — %s\n", r.Session.Reason)
+		fmt.Fprintf(&b, " — %s\n", inert.Line(r.Session.Reason))
 	}
 	if r.State != nil && r.State.Notable() {
 		fmt.Fprintf(&b, "Client memory: %s\n", r.State.Text())
@@ -141,7 +141,7 @@ func probeLine(r diagnose.Report) string {
 	} else if p.Summary != "" {
 		line += " — " + p.Summary
 	}
-	return line
+	return inert.Line(line)
 }
 
 // writeFinding renders one finding; evidence only when asked (checkup's

@@ -223,18 +223,18 @@ func details(b *strings.Builder, r probe.Result) {
 		fmt.Fprintf(b, "  %s\n", inert.Line(r.Summary))
 	}
 	if s := r.Server; s != nil {
-		fmt.Fprintf(b, "  server: %s %s, protocol %s via %s, capabilities: %s\n", s.Name, s.Version, s.ProtocolVersion, s.Handshake, strings.Join(s.Capabilities, ", "))
+		fmt.Fprintf(b, "  server: %s %s, protocol %s via %s, capabilities: %s\n", inert.Line(s.Name), inert.Line(s.Version), inert.Line(s.ProtocolVersion), s.Handshake, inert.Line(strings.Join(s.Capabilities, ", ")))
 		if len(s.Tools) > 0 {
 			more := ""
 			if s.ToolCount > len(s.Tools) {
 				more = fmt.Sprintf(" … (%d in all)", s.ToolCount)
 			}
-			fmt.Fprintf(b, "  tools: %s%s\n", strings.Join(s.Tools, ", "), more)
+			fmt.Fprintf(b, "  tools: %s%s\n", inert.Line(strings.Join(s.Tools, ", ")), more)
 		}
 	}
 	fmt.Fprintf(b, "  phases: %s\n", phasesText(r.Phases))
 	for _, e := range r.HTTP {
-		fmt.Fprintf(b, "  http: %s\n", exchangeText(e))
+		fmt.Fprintf(b, "  http: %s\n", inert.Line(exchangeText(e)))
 	}
 	if a := r.Auth; a != nil {
 		authText(b, a)

@@ -177,6 +177,11 @@ func TestProbeServerAllOverMCP(t *testing.T) {
 	if _, err := os.Stat(marker); err == nil {
 		t.Errorf("an unapproved project server was started")
 	}
+	// Notifications are handled concurrently with the result: the last
+	// may land just after CallTool returns.
+	for deadline := time.Now().Add(5 * time.Second); len(progress.all()) < 4 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if n := len(progress.all()); n != 4 {
 		t.Errorf("%d progress notifications, want one per probe (4)", n)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/internal/inert"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -224,7 +225,7 @@ func runsMCPRemote(srv registry.Server) bool {
 func (o *ResetServerAuthOutput) Text() string {
 	var b strings.Builder
 	s := o.Server
-	fmt.Fprintf(&b, "%s  %s  %s %s\n", s.Name, s.Transport, s.Client, scopeText(s))
+	fmt.Fprintf(&b, "%s  %s  %s %s\n", inert.Line(s.Name), s.Transport, s.Client, scopeText(s))
 	switch o.Outcome {
 	case OutcomeNothing:
 		b.WriteString("Nothing to reset: no store holds anything a reset removes for this server.\n")
@@ -256,7 +257,7 @@ func (o *ResetServerAuthOutput) Text() string {
 	if len(o.Remaining) > 0 && o.Outcome != OutcomeDryRun {
 		b.WriteString("Still remembered:\n")
 		for _, r := range o.Remaining {
-			fmt.Fprintf(&b, "  %s %s — %s\n", r.Kind, r.Key, r.Detail)
+			fmt.Fprintf(&b, "  %s %s — %s\n", r.Kind, inert.Line(r.Key), inert.Line(r.Detail))
 		}
 	}
 	for _, p := range o.PickUp {
