@@ -160,7 +160,7 @@ var hostileNames = []string{"cc-stdio", "cc-http", "cur-stdio", "cur-http", "vs-
 
 // TestHostileRepository: in a cloned repository that carries every client's
 // project file, every CLI command and every MCP tool, run in the repository
-// and in a folder below it, starts nothing the repository defines, dials
+// in a folder below it and in its parent, starts nothing the repository defines, dials
 // none of its URLs, runs no headersHelper outside Claude Code, starts user
 // servers in home, and shows the canary secrets nowhere.
 func TestHostileRepository(t *testing.T) {
@@ -170,7 +170,7 @@ func TestHostileRepository(t *testing.T) {
 	wire := newTripwire(t)
 	home, repo, markers := hostileRepo(t, wire)
 	var outputs []string
-	for _, dir := range []string{repo, filepath.Join(repo, "sub")} {
+	for _, dir := range []string{repo, filepath.Join(repo, "sub"), filepath.Dir(repo)} {
 		commands := [][]string{{"list"}, {"list", "--json"}, {"checkup"}, {"checkup", "--json"}, {"probe", "--all"}, {"probe", "--all", "--json"}}
 		for _, n := range hostileNames {
 			commands = append(commands, []string{"diagnose", n}, []string{"probe", n}, []string{"probe", n, "--json"}, []string{"state", n})

@@ -51,7 +51,7 @@ func addCheckup(s *mcp.Server, d *Deps) {
 		Title: "Diagnose every configured MCP server",
 		Description: `Diagnose every MCP server configured on this machine at once: each client's servers are dialled concurrently as the client would dial them (probe_server), judged against what the client remembers (server_state) and its configuration, and listed with a status and, for each problem, the next step.
 
-Use it when the user says "my MCP tools stopped working" without naming a server, or to find the stuck sibling among many servers. It starts every server's process or sends HTTP requests, so it can take up to the timeout (default 15 s per server; they run in parallel, with progress notifications); skip_probe judges without dialling. It changes nothing. Disabled and unapproved project servers are not started.
+Use it when the user says "my MCP tools stopped working" without naming a server, or to find the stuck sibling among many servers. It starts every server's process or sends HTTP requests, so it can take up to the timeout (default 15 s per server; they run in parallel, with progress notifications); skip_probe judges without dialling. It changes nothing. Disabled servers are not started, and neither is any server from a folder its client does not trust (finding untrusted-folder, with how to trust it).
 
 Each server has status ok, warning or error, a one-line verdict and findings with severity, a stable code (stale-needs-auth, server-auth-required, credential-rejected, unreachable, crashed, command-not-found, pending-approval, config-ignored, …) and next: what to do, often an mcpmend tool call with arguments. files lists configuration files that do not parse or that the client no longer reads.
 
