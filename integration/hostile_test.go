@@ -111,7 +111,12 @@ func hostileRepo(t *testing.T, wire *tripwire) (home, repo, markers string) {
 		filepath.Join(repo, "node_modules", ".bin", "evil"): "#!/bin/sh\ntouch " + filepath.Join(markers, "cwd-shadow") + "\n",
 		// User-level entries: trusted, but they must start in home and
 		// Cursor has no headersHelper.
-		filepath.Join(home, ".claude.json"):             js(map[string]any{"mcpServers": map[string]any{"u-rel": map[string]any{"command": "./node_modules/.bin/evil"}}}),
+		filepath.Join(home, ".claude.json"): js(map[string]any{"mcpServers": map[string]any{
+			"u-rel": map[string]any{"command": "./node_modules/.bin/evil"},
+			// A name and command that would drive a terminal: clear the
+			// screen, write the clipboard (OSC 52), forge a line.
+			"esc\x1b[2J\x1b]52;c;ZXZpbA==\x07\nok  fake-line": map[string]any{"command": "no-such-\x1b[31mred"},
+		}}),
 		filepath.Join(home, ".claude", "settings.json"): `{"enableAllProjectMcpServers": true}`,
 		filepath.Join(home, ".cursor", "mcp.json"): js(map[string]any{"mcpServers": map[string]any{
 			"ucur-http": map[string]any{"url": "http://127.0.0.1:1/closed", "headersHelper": "touch " + filepath.Join(markers, "ucur-helper")},
@@ -185,6 +190,12 @@ func TestHostileRepository(t *testing.T) {
 		if strings.Contains(all, c) {
 			t.Errorf("canary %s in the output", c)
 		}
+	}
+	if strings.ContainsAny(all, "\x1b\x07") {
+		t.Errorf("raw terminal control characters in the output")
+	}
+	if strings.Contains(all, "\nok  fake-line") {
+		t.Errorf("a server name forged a line of output")
 	}
 	if got, _ := os.ReadDir(markers); len(got) > 0 {
 		var names []string
