@@ -6,7 +6,11 @@ import "bytes"
 // JavaScript clients (Claude Code, Claude Desktop, Cursor, VS Code, Gemini
 // CLI, Windsurf) read their files with JSON.parse: the last value wins, at
 // the place of the first. gjson, which the readers query, would return the
-// first — a benign command shown while the client runs another. data must
+// first — a benign command shown while the client runs another. Zed reads
+// its settings with serde_json into a map-backed Value, where the last
+// insert wins too (a struct-typed serde read would reject a repeated field
+// instead; not measured on a current Zed). Codex's TOML parser refuses a
+// repeated key, and so does readTOML. data must
 // already be valid (depth-bounded) JSON; it is returned as is when no key
 // repeats, else as compact JSON.
 func dedupeJSON(data []byte) []byte {
