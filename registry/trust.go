@@ -35,13 +35,16 @@ func (s Server) Trusted() bool { return !s.Untrusted }
 
 // placeWorkDir sets where s starts: dir when its client trusts that folder
 // (trusted), else the home directory with a note saying why.
+// A remote server without a headersHelper starts nothing, so it gets none.
 func (s *Server) placeWorkDir(env Env, dir string, trusted bool, why string) {
+	s.WorkDir, s.WorkDirNote = "", ""
 	switch {
+	case s.Transport != Stdio && s.Raw.HeadersHelper == "":
 	case dir != "" && trusted:
 		s.WorkDir = dir
 	default:
 		s.WorkDir = env.Home
-		if dir != "" && why != "" {
+		if dir != "" && why != "" && filepath.Clean(dir) != filepath.Clean(env.Home) {
 			s.WorkDirNote = why
 		}
 	}

@@ -61,8 +61,12 @@ func TestUntrustedRepository(t *testing.T) {
 		case !project && s.Untrusted:
 			t.Errorf("%s: a user server is untrusted", s.ID())
 		}
-		if s.WorkDir != home {
-			t.Errorf("%s: work dir %q, want home %q", s.ID(), s.WorkDir, home)
+		wantDir := home
+		if s.Remote() && s.Raw.HeadersHelper == "" {
+			wantDir = "" // starts nothing
+		}
+		if s.WorkDir != wantDir {
+			t.Errorf("%s: work dir %q, want %q", s.ID(), s.WorkDir, wantDir)
 		}
 		if s.Raw.HeadersHelper != "" && s.Client != ClaudeCode {
 			t.Errorf("%s: headersHelper kept for a client that does not run it", s.ID())
@@ -114,6 +118,9 @@ func TestTrustedFolders(t *testing.T) {
 		wantDir := home
 		if trusted && s.Client != Cursor {
 			wantDir = repo // Claude Code's user server too: the session's folder is trusted
+		}
+		if s.Remote() && s.Raw.HeadersHelper == "" {
+			wantDir = "" // starts nothing
 		}
 		if s.WorkDir != wantDir {
 			t.Errorf("%s: work dir %q, want %q", s.ID(), s.WorkDir, wantDir)
