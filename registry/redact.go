@@ -93,7 +93,7 @@ func RedactURL(raw string) string {
 
 // tokenLike matches values that look like credentials wherever they appear:
 // bearer tokens, well-known key prefixes, long opaque strings.
-var tokenLike = regexp.MustCompile(`(?i)(bearer\s+\S+|basic\s+\S+|\b(sk|pk|ghp|gho|ghu|ghs|github_pat|xox[abprs]|glpat|AKIA)[-_A-Za-z0-9]{8,}|\b[A-Za-z0-9_\-]{32,}\b)`)
+var tokenLike = regexp.MustCompile(`(?i)(bearer\s+\S+|basic\s+[A-Za-z0-9+/_-]{4,}={0,2}|\b(sk|pk|ghp|gho|ghu|ghs|github_pat|xox[abprs]|glpat|AKIA)[-_A-Za-z0-9]{8,}|\b[A-Za-z0-9_\-]{32,}\b)`)
 
 // RedactArgs returns args safe to print: a value following a secret-looking
 // flag (--api-key X, --token=X), header values (--header "Authorization: X"),
@@ -176,10 +176,35 @@ func RedactText(s string) string {
 		case strings.HasPrefix(lower, "bearer"):
 			return "Bearer " + Redacted
 		case strings.HasPrefix(lower, "basic"):
+			if cred := strings.TrimSpace(m[len("basic"):]); !base64Credential(cred) {
+				return m // "Testing basic HTTP connectivity": a word, not a credential
+			}
 			return "Basic " + Redacted
 		}
 		return Redacted
 	})
+}
+
+// base64Credential reports whether what follows "Basic " looks like the
+// base64 of user:password rather than an English word: it mixes cases, or
+// holds a digit, '+', '/' or '=' padding. A run long enough to be a token
+// anyway (32+) counts too.
+func base64Credential(s string) bool {
+	if len(s) >= 32 {
+		return true
+	}
+	var lower, upper bool
+	for _, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z':
+			lower = true
+		case c >= 'A' && c <= 'Z':
+			upper = true
+		default:
+			return true // a digit, '+', '/', '=', '-' or '_'
+		}
+	}
+	return lower && upper
 }
 
 // mayHoldSecret is a cheap test that lets RedactText skip its regexps on
