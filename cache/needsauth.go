@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/mcpmend/mcpmend/internal/ccversion"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -187,6 +188,8 @@ func (s NeedsAuthStore) Inspect(_ context.Context, env registry.Env, srv registr
 		if e.Problem == "" {
 			r.Since = ptrTime(msTime(e.TimestampMs))
 		}
+		r.Facts = &ccversion.Memory{GateA: &ccversion.GateAEntry{Timestamp: msTime(e.TimestampMs),
+			TTL: time.Duration(e.TTLms * float64(time.Millisecond)), HasTTL: e.HasTTL, HasID: e.HasID, Malformed: e.Problem != ""}}
 		return []Record{r}, nil
 	}
 	return nil, nil

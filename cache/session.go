@@ -24,6 +24,10 @@ type Session struct {
 	Gates  []ActiveGate `json:"gates,omitempty"` // the gates that block, when skipping
 	Until  *time.Time   `json:"until,omitempty"` // when the last blocking gate lapses
 	Reason string       `json:"reason"`          // one sentence for a person or a model
+	// Clients is each installed Claude Code's own verdict (Claude Desktop's
+	// Code chat runs its own version, updated apart from the terminal CLI,
+	// on the same files); absent when no install was found.
+	Clients []ClientVerdict `json:"clients,omitempty"`
 }
 
 // ActiveGate is one gate that blocks the server now.
