@@ -83,7 +83,7 @@ func SessionView(srv registry.Server, recs []Record, damage []Damage) *Session {
 		}
 	}
 	s.Action = ActionDial
-	s.Reason = "no gate is active: the next session dials it" + tokenNote(recs)
+	s.Reason = "nothing Claude Code remembers blocks it: the next session connects to it" + tokenNote(srv, recs)
 	return s
 }
 
@@ -117,8 +117,12 @@ func skipReason(s *Session) string {
 		"; it dials again once every one has lapsed or been cleared"
 }
 
-// tokenNote tells whether the dial carries a stored token.
-func tokenNote(recs []Record) string {
+// tokenNote tells what the dial carries: the configured headers, a stored
+// token, or nothing (then a server that requires OAuth answers 401).
+func tokenNote(srv registry.Server, recs []Record) string {
+	if hasHeaders(srv) {
+		return " with its configured headers"
+	}
 	for _, r := range recs {
 		if r.Kind == KindTokens && (r.Store == StoreCredentials || r.Store == StoreKeychain) {
 			if r.Active {
@@ -127,5 +131,5 @@ func tokenNote(recs []Record) string {
 			return ", but its stored token has expired without a refresh token, so a server that requires OAuth will ask for a new sign-in"
 		}
 	}
-	return " without a token (a server that requires OAuth will answer 401 and Claude Code will write its gates again)"
+	return " without a token (a server that requires OAuth will answer 401, and Claude Code will remember that 401 again)"
 }
