@@ -39,8 +39,8 @@ func TestForMeasuredAndAssumed(t *testing.T) {
 		{"2.1.119", true, NeedsAuth, 0, false, ""},
 		{"2.1.328", true, Failed, 7, true, ""},
 		{"2.1.128", false, NeedsAuth, 0, false, "judged by the rules measured at 2.1.119"},
-		{"2.1.150", false, NeedsAuth, 0, false, "2.1.119"},
-		{"2.1.157", false, Failed, 0, false, "2.1.119"},
+		{"2.1.150", true, NeedsAuth, 0, false, ""},
+		{"2.1.157", false, Failed, 0, false, "judged by the rules measured at 2.1.150"},
 		{"2.1.337", false, Failed, 7, true, "2.1.328"},
 		{"2.1.100", false, NeedsAuth, 0, false, "2.1.119"},
 		{"", false, Failed, 7, true, "version could not be read"},
@@ -56,6 +56,13 @@ func TestForMeasuredAndAssumed(t *testing.T) {
 		}
 		if a := r.Assumed(); (c.assumed == "") != (a == "") || !strings.Contains(a, c.assumed) {
 			t.Errorf("For(%s).Assumed() = %q, want it to mention %q", c.ver, a, c.assumed)
+		}
+	}
+	// Rules that never change a verdict (what `claude mcp remove` keeps) do
+	// not make a version unmeasured; 2.1.150's were not run.
+	for _, b := range For(MustParse("2.1.150")).Basis {
+		if b.Rule == "remove" && b.Measured {
+			t.Error("2.1.150's `claude mcp remove` was not measured")
 		}
 	}
 	// The Authorization-header rule was measured over 2.1.150–2.1.156.

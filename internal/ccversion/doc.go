@@ -8,22 +8,31 @@
 // between measured ones, or one that could not be read, is judged by the
 // nearest older measured rule (or the oldest one, or the newest one for an
 // unknown version), and the judgement says so: Rules.Measured is false and
-// Rules.Assumed names what was assumed.
+// Rules.Assumed names what was assumed. Only rules that can change a verdict
+// count (Rule.Verdict); the others are documentation.
+//
+// integration/claude_versions_test.go runs the real CLIs (2.1.119, 2.1.150,
+// 2.1.328) against loopback servers and checks every verdict this package
+// gives against what each version's session does.
 //
 // The measured facts, per rule:
 //
-//   - gate A (mcp-needs-auth-cache.json, keyed by server name). 2.1.119:
+//   - gate A (mcp-needs-auth-cache.json, keyed by server name). 2.1.119 and
+//     2.1.150:
 //     blocks while now − timestamp < 15 min, with no lower bound (a future
 //     timestamp blocks until 15 min after it) and ttlMs ignored. 2.1.328:
 //     blocks while −60 s < now − timestamp < ttl, ttl = ttlMs or 15 min
 //     (4 h for claude.ai connectors and header-less plugin servers).
 //   - gate B (a tokenless mcpOAuth entry whose discovery found OAuth
-//     metadata; only for servers configured without headers). 2.1.119: no
-//     time limit — it blocks until the entry is deleted, stamp or not.
+//     metadata; only for servers configured without headers). 2.1.119 and
+//     2.1.150: no time limit — it blocks until the entry is deleted, stamp
+//     or not (neither writes tokenlessRejectedAt; both register a clientId).
 //     2.1.328: only while discoveryState.tokenlessRejectedAt is within
 //     7 days.
 //   - gate C (registrationNotOfferedAt, 30 days, header-less servers without
-//     a client id): absent in 2.1.119, present in 2.1.328.
+//     a client id): absent in 2.1.119, present in 2.1.328. Where gate B has
+//     no time limit gate C cannot change a verdict (both need a tokenless
+//     entry), so 2.1.150 counts as measured without it.
 //   - a 401 with OAuth metadata to a server whose configuration sets an
 //     Authorization header: up to 2.1.156 (run at 2.1.119 and 2.1.150, read
 //     in 2.1.150–2.1.156) the server goes needs-auth and gate A is written —

@@ -50,8 +50,12 @@ type Behaviour struct {
 
 // Rule is one behaviour, with what each measured range of versions does.
 type Rule struct {
-	ID       string // stable name: "gate-b"
-	About    string // what the rule is about, for people
+	ID    string // stable name: "gate-b"
+	About string // what the rule is about, for people
+	// Verdict: the rule decides whether a session dials or skips a server,
+	// or what a 401 leaves behind; the others describe Claude Code's own
+	// cures and never change a verdict.
+	Verdict  bool
 	Variants []Variant
 }
 
@@ -67,25 +71,29 @@ func v(s string) Version { return MustParse(s) }
 
 // Table is every rule, each with its measured versions.
 var Table = []Rule{
-	{ID: "gate-a", About: "gate A window (mcp-needs-auth-cache.json)", Variants: []Variant{
+	{ID: "gate-a", About: "gate A window (mcp-needs-auth-cache.json)", Verdict: true, Variants: []Variant{
 		{From: v("2.1.119"), To: v("2.1.119"), Says: "15 min from the timestamp, no lower bound, ttlMs ignored",
 			Evidence: "run and read at 2.1.119", apply: func(b *Behaviour) { b.GateALowerBound, b.GateATTL = false, false }},
+		{From: v("2.1.150"), To: v("2.1.150"), Says: "15 min from the timestamp, no lower bound, ttlMs ignored",
+			Evidence: "run at 2.1.150 (integration/claude_versions_test.go)", apply: func(b *Behaviour) { b.GateALowerBound, b.GateATTL = false, false }},
 		{From: v("2.1.328"), To: v("2.1.328"), Says: "−60 s < age < ttlMs or 15 min (4 h for connectors)",
 			Evidence: "run and read at 2.1.328", apply: func(b *Behaviour) { b.GateALowerBound, b.GateATTL = true, true }},
 	}},
-	{ID: "gate-b", About: "gate B (tokenless mcpOAuth entry, header-less servers)", Variants: []Variant{
+	{ID: "gate-b", About: "gate B (tokenless mcpOAuth entry, header-less servers)", Verdict: true, Variants: []Variant{
 		{From: v("2.1.119"), To: v("2.1.119"), Says: "blocks with no time limit until the entry is deleted",
 			Evidence: "run and read at 2.1.119", apply: func(b *Behaviour) { b.GateBLimit = 0 }},
+		{From: v("2.1.150"), To: v("2.1.150"), Says: "blocks with no time limit until the entry is deleted (it writes no stamp)",
+			Evidence: "run at 2.1.150 (integration/claude_versions_test.go)", apply: func(b *Behaviour) { b.GateBLimit = 0 }},
 		{From: v("2.1.328"), To: v("2.1.328"), Says: "blocks for 7 days after tokenlessRejectedAt",
 			Evidence: "run at 2.1.328", apply: func(b *Behaviour) { b.GateBLimit = 7 * 24 * time.Hour }},
 	}},
-	{ID: "gate-c", About: "gate C (registrationNotOfferedAt)", Variants: []Variant{
+	{ID: "gate-c", About: "gate C (registrationNotOfferedAt)", Verdict: true, Variants: []Variant{
 		{From: v("2.1.119"), To: v("2.1.119"), Says: "does not exist",
 			Evidence: "read at 2.1.119", apply: func(b *Behaviour) { b.GateC = false }},
 		{From: v("2.1.328"), To: v("2.1.328"), Says: "blocks for 30 days",
 			Evidence: "run at 2.1.328", apply: func(b *Behaviour) { b.GateC = true }},
 	}},
-	{ID: "auth-header-401", About: "a 401 with OAuth metadata to a server with an Authorization header", Variants: []Variant{
+	{ID: "auth-header-401", About: "a 401 with OAuth metadata to a server with an Authorization header", Verdict: true, Variants: []Variant{
 		{From: v("2.1.119"), To: v("2.1.119"), Says: "needs-auth; gate A written on every failing dial",
 			Evidence: "run at 2.1.119", apply: func(b *Behaviour) { b.AuthHeader401 = NeedsAuth }},
 		{From: v("2.1.150"), To: v("2.1.156"), Says: "needs-auth; gate A written on every failing dial",
@@ -93,15 +101,19 @@ var Table = []Rule{
 		{From: v("2.1.157"), To: v("2.1.337"), Says: "failed; nothing written",
 			Evidence: "read from 2.1.157, run at 2.1.328 and 2.1.337", apply: func(b *Behaviour) { b.AuthHeader401 = Failed }},
 	}},
-	{ID: "other-header-401", About: "a 401 with OAuth metadata to a server with other headers (X-API-Key)", Variants: []Variant{
+	{ID: "other-header-401", About: "a 401 with OAuth metadata to a server with other headers (X-API-Key)", Verdict: true, Variants: []Variant{
 		{From: v("2.1.119"), To: v("2.1.119"), Says: "needs-auth; gate A written",
 			Evidence: "run at 2.1.119", apply: func(b *Behaviour) { b.OtherHeader401 = NeedsAuth }},
+		{From: v("2.1.150"), To: v("2.1.150"), Says: "needs-auth; gate A written",
+			Evidence: "run at 2.1.150", apply: func(b *Behaviour) { b.OtherHeader401 = NeedsAuth }},
 		{From: v("2.1.328"), To: v("2.1.337"), Says: "needs-auth; gate A written",
 			Evidence: "run at 2.1.328 and 2.1.337", apply: func(b *Behaviour) { b.OtherHeader401 = NeedsAuth }},
 	}},
-	{ID: "no-header-401", About: "a 401 with OAuth metadata to a header-less server", Variants: []Variant{
+	{ID: "no-header-401", About: "a 401 with OAuth metadata to a header-less server", Verdict: true, Variants: []Variant{
 		{From: v("2.1.119"), To: v("2.1.119"), Says: "needs-auth; gate A and a tokenless entry written",
 			Evidence: "run at 2.1.119", apply: func(b *Behaviour) { b.NoHeader401 = NeedsAuth }},
+		{From: v("2.1.150"), To: v("2.1.150"), Says: "needs-auth; gate A and a tokenless entry written",
+			Evidence: "run at 2.1.150", apply: func(b *Behaviour) { b.NoHeader401 = NeedsAuth }},
 		{From: v("2.1.328"), To: v("2.1.328"), Says: "needs-auth; gates A and B written",
 			Evidence: "run at 2.1.328", apply: func(b *Behaviour) { b.NoHeader401 = NeedsAuth }},
 	}},
@@ -130,7 +142,8 @@ var Table = []Rule{
 type Rules struct {
 	Version Version
 	Behaviour
-	// Measured is true when every rule was measured on a range holding Version.
+	// Measured is true when every rule that can change a verdict was
+	// measured on a range holding Version (see Rule.Verdict).
 	Measured bool
 	// Basis says, per rule, which variant applies and whether it was measured.
 	Basis []Basis
@@ -143,6 +156,14 @@ type Basis struct {
 	Evidence string
 	From, To Version // the measured range the behaviour comes from
 	Measured bool
+	verdict  bool
+}
+
+// matters reports whether a rule can change this version's verdicts: the
+// verdict rules, except gate C where gate B has no time limit (both need a
+// tokenless entry, and B then blocks whenever C could).
+func (r Rules) matters(b Basis) bool {
+	return b.verdict && !(b.Rule == "gate-c" && r.GateBLimit == 0)
 }
 
 // For resolves every rule for ver. A version inside a rule's measured range
@@ -154,8 +175,10 @@ func For(ver Version) Rules {
 	for _, rule := range Table {
 		va, measured := pick(rule.Variants, ver)
 		va.apply(&r.Behaviour)
-		r.Basis = append(r.Basis, Basis{Rule: rule.ID, Says: va.Says, Evidence: va.Evidence, From: va.From, To: va.To, Measured: measured})
-		r.Measured = r.Measured && measured
+		r.Basis = append(r.Basis, Basis{Rule: rule.ID, Says: va.Says, Evidence: va.Evidence, From: va.From, To: va.To, Measured: measured, verdict: rule.Verdict})
+	}
+	for _, b := range r.Basis {
+		r.Measured = r.Measured && (b.Measured || !r.matters(b))
 	}
 	return r
 }
@@ -191,7 +214,7 @@ func (r Rules) Assumed() string {
 		if b.To != b.From {
 			rng += "–" + b.To.String()
 		}
-		if !b.Measured && !seen[rng] {
+		if !b.Measured && r.matters(b) && !seen[rng] {
 			seen[rng] = true
 			from = append(from, rng)
 		}
