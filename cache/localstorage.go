@@ -42,13 +42,22 @@ type DesktopLocalStorage struct {
 // Name implements Store.
 func (DesktopLocalStorage) Name() string { return DesktopStoreName }
 
-// Inspect implements Store: for a claude-desktop server, the Local Storage
-// items that name or mention it; nothing for other clients' servers.
+// Inspect implements Store: for a claude-desktop server — and for a Claude
+// Code one, which Desktop's Code chat uses under the same name — the Local
+// Storage items that name or mention it; nothing for other clients' servers.
 func (s DesktopLocalStorage) Inspect(ctx context.Context, env registry.Env, srv registry.Server, now time.Time) ([]Record, error) {
-	if srv.Client != registry.ClaudeDesktop {
+	if !DesktopRemembers(srv) {
 		return nil, nil
 	}
 	return s.InspectName(ctx, env, srv.Name)
+}
+
+// DesktopRemembers reports whether Claude Desktop's Local Storage may hold
+// items for srv's name: its own servers and connectors, and Claude Code's,
+// since Desktop's Code chat runs Claude Code on the same ~/.claude.json and
+// keeps its own memory of those servers by name.
+func DesktopRemembers(srv registry.Server) bool {
+	return srv.Client == registry.ClaudeDesktop || srv.Client == registry.ClaudeCode
 }
 
 // InspectDesktop returns what Claude Desktop's Local Storage holds about the

@@ -64,6 +64,13 @@ func DiagnoseServer(ctx context.Context, d *Deps, in DiagnoseServerInput) (*Diag
 	inv := registry.Discover(d.Env)
 	srv, note, err := findServerNote(inv, in.Name, in.Client, in.Scope)
 	if err != nil {
+		// A Claude Desktop connector is in no config file; its name still
+		// resolves when Desktop's Local Storage holds items for it.
+		if c, cerr := findServerOrConnector(ctx, d.Env, inv, in.Name, in.Client, in.Scope); cerr == nil {
+			srv, note, err = c, connectorNote, nil
+		}
+	}
+	if err != nil {
 		if len(inv.Problems) > 0 {
 			err = fmt.Errorf("%w (also %d problem(s) in configuration files, which may hide it: list_servers shows them)", err, len(inv.Problems))
 		}
@@ -73,6 +80,8 @@ func DiagnoseServer(ctx context.Context, d *Deps, in DiagnoseServerInput) (*Diag
 	switch {
 	case in.SkipProbe:
 		job.Probe, job.NotProbed = false, "probing was turned off"
+	case srv.Scope == ScopeConnector:
+		job.Probe, job.NotProbed = false, "a Claude Desktop connector: its address is kept in Desktop's account, not in a file mcpmend reads, so it cannot be dialled from here"
 	case unapproved(srv):
 		job.Probe, job.NotProbed = false, "a project server the user has not approved: mcpmend never starts it"
 	}
