@@ -158,12 +158,12 @@ func gateKind(g string) string {
 
 // ClientsSentence says whose verdict is whose, in one sentence without a
 // final period: "Claude Desktop's Code chat (Claude Code 2.1.119) skips
-// this server until 14:32 UTC; the terminal CLI (2.1.328) dials it".
+// this server until 14:32 UTC; the terminal CLI (2.1.328) connects to it".
 // Versions whose rules were not measured say what was assumed.
 func ClientsSentence(clients []ClientVerdict) string {
 	var parts, notes []string
 	for _, c := range clients {
-		p := c.Who + " dials it"
+		p := c.Who + " connects to it"
 		if c.Action == ActionSkip {
 			p = c.Who + " skips this server"
 			switch {

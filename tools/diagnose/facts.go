@@ -200,10 +200,14 @@ func (f *facts) logEvidence() []string {
 	return ev
 }
 
-// gatesText is "gates A+B until T".
+// gatesText is "gates A+B until T" — or, when the installed Claude Codes
+// disagree, whose verdict is whose.
 func (f *facts) gatesText() string {
 	if !f.skip {
 		return ""
+	}
+	if disagree(f.sess.Clients) {
+		return cache.ClientsSentence(f.sess.Clients)
 	}
 	var gs []string
 	for _, g := range f.sess.Gates {
@@ -219,6 +223,17 @@ func (f *facts) gatesText() string {
 		t += " until " + stamp(*f.sess.Until)
 	}
 	return t
+}
+
+// disagree reports whether the installed Claude Codes reach different
+// verdicts (then each is named), or one's version was not measured.
+func disagree(cs []cache.ClientVerdict) bool {
+	for _, c := range cs {
+		if c.Action != cs[0].Action || c.Assumed != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // probeEvidence is the probe's own account: its summary, where it stopped,
