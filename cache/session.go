@@ -56,7 +56,7 @@ func SessionView(srv registry.Server, recs []Record, damage []Damage) *Session {
 		return &Session{Action: ActionNotLoaded, Reason: why}
 	}
 	if !gatedTransport(srv) {
-		return &Session{Action: ActionDial, Reason: fmt.Sprintf("%s servers are never gated: every session starts or dials it", srv.Transport)}
+		return &Session{Action: ActionDial, Reason: fmt.Sprintf("%s servers are never held back by what Claude Code remembers: every session starts or connects to it", srv.Transport)}
 	}
 	s := &Session{}
 	for _, r := range recs {
@@ -97,9 +97,9 @@ func notLoaded(srv registry.Server) string {
 	case srv.Approval == registry.Rejected:
 		return "project server rejected: sessions do not load it"
 	case !srv.Effective && srv.ShadowedBy != "":
-		return "shadowed by " + srv.ShadowedBy + ": sessions use that definition"
+		return "another definition of the name wins (" + srv.ShadowedBy + "): sessions use that one"
 	case !srv.Effective:
-		return "not the effective definition: sessions do not load it"
+		return "not the definition Claude Code uses: sessions do not load it"
 	}
 	return ""
 }

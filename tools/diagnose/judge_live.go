@@ -92,7 +92,7 @@ func (f *facts) notProbed() []Finding {
 			Summary: fmt.Sprintf("Claude Code's next session sends %s no request and reports it as needing authentication (%s); it was not dialled (%s), so whether the server itself is fine is not known",
 				f.s.Name, f.gatesText(), why),
 			Evidence: f.gateEvidence(),
-			Next:     f.diagnoseAction("dial it to tell stale memory (reset_server_auth cures it) from a server that really needs a sign-in")}}
+			Next:     f.diagnoseAction("connect to it (a probe) to tell stale memory (reset_server_auth cures it) from a server that really needs a sign-in")}}
 	}
 	return []Finding{{Severity: Info, Code: CodeNotProbed, Summary: fmt.Sprintf("%s was not dialled: %s", f.s.Name, why)}}
 }
