@@ -4,6 +4,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidwall/gjson"
+
+	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/ccversion"
 	"github.com/mcpmend/mcpmend/registry"
 )
@@ -32,10 +35,10 @@ type ClientVerdict struct {
 // claudeFacts is what ccversion needs to know of a server's configuration.
 func claudeFacts(srv registry.Server) ccversion.Server {
 	f := ccversion.Server{
-		Gated:   gatedTransport(srv),
-		Headers: sendsHeaders(srv),
-		Plugin:  srv.Scope == ScopePlugin,
-		LongTTL: srv.Scope == ScopeClaudeAI || srv.Scope == ScopePlugin && srv.Remote() && !hasHeaders(srv),
+		Gated:   store.GatedTransport(srv),
+		Headers: store.HasHeaders(srv) || gjson.Get(srv.Raw.Entry, "oauth.xaa").Bool(),
+		Plugin:  srv.Scope == store.ScopePlugin,
+		LongTTL: srv.Scope == store.ScopeClaudeAI || srv.Scope == store.ScopePlugin && srv.Remote() && !store.HasHeaders(srv),
 	}
 	for _, h := range srv.Raw.Headers {
 		f.Authorization = f.Authorization || strings.EqualFold(h.Name, "Authorization")
@@ -46,7 +49,7 @@ func claudeFacts(srv registry.Server) ccversion.Server {
 
 // memoryOf gathers the version-neutral facts the gate stores attached to
 // their records, and which record each came from.
-func memoryOf(recs []Record) (m ccversion.Memory, gateA, oauth *Record) {
+func memoryOf(recs []store.Record) (m ccversion.Memory, gateA, oauth *store.Record) {
 	for i := range recs {
 		r := &recs[i]
 		if r.Facts == nil {
@@ -65,7 +68,7 @@ func memoryOf(recs []Record) (m ccversion.Memory, gateA, oauth *Record) {
 // ClientVerdicts judges srv for every Claude Code in use on the machine,
 // one verdict per runner and version. It is nil when no install was found
 // (the session view then stands alone, judged by the newest rules).
-func ClientVerdicts(installs []registry.ClaudeInstall, srv registry.Server, recs []Record, now time.Time) []ClientVerdict {
+func ClientVerdicts(installs []registry.ClaudeInstall, srv registry.Server, recs []store.Record, now time.Time) []ClientVerdict {
 	if srv.Client != registry.ClaudeCode {
 		return nil
 	}
@@ -96,7 +99,7 @@ func ClientVerdicts(installs []registry.ClaudeInstall, srv registry.Server, recs
 // applyClients makes the session view agree with the installed clients:
 // it skips when any of them skips, with the gates that client's rules find,
 // and its reason names whose verdict is whose.
-func applyClients(s *Session, clients []ClientVerdict, recs []Record) {
+func applyClients(s *Session, clients []ClientVerdict, recs []store.Record) {
 	if s == nil || len(clients) == 0 || s.Action == ActionNotLoaded || s.Action == ActionUnknown {
 		return
 	}
@@ -149,11 +152,11 @@ func applyClients(s *Session, clients []ClientVerdict, recs []Record) {
 func gateKind(g string) string {
 	switch g {
 	case "A":
-		return KindNeedsAuth
+		return store.KindNeedsAuth
 	case "B":
-		return KindTokenlessRejection
+		return store.KindTokenlessRejection
 	}
-	return KindRegistrationNotOffered
+	return store.KindRegistrationNotOffered
 }
 
 // ClientsSentence says whose verdict is whose, in one sentence without a

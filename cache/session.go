@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpmend/mcpmend/cache/credentials"
+	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -44,23 +46,23 @@ type ActiveGate struct {
 var gateNames = map[string]string{"A": "the needs-auth cache", "B": "the tokenless-rejection stamp", "C": "the registration-not-offered stamp"}
 
 // gateStores are the stores Claude Code consults before dialling.
-var gateStores = map[string]bool{StoreNeedsAuth: true, StoreCredentials: true, StoreKeychain: true}
+var gateStores = map[string]bool{store.NeedsAuth: true, store.Credentials: true, store.Keychain: true}
 
 // SessionView says what the next Claude Code session does with srv given
 // what the stores hold. It is nil for servers of other clients.
-func SessionView(srv registry.Server, recs []Record, damage []Damage) *Session {
+func SessionView(srv registry.Server, recs []store.Record, damage []store.Damage) *Session {
 	if srv.Client != registry.ClaudeCode {
 		return nil
 	}
 	if why := notLoaded(srv); why != "" {
 		return &Session{Action: ActionNotLoaded, Reason: why}
 	}
-	if !gatedTransport(srv) {
+	if !store.GatedTransport(srv) {
 		return &Session{Action: ActionDial, Reason: fmt.Sprintf("%s servers are never held back by what Claude Code remembers: every session starts or connects to it", srv.Transport)}
 	}
 	s := &Session{}
 	for _, r := range recs {
-		g := Gate(r.Kind)
+		g := store.Gate(r.Kind)
 		if g == "" || !r.Active {
 			continue
 		}
@@ -119,12 +121,12 @@ func skipReason(s *Session) string {
 
 // tokenNote tells what the dial carries: the configured headers, a stored
 // token, or nothing (then a server that requires OAuth answers 401).
-func tokenNote(srv registry.Server, recs []Record) string {
-	if hasHeaders(srv) {
+func tokenNote(srv registry.Server, recs []store.Record) string {
+	if store.HasHeaders(srv) {
 		return " with its configured headers"
 	}
 	for _, r := range recs {
-		if r.Kind == KindTokens && (r.Store == StoreCredentials || r.Store == StoreKeychain) {
+		if r.Kind == credentials.KindTokens && (r.Store == store.Credentials || r.Store == store.Keychain) {
 			if r.Active {
 				return " with its stored token"
 			}

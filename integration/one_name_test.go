@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/store"
+	"github.com/mcpmend/mcpmend/internal/localstorage"
 )
 
 // resetStatus is the part of `mcpmend status ID --json` the test reads.
@@ -65,14 +66,14 @@ func TestOneNameResetWaitsForDesktop(t *testing.T) {
 		t.Fatalf("state: %s", errOut)
 	}
 	noSecrets(t, "state", out, errOut)
-	if !strings.Contains(out, cache.StoreNeedsAuth) || !strings.Contains(out, cache.DesktopStoreName) {
+	if !strings.Contains(out, store.NeedsAuth) || !strings.Contains(out, store.Desktop) {
 		t.Fatalf("state of the Claude Code github misses a memory:\n%s", out)
 	}
 
 	// Claude Desktop runs.
 	b, _ := chromiumSession(t, userData, port)
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if held, pid, _ := cache.ProbeLock(dir); held && pid == b.Pid() {
+		if held, pid, _ := localstorage.ProbeLock(dir); held && pid == b.Pid() {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -97,7 +98,7 @@ func TestOneNameResetWaitsForDesktop(t *testing.T) {
 	for _, s := range rs.Steps {
 		steps[s.Store] = s.Status
 	}
-	if rs.Outcome != "waiting" || steps[cache.StoreNeedsAuth] != "applied" || steps[cache.DesktopStoreName] != "waiting" {
+	if rs.Outcome != "waiting" || steps[store.NeedsAuth] != "applied" || steps[store.Desktop] != "waiting" {
 		t.Fatalf("reset while Desktop runs: %s", out)
 	}
 	want := "Quit Claude Desktop (⌘Q on macOS, File → Exit on Windows); the reset applies as it exits; relaunch and github is dialled again under the same name."

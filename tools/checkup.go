@@ -38,8 +38,6 @@ type CheckupCounts struct {
 	Error   int `json:"error"`
 }
 
-func init() { register(addCheckup) }
-
 // checkup is also a tool, not only a CLI command: "some MCP tool is
 // failing" is where a model starts without knowing which server, and one
 // call that names the broken servers with their next steps replaces

@@ -31,8 +31,6 @@ type DiagnoseServerOutput struct {
 	At    time.Time `json:"at" jsonschema:"when the client's stores were judged"`
 }
 
-func init() { register(addDiagnoseServer) }
-
 func addDiagnoseServer(s *mcp.Server, d *Deps) {
 	mcp.AddTool(s, &mcp.Tool{
 		Name:  "diagnose_server",

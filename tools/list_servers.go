@@ -31,8 +31,6 @@ type ListServersOutput struct {
 	States map[string]cache.Summary `json:"states,omitempty"`
 }
 
-func init() { register(addListServers) }
-
 func addListServers(s *mcp.Server, d *Deps) {
 	mcp.AddTool(s, &mcp.Tool{
 		Name:  "list_servers",

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/mcpmend/mcpmend/tools/diagnose"
 )
@@ -21,7 +21,7 @@ func desktopHome(t *testing.T, claudeServers string) *Deps {
 	t.Helper()
 	home := t.TempDir()
 	ls := filepath.Join(home, ".config", "Claude", "Local Storage", "leveldb")
-	if err := os.CopyFS(ls, os.DirFS(filepath.Join("..", "cache", "testdata", "chromium-localstorage", "leveldb"))); err != nil {
+	if err := os.CopyFS(ls, os.DirFS(filepath.Join("..", "internal", "localstorage", "testdata", "chromium-localstorage", "leveldb"))); err != nil {
 		t.Fatal(err)
 	}
 	if claudeServers != "" {
@@ -46,7 +46,7 @@ func TestOneNameEveryMemory(t *testing.T) {
 	}
 	desktopSeen := false
 	for _, s := range st.Stores {
-		desktopSeen = desktopSeen || s.Store == cache.DesktopStoreName && len(s.Records) > 0
+		desktopSeen = desktopSeen || s.Store == store.Desktop && len(s.Records) > 0
 	}
 	if st.Server.Client != registry.ClaudeCode || !desktopSeen {
 		t.Errorf("state of the Claude Code github does not show Desktop's items: client %s, stores %+v", st.Server.Client, st.Stores)
@@ -66,7 +66,7 @@ func TestOneNameEveryMemory(t *testing.T) {
 	}
 	desktop := 0
 	for _, c := range rs.Changes {
-		if c.Store == cache.DesktopStoreName {
+		if c.Store == store.Desktop {
 			desktop++
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -25,19 +26,17 @@ type ServerStateOutput struct {
 	Server  registry.Server `json:"server"`
 	Session *cache.Session  `json:"session,omitempty" jsonschema:"Claude Code only: whether the next session dials the server or skips it, the blocking gates and when each lapses"`
 	Stores  []StoreRecords  `json:"stores" jsonschema:"what each store remembers about the server; empty when nothing"`
-	Damage  []cache.Damage  `json:"damage,omitempty" jsonschema:"stores that exist but cannot be read faithfully; never treated as empty"`
+	Damage  []store.Damage  `json:"damage,omitempty" jsonschema:"stores that exist but cannot be read faithfully; never treated as empty"`
 	// Evidence is the newest lines of the client's own log for the server.
-	Evidence []cache.Record `json:"evidence,omitempty" jsonschema:"the newest lines of Claude Code's MCP log for the server, redacted"`
+	Evidence []store.Record `json:"evidence,omitempty" jsonschema:"the newest lines of Claude Code's MCP log for the server, redacted"`
 	At       time.Time      `json:"at" jsonschema:"the time the stores were judged at"`
 }
 
 // StoreRecords is one store's records.
 type StoreRecords struct {
 	Store   string         `json:"store"`
-	Records []cache.Record `json:"records"`
+	Records []store.Record `json:"records"`
 }
-
-func init() { register(addServerState) }
 
 func addServerState(s *mcp.Server, d *Deps) {
 	mcp.AddTool(s, &mcp.Tool{
@@ -71,7 +70,7 @@ func ServerState(ctx context.Context, d *Deps, in ServerStateInput) (*ServerStat
 	st := cache.NewInspector(d.Env, now, inv.Servers).Inspect(ctx, srv)
 	out := &ServerStateOutput{Server: srv, Session: st.Session, Stores: []StoreRecords{}, Damage: st.Damage, At: now.UTC()}
 	for _, r := range st.Records {
-		if r.Store == cache.StoreMCPLogs {
+		if r.Store == store.MCPLogs {
 			out.Evidence = append(out.Evidence, r)
 			continue
 		}
@@ -153,7 +152,7 @@ func summarize(ctx context.Context, d *Deps, env registry.Env, all, listed []reg
 	in := cache.NewInspector(env, d.now(), all)
 	stores := in.Stores[:0]
 	for _, s := range in.Stores {
-		if s.Name() != cache.StoreMCPLogs {
+		if s.Name() != store.MCPLogs {
 			stores = append(stores, s)
 		}
 	}

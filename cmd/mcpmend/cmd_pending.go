@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/journal"
 )
 
 func init() {
@@ -20,8 +21,8 @@ func init() {
 // the journal. Only one runs per state directory.
 func runApplyPending(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("apply-pending", a.stderr)
-	var opt cache.PendingOptions
-	fs.DurationVar(&opt.MaxWait, "max-wait", cache.DefaultMaxWait, "stop waiting after this long (the next mcpmend start tries again)")
+	var opt journal.PendingOptions
+	fs.DurationVar(&opt.MaxWait, "max-wait", journal.DefaultMaxWait, "stop waiting after this long (the next reset, undo, apply-pending or serve session tries again)")
 	fs.DurationVar(&opt.Poll, "poll", time.Second, "first pause between attempts; it doubles…")
 	fs.DurationVar(&opt.MaxPoll, "max-poll", 15*time.Second, "…up to this")
 	fs.BoolVar(&opt.OnlyOnce, "once", false, "one pass over the journal, no waiting")
@@ -31,8 +32,8 @@ func runApplyPending(ctx context.Context, a *app, args []string) error {
 		return fmt.Errorf("unexpected arguments %q", pos)
 	}
 	opt.Log = a.deps.Logger
-	rep, err := cache.RunPending(ctx, a.deps.Env, opt)
-	if errors.Is(err, cache.ErrWorkerRunning) {
+	rep, err := journal.RunPending(ctx, a.deps.Env, opt)
+	if errors.Is(err, journal.ErrWorkerRunning) {
 		a.deps.Logger.Info("apply-pending: " + err.Error())
 		return a.emit(map[string]any{"running_elsewhere": true}, err.Error()+"\n")
 	}
@@ -46,7 +47,7 @@ func runApplyPending(ctx context.Context, a *app, args []string) error {
 }
 
 // pendingText renders a pass over the journal for a person.
-func pendingText(rep *cache.ResumeReport) string {
+func pendingText(rep *journal.ResumeReport) string {
 	var b strings.Builder
 	for _, e := range rep.Touched {
 		for _, s := range e.Steps {
@@ -66,19 +67,49 @@ func pendingText(rep *cache.ResumeReport) string {
 	return b.String()
 }
 
-// resumeAtStart finishes what earlier runs left (a reset a crash interrupted,
-// steps whose store is free now) before any command runs, and makes sure a
-// worker waits for the steps that still cannot be applied. It is bounded and
-// never fails the command: problems are logged.
+// resumeAtStart applies the journal rule before a command runs: the commands
+// that change stores (reset, undo) first finish what earlier runs left (a
+// reset a crash interrupted, steps whose store is free now); serve does the
+// same once a client has finished its handshake; apply-pending is the replay
+// itself. Read-only commands only report pending work, on stderr.
 func resumeAtStart(ctx context.Context, a *app, cmdName string) {
 	switch cmdName {
+	case "reset", "undo":
+		resumePending(ctx, a)
+	case "serve":
+		a.deps.AfterHandshake = sync.OnceFunc(func() { go resumePending(ctx, a) })
 	case "apply-pending", "version", "help":
+	default:
+		reportPending(a)
+	}
+}
+
+// reportPending tells a person (stderr, never the MCP stream) that resets
+// are waiting or were interrupted, and what finishes them.
+func reportPending(a *app) {
+	entries, err := journal.Open(a.deps.Env, a.deps.Logger).List()
+	if err != nil {
 		return
 	}
+	n := 0
+	for _, e := range entries {
+		if e.Pending() {
+			n++
+		}
+	}
+	if n > 0 {
+		a.deps.Logger.Warn(fmt.Sprintf("%d reset(s) have pending steps (mcpmend status shows them); %s", n, journal.ReplayNote))
+	}
+}
+
+// resumePending finishes what earlier runs left and makes sure a worker
+// waits for the steps that still cannot be applied. It is bounded and never
+// fails the command: problems are logged.
+func resumePending(ctx context.Context, a *app) {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	log := a.deps.Logger
-	rep, err := cache.ResumePending(ctx, a.deps.Env, log)
+	rep, err := journal.ResumePending(ctx, a.deps.Env, log)
 	if err != nil {
 		log.Warn("resuming pending resets", "err", err)
 		return
@@ -89,9 +120,9 @@ func resumeAtStart(ctx context.Context, a *app, cmdName string) {
 	if rep.Waiting == 0 {
 		return
 	}
-	wc, err := cache.DefaultWorkerCommand(a.deps.Env)
+	wc, err := journal.DefaultWorkerCommand(a.deps.Env)
 	if err == nil {
-		_, err = cache.SpawnWorker(a.deps.Env, wc)
+		_, err = journal.SpawnWorker(a.deps.Env, wc)
 	}
 	if err != nil {
 		log.Warn("starting apply-pending", "err", err)

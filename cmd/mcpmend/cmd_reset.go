@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/mcpmend/mcpmend/tools"
 )
@@ -87,9 +87,9 @@ func runUndo(ctx context.Context, a *app, args []string) error {
 
 // spawnWorker starts the detached apply-pending worker (tools.Deps.StartWorker).
 func spawnWorker(env registry.Env) (int, error) {
-	wc, err := cache.DefaultWorkerCommand(env)
+	wc, err := journal.DefaultWorkerCommand(env)
 	if err != nil {
 		return 0, err
 	}
-	return cache.SpawnWorker(env, wc)
+	return journal.SpawnWorker(env, wc)
 }

@@ -4,6 +4,9 @@ import (
 	"fmt"
 
 	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/credentials"
+	"github.com/mcpmend/mcpmend/cache/mcpremote"
+	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/tools/probe"
 )
 
@@ -35,11 +38,11 @@ func (f *facts) stateFindings() []Finding {
 	var orphans, remote, desktop []string
 	for _, r := range f.records {
 		switch {
-		case r.Kind == cache.KindOrphanedOAuth || r.Kind == cache.KindOrphanedClientConfig:
+		case r.Kind == credentials.KindOrphanedOAuth || r.Kind == credentials.KindOrphanedClientConfig:
 			orphans = append(orphans, r.Key+" in "+r.File+": "+r.Detail)
-		case r.Store == cache.StoreMCPRemote && r.Kind != cache.KindMCPRemoteLease:
+		case r.Store == store.MCPRemote && r.Kind != mcpremote.KindLease:
 			remote = append(remote, r.Kind+" "+r.File+": "+r.Detail)
-		case r.Store == cache.DesktopStoreName:
+		case r.Store == store.Desktop:
 			desktop = append(desktop, r.Kind+" "+r.Key+": "+r.Detail)
 		}
 	}
