@@ -420,3 +420,99 @@ func TestClaudeCodeVersionsLive(t *testing.T) {
 		})
 	}
 }
+
+// TestClaudeCodeVersionsSharedHomeLive is one machine with two Claude Codes
+// on the same ~/.claude and ~/.claude.json: Claude Desktop's Code chat runs
+// its bundled 2.1.150, the terminal runs 2.1.328. Desktop's session meets
+// the 401s and writes what 2.1.150 writes; then they disagree — a
+// header-less server whose tokenless entry blocks 2.1.150 with no time
+// limit but not 2.1.328, and a gate A timestamp in the future that only
+// 2.1.150 honours — while a fresh gate A on an Authorization-header server
+// blocks both. mcpmend finds both installs (the terminal CLI on PATH,
+// Desktop's bundle in its data folder), says whose verdict is whose, and
+// each real session does what mcpmend said of it. A reset then brings the
+// server back for both, under the same name.
+func TestClaudeCodeVersionsSharedHomeLive(t *testing.T) {
+	terminal := claudeAt(t, "@anthropic-ai/claude-code")
+	desktop := claudeAt(t, "claude-code-2-1-150")
+	home, proj, env := claudeHome(t, terminal, desktop)
+	scs := []versionScenario{
+		{name: "noh", registration: true, edit: func(t *testing.T, home, name string) {
+			editNeedsAuth(t, needsAuthPath(home), name, func(m map[string]any) { m["timestamp"] = time.Now().Add(-16 * time.Minute).UnixMilli() })
+		}},
+		{name: "authz", registration: true, headers: map[string]string{"Authorization": "Bearer CANARY-shared"}},
+		{name: "future", registration: true, headers: map[string]string{"X-API-Key": "CANARY-shared"},
+			edit: func(t *testing.T, home, name string) {
+				editNeedsAuth(t, needsAuthPath(home), name, func(m map[string]any) { m["timestamp"] = time.Now().Add(10 * time.Minute).UnixMilli() })
+			}},
+	}
+	servers := map[string]*oauthServer{}
+	for _, sc := range scs {
+		servers[sc.name] = startOAuthServer(t, sc.name, sc.registration)
+	}
+	writeServers(t, home, scs, servers)
+	t.Logf("Desktop's 2.1.150 `claude mcp list` with servers answering 401: %v", meet401(t, env, desktop, home, proj, scs))
+	for _, sc := range scs {
+		if sc.edit != nil {
+			sc.edit(t, home, sc.name)
+		}
+		servers[sc.name].SetHealthy(true)
+	}
+
+	want := map[string][2]string{ // Desktop 2.1.150, terminal 2.1.328
+		"noh": {"skip", "dial"}, "authz": {"skip", "skip"}, "future": {"skip", "dial"},
+	}
+	views := map[string]map[string]clientView{}
+	for _, sc := range scs {
+		cl, reason := clientsOf(t, env, sc.name)
+		views[sc.name] = cl
+		d, term := cl["2.1.150"], cl["2.1.328"]
+		if len(cl) != 2 || d.Runner != "desktop" || term.Runner != "terminal" || d.Who != "Claude Desktop's Code chat (Claude Code 2.1.150)" || term.Who != "the terminal CLI (2.1.328)" {
+			t.Fatalf("%s: per-install verdicts %+v", sc.name, cl)
+		}
+		if w := want[sc.name]; d.Action != w[0] || term.Action != w[1] {
+			t.Errorf("%s: mcpmend says Desktop %s, terminal %s; the scenario expects %s, %s (%s)", sc.name, d.Action, term.Action, w[0], w[1], reason)
+		}
+		if d.Action != term.Action && !strings.Contains(reason, "Claude Desktop's Code chat (Claude Code 2.1.150) skips this server") {
+			t.Errorf("%s: the reason does not say whose verdict is whose: %s", sc.name, reason)
+		}
+		if strings.Contains(reason, "CANARY") {
+			t.Errorf("%s: reason leaks a header value: %s", sc.name, reason)
+		}
+	}
+
+	// Each real session does what mcpmend said of its version: Desktop's
+	// first, since 2.1.328's successful dials delete what blocks 2.1.150.
+	check := func(who, claude, version string) {
+		for _, s := range servers {
+			s.ForgetRequests()
+		}
+		got := sessionWith(t, env, claude, proj)
+		t.Logf("%s session: %v", who, got)
+		for _, sc := range scs {
+			v, status, reqs := views[sc.name][version], got[sc.name], servers[sc.name].MCPRequests()
+			if v.Action == "skip" && (status != "needs-auth" || reqs != 0) || v.Action == "dial" && !dialled(status, reqs) {
+				t.Errorf("%s %s: mcpmend says %s, the real session says %q after %d requests", who, sc.name, v.Action, status, reqs)
+			}
+		}
+	}
+	check("Desktop's 2.1.150", desktop, "2.1.150")
+	check("the terminal's 2.1.328", terminal, "2.1.328")
+
+	// What still blocks either of them is reset; then both connect.
+	for _, sc := range scs {
+		cl, _ := clientsOf(t, env, sc.name)
+		if cl["2.1.150"].Action == "skip" || cl["2.1.328"].Action == "skip" {
+			runWith(t, env, "", false, binary, "reset", sc.name, "--client", "claude-code")
+		}
+	}
+	for _, sc := range scs {
+		cl, reason := clientsOf(t, env, sc.name)
+		views[sc.name] = cl
+		if cl["2.1.150"].Action != "dial" || cl["2.1.328"].Action != "dial" {
+			t.Errorf("%s after the reset: %s", sc.name, reason)
+		}
+	}
+	check("Desktop's 2.1.150 after the reset", desktop, "2.1.150")
+	check("the terminal's 2.1.328 after the reset", terminal, "2.1.328")
+}
