@@ -79,7 +79,7 @@ func DiagnoseServer(ctx context.Context, d *Deps, in DiagnoseServerInput) (*Diag
 	case in.SkipProbe:
 		job.Probe, job.NotProbed = false, "probing was turned off"
 	case srv.Scope == ScopeConnector:
-		job.Probe, job.NotProbed = false, "a Claude Desktop connector: its address is kept in Desktop's account, not in a file mcpmend reads, so it cannot be dialled from here"
+		job.Probe, job.NotProbed = false, connectorNotProbed
 	case unapproved(srv):
 		job.Probe, job.NotProbed = false, "a project server the user has not approved: mcpmend never starts it"
 	}

@@ -104,3 +104,24 @@ func hasCode(r diagnose.Report, code string) bool {
 	}
 	return false
 }
+
+// TestCheckupListsConnectors: checkup reports the names only Desktop's
+// storage knows (connectors) instead of "No MCP servers to check", and
+// leaves out a name a config file defines (that one is reported as itself).
+func TestCheckupListsConnectors(t *testing.T) {
+	d := desktopHome(t, `{"github":{"type":"http","url":"http://127.0.0.1:9/mcp"}}`)
+	out, err := Checkup(context.Background(), d, CheckupInput{SkipProbe: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range out.Servers {
+		got[r.Server.Name] = r.Server.Client + "/" + r.Server.Scope
+	}
+	if got["github-tools"] != "claude-desktop/"+ScopeConnector || got["github"] != "claude-code/user" || len(got) != 2 {
+		t.Errorf("checkup servers = %v", got)
+	}
+	if strings.Contains(out.Text(), "No MCP servers to check") {
+		t.Errorf("checkup text:\n%s", out.Text())
+	}
+}
