@@ -50,6 +50,8 @@ type ResetServerAuthOutput struct {
 	Notes     []string       `json:"notes,omitempty" jsonschema:"what was deliberately left alone and why"`
 	PickUp    []string       `json:"pick_up,omitempty" jsonschema:"how each running client picks the change up"`
 	At        time.Time      `json:"at"`
+
+	forgetTokens bool // asked for, so the rendered next step repeats it
 }
 
 func addResetServerAuth(s *mcp.Server, d *Deps) {
@@ -92,7 +94,7 @@ func ResetServerAuth(ctx context.Context, d *Deps, in ResetServerAuthInput) (*Re
 		return nil, fmt.Errorf("reset %s: %w", srv.ID(), err)
 	}
 	out := &ResetServerAuthOutput{Server: srv, Changes: []journal.Change{}, Before: before.Session, Session: before.Session,
-		Damage: before.Damage, At: d.now().UTC()}
+		Damage: before.Damage, At: d.now().UTC(), forgetTokens: in.ForgetTokens}
 	for _, m := range muts {
 		out.Changes = append(out.Changes, m.Describe()...)
 	}
@@ -113,7 +115,7 @@ func ResetServerAuth(ctx context.Context, d *Deps, in ResetServerAuthInput) (*Re
 	}
 	if err != nil {
 		d.Logger.Error("reset", "id", e.ID, "err", err)
-		out.Notes = append(out.Notes, "ROLLBACK INCOMPLETE: "+err.Error()+"; reset_status shows each store")
+		out.Notes = append(out.Notes, "ROLLBACK INCOMPLETE: "+err.Error()+"; the reset's status shows each store")
 	}
 	out.ID = e.ID
 	out.Steps = viewOf(e).Steps
@@ -154,7 +156,7 @@ func startWorker(d *Deps) string {
 		d.Logger.Warn("starting apply-pending", "err", err)
 		return "could not start the apply-pending worker (" + err.Error() + "); run `mcpmend apply-pending` to apply the waiting part (the next `mcpmend reset` or `mcpmend undo`, or MCP session of `mcpmend serve`, also tries)"
 	}
-	return fmt.Sprintf("apply-pending (pid %d) waits for the locked store and applies the waiting part as soon as it is free; reset_status shows when", pid)
+	return fmt.Sprintf("apply-pending (pid %d) waits for the locked store and applies the waiting part as soon as it is free", pid)
 }
 
 // memory drops log evidence: what a store remembers, not what a log said.
@@ -233,7 +235,12 @@ func runsMCPRemote(srv registry.Server) bool {
 }
 
 // Text renders the reset for a model or a person.
-func (o *ResetServerAuthOutput) Text() string {
+func (o *ResetServerAuthOutput) Text() string { return o.render(forModel) }
+
+// HumanText renders the reset for a person: next steps are commands.
+func (o *ResetServerAuthOutput) HumanText() string { return o.render(forHuman) }
+
+func (o *ResetServerAuthOutput) render(au audience) string {
 	var b strings.Builder
 	s := o.Server
 	fmt.Fprintf(&b, "%s  %s  %s %s\n", s.Name, s.Transport, s.Client, scopeText(s))
@@ -276,9 +283,12 @@ func (o *ResetServerAuthOutput) Text() string {
 	}
 	switch o.Outcome {
 	case OutcomeDryRun:
-		b.WriteString("Next: run reset_server_auth again without dry_run to apply.\n")
+		fmt.Fprintf(&b, "Next: to apply, %s.\n", au.call("reset_server_auth", resetArgs(o)))
 	case OutcomeApplied, OutcomeWaiting:
-		fmt.Fprintf(&b, "Undo: undo_reset {\"id\": %q} (or `mcpmend undo %s`).\n", o.ID, o.ID)
+		fmt.Fprintf(&b, "Undo: %s.\n", au.call("undo_reset", map[string]any{"id": o.ID}))
+		if o.Outcome == OutcomeWaiting {
+			fmt.Fprintf(&b, "Status: %s.\n", au.call("reset_status", map[string]any{"id": o.ID}))
+		}
 	}
 	return b.String()
 }

@@ -84,7 +84,12 @@ func ServerState(ctx context.Context, d *Deps, in ServerStateInput) (*ServerStat
 
 // Text renders the state for a model or a person: identity, the session's
 // verdict, each store's records, damage, then the log evidence.
-func (o *ServerStateOutput) Text() string {
+func (o *ServerStateOutput) Text() string { return o.render(forModel) }
+
+// HumanText renders the state for a person: next steps are commands.
+func (o *ServerStateOutput) HumanText() string { return o.render(forHuman) }
+
+func (o *ServerStateOutput) render(au audience) string {
 	var b strings.Builder
 	s := o.Server
 	if s.File == "" && s.Scope == ScopeConnector {
@@ -128,7 +133,9 @@ func (o *ServerStateOutput) Text() string {
 		}
 	}
 	if o.Session != nil && o.Session.Action == cache.ActionSkip {
-		b.WriteString("Next: probe_server to confirm the server itself answers, then reset_server_auth (dry_run first) to clear the gates.\n")
+		args := serverArgs(o.Server)
+		fmt.Fprintf(&b, "Next: %s to confirm the server itself answers, then %s (a dry run first) to clear the gates.\n",
+			au.call("probe_server", args), au.call("reset_server_auth", withArg(args, "dry_run", true)))
 	}
 	return b.String()
 }

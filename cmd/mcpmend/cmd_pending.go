@@ -8,42 +8,46 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/mcpmend/mcpmend/cache/journal"
 )
 
-func init() {
-	commands["apply-pending"] = command{"apply resets that wait for a locked store (started detached by reset)", runApplyPending}
-}
-
-// runApplyPending is the detached worker: it waits (bounded, backing off) for
-// locked stores — Claude Desktop's LevelDB while the app runs — applies the
-// waiting steps with the same protocol as reset, and records the outcome in
-// the journal. Only one runs per state directory.
-func runApplyPending(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("apply-pending", a.stderr)
+// newApplyPendingCmd is the detached worker: it waits (bounded, backing off)
+// for locked stores — Claude Desktop's LevelDB while the app runs — applies
+// the waiting steps with the same protocol as reset, and records the outcome
+// in the journal. Only one runs per state directory.
+func newApplyPendingCmd(a *app) *cobra.Command {
 	var opt journal.PendingOptions
-	fs.DurationVar(&opt.MaxWait, "max-wait", journal.DefaultMaxWait, "stop waiting after this long (the next reset, undo, apply-pending or serve session tries again)")
-	fs.DurationVar(&opt.Poll, "poll", time.Second, "first pause between attempts; it doubles…")
-	fs.DurationVar(&opt.MaxPoll, "max-poll", 15*time.Second, "…up to this")
-	fs.BoolVar(&opt.OnlyOnce, "once", false, "one pass over the journal, no waiting")
-	if pos, err := parseInterspersed(fs, args); err != nil {
-		return err
-	} else if len(pos) > 0 {
-		return fmt.Errorf("unexpected arguments %q", pos)
+	cmd := &cobra.Command{
+		Use:   "apply-pending",
+		Short: "apply resets that wait for a locked store (reset starts it detached)",
+		Long: `Apply the parts of resets that wait for a store another program holds (Claude Desktop's Local
+Storage while it runs). reset starts this worker detached; run it by hand to apply at once.`,
+		Example: "  mcpmend apply-pending --once",
+		Args:    noArgs(""),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opt.Log = a.deps.Logger
+			rep, err := journal.RunPending(cmd.Context(), a.deps.Env, opt)
+			if errors.Is(err, journal.ErrWorkerRunning) {
+				a.deps.Logger.Info("apply-pending: " + err.Error())
+				return a.emit(map[string]any{"running_elsewhere": true}, err.Error()+"\n")
+			}
+			if rep == nil {
+				return err
+			}
+			if emitErr := a.emit(rep, pendingText(rep)); emitErr != nil {
+				return emitErr
+			}
+			return err
+		},
 	}
-	opt.Log = a.deps.Logger
-	rep, err := journal.RunPending(ctx, a.deps.Env, opt)
-	if errors.Is(err, journal.ErrWorkerRunning) {
-		a.deps.Logger.Info("apply-pending: " + err.Error())
-		return a.emit(map[string]any{"running_elsewhere": true}, err.Error()+"\n")
-	}
-	if rep == nil {
-		return err
-	}
-	if emitErr := a.emit(rep, pendingText(rep)); emitErr != nil {
-		return emitErr
-	}
-	return err
+	f := cmd.Flags()
+	f.DurationVar(&opt.MaxWait, "max-wait", journal.DefaultMaxWait, "stop waiting after this `DURATION` (the next reset, undo, apply-pending or serve session tries again)")
+	f.DurationVar(&opt.Poll, "poll", time.Second, "first pause between attempts (a `DURATION`); it doubles up to --max-poll")
+	f.DurationVar(&opt.MaxPoll, "max-poll", 15*time.Second, "longest pause between attempts (a `DURATION`)")
+	f.BoolVar(&opt.OnlyOnce, "once", false, "one pass over the journal, no waiting")
+	return cmd
 }
 
 // pendingText renders a pass over the journal for a person.
@@ -78,7 +82,7 @@ func resumeAtStart(ctx context.Context, a *app, cmdName string) {
 		resumePending(ctx, a)
 	case "serve":
 		a.deps.AfterHandshake = sync.OnceFunc(func() { go resumePending(ctx, a) })
-	case "apply-pending", "version", "help":
+	case "apply-pending", "version", "help", "completion":
 	default:
 		reportPending(a)
 	}

@@ -128,23 +128,9 @@ func (f *facts) args(extra ...any) map[string]any {
 	return a
 }
 
-// cliFlags are the CLI flags matching args.
-func (f *facts) cliFlags() string {
-	a := f.args()
-	var b strings.Builder
-	if c, ok := a["client"]; ok {
-		fmt.Fprintf(&b, " --client %s", c)
-	}
-	if s, ok := a["scope"]; ok {
-		fmt.Fprintf(&b, " --scope %s", s)
-	}
-	return b.String()
-}
-
 // resetAction is reset_server_auth for this server.
 func (f *facts) resetAction(step string) *Action {
-	return &Action{Step: step, Tool: "reset_server_auth", Arguments: f.args(),
-		Command: "mcpmend reset " + shellWord(f.s.Name) + f.cliFlags()}
+	return &Action{Step: step, Tool: "reset_server_auth", Arguments: f.args()}
 }
 
 // diagnoseAction is diagnose_server for this server, with extra arguments.

@@ -50,7 +50,7 @@ func (f *facts) stateFindings() []Finding {
 		out = append(out, Finding{Severity: Info, Code: CodeOrphanedCredentials,
 			Summary:  fmt.Sprintf("Claude Code keeps %d credentials entr%s for an earlier url or headers of %s; it never reads them", len(orphans), plural(len(orphans), "y", "ies"), f.s.Name),
 			Evidence: orphans,
-			Next: &Action{Step: "harmless; reset_server_auth with forget_tokens removes them — together with the current tokens, so a new sign-in follows",
+			Next: &Action{Step: "harmless; a reset that forgets tokens removes them — together with the current tokens, so a new sign-in follows",
 				Tool: "reset_server_auth", Arguments: f.args("forget_tokens", true, "dry_run", true)}})
 	}
 	if len(remote) > 0 && f.in.Probe != nil && f.in.Probe.Verdict != probe.OK {

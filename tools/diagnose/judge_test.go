@@ -159,7 +159,7 @@ func TestJudge(t *testing.T) {
 		{name: "effective one shadows others", in: Input{Server: plain, State: state(plain, nil), Probe: okResult(), Others: []registry.Server{shadowed}},
 			codes: "shadows", status: StatusOK},
 		{name: "Desktop ignores a url entry", in: Input{Server: desktopURL, NotProbed: "not loaded"},
-			codes: "config-ignored not-probed", status: "error", nextHas: "Connectors"},
+			codes: "config-ignored not-probed", status: "warning", nextHas: "Connectors"}, // Desktop skips it quietly: not an error
 		{name: "damaged gate store", in: Input{Server: plain, State: state(plain, damaged), Probe: okResult()},
 			codes: "store-damaged", status: "error", nextHas: "mcp-needs-auth-cache.json"},
 		{name: "orphaned credentials", in: Input{Server: plain, State: state(plain, nil, orphan), Probe: okResult()},
