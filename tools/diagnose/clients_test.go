@@ -30,6 +30,11 @@ func TestWhoseVerdict(t *testing.T) {
 		t.Errorf("summary does not say whose verdict is whose: %s", s)
 	}
 
+	r = Diagnose(Input{Server: hdr, State: st, NotProbed: "probing was turned off"})
+	if s := r.Findings[0].Summary; r.Findings[0].Code != CodeSkippedByClient || !strings.HasPrefix(s, "Claude Desktop's Code chat (Claude Code 2.1.119) sends srv no request") {
+		t.Errorf("skipped-by-client does not say who skips: %s", s)
+	}
+
 	ok := state(hdr, nil)
 	ok.Session.Clients = []cache.ClientVerdict{clients[0], {Who: clients[1].Who, Action: cache.ActionDial, After401: "needs-auth"}}
 	r = Diagnose(Input{Server: hdr, State: ok, Probe: okResult(`initialize first answered 401, then the session succeeded: …`)})

@@ -214,6 +214,24 @@ func (f *facts) gatesText() string {
 	return t
 }
 
+// whoSkips names what skips the server: "Claude Code's next session", or
+// the installed Claude Codes that skip it when they disagree.
+func (f *facts) whoSkips() string {
+	if f.sess == nil || !disagree(f.sess.Clients) {
+		return "Claude Code's next session"
+	}
+	var who []string
+	for _, c := range f.sess.Clients {
+		if c.Action == cache.ActionSkip {
+			who = append(who, c.Who)
+		}
+	}
+	if len(who) == 0 {
+		return "Claude Code's next session"
+	}
+	return strings.Join(who, " and ")
+}
+
 // disagree reports whether the installed Claude Codes reach different
 // verdicts (then each is named), or one's version was not measured.
 func disagree(cs []cache.ClientVerdict) bool {

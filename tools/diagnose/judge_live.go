@@ -89,8 +89,8 @@ func (f *facts) notProbed() []Finding {
 	}
 	if f.skip {
 		return []Finding{{Severity: Error, Code: CodeSkippedByClient,
-			Summary: fmt.Sprintf("Claude Code's next session sends %s no request and reports it as needing authentication (%s); it was not dialled (%s), so whether the server itself is fine is not known",
-				f.s.Name, f.gatesText(), why),
+			Summary: fmt.Sprintf("%s sends %s no request and reports it as needing authentication (%s); it was not dialled (%s), so whether the server itself is fine is not known",
+				f.whoSkips(), f.s.Name, f.gatesText(), why),
 			Evidence: f.gateEvidence(),
 			Next:     f.diagnoseAction("connect to it (a probe) to tell stale memory (a reset cures that) from a server that really needs a sign-in")}}
 	}
