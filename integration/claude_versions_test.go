@@ -1,3 +1,5 @@
+//go:build linux
+
 package integration
 
 import (
@@ -77,10 +79,6 @@ var versionScenarios = []versionScenario{
 			}
 		})
 	}},
-}
-
-func needsAuthPath(home string) string {
-	return filepath.Join(home, ".claude", "mcp-needs-auth-cache.json")
 }
 
 // dropNeedsAuth deletes one name's gate A entry, when there is one.
@@ -284,13 +282,6 @@ func writeServers(t *testing.T, home string, scs []versionScenario, servers map[
 
 // needsAuth reads a `claude mcp list` status: "! Needs authentication".
 func needsAuth(status string) bool { return strings.Contains(status, "Needs authentication") }
-
-// dialled reads a session's verdict on a server: it sent requests and did
-// not report needs-auth. Under load a slow server can still be "pending"
-// when the init line is printed; it was dialled all the same.
-func dialled(status string, requests int) bool {
-	return requests > 0 && (status == "connected" || status == "pending")
-}
 
 // gateWritten reports whether a needs-auth entry exists for name.
 func gateWritten(home, name string) bool {
