@@ -108,6 +108,9 @@ func CheckupProgress(ctx context.Context, d *Deps, in CheckupInput, progress pro
 		}
 		jobs = append(jobs, job)
 	}
+	if in.Client == "" || in.Client == registry.ClaudeDesktop {
+		jobs = append(jobs, connectorJobs(ctx, d.Env, inv)...)
+	}
 	now := d.now()
 	out := &CheckupOutput{Servers: diagnose.Run(ctx, jobs, diagnose.Options{Env: d.Env, Now: now, Inventory: inv, Probe: opts, Progress: progress}),
 		At: now.UTC()}

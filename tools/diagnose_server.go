@@ -62,6 +62,13 @@ func DiagnoseServer(ctx context.Context, d *Deps, in DiagnoseServerInput) (*Diag
 	inv := registry.Discover(d.Env)
 	srv, note, err := findServerNote(inv, in.Name, in.Client, in.Scope)
 	if err != nil {
+		// A Claude Desktop connector is in no config file; its name still
+		// resolves when Desktop's Local Storage holds items for it.
+		if c, cerr := findServerOrConnector(ctx, d.Env, inv, in.Name, in.Client, in.Scope); cerr == nil {
+			srv, note, err = c, connectorNote, nil
+		}
+	}
+	if err != nil {
 		if len(inv.Problems) > 0 {
 			err = fmt.Errorf("%w (also %d problem(s) in configuration files, which may hide it: list_servers shows them)", err, len(inv.Problems))
 		}
@@ -70,7 +77,9 @@ func DiagnoseServer(ctx context.Context, d *Deps, in DiagnoseServerInput) (*Diag
 	job := diagnose.Job{Server: srv, Probe: true}
 	switch {
 	case in.SkipProbe:
-		job.Probe, job.NotProbed, job.Resolve = false, "probing was turned off", !unapproved(srv)
+		job.Probe, job.NotProbed, job.Resolve = false, "probing was turned off", !unapproved(srv) && srv.Scope != ScopeConnector
+	case srv.Scope == ScopeConnector:
+		job.Probe, job.NotProbed = false, connectorNotProbed
 	case unapproved(srv):
 		job.Probe, job.NotProbed = false, notDialled(srv, false)
 	}

@@ -127,7 +127,7 @@ func ResetServerAuth(ctx context.Context, d *Deps, in ResetServerAuthInput) (*Re
 	after := cache.NewInspector(d.Env, d.now(), inv.Servers).Inspect(ctx, srv)
 	out.Session, out.Remaining, out.Damage = after.Session, memory(after.Records), after.Damage
 	if out.Outcome != OutcomeRefused {
-		out.PickUp = pickUp(srv, out.Outcome == OutcomeWaiting)
+		out.PickUp = pickUp(srv, out.Outcome == OutcomeWaiting, touchesDesktop(muts))
 	}
 	d.Logger.Info("reset", "id", e.ID, "server", srv.ID(), "outcome", out.Outcome)
 	return out, nil
@@ -193,8 +193,18 @@ func keptNotes(recs []store.Record, forget bool) []string {
 	return notes
 }
 
+// touchesDesktop reports whether the reset changes Claude Desktop's store.
+func touchesDesktop(muts []journal.Mutation) bool {
+	for _, m := range muts {
+		if m.Store() == store.Desktop {
+			return true
+		}
+	}
+	return false
+}
+
 // pickUp says how running clients notice the reset.
-func pickUp(srv registry.Server, waiting bool) []string {
+func pickUp(srv registry.Server, waiting, desktop bool) []string {
 	var out []string
 	if srv.Client == registry.ClaudeCode {
 		out = append(out, "Claude Code: every new session (claude, claude -p, the Desktop app's Code tab) reads the cleared state and dials "+srv.Name+
@@ -203,10 +213,10 @@ func pickUp(srv registry.Server, waiting bool) []string {
 	if runsMCPRemote(srv) {
 		out = append(out, "mcp-remote reads its files when it starts: restart the server in its client (Claude Desktop: quit and relaunch; Claude Code: a new session or /mcp → Reconnect). Without a stored registration or tokens it opens the browser to sign in.")
 	}
-	if srv.Client == registry.ClaudeDesktop {
-		msg := "Claude Desktop reads its state at launch: quit it completely (Cmd+Q on macOS, File → Exit elsewhere) and start it again."
+	if srv.Client == registry.ClaudeDesktop || desktop {
+		msg := "Claude Desktop reads its state at launch: quit it completely (⌘Q on macOS, File → Exit on Windows) and relaunch it; " + srv.Name + " is dialled again under the same name."
 		if waiting {
-			msg = "Claude Desktop holds its store while it runs: quit it completely (Cmd+Q on macOS, File → Exit elsewhere); the waiting part applies as it exits, then start it again."
+			msg = "Quit Claude Desktop (⌘Q on macOS, File → Exit on Windows); the reset applies as it exits; relaunch and " + srv.Name + " is dialled again under the same name."
 		}
 		out = append(out, msg)
 	}
