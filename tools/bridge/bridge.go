@@ -48,6 +48,11 @@ const DescriptionPrefix = "[bridged by mcpmend from the %q MCP server, until the
 // client is not reading, and Mount then returns anyway.
 const notifyWait = 3 * time.Second
 
+// relistWait bounds how long Mount waits, after list_changed, for the
+// client to fetch the new list (Claude Code 2.1.328 asks within ~5 ms; a
+// client that ignores the notification never asks).
+const relistWait = 1500 * time.Millisecond
+
 // maxListPages bounds tools/list pagination upstream.
 const maxListPages = 50
 
@@ -138,6 +143,7 @@ type Mounted struct {
 	Tools    []MountedTool `json:"tools"`
 	Replaced bool          `json:"replaced,omitempty"` // an earlier bridge to the same server was stopped first
 	Notified bool          `json:"notified"`           // list_changed was written before Mount returned
+	Relisted bool          `json:"relisted"`           // and the client fetched the new list before Mount returned
 }
 
 // MountedTool pairs a bridged name with the upstream tool.
@@ -183,14 +189,16 @@ func (m *Manager) Mount(ctx context.Context, key Key, down *mcp.ServerSession, d
 	}
 	m.bridges[key] = b
 	mounted := m.mountLocked(b, tools)
-	mark := m.notes.mark(down) // after the change: a notification that begins later carries it
+	mk := m.notes.mark(down) // after the change: a notification that begins later carries it
 	m.mu.Unlock()
 	if old != nil {
 		old.close()
 	}
 	go m.watch(b)
 	res := &Mounted{Tools: mounted, Replaced: old != nil}
-	res.Notified = len(mounted) == 0 || m.notes.wait(ctx, down, mark, notifyWait)
+	if len(mounted) > 0 {
+		res.Notified, res.Relisted = m.notes.announce(ctx, down, mk)
+	}
 	return res, nil
 }
 
@@ -345,11 +353,11 @@ func (m *Manager) Stop(ctx context.Context, key Key) ([]string, bool) {
 	b.stopping.Store(true)
 	names := sortedNames(b.tools)
 	m.unmountLocked(b, fmt.Sprintf("the bridge to %q was stopped; call bridge_server to mount it again", key.Server))
-	mark := m.notes.mark(b.down)
+	mk := m.notes.mark(b.down)
 	m.mu.Unlock()
 	b.close()
 	if len(names) > 0 {
-		m.notes.wait(ctx, b.down, mark, notifyWait)
+		m.notes.announce(ctx, b.down, mk)
 	}
 	return names, true
 }
@@ -448,9 +456,17 @@ func (b *bridge) forwardProgress(ctx context.Context, req *mcp.ProgressNotificat
 }
 
 // answerGone answers a call of a tool whose bridge ended with an error that
-// says so, instead of the SDK's "unknown tool".
+// says so, instead of the SDK's "unknown tool"; it also notes each tools/list
+// answered, for announce.
 func (m *Manager) answerGone(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		if method == "tools/list" {
+			ss, _ := req.GetSession().(*mcp.ServerSession)
+			seq := m.notes.begin(ss, true)
+			res, err := next(ctx, method, req)
+			m.notes.done(ss, true, seq, err == nil)
+			return res, err
+		}
 		if method != "tools/call" {
 			return next(ctx, method, req)
 		}
@@ -477,56 +493,82 @@ func (m *Manager) watchListChanged(next mcp.MethodHandler) mcp.MethodHandler {
 			return next(ctx, method, req)
 		}
 		ss, _ := req.GetSession().(*mcp.ServerSession)
-		seq := m.notes.begin(ss)
+		seq := m.notes.begin(ss, false)
 		res, err := next(ctx, method, req)
-		m.notes.done(ss, seq, err == nil)
+		m.notes.done(ss, false, seq, err == nil)
 		return res, err
 	}
 }
 
-// notifyLog orders list_changed notifications against changes: a change
-// made before a notification began is visible to the re-list the
-// notification triggers.
+// notifyLog orders list_changed notifications and the client's tools/list
+// re-fetches against changes: a notification or tools/list that begins
+// after a change carries it, since the server answers from its state then.
 type notifyLog struct {
-	mu      sync.Mutex
-	cond    *sync.Cond
-	started map[*mcp.ServerSession]int64
-	written map[*mcp.ServerSession]int64 // highest begin number written
+	mu   sync.Mutex
+	cond *sync.Cond
+	sess map[*mcp.ServerSession]*sessionLog
 }
 
-// mark is taken after a change: a notification that begins later carries
-// it, since the client's re-list is answered from the server's state then.
-func (n *notifyLog) mark(ss *mcp.ServerSession) int64 {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.started == nil {
-		n.started, n.written = map[*mcp.ServerSession]int64{}, map[*mcp.ServerSession]int64{}
+// sessionLog counts one session's notifications and re-lists: how many
+// began, and the highest begin number finished.
+type sessionLog struct {
+	notesBegun, notesWritten int64
+	listsBegun, listsDone    int64
+}
+
+// mark is taken after a change.
+type mark struct{ notes, lists int64 }
+
+func (n *notifyLog) log(ss *mcp.ServerSession) *sessionLog {
+	if n.sess == nil {
+		n.sess = map[*mcp.ServerSession]*sessionLog{}
 	}
-	return n.started[ss]
-}
-
-func (n *notifyLog) begin(ss *mcp.ServerSession) int64 {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.started == nil {
-		n.started, n.written = map[*mcp.ServerSession]int64{}, map[*mcp.ServerSession]int64{}
+	l := n.sess[ss]
+	if l == nil {
+		l = &sessionLog{}
+		n.sess[ss] = l
 	}
-	n.started[ss]++
-	return n.started[ss]
+	return l
 }
 
-func (n *notifyLog) done(ss *mcp.ServerSession, seq int64, ok bool) {
+func (n *notifyLog) mark(ss *mcp.ServerSession) mark {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if ok && seq > n.written[ss] {
-		n.written[ss] = seq
+	l := n.log(ss)
+	return mark{l.notesBegun, l.listsBegun}
+}
+
+// begin counts a notification (list=false) or a tools/list (list=true)
+// that starts now.
+func (n *notifyLog) begin(ss *mcp.ServerSession, list bool) int64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	l := n.log(ss)
+	if list {
+		l.listsBegun++
+		return l.listsBegun
+	}
+	l.notesBegun++
+	return l.notesBegun
+}
+
+func (n *notifyLog) done(ss *mcp.ServerSession, list bool, seq int64, ok bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	l := n.log(ss)
+	switch {
+	case !ok:
+	case list && seq > l.listsDone:
+		l.listsDone = seq
+	case !list && seq > l.notesWritten:
+		l.notesWritten = seq
 	}
 	n.cond.Broadcast()
 }
 
-// wait blocks until a notification that began after mark has been written
-// to ss, ctx ends or d passes; it reports whether one was written.
-func (n *notifyLog) wait(ctx context.Context, ss *mcp.ServerSession, mark int64, d time.Duration) bool {
+// wait blocks until cond holds for ss's log, ctx ends or d passes; it
+// reports whether cond held.
+func (n *notifyLog) wait(ctx context.Context, ss *mcp.ServerSession, d time.Duration, cond func(*sessionLog) bool) bool {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() {
@@ -537,11 +579,24 @@ func (n *notifyLog) wait(ctx context.Context, ss *mcp.ServerSession, mark int64,
 	defer stop()
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	for n.written[ss] <= mark {
+	for !cond(n.log(ss)) {
 		if ctx.Err() != nil {
 			return false
 		}
 		n.cond.Wait()
 	}
 	return true
+}
+
+// announce waits until the client has been told of a change made before
+// mk: a list_changed written after it (bounded by notifyWait) and then the
+// client's tools/list re-fetch answered (bounded by relistWait). Claude Code
+// does not await its re-fetch: a tool result returned before the re-fetch
+// is answered reaches the model with the old list (measured, 2.1.328 -p).
+func (n *notifyLog) announce(ctx context.Context, ss *mcp.ServerSession, mk mark) (notified, relisted bool) {
+	notified = n.wait(ctx, ss, notifyWait, func(l *sessionLog) bool { return l.notesWritten > mk.notes })
+	if notified {
+		relisted = n.wait(ctx, ss, relistWait, func(l *sessionLog) bool { return l.listsDone > mk.lists })
+	}
+	return notified, relisted
 }

@@ -219,7 +219,11 @@ func newHarness(t *testing.T, up registry.Server, opts bridge.Options) *harness 
 	}
 	client := mcp.NewClient(&mcp.Implementation{Name: "claude-code", Version: "2.1.328"}, &mcp.ClientOptions{
 		ProgressNotificationHandler: func(_ context.Context, r *mcp.ProgressNotificationClientRequest) { h.progress <- r.Params },
-		ToolListChangedHandler:      func(context.Context, *mcp.ToolListChangedRequest) { h.changed <- struct{}{} },
+		// Like Claude Code: re-fetch the list at once, without awaiting it.
+		ToolListChangedHandler: func(ctx context.Context, r *mcp.ToolListChangedRequest) {
+			h.changed <- struct{}{}
+			go r.Session.ListTools(context.Background(), nil)
+		},
 	})
 	h.cs, err = client.Connect(context.Background(), &recTransport{ct, h.wire}, nil)
 	if err != nil {
@@ -290,8 +294,8 @@ func TestMountNotifiesBeforeResultAndForwards(t *testing.T) {
 	if changed < 0 || changed > resp {
 		t.Fatalf("list_changed must be read before the mount result; wire order: %v", msgs)
 	}
-	if !strings.Contains(textOf(res), `"notified":true`) {
-		t.Errorf("mount result does not say it notified: %s", textOf(res))
+	if !strings.Contains(textOf(res), `"notified":true,"relisted":true`) {
+		t.Errorf("mount result does not say the client was notified and re-listed: %s", textOf(res))
 	}
 
 	tools := toolMap(t, h.cs)
