@@ -32,6 +32,9 @@ type Deps struct {
 	// to wait for a locked store; nil starts none (the next mcpmend start
 	// applies the waiting part). The binary sets it; tests leave it nil.
 	StartWorker func(env registry.Env) (pid int, err error)
+
+	bridges bridges // each server's bridge_server mounts; Close ends them
+	watched onceSet // client sessions whose end closes their bridges
 }
 
 // NewDeps returns Deps for env, with a discarding logger and the real clock

@@ -76,3 +76,21 @@ func TestToolNameCollisions(t *testing.T) {
 		t.Error("a bridged tool took one of mcpmend's own names")
 	}
 }
+
+// TestRelists: the bridge is offered to Claude Code from RelistFrom on,
+// never to 2.1.119 (it re-fetches only in its REPL, which clientInfo does
+// not tell apart), nor to a client not measured.
+func TestRelists(t *testing.T) {
+	for _, c := range []struct {
+		name, version string
+		want          bool
+	}{
+		{"claude-code", "2.1.328", true}, {"claude-code", "2.1.337", true}, {"claude-code", "2.2.0", true},
+		{"claude-code", "2.1.119", false}, {"claude-code", "2.1.150", false}, {"claude-code", "junk", false},
+		{"cursor", "1.0.0", false}, {"", "", false},
+	} {
+		if got, why := Relists(c.name, c.version); got != c.want || why == "" {
+			t.Errorf("Relists(%q, %q) = %v (%s)", c.name, c.version, got, why)
+		}
+	}
+}
