@@ -67,9 +67,8 @@ Offer it when a diagnosis or reset says next: bridge_server. It only dials a ser
 		if err != nil {
 			return nil, nil, err
 		}
-		res := text(out.Text())
-		res.IsError = out.Status == "not-bridged"
-		return res, out, nil
+		// not-bridged is an answer with a next step, not a failure.
+		return text(out.Text()), out, nil
 	})
 }
 

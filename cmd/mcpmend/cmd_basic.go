@@ -55,6 +55,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	log := a.deps.Logger
+	defer a.deps.Close() // end every bridge_server upstream session
 	if *addr != "" {
 		ln, err := net.Listen("tcp", *addr)
 		if err != nil {
