@@ -53,6 +53,12 @@ const notifyWait = 3 * time.Second
 // client that ignores the notification never asks).
 const relistWait = 1500 * time.Millisecond
 
+// relistSettle is how long Mount still waits after the client's re-fetch
+// was answered. Measured with Claude Code 2.1.328 in stream-json mode:
+// returning at once, the next model request missed the new tools in about
+// one run in three; the client updates its tool set asynchronously.
+const relistSettle = 250 * time.Millisecond
+
 // maxListPages bounds tools/list pagination upstream.
 const maxListPages = 50
 
@@ -597,6 +603,14 @@ func (n *notifyLog) announce(ctx context.Context, ss *mcp.ServerSession, mk mark
 	notified = n.wait(ctx, ss, notifyWait, func(l *sessionLog) bool { return l.notesWritten > mk.notes })
 	if notified {
 		relisted = n.wait(ctx, ss, relistWait, func(l *sessionLog) bool { return l.listsDone > mk.lists })
+	}
+	if relisted {
+		// The client installs the new list asynchronously after reading
+		// the answer; give it that moment before the result it will act on.
+		select {
+		case <-time.After(relistSettle):
+		case <-ctx.Done():
+		}
 	}
 	return notified, relisted
 }
