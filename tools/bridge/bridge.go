@@ -171,7 +171,8 @@ func (m *Manager) Mount(ctx context.Context, key Key, down *mcp.ServerSession, d
 		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) {
 			go m.refresh(b)
 		},
-		Logger: m.log,
+		// No SDK logger: its messages quote the peer's errors and URLs
+		// unscrubbed; the Manager logs what matters, scrubbed.
 	})
 	up, err := dial(ctx, client)
 	if err != nil {

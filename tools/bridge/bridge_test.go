@@ -1,10 +1,12 @@
 package bridge_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -276,7 +278,13 @@ func toolMap(t *testing.T, cs *mcp.ClientSession) map[string]*mcp.Tool {
 // configured header, and its result comes back unchanged.
 func TestMountNotifiesBeforeResultAndForwards(t *testing.T) {
 	obs := &seen{}
-	h := newHarness(t, httpUpstream(t, obs), bridge.Options{})
+	var logs syncBuffer
+	h := newHarness(t, httpUpstream(t, obs), bridge.Options{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	defer func() {
+		if strings.Contains(logs.String(), canary) {
+			t.Error("the configured header value is in the log")
+		}
+	}()
 	res := h.call(t, context.Background(), "mount", nil)
 	if res.IsError {
 		t.Fatalf("mount: %s", textOf(res))
@@ -429,6 +437,24 @@ func TestStopEndsUpstream(t *testing.T) {
 	if late := h.call(t, context.Background(), "up__echo", map[string]any{"text": "x"}); !late.IsError || !strings.Contains(textOf(late), "was stopped") {
 		t.Errorf("call after stop: %q", textOf(late))
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func drain(c chan struct{}) {
