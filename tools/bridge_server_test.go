@@ -142,3 +142,19 @@ func TestBridgeOfferByClient(t *testing.T) {
 		}
 	}
 }
+
+// TestBridgeServerNeverStartsMCPRemote: an mcp-remote entry is not
+// started for a bridge (it would refresh tokens and open a browser).
+func TestBridgeServerNeverStartsMCPRemote(t *testing.T) {
+	marker := filepath.Join(t.TempDir(), "started")
+	d := probeHome(t, map[string]any{"remote": map[string]any{"command": "sh", "args": []string{"-c", "touch " + marker + "; exit 1", "mcp-remote", "https://example.invalid/mcp"}}}, nil, nil)
+	d.Env.CWD = t.TempDir()
+	cs, _ := session(t, d)
+	out, _ := callJSON[BridgeServerOutput](t, cs, &mcp.CallToolParams{Name: "bridge_server", Arguments: map[string]any{"name": "remote"}})
+	if out.Status != "not-bridged" || !strings.Contains(out.Verdict, "mcp-remote") {
+		t.Errorf("mcp-remote entry: %+v", out)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the mcp-remote command line was run")
+	}
+}

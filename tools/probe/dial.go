@@ -9,6 +9,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpmend/mcpmend/cache"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -59,6 +60,15 @@ func Dial(ctx context.Context, s registry.Server, opts Options, client *mcp.Clie
 		r := Probe(ctx, s, opts)
 		return nil, &r
 	}
+	if s.Transport == registry.Stdio && runsMCPRemote(s) {
+		// mcp-remote refreshes tokens (rotating the client's refresh
+		// token), registers clients and opens a browser: never started for
+		// a bridge. Its remote is dialled directly by the probe's bridge
+		// support; until that is wired here, no bridge.
+		return nil, &Result{Name: s.Name, Client: s.Client, Scope: s.Scope, File: s.File, Transport: s.Transport, Target: target(s),
+			Verdict: NotSupported, Phase: PhaseConfig, Phases: []PhaseTiming{},
+			Summary: "runs mcp-remote, which mcpmend never starts (it may refresh tokens, write ~/.mcp-auth and open a browser); bridging its remote directly is not supported in this build"}
+	}
 	hctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	var c *Conn
@@ -80,6 +90,16 @@ func Dial(ctx context.Context, s registry.Server, opts Options, client *mcp.Clie
 		r.Verdict, r.Summary, r.Error = ProtocolError, "the server answered a probe but the session could not be opened", p.errText(err)
 	}
 	return nil, &r
+}
+
+// runsMCPRemote reports whether s's command line runs mcp-remote.
+func runsMCPRemote(s registry.Server) bool {
+	args := make([]string, len(s.Raw.Args))
+	for i, a := range s.Raw.Args {
+		args[i] = a.Reveal()
+	}
+	_, ok := cache.MCPRemoteArgs(s.Command, args)
+	return ok
 }
 
 // unapproved reports whether s's client would refuse to start or dial it;
