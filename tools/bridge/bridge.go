@@ -59,6 +59,9 @@ const relistWait = 1500 * time.Millisecond
 // one run in three; the client updates its tool set asynchronously.
 const relistSettle = 250 * time.Millisecond
 
+// pingWait bounds the liveness ping after a failed call.
+const pingWait = 3 * time.Second
+
 // maxListPages bounds tools/list pagination upstream.
 const maxListPages = 50
 
@@ -313,6 +316,12 @@ func (m *Manager) unmountLocked(b *bridge, why string) {
 // watch unmounts b when its upstream session ends on its own.
 func (m *Manager) watch(b *bridge) {
 	_ = b.up.Session.Wait()
+	m.lost(b)
+}
+
+// lost unmounts b because its upstream is gone (unless it was stopped or
+// replaced), so a late call answers why, then closes it.
+func (m *Manager) lost(b *bridge) {
 	if b.stopping.Load() {
 		return
 	}
@@ -324,6 +333,20 @@ func (m *Manager) watch(b *bridge) {
 	m.mu.Unlock()
 	b.close()
 	m.log.Info("bridge: upstream disconnected; its tools were removed", "server", b.key.Server)
+}
+
+// checkAlive pings b's upstream after a failed call: a remote server's
+// session does not end by itself when the server goes away, so a call that
+// failed below MCP and an unanswered ping mean it is gone.
+func (m *Manager) checkAlive(b *bridge) {
+	ctx, cancel := context.WithTimeout(context.Background(), pingWait)
+	defer cancel()
+	if err := b.up.Session.Ping(ctx, nil); err != nil {
+		var rpcErr *jsonrpc.Error
+		if !errors.As(err, &rpcErr) || localRPCError(rpcErr.Code) { // an error answer is still an answer
+			m.lost(b)
+		}
+	}
 }
 
 // refresh re-mounts b's tools after the upstream said its list changed.
@@ -438,16 +461,27 @@ func (m *Manager) forward(b *bridge, upstream string) mcp.ToolHandler {
 			return nil, ctx.Err() // cancelled by the client: the SDK told the upstream
 		}
 		var rpcErr *jsonrpc.Error
-		if errors.As(err, &rpcErr) {
+		if errors.As(err, &rpcErr) && !localRPCError(rpcErr.Code) {
 			// The upstream answered with a JSON-RPC error: pass it on as such.
 			return nil, &jsonrpc.Error{Code: rpcErr.Code, Message: b.up.Scrub(rpcErr.Message), Data: rpcErr.Data}
 		}
 		msg := fmt.Sprintf("the call to %q on the bridged server %q failed: %s", upstream, b.key.Server, b.up.Scrub(err.Error()))
 		if b.stopping.Load() || errors.Is(err, mcp.ErrConnectionClosed) || strings.Contains(err.Error(), "closed") {
 			msg += fmt.Sprintf(". The server disconnected, so its bridged tools are removed; call bridge_server to mount %q again, or it returns in the client's next session", b.key.Server)
+		} else {
+			m.checkAlive(b)
+			if b.stopping.Load() {
+				msg += fmt.Sprintf(". The server no longer answers, so its bridged tools are removed; call bridge_server to mount %q again, or it returns in the client's next session", b.key.Server)
+			}
 		}
 		return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: msg}}}, nil
 	}
+}
+
+// localRPCError reports the go-sdk's own codes for a call that never got an
+// answer (client closing, server closing, rejected by the transport).
+func localRPCError(code int64) bool {
+	return code == -32003 || code == -32004 || code == -32005
 }
 
 // forwardProgress sends an upstream progress notification to the client

@@ -477,3 +477,28 @@ func waitFor(t *testing.T, ok func() bool) {
 	}
 	t.Fatal("condition not met in 5 s")
 }
+
+// TestRemoteUpstreamGoneIsUnmounted: an HTTP upstream that goes away is
+// noticed at the next call (its session does not end by itself): the call
+// answers an error saying so, and the tools are removed.
+func TestRemoteUpstreamGoneIsUnmounted(t *testing.T) {
+	obs := &seen{}
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return upstreamServer(obs) }, nil)
+	ts := httptest.NewServer(h)
+	up := registry.Server{Name: "up", Client: registry.ClaudeCode, Scope: "user", Transport: registry.HTTP, URL: ts.URL}
+	up.Raw.URL = registry.Secret(ts.URL)
+	hs := newHarness(t, up, bridge.Options{})
+	if r := hs.call(t, context.Background(), "mount", nil); r.IsError {
+		t.Fatal(textOf(r))
+	}
+	ts.CloseClientConnections()
+	ts.Close()
+	r := hs.call(t, context.Background(), "up__echo", map[string]any{"text": "x"})
+	if !r.IsError || !strings.Contains(textOf(r), "no longer answers") {
+		t.Errorf("call to a gone upstream: isError=%v %q", r.IsError, textOf(r))
+	}
+	waitFor(t, func() bool { return toolMap(t, hs.cs)["up__echo"] == nil })
+	if len(hs.m.Active()) != 0 {
+		t.Errorf("bridge still active: %+v", hs.m.Active())
+	}
+}
