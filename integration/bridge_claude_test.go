@@ -338,3 +338,47 @@ func TestBridgeNotOfferedTo2_1_119(t *testing.T) {
 		t.Errorf("2.1.119 was offered bridge_server: %s", r)
 	}
 }
+
+// TestBridgeEndsWithMcpmend: a bridged stdio server (here another mcpmend,
+// run by a shell that records its pid and then lingers, as a server that
+// does not exit on its own) is ended when the client's connection to
+// mcpmend ends: its whole process group is.
+func TestBridgeEndsWithMcpmend(t *testing.T) {
+	home := t.TempDir()
+	pidFile := filepath.Join(home, "upstream.pid")
+	cfg := map[string]any{"mcpServers": map[string]any{"inner": map[string]any{"command": "sh",
+		"args": []string{"-c", `echo $$ > "$0"; "$1" serve; sleep 300`, pidFile, binary}}}}
+	b, _ := json.Marshal(cfg)
+	if err := os.WriteFile(filepath.Join(home, ".claude.json"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cs := connect(t, home)
+	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "bridge_server", Arguments: map[string]any{"name": "inner"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := json.Marshal(res.StructuredContent)
+	if !strings.Contains(string(out), `"status":"bridged"`) || !strings.Contains(string(out), "inner__diagnose_server") {
+		t.Fatalf("bridge: %s", out)
+	}
+	// The bridged mcpmend answers through the outer one.
+	if r, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "inner__list_servers", Arguments: map[string]any{}}); err != nil || r.IsError {
+		t.Fatalf("bridged call: %v %+v", err, r)
+	}
+	data, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := strings.TrimSpace(string(data))
+	if _, err := os.Stat("/proc/" + pid); err != nil {
+		t.Skip("no /proc to watch the upstream process")
+	}
+	cs.Close()
+	for i := 0; i < 100; i++ {
+		if st, err := os.ReadFile("/proc/" + pid + "/stat"); err != nil || strings.Contains(string(st), ") Z ") {
+			return // gone (or a zombie awaiting its parent)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Errorf("the bridged server (pid %s) outlived mcpmend's client connection by 10 s", pid)
+}
