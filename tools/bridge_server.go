@@ -11,7 +11,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/credentials"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/mcpmend/mcpmend/tools/bridge"
 	"github.com/mcpmend/mcpmend/tools/probe"
@@ -50,8 +50,6 @@ type bridgeServerReference struct {
 	File   string `json:"file,omitempty"`
 }
 
-func init() { register(addBridgeServer) }
-
 func addBridgeServer(s *mcp.Server, d *Deps) {
 	bridge.Reserve("bridge_server")
 	m := d.bridgeManager(s)
@@ -72,45 +70,60 @@ Offer it when a diagnosis or reset says next: bridge_server. It only dials a ser
 	})
 }
 
-// bridges holds each mcp.Server's bridge Manager, so Close ends them all.
-type bridges struct {
-	mu   sync.Mutex
-	byID map[*mcp.Server]*bridge.Manager
+// bridgeSet holds each mcp.Server's bridge Manager, so Close ends them
+// all, and the client sessions whose end closes their server's bridges.
+type bridgeSet struct {
+	mu      sync.Mutex
+	byID    map[*mcp.Server]*bridge.Manager
+	watched onceSet
+}
+
+// sharedBridges serves a Deps built without NewDeps.
+var sharedBridges = &bridgeSet{}
+
+func (d *Deps) bridgeSet() *bridgeSet {
+	if d.bridges != nil {
+		return d.bridges
+	}
+	return sharedBridges
 }
 
 // bridgeManager returns s's Manager, creating it on first use.
 func (d *Deps) bridgeManager(s *mcp.Server) *bridge.Manager {
-	d.bridges.mu.Lock()
-	defer d.bridges.mu.Unlock()
-	if d.bridges.byID == nil {
-		d.bridges.byID = map[*mcp.Server]*bridge.Manager{}
+	bs := d.bridgeSet()
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	if bs.byID == nil {
+		bs.byID = map[*mcp.Server]*bridge.Manager{}
 	}
-	m := d.bridges.byID[s]
+	m := bs.byID[s]
 	if m == nil {
 		m = bridge.NewManager(s, bridge.Options{Logger: d.Logger})
-		d.bridges.byID[s] = m
+		bs.byID[s] = m
 	}
 	return m
 }
 
 // forget closes m and drops it: its client connection ended.
 func (d *Deps) forget(m *bridge.Manager) {
-	d.bridges.mu.Lock()
-	for s, o := range d.bridges.byID {
+	bs := d.bridgeSet()
+	bs.mu.Lock()
+	for s, o := range bs.byID {
 		if o == m {
-			delete(d.bridges.byID, s)
+			delete(bs.byID, s)
 		}
 	}
-	d.bridges.mu.Unlock()
+	bs.mu.Unlock()
 	m.Close()
 }
 
 // Close ends every bridge of every server built from d: mcpmend is exiting.
 func (d *Deps) Close() {
-	d.bridges.mu.Lock()
-	all := d.bridges.byID
-	d.bridges.byID = nil
-	d.bridges.mu.Unlock()
+	bs := d.bridgeSet()
+	bs.mu.Lock()
+	all := bs.byID
+	bs.byID = nil
+	bs.mu.Unlock()
 	for _, m := range all {
 		m.Close()
 	}
@@ -118,9 +131,10 @@ func (d *Deps) Close() {
 
 // activeBridges lists the bridges of the server a session belongs to.
 func (d *Deps) activeBridges(ss *mcp.ServerSession) []bridge.Info {
-	d.bridges.mu.Lock()
-	defer d.bridges.mu.Unlock()
-	for s, m := range d.bridges.byID {
+	bs := d.bridgeSet()
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	for s, m := range bs.byID {
 		for sess := range s.Sessions() {
 			if sess == ss {
 				return m.Active()
@@ -232,7 +246,7 @@ func oauthHeader(ctx context.Context, d *Deps, s registry.Server) (http.Header, 
 			return nil, "", ""
 		}
 	}
-	tok, err := cache.ClaudeCodeAccessToken(ctx, d.Env, s, d.now())
+	tok, err := credentials.AccessToken(ctx, d.Env, s, d.now())
 	switch {
 	case err != nil:
 		return nil, "cannot read Claude Code's stored sign-in for " + s.Name + ": " + registry.RedactText(err.Error()), "diagnose_server {\"name\": " + quote(s.Name) + "}"
@@ -250,7 +264,7 @@ func watchSession(d *Deps, m *bridge.Manager, ss *mcp.ServerSession) {
 	if ss == nil {
 		return
 	}
-	d.watched.Do(ss, func() {
+	d.bridgeSet().watched.Do(ss, func() {
 		go func() {
 			_ = ss.Wait()
 			d.forget(m)

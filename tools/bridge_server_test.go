@@ -12,7 +12,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/credentials"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -54,8 +54,8 @@ func oauthHome(t *testing.T, url string, expires time.Time) *Deps {
 	if err := os.MkdirAll(filepath.Join(d.Env.Home, ".claude"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	writeJSONFile(t, cache.CredentialsFile(d.Env), map[string]any{"mcpOAuth": map[string]any{
-		cache.CredentialKey(srv): map[string]any{"serverName": "oauthsrv", "serverUrl": url, "accessToken": tokenCanary,
+	writeJSONFile(t, credentials.File(d.Env), map[string]any{"mcpOAuth": map[string]any{
+		credentials.Key(srv): map[string]any{"serverName": "oauthsrv", "serverUrl": url, "accessToken": tokenCanary,
 			"refreshToken": "refresh-canary-0a9b8c7d", "expiresAt": expires.UnixMilli(), "scope": ""},
 	}})
 	return d
@@ -67,7 +67,7 @@ func oauthHome(t *testing.T, url string, expires time.Time) *Deps {
 func TestBridgeServerExpiredOAuthTokenNoBridge(t *testing.T) {
 	log := &authLog{}
 	d := oauthHome(t, mcpHTTP(t, log.gate), time.Now().Add(-time.Hour))
-	before, _ := os.ReadFile(cache.CredentialsFile(d.Env))
+	before, _ := os.ReadFile(credentials.File(d.Env))
 	cs, _ := session(t, d)
 	out, text := callJSON[BridgeServerOutput](t, cs, &mcp.CallToolParams{Name: "bridge_server", Arguments: map[string]any{"name": "oauthsrv"}})
 	if out.Status != "not-bridged" || !strings.Contains(out.Verdict, "expired") || !strings.Contains(out.Next, "Authenticate") {
@@ -76,7 +76,7 @@ func TestBridgeServerExpiredOAuthTokenNoBridge(t *testing.T) {
 	if n := len(log.all()); n != 0 {
 		t.Errorf("the server was dialled %d time(s) with an expired token", n)
 	}
-	after, _ := os.ReadFile(cache.CredentialsFile(d.Env))
+	after, _ := os.ReadFile(credentials.File(d.Env))
 	if string(before) != string(after) {
 		t.Error("the credential file changed")
 	}

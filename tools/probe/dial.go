@@ -9,7 +9,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/mcpremote"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -98,7 +98,7 @@ func runsMCPRemote(s registry.Server) bool {
 	for i, a := range s.Raw.Args {
 		args[i] = a.Reveal()
 	}
-	_, ok := cache.MCPRemoteArgs(s.Command, args)
+	_, ok := mcpremote.Args(s.Command, args)
 	return ok
 }
 
