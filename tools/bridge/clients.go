@@ -5,15 +5,23 @@ import (
 	"strings"
 )
 
-// RelistFrom is the lowest Claude Code version measured to re-fetch a
-// server's tools after notifications/tools/list_changed in print and
-// stream-json mode (-p, --input-format stream-json: the mode Claude
-// Desktop's Code chat runs). Measured with the real CLI on Linux:
-// 2.1.119 no (it re-fetches only in its interactive REPL); 2.1.150 not
-// determined (its headless mode connected the test server only after the
-// first model request, so no call could be made); 2.1.328 yes. Versions in
-// between are not offered the bridge until measured.
-const RelistFrom = "2.1.328"
+// RelistFrom is the lowest Claude Code version measured to offer the model
+// a server's new tools on the very next request after the server sends
+// notifications/tools/list_changed, in print and stream-json mode (-p,
+// --input-format stream-json: the mode Claude Desktop's Code chat runs).
+// Measured with the real CLI on Linux through bridge_server and a scripted
+// Messages API (integration/bridge_claude_test.go, MCPMEND_TEST_CLAUDE):
+//   - 2.1.119, 2.1.150: no re-fetch (no tools/list within 1.5 s); the
+//     bridged tools never reach the model (2.1.119 re-fetches only in its
+//     interactive REPL);
+//   - 2.1.161 to 2.1.168: re-fetched, but the new tools reached the model
+//     only from the next user turn in most runs (2.1.167 and 2.1.168 on the
+//     next request in one run each);
+//   - 2.1.169, 2.1.170, 2.1.173, 2.1.198, 2.1.238, 2.1.328: on the next
+//     request (2.1.328: 6 of 6 runs).
+//
+// The timing-dependent versions are not offered the bridge.
+const RelistFrom = "2.1.169"
 
 // Relists reports whether the client that sent clientInfo (name, version)
 // re-fetches tools when mcpmend's list changes, in every mode it may be
@@ -28,7 +36,7 @@ func Relists(name, version string) (bool, string) {
 		if versionAtLeast(version, RelistFrom) {
 			return true, "Claude Code " + version + " re-fetches mcpmend's tools when they change"
 		}
-		return false, "Claude Code " + version + " does not re-fetch a server's tools in print or SDK mode (measured: 2.1.119 re-fetches only in its interactive REPL; " + RelistFrom + " in every mode), and mcpmend cannot tell which mode this is"
+		return false, "Claude Code " + version + " does not reliably give the model a server's new tools in the same turn in print or SDK mode (measured: 2.1.119 and 2.1.150 never re-fetch there; up to 2.1.168 mostly only from the next turn; from " + RelistFrom + " at once), and mcpmend cannot tell which mode this is"
 	}
 	return false, "mcpmend has not measured whether " + name + " " + version + " re-fetches tools when a server's list changes"
 }

@@ -85,8 +85,8 @@ func TestRelists(t *testing.T) {
 		name, version string
 		want          bool
 	}{
-		{"claude-code", "2.1.328", true}, {"claude-code", "2.1.337", true}, {"claude-code", "2.2.0", true},
-		{"claude-code", "2.1.119", false}, {"claude-code", "2.1.150", false}, {"claude-code", "junk", false},
+		{"claude-code", "2.1.328", true}, {"claude-code", "2.1.337", true}, {"claude-code", "2.2.0", true}, {"claude-code", "2.1.169", true},
+		{"claude-code", "2.1.119", false}, {"claude-code", "2.1.150", false}, {"claude-code", "2.1.168", false}, {"claude-code", "junk", false},
 		{"cursor", "1.0.0", false}, {"", "", false},
 	} {
 		if got, why := Relists(c.name, c.version); got != c.want || why == "" {
