@@ -17,8 +17,8 @@ import (
 //   - 2.1.161 to 2.1.168: re-fetched, but the new tools reached the model
 //     only from the next user turn in most runs (2.1.167 and 2.1.168 on the
 //     next request in one run each);
-//   - 2.1.169, 2.1.170, 2.1.173, 2.1.198, 2.1.238, 2.1.328: on the next
-//     request (2.1.328: 6 of 6 runs).
+//   - 2.1.169 (3 of 3 runs), 2.1.170, 2.1.172, 2.1.173, 2.1.198, 2.1.238,
+//     2.1.328 (6 of 6): on the next request.
 //
 // The timing-dependent versions are not offered the bridge.
 const RelistFrom = "2.1.169"
