@@ -382,3 +382,59 @@ func TestBridgeEndsWithMcpmend(t *testing.T) {
 	}
 	t.Errorf("the bridged server (pid %s) outlived mcpmend's client connection by 10 s", pid)
 }
+
+// TestDiagnoseResetBridgeThroughRealClaudeCode: the whole cure in one real
+// Claude Code 2.1.328 conversation. The upstream is healthy but Claude Code
+// remembers a 401 (gate A), so the session skipped it: the scripted model
+// diagnoses it (stale-needs-auth), resets it (the answer offers
+// bridge_server, since this client re-fetches tools), bridges it and calls
+// the bridged tool, which reaches the upstream with its arguments and the
+// configured header.
+func TestDiagnoseResetBridgeThroughRealClaudeCode(t *testing.T) {
+	claude := npmBin(t, "claude")
+	up := newEchoUpstream(t)
+	home, mcpConfig := bridgeHome(t, up.URL)
+	gate := fmt.Sprintf(`{"upstream":{"timestamp":%d}}`, time.Now().Add(-time.Minute).UnixMilli())
+	if err := os.WriteFile(filepath.Join(home, ".claude", "mcp-needs-auth-cache.json"), []byte(gate), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const bridged = "mcp__mcpmend__upstream__echo"
+	model := newScriptedModel(t, func(offered map[string]bool, results []string) *toolUse {
+		switch len(results) {
+		case 0:
+			return &toolUse{Name: "mcp__mcpmend__diagnose_server", Input: map[string]any{"name": "upstream"}}
+		case 1:
+			return &toolUse{Name: "mcp__mcpmend__reset_server_auth", Input: map[string]any{"name": "upstream"}}
+		case 2:
+			if strings.Contains(results[1], "bridge_server") {
+				return &toolUse{Name: "mcp__mcpmend__bridge_server", Input: map[string]any{"name": "upstream"}}
+			}
+		case 3:
+			if offered[bridged] {
+				return &toolUse{Name: bridged, Input: map[string]any{"text": "after the reset"}}
+			}
+		}
+		return nil
+	})
+	allowed := "mcp__mcpmend__diagnose_server,mcp__mcpmend__reset_server_auth,mcp__mcpmend__bridge_server," + bridged
+	out := runClaudeStream(t, claude, home, mcpConfig, model.URL, allowed, model.ended)
+	_, results := model.record()
+	if len(results) < 4 {
+		t.Fatalf("%d tool results, want 4 (diagnose, reset, bridge, bridged call): %v\nstdout: %s", len(results), results, out)
+	}
+	if !strings.Contains(results[0], "stale-needs-auth") {
+		t.Errorf("diagnosis: %s", results[0])
+	}
+	if !strings.Contains(results[1], `\"offered\":true`) && !strings.Contains(results[1], `"offered":true`) {
+		t.Errorf("the reset does not offer the bridge to 2.1.328: %s", results[1])
+	}
+	if !strings.Contains(results[3], "echo: after the reset") {
+		t.Errorf("bridged call result: %s", results[3])
+	}
+	if calls := up.seen(); len(calls) != 1 || calls[0] != `{"text":"after the reset"} key=`+bridgeCanary {
+		t.Errorf("upstream calls: %v", calls)
+	}
+	if strings.Contains(out, bridgeCanary) {
+		t.Error("the configured header value leaked into the session")
+	}
+}
