@@ -143,18 +143,52 @@ func TestBridgeOfferByClient(t *testing.T) {
 	}
 }
 
-// TestBridgeServerNeverStartsMCPRemote: an mcp-remote entry is not
-// started for a bridge (it would refresh tokens and open a browser).
-func TestBridgeServerNeverStartsMCPRemote(t *testing.T) {
+// TestBridgeServerMCPRemoteDialledDirectly: an mcp-remote entry is
+// bridged by dialling its remote with its --header values; the command
+// line (which would run mcp-remote) is never run.
+func TestBridgeServerMCPRemoteDialledDirectly(t *testing.T) {
 	marker := filepath.Join(t.TempDir(), "started")
-	d := probeHome(t, map[string]any{"remote": map[string]any{"command": "sh", "args": []string{"-c", "touch " + marker + "; exit 1", "mcp-remote", "https://example.invalid/mcp"}}}, nil, nil)
+	log := &headerLog{name: "X-Team-Key"}
+	url := mcpHTTP(t, log.gate)
+	d := probeHome(t, map[string]any{"remote": map[string]any{"command": "sh",
+		"args": []string{"-c", "touch " + marker + "; exit 1", "mcp-remote", url, "--header", "X-Team-Key:team-key-canary-1a2b3c4d"}}}, nil, nil)
 	d.Env.CWD = t.TempDir()
 	cs, _ := session(t, d)
-	out, _ := callJSON[BridgeServerOutput](t, cs, &mcp.CallToolParams{Name: "bridge_server", Arguments: map[string]any{"name": "remote"}})
-	if out.Status != "not-bridged" || !strings.Contains(out.Verdict, "mcp-remote") {
-		t.Errorf("mcp-remote entry: %+v", out)
+	out, text := callJSON[BridgeServerOutput](t, cs, &mcp.CallToolParams{Name: "bridge_server", Arguments: map[string]any{"name": "remote"}})
+	if out.Status != "bridged" || len(out.Tools) != 1 || out.Tools[0].Name != "remote__hello" {
+		t.Fatalf("mcp-remote entry: %s", text)
 	}
 	if _, err := os.Stat(marker); err == nil {
 		t.Error("the mcp-remote command line was run")
 	}
+	for _, v := range log.all() {
+		if v != "team-key-canary-1a2b3c4d" {
+			t.Errorf("a request reached the remote without the --header value: %q", v)
+		}
+	}
+	if strings.Contains(text, "team-key-canary") {
+		t.Error("the header value appears in the answer")
+	}
+}
+
+// headerLog records one request header.
+type headerLog struct {
+	name string
+	mu   sync.Mutex
+	seen []string
+}
+
+func (h *headerLog) gate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.mu.Lock()
+		h.seen = append(h.seen, r.Header.Get(h.name))
+		h.mu.Unlock()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (h *headerLog) all() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.seen...)
 }

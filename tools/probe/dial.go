@@ -5,11 +5,9 @@ import (
 	"errors"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/mcpmend/mcpmend/cache/mcpremote"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -44,11 +42,9 @@ func (c *Conn) Close() {
 //
 // On failure it returns nil and a probe Result saying why, as Probe would
 // (the server is probed once more to classify the failure). The session
-// outlives ctx: ctx bounds only the handshake (and opts.Timeout when set).
+// outlives ctx: ctx bounds only the handshake, as does the client's startup
+// timeout (or opts.Timeout when set), as for a probe.
 func Dial(ctx context.Context, s registry.Server, opts Options, client *mcp.Client, extra http.Header) (*Conn, *Result) {
-	if opts.Timeout <= 0 {
-		opts.Timeout = defaultDialTimeout
-	}
 	opts = opts.withDefaults()
 	p := newProber(s, opts)
 	for _, vs := range extra {
@@ -60,23 +56,23 @@ func Dial(ctx context.Context, s registry.Server, opts Options, client *mcp.Clie
 		r := Probe(ctx, s, opts)
 		return nil, &r
 	}
-	if s.Transport == registry.Stdio && runsMCPRemote(s) {
-		// mcp-remote refreshes tokens (rotating the client's refresh
-		// token), registers clients and opens a browser: never started for
-		// a bridge. Its remote is dialled directly by the probe's bridge
-		// support; until that is wired here, no bridge.
-		return nil, &Result{Name: s.Name, Client: s.Client, Scope: s.Scope, File: s.File, Transport: s.Transport, Target: target(s),
-			Verdict: NotSupported, Phase: PhaseConfig, Phases: []PhaseTiming{},
-			Summary: "runs mcp-remote, which mcpmend never starts (it may refresh tokens, write ~/.mcp-auth and open a browser); bridging its remote directly is not supported in this build"}
-	}
-	hctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	hctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 	var c *Conn
 	var err error
-	switch s.Transport {
-	case registry.Stdio:
+	switch {
+	case s.Transport == registry.Stdio && p.runsMCPRemote():
+		// mcp-remote refreshes tokens (rotating the client's refresh
+		// token), registers clients and opens a browser: never started
+		// for a bridge; its remote is dialled directly.
+		c, err = p.dialMCPRemote(hctx, client)
+		if errors.Is(err, errStoredTokenExpired) {
+			return nil, &Result{Name: s.Name, Client: s.Client, Scope: s.Scope, File: s.File, Transport: s.Transport, Target: target(s),
+				Verdict: AuthRejected, Phase: PhaseConfig, Phases: []PhaseTiming{}, Summary: errStoredTokenExpired.Error()}
+		}
+	case s.Transport == registry.Stdio:
 		c, err = p.dialStdio(hctx, client)
-	case registry.HTTP, registry.SSE, registry.WS:
+	case s.Transport == registry.HTTP, s.Transport == registry.SSE, s.Transport == registry.WS:
 		c, err = p.dialRemote(hctx, client, extra)
 	default:
 		err = errors.New("transport " + string(s.Transport) + " is not one mcpmend can dial")
@@ -93,12 +89,8 @@ func Dial(ctx context.Context, s registry.Server, opts Options, client *mcp.Clie
 }
 
 // runsMCPRemote reports whether s's command line runs mcp-remote.
-func runsMCPRemote(s registry.Server) bool {
-	args := make([]string, len(s.Raw.Args))
-	for i, a := range s.Raw.Args {
-		args[i] = a.Reveal()
-	}
-	_, ok := mcpremote.Args(s.Command, args)
+func (p *prober) runsMCPRemote() bool {
+	_, ok := p.mcpRemote()
 	return ok
 }
 
@@ -201,6 +193,3 @@ func (t *headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	return t.base.RoundTrip(req)
 }
-
-// defaultDialTimeout bounds a Dial's handshake when Options.Timeout is unset.
-const defaultDialTimeout = 15 * time.Second
