@@ -189,7 +189,7 @@ func BridgeServer(ctx context.Context, d *Deps, m *bridge.Manager, ss *mcp.Serve
 	if err != nil {
 		if failed != nil {
 			out.Probe = &BridgeProbe{Verdict: string(failed.Verdict), Summary: failed.Summary}
-			return notBridged(out, m, srv.Name+" does not answer now: "+failed.Summary, "diagnose_server {\"name\": "+quote(srv.Name)+"} to see why"), nil
+			return notBridged(out, m, srv.Name+" was not bridged: "+failed.Summary, "diagnose_server {\"name\": "+quote(srv.Name)+"} to see why"), nil
 		}
 		return notBridged(out, m, registry.RedactText(err.Error()), "diagnose_server {\"name\": "+quote(srv.Name)+"}"), nil
 	}

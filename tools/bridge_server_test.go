@@ -2,6 +2,9 @@ package tools
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -191,4 +194,39 @@ func (h *headerLog) all() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]string(nil), h.seen...)
+}
+
+// TestBridgeServerMCPRemoteExpiredToken: an mcp-remote entry whose stored
+// access token has expired is not bridged (mcp-remote would refresh it, a
+// write): nothing reaches the remote, nothing in the home changes, and the
+// answer says to start the server in its client.
+func TestBridgeServerMCPRemoteExpiredToken(t *testing.T) {
+	log := &authLog{}
+	url := mcpHTTP(t, log.gate)
+	d := probeHome(t, map[string]any{"remote": map[string]any{"command": "sh", "args": []string{"-c", "exit 1", "mcp-remote", url}}}, nil, nil)
+	d.Env.CWD = t.TempDir()
+	sum := md5.Sum([]byte(url))
+	dir := filepath.Join(d.Env.Home, ".mcp-auth", "mcp-remote-0.1.37")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	tokens := filepath.Join(dir, hex.EncodeToString(sum[:])+"_tokens.json")
+	body := fmt.Sprintf(`{"access_token":%q,"refresh_token":"mr-refresh-canary-9z8y","expires_at":%d}`, tokenCanary, time.Now().Add(-time.Hour).UnixMilli())
+	if err := os.WriteFile(tokens, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cs, _ := session(t, d)
+	out, text := callJSON[BridgeServerOutput](t, cs, &mcp.CallToolParams{Name: "bridge_server", Arguments: map[string]any{"name": "remote"}})
+	if out.Status != "not-bridged" || !strings.Contains(out.Verdict, "expired") || !strings.Contains(out.Verdict, "never refreshes") {
+		t.Errorf("expired mcp-remote token: %s", text)
+	}
+	if n := len(log.all()); n != 0 {
+		t.Errorf("the remote was dialled %d time(s)", n)
+	}
+	if got, _ := os.ReadFile(tokens); string(got) != body {
+		t.Error("the token file changed")
+	}
+	if strings.Contains(text, tokenCanary) || strings.Contains(text, "mr-refresh-canary") {
+		t.Error("a token appears in the answer")
+	}
 }
