@@ -10,7 +10,9 @@ import (
 
 	"github.com/mcpmend/mcpmend/internal/inert"
 	"github.com/mcpmend/mcpmend/registry"
+	"github.com/mcpmend/mcpmend/tools/bridge"
 	"github.com/mcpmend/mcpmend/tools/diagnose"
+	"github.com/mcpmend/mcpmend/tools/probe"
 )
 
 // DiagnoseServerInput names the server to diagnose.
@@ -29,6 +31,10 @@ type DiagnoseServerOutput struct {
 	diagnose.Report
 	Notes []string  `json:"notes,omitempty" jsonschema:"which definition was judged when the name has several"`
 	At    time.Time `json:"at" jsonschema:"when the client's stores were judged"`
+	// Bridge and Bridges are set only over MCP, where mcpmend knows the
+	// client running the conversation.
+	Bridge  *BridgeOffer  `json:"bridge,omitempty" jsonschema:"whether bridge_server can give this conversation the server's tools now"`
+	Bridges []bridge.Info `json:"bridges,omitempty" jsonschema:"the bridges active in this conversation"`
 }
 
 func addDiagnoseServer(s *mcp.Server, d *Deps) {
@@ -43,11 +49,14 @@ The result has status (ok, warning or error), a one-line verdict, and findings â
 
 Example: {"name": "github"}; {"name": "github", "client": "cursor"}. Next: follow the first finding's next step, then diagnose_server again to confirm. For every server at once, use checkup.`,
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: false, OpenWorldHint: ptr(true), DestructiveHint: ptr(false)},
-	}, func(ctx context.Context, _ *mcp.CallToolRequest, in DiagnoseServerInput) (*mcp.CallToolResult, *DiagnoseServerOutput, error) {
+	}, func(ctx context.Context, req *mcp.CallToolRequest, in DiagnoseServerInput) (*mcp.CallToolResult, *DiagnoseServerOutput, error) {
 		out, err := DiagnoseServer(ctx, d, in)
 		if err != nil {
 			return nil, nil, err
 		}
+		healthy := out.Probe != nil && out.Probe.Verdict == probe.OK
+		out.Bridge = bridgeOffer(d, req.Session, out.Server, healthy, out.Session)
+		out.Bridges = d.activeBridges(req.Session)
 		return text(out.Text()), out, nil
 	})
 }
@@ -132,6 +141,7 @@ func (o *DiagnoseServerOutput) render(au audience) string {
 	for _, n := range o.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)
 	}
+	writeBridge(&b, o.Bridge, o.Bridges)
 	return b.String()
 }
 

@@ -51,6 +51,9 @@ type ResetServerAuthOutput struct {
 	Notes     []string       `json:"notes,omitempty" jsonschema:"what was deliberately left alone and why"`
 	PickUp    []string       `json:"pick_up,omitempty" jsonschema:"how each running client picks the change up"`
 	At        time.Time      `json:"at"`
+	// Bridge is set only over MCP, where mcpmend knows the client running
+	// the conversation.
+	Bridge *BridgeOffer `json:"bridge,omitempty" jsonschema:"whether bridge_server can give this conversation the server's tools now"`
 
 	forgetTokens bool // asked for, so the rendered next step repeats it
 }
@@ -67,10 +70,15 @@ Run with dry_run first: it returns the exact records that would change. Every re
 
 Afterwards the answer re-reads every store and gives the next session's verdict and how a running client picks the change up (a new session; /mcp → Reconnect in an open Claude Code REPL). Example: {"name": "github", "dry_run": true}.`,
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: ptr(true), IdempotentHint: true, OpenWorldHint: ptr(false)},
-	}, func(ctx context.Context, _ *mcp.CallToolRequest, in ResetServerAuthInput) (*mcp.CallToolResult, *ResetServerAuthOutput, error) {
+	}, func(ctx context.Context, req *mcp.CallToolRequest, in ResetServerAuthInput) (*mcp.CallToolResult, *ResetServerAuthOutput, error) {
 		out, err := ResetServerAuth(ctx, d, in)
 		if err != nil {
 			return nil, nil, err
+		}
+		if out.Outcome == OutcomeApplied || out.Outcome == OutcomeNothing {
+			// The reset does not dial: the offer is bridge_server's to
+			// confirm (it dials, and declines a server that does not answer).
+			out.Bridge = bridgeOffer(d, req.Session, out.Server, true, out.Session)
 		}
 		res := text(out.Text())
 		res.IsError = out.Outcome == OutcomeRefused
@@ -282,6 +290,7 @@ func (o *ResetServerAuthOutput) render(au audience) string {
 	for _, p := range o.PickUp {
 		fmt.Fprintf(&b, "Pick-up: %s\n", p)
 	}
+	writeBridge(&b, o.Bridge, nil)
 	switch o.Outcome {
 	case OutcomeDryRun:
 		fmt.Fprintf(&b, "Next: to apply, %s.\n", au.call("reset_server_auth", resetArgs(o)))

@@ -41,6 +41,10 @@ type Deps struct {
 	// once, so a client never waits for it to start. It must return at once.
 	// Nil does nothing.
 	AfterHandshake func()
+
+	// bridges holds each server's bridge_server mounts (NewDeps makes it;
+	// a Deps built by hand shares a package-wide one); Close ends them.
+	bridges *bridgeSet
 }
 
 // NewDeps returns Deps for env, with a discarding logger and the real clock
@@ -49,7 +53,7 @@ func NewDeps(env registry.Env, logger *slog.Logger) *Deps {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Deps{Env: env, Logger: logger, Now: time.Now}
+	return &Deps{Env: env, Logger: logger, Now: time.Now, bridges: &bridgeSet{}}
 }
 
 // handshakeDone calls AfterHandshake once a handshake message has been
@@ -95,6 +99,7 @@ var toolList = []func(*mcp.Server, *Deps){
 	addResetServerAuth,
 	addResetStatus,
 	addUndoReset,
+	addBridgeServer,
 }
 
 // text wraps a compact, model-readable rendering of a typed result; the typed
