@@ -2,7 +2,6 @@ package tools
 
 import (
 	"encoding/json"
-	"maps"
 	"strings"
 
 	"github.com/mcpmend/mcpmend/registry"
@@ -57,13 +56,6 @@ func serverArgs(s registry.Server) map[string]any {
 		a["scope"] = s.Scope
 	}
 	return a
-}
-
-// withArg is a copy of args with k set to v.
-func withArg(args map[string]any, k string, v any) map[string]any {
-	out := maps.Clone(args)
-	out[k] = v
-	return out
 }
 
 // resetArgs repeat a dry run's request without dry_run.

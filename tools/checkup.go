@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mcpmend/mcpmend/internal/inert"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/mcpmend/mcpmend/tools/diagnose"
 	"github.com/mcpmend/mcpmend/tools/probe"
@@ -73,6 +74,9 @@ func CheckupProgress(ctx context.Context, d *Deps, in CheckupInput, progress pro
 		}
 		jobs = append(jobs, job)
 	}
+	if in.Client == "" || in.Client == registry.ClaudeDesktop {
+		jobs = append(jobs, connectorJobs(ctx, d.Env, inv)...)
+	}
 	now := d.now()
 	out := &CheckupOutput{Servers: diagnose.Run(ctx, jobs, diagnose.Options{Env: d.Env, Now: now, Inventory: inv, Probe: opts, Progress: progress}),
 		At: now.UTC()}
@@ -105,6 +109,8 @@ func definitionKey(s registry.Server) string { return s.Client + "\x00" + s.File
 // notDialled says why checkup leaves a server alone.
 func notDialled(s registry.Server, skip bool) string {
 	switch {
+	case s.Untrusted && s.TrustHint != "":
+		return "its client does not trust this folder, so mcpmend never starts it. " + s.TrustHint
 	case unapproved(s):
 		return "a project server the user has not approved: mcpmend never starts it"
 	case skip:
@@ -165,14 +171,14 @@ func (o *CheckupOutput) render(au audience) string {
 		}
 		for _, r := range group {
 			if r.Status == diagnose.StatusOK {
-				fmt.Fprintf(&b, "  ok       %-*s  %-5s  %s\n", width, r.Server.Name, r.Server.Transport, r.Verdict)
+				fmt.Fprintf(&b, "  ok       %-*s  %-5s  %s\n", width, inert.Line(r.Server.Name), r.Server.Transport, inert.Line(r.Verdict))
 			}
 		}
 		for _, r := range group {
 			if r.Status == diagnose.StatusOK {
 				continue
 			}
-			fmt.Fprintf(&b, "  %-7s  %-*s  %-5s  %s %s\n", statusWord(r.Status), width, r.Server.Name, r.Server.Transport, scopeText(r.Server), r.Server.File)
+			fmt.Fprintf(&b, "  %-7s  %-*s  %-5s  %s %s\n", statusWord(r.Status), width, inert.Line(r.Server.Name), r.Server.Transport, scopeText(r.Server), inert.Line(r.Server.File))
 			for _, f := range r.Findings {
 				au.writeFinding(&b, f, "      ", false)
 			}

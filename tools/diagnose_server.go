@@ -6,7 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpmend/mcpmend/internal/inert"
 	"github.com/mcpmend/mcpmend/registry"
+	"github.com/mcpmend/mcpmend/tools/bridge"
 	"github.com/mcpmend/mcpmend/tools/diagnose"
 )
 
@@ -26,6 +28,10 @@ type DiagnoseServerOutput struct {
 	diagnose.Report
 	Notes []string  `json:"notes,omitempty" jsonschema:"which definition was judged when the name has several"`
 	At    time.Time `json:"at" jsonschema:"when the client's stores were judged"`
+	// Bridge and Bridges are set only over MCP, where mcpmend knows the
+	// client running the conversation.
+	Bridge  *BridgeOffer  `json:"bridge,omitempty" jsonschema:"whether bridge_server can give this conversation the server's tools now"`
+	Bridges []bridge.Info `json:"bridges,omitempty" jsonschema:"the bridges active in this conversation"`
 }
 
 // DiagnoseServer finds the server, probes it (unless told not to, or it is
@@ -38,6 +44,13 @@ func DiagnoseServer(ctx context.Context, d *Deps, in DiagnoseServerInput) (*Diag
 	inv := registry.Discover(d.Env)
 	srv, note, err := findServerNote(inv, in.Name, in.Client, in.Scope)
 	if err != nil {
+		// A Claude Desktop connector is in no config file; its name still
+		// resolves when Desktop's Local Storage holds items for it.
+		if c, cerr := findServerOrConnector(ctx, d.Env, inv, in.Name, in.Client, in.Scope); cerr == nil {
+			srv, note, err = c, connectorNote, nil
+		}
+	}
+	if err != nil {
 		if len(inv.Problems) > 0 {
 			err = fmt.Errorf("%w (also %d problem(s) in configuration files, which may hide it: diagnose with no name shows them)", err, len(inv.Problems))
 		}
@@ -46,9 +59,11 @@ func DiagnoseServer(ctx context.Context, d *Deps, in DiagnoseServerInput) (*Diag
 	job := diagnose.Job{Server: srv, Probe: true}
 	switch {
 	case in.SkipProbe:
-		job.Probe, job.NotProbed, job.Resolve = false, "probing was turned off", !unapproved(srv)
+		job.Probe, job.NotProbed, job.Resolve = false, "probing was turned off", !unapproved(srv) && srv.Scope != ScopeConnector
+	case srv.Scope == ScopeConnector:
+		job.Probe, job.NotProbed = false, connectorNotProbed
 	case unapproved(srv):
-		job.Probe, job.NotProbed = false, "a project server the user has not approved: mcpmend never starts it"
+		job.Probe, job.NotProbed = false, notDialled(srv, false)
 	}
 	now := d.now()
 	reports := diagnose.Run(ctx, []diagnose.Job{job}, diagnose.Options{Env: d.Env, Now: now, Inventory: inv, Probe: opts})
@@ -74,16 +89,16 @@ func (o *DiagnoseServerOutput) render(au audience) string {
 	var b strings.Builder
 	r := o.Report
 	s := r.Server
-	fmt.Fprintf(&b, "%s  %s  %s %s  %s\n", s.Name, s.Transport, s.Client, scopeText(s), target(s))
-	fmt.Fprintf(&b, "  defined in %s (%s)\n", s.File, s.Path)
-	fmt.Fprintf(&b, "Verdict: %s — %s\n", statusWord(r.Status), r.Verdict)
+	fmt.Fprintf(&b, "%s  %s  %s %s  %s\n", inert.Line(s.Name), s.Transport, s.Client, scopeText(s), target(s))
+	fmt.Fprintf(&b, "  defined in %s (%s)\n", inert.Line(s.File), inert.Line(s.Path))
+	fmt.Fprintf(&b, "Verdict: %s — %s\n", statusWord(r.Status), inert.Line(r.Verdict))
 	b.WriteString(probeLine(r) + "\n")
 	if r.Session != nil {
 		fmt.Fprintf(&b, "Next Claude Code session: %s", strings.ToUpper(r.Session.Action))
 		if r.Session.Until != nil {
 			fmt.Fprintf(&b, " until %s", r.Session.Until.UTC().Format(time.RFC3339))
 		}
-		fmt.Fprintf(&b, " — %s\n", r.Session.Reason)
+		fmt.Fprintf(&b, " — %s\n", inert.Line(r.Session.Reason))
 	}
 	if r.State != nil && r.State.Notable() {
 		fmt.Fprintf(&b, "Client memory: %s\n", r.State.Text())
@@ -99,6 +114,7 @@ func (o *DiagnoseServerOutput) render(au audience) string {
 	for _, n := range o.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)
 	}
+	writeBridge(&b, o.Bridge, o.Bridges)
 	return b.String()
 }
 
@@ -120,20 +136,20 @@ func probeLine(r diagnose.Report) string {
 	} else if p.Summary != "" {
 		line += " — " + p.Summary
 	}
-	return line
+	return inert.Line(line)
 }
 
 // writeFinding renders one finding; evidence only when asked (checkup's
 // overview leaves it to diagnose_server).
 func (au audience) writeFinding(b *strings.Builder, f diagnose.Finding, indent string, evidence bool) {
-	fmt.Fprintf(b, "%s%s %s: %s\n", indent, f.Severity, f.Code, f.Summary)
+	fmt.Fprintf(b, "%s%s %s: %s\n", indent, f.Severity, f.Code, inert.Line(f.Summary))
 	if evidence {
 		for _, e := range f.Evidence {
-			fmt.Fprintf(b, "%s    | %s\n", indent, e)
+			fmt.Fprintf(b, "%s    | %s\n", indent, inert.Line(e))
 		}
 	}
 	if f.Next != nil {
-		fmt.Fprintf(b, "%s  → %s\n", indent, au.actionText(*f.Next))
+		fmt.Fprintf(b, "%s  → %s\n", indent, inert.Line(au.actionText(*f.Next)))
 	}
 }
 

@@ -101,7 +101,7 @@ func TestDiagnoseServerStuckThenReset(t *testing.T) {
 	}
 
 	out, raw = callJSON[DiagnoseOutput](t, cs, &mcp.CallToolParams{Name: "diagnose", Arguments: map[string]any{"name": "untrusted"}})
-	if s := out.Servers[0]; s.Findings[0].Code != diagnose.CodePendingApproval || !strings.Contains(s.Probe, "not approved") {
+	if s := out.Servers[0]; s.Findings[0].Code != diagnose.CodePendingApproval || !strings.Contains(s.Probe, "does not trust this folder") {
 		t.Errorf("untrusted: %s", raw)
 	}
 	if _, err := os.Stat(marker); err == nil {

@@ -9,7 +9,9 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/internal/inert"
 	"github.com/mcpmend/mcpmend/registry"
+	"github.com/mcpmend/mcpmend/tools/bridge"
 	"github.com/mcpmend/mcpmend/tools/diagnose"
 	"github.com/mcpmend/mcpmend/tools/probe"
 )
@@ -37,8 +39,14 @@ type DiagnoseOutput struct {
 	Files    []diagnose.FileFinding `json:"files,omitempty" jsonschema:"problems of whole configuration files"`
 	Searched []registry.Location    `json:"searched,omitempty" jsonschema:"when no server was found: the files looked at"`
 	Notes    []string               `json:"notes,omitempty" jsonschema:"which definition was judged when the name has several"`
-	Detail   *DiagnoseDetail        `json:"detail,omitempty" jsonschema:"with detail: the full reports with evidence and, for one server, every stored record"`
-	At       time.Time              `json:"at"`
+	// Bridge and Bridges are set only over MCP, where mcpmend knows the
+	// client running the conversation.
+	Bridge  *BridgeOffer    `json:"bridge,omitempty" jsonschema:"one server: whether bridge_server can give this conversation the server's tools now"`
+	Bridges []bridge.Info   `json:"bridges,omitempty" jsonschema:"the bridges active in this conversation"`
+	Detail  *DiagnoseDetail `json:"detail,omitempty" jsonschema:"with detail: the full reports with evidence and, for one server, every stored record"`
+	At      time.Time       `json:"at"`
+
+	report *diagnose.Report // one server's full report, for the bridge offer
 }
 
 // ServerBrief is one server's diagnosis without evidence.
@@ -97,6 +105,7 @@ func addDiagnose(s *mcp.Server, d *Deps) {
 		if err != nil {
 			return nil, nil, err
 		}
+		out.offerBridge(d, req.Session)
 		return text(out.Text()), out, nil
 	})
 }
@@ -120,6 +129,7 @@ func Diagnose(ctx context.Context, d *Deps, in DiagnoseInput, progress probe.Pro
 	}
 	out := &DiagnoseOutput{Status: r.Status, Verdict: r.Verdict, Servers: []ServerBrief{brief(r.Report, true)}, Notes: r.Notes, At: r.At}
 	out.Next = firstNext(r.Report)
+	out.report = &r.Report
 	if in.Detail {
 		out.Detail = &DiagnoseDetail{Reports: []diagnose.Report{r.Report}}
 		st, err := ServerState(ctx, d, ServerStateInput{Name: r.Server.Name, Client: r.Server.Client, Scope: r.Server.Scope})
@@ -218,34 +228,34 @@ func brief(r diagnose.Report, one bool) ServerBrief {
 // result, in the same order.
 func (o *DiagnoseOutput) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s — %s\n", statusWord(o.Status), o.Verdict)
+	fmt.Fprintf(&b, "%s — %s\n", statusWord(o.Status), inert.Line(o.Verdict))
 	if o.Next != nil {
-		fmt.Fprintf(&b, "Next: %s\n", forModel.actionText(*o.Next))
+		fmt.Fprintf(&b, "Next: %s\n", inert.Line(forModel.actionText(*o.Next)))
 	}
 	for _, s := range o.Servers {
-		fmt.Fprintf(&b, "%-7s %s (%s", statusWord(s.Status), s.Name, s.Client)
+		fmt.Fprintf(&b, "%-7s %s (%s", statusWord(s.Status), inert.Line(s.Name), s.Client)
 		if s.Scope != "" {
-			fmt.Fprintf(&b, " %s, %s", s.Scope, s.File)
+			fmt.Fprintf(&b, " %s, %s", s.Scope, inert.Line(s.File))
 		}
-		fmt.Fprintf(&b, "): %s\n", s.Verdict)
+		fmt.Fprintf(&b, "): %s\n", inert.Line(s.Verdict))
 		if s.Probe != "" {
-			fmt.Fprintf(&b, "  %s\n", s.Probe)
+			fmt.Fprintf(&b, "  %s\n", inert.Line(s.Probe))
 		}
 		if s.Session != nil {
 			fmt.Fprintf(&b, "  Next Claude Code session: %s", strings.ToUpper(s.Session.Action))
 			if s.Session.Until != nil {
 				fmt.Fprintf(&b, " until %s", s.Session.Until.UTC().Format(time.RFC3339))
 			}
-			fmt.Fprintf(&b, " — %s\n", s.Session.Reason)
+			fmt.Fprintf(&b, " — %s\n", inert.Line(s.Session.Reason))
 		}
 		for _, f := range s.Findings {
 			if f.Summary == "" {
 				fmt.Fprintf(&b, "  %s %s\n", f.Severity, f.Code)
 			} else {
-				fmt.Fprintf(&b, "  %s %s: %s\n", f.Severity, f.Code, f.Summary)
+				fmt.Fprintf(&b, "  %s %s: %s\n", f.Severity, f.Code, inert.Line(f.Summary))
 			}
 			if f.Next != nil {
-				fmt.Fprintf(&b, "    → %s\n", forModel.actionText(*f.Next))
+				fmt.Fprintf(&b, "    → %s\n", inert.Line(forModel.actionText(*f.Next)))
 			}
 		}
 	}
@@ -253,6 +263,7 @@ func (o *DiagnoseOutput) Text() string {
 		forModel.writeFinding(&b, f.Finding, "", false)
 	}
 	writeSearched(&b, o.Searched)
+	writeBridge(&b, o.Bridge, o.Bridges)
 	for _, n := range o.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)
 	}
@@ -270,11 +281,28 @@ func (o *DiagnoseOutput) Text() string {
 
 // renderEvidence writes one report's findings with their evidence.
 func (o *DiagnoseServerOutput) renderEvidence(b *strings.Builder) {
-	fmt.Fprintf(b, "%s (%s):\n", o.Server.Name, o.Server.Client)
+	fmt.Fprintf(b, "%s (%s):\n", inert.Line(o.Server.Name), o.Server.Client)
 	for _, f := range o.Findings {
 		forModel.writeFinding(b, f, "  ", true)
 	}
 	if o.State != nil && o.State.Notable() {
 		fmt.Fprintf(b, "  Client memory: %s\n", o.State.Text())
+	}
+}
+
+// offerBridge adds, over MCP, the bridges active in this conversation and,
+// for one healthy server the client would dial, whether bridge_server can
+// give this conversation its tools now; with nothing else to do, that offer
+// is the next step.
+func (o *DiagnoseOutput) offerBridge(d *Deps, ss *mcp.ServerSession) {
+	o.Bridges = d.activeBridges(ss)
+	r := o.report
+	if r == nil {
+		return
+	}
+	healthy := r.Probe != nil && r.Probe.Verdict == probe.OK
+	o.Bridge = bridgeOffer(d, ss, r.Server, healthy, r.Session)
+	if o.Next == nil && o.Bridge != nil && o.Bridge.Offered {
+		o.Next = &diagnose.Action{Step: o.Bridge.Next, Tool: o.Bridge.Tool, Arguments: o.Bridge.Args}
 	}
 }
