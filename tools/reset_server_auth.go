@@ -231,8 +231,10 @@ func touchesDesktop(muts []journal.Mutation) bool {
 func pickUp(srv registry.Server, waiting, desktop bool) []string {
 	var out []string
 	if srv.Client == registry.ClaudeCode {
-		out = append(out, "Claude Code: every new session (claude, claude -p, the Desktop app's Code tab) reads the cleared state and dials "+srv.Name+
-			". "+registry.ClaudeCodeReloadNote)
+		// A running session never re-reads what it skipped: only a new one,
+		// or /mcp → Reconnect in an open REPL, dials the server again.
+		out = append(out, "Claude Code: every new session (claude, claude -p, Claude Desktop's Code chat) dials "+srv.Name+
+			" again; an open session keeps skipping it until /mcp → "+srv.Name+" → Reconnect")
 	}
 	if runsMCPRemote(srv) {
 		out = append(out, "mcp-remote reads its files when it starts: restart the server in its client (Claude Desktop: quit and relaunch; Claude Code: a new session or /mcp → Reconnect). Without a stored registration or tokens it opens the browser to sign in.")
@@ -363,6 +365,11 @@ func (o *ResetServerAuthOutput) brief() *ResetServerAuthOutput {
 	c.Before = nil // the verdict and the changes say what it was
 	if c.Outcome == OutcomeApplied {
 		c.Steps = nil // every step applied: the outcome says so
+	}
+	if c.Bridge != nil && (!c.Bridge.Offered || c.Next != nil && c.Next.Tool == c.Bridge.Tool) {
+		// Not offered: pick_up already says the server connects in the
+		// next session. Offered: next is the bridge_server call.
+		c.Bridge = nil
 	}
 	return &c
 }
