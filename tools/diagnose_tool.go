@@ -77,14 +77,14 @@ type DiagnoseDetail struct {
 	State   *ServerStateOutput `json:"state,omitempty" jsonschema:"one server: every record each client store keeps about it, and Claude Code's log lines"`
 }
 
-const diagnoseDescription = `Diagnose MCP servers configured on this machine (Claude Code, Claude Desktop, Cursor, VS Code, Windsurf, Codex, Gemini CLI, Zed) in one call. It dials each server exactly as its client would, reads what the client remembers about it (Claude Code's needs-auth memory, Claude Desktop's storage, mcp-remote files) and checks the configuration. It changes nothing; it never starts mcp-remote or unapproved project servers.
+const diagnoseDescription = `Diagnose MCP servers configured on this machine (Claude Code, Claude Desktop, Cursor, VS Code, Windsurf, Codex, Gemini CLI, Zed) in one call. It dials each server exactly as its client would, reads what the client remembers about it (Claude Code's needs-auth memory, Claude Desktop's storage, mcp-remote files) and checks the configuration. It changes nothing; it never starts mcp-remote, nor a server from a folder its client does not trust (untrusted-folder, pending-approval).
 
 - {"name": "github"}: one server (names are case-sensitive).
 - {}: every server, when the user names none ("my MCP tools stopped working").
 - client / scope choose among definitions of a shared name; skip_probe judges without dialling; timeout is seconds per probe (default: as long as the client waits).
 - detail: true adds the evidence: probe exchanges, every stored record, log lines. Use it only when the user asks why.
 
-The result leads with status (ok, warning, error), a one-line verdict and next: the one thing to do, a tool call with its arguments or a step for the user. Do next. Finding codes include stale-needs-auth (the server answers but the client skips it: next is reset_server_auth), server-auth-required (a real sign-in is needed), credential-rejected (the configured token is wrong; a reset does not help), unreachable, timeout, crashed, command-not-found.`
+The result leads with status (ok, warning, error), a one-line verdict and next: the one thing to do, a tool call with its arguments or a step for the user. Do next. Finding codes include stale-needs-auth (the server answers but the client skips it: next is reset_server_auth), server-auth-required (a real sign-in is needed), credential-rejected (the configured token is wrong; a reset does not help), unreachable, timeout, crashed, command-not-found. For a healthy server the client would dial, bridge says whether bridge_server can give this conversation its tools now; bridges lists the active ones.`
 
 func addDiagnose(s *mcp.Server, d *Deps) {
 	addTool(s, &mcp.Tool{

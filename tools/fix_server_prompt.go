@@ -14,7 +14,7 @@ import (
 const fixServerPrompt = `Fix the MCP server %s with mcpmend's tools:
 1. Call diagnose with %s.
 2. Do the result's next: call that tool with exactly its arguments, or tell me the step when it is mine to do. reset_server_auth applies at once, is journalled and can be undone with undo_reset, so do not dry-run it first.
-3. After a reset, tell me how my client picks it up (the result's pick_up) and call diagnose again to confirm.
+3. After a reset, tell me how my client picks it up (the result's pick_up) and do its next: bridge_server gives this conversation the server's tools now; diagnose confirms.
 Never ask me for tokens or secrets. Tell me in two or three sentences what was wrong and what changed.`
 
 func addFixServerPrompt(s *mcp.Server) {
