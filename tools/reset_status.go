@@ -10,6 +10,7 @@ import (
 
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/internal/inert"
+	"github.com/mcpmend/mcpmend/tools/diagnose"
 )
 
 // ResetStatusInput picks one reset, or none for all of them.
@@ -19,9 +20,12 @@ type ResetStatusInput struct {
 
 // ResetStatusOutput is the journal's account of resets.
 type ResetStatusOutput struct {
-	Journal string      `json:"journal" jsonschema:"the journal directory (entries and backups, private to the user)"`
-	Resets  []ResetView `json:"resets" jsonschema:"oldest first; one element when id was given"`
-	Worker  int         `json:"worker_pid,omitempty" jsonschema:"pid of the apply-pending worker waiting for locked stores, when one runs"`
+	Status  string           `json:"status" jsonschema:"ok, warning (a reset waits for a locked store) or error (a reset failed)"`
+	Verdict string           `json:"verdict" jsonschema:"the journal in one line"`
+	Next    *diagnose.Action `json:"next,omitempty" jsonschema:"the one thing to do now, when anything"`
+	Journal string           `json:"journal" jsonschema:"the journal directory (entries and backups, private to the user)"`
+	Resets  []ResetView      `json:"resets" jsonschema:"oldest first; one element when id was given"`
+	Worker  int              `json:"worker_pid,omitempty" jsonschema:"pid of the apply-pending worker waiting for locked stores, when one runs"`
 }
 
 // ResetView is one reset as the journal records it, without the internal
@@ -59,6 +63,7 @@ Read-only. Use it after reset_server_auth reported something waiting, or to find
 		if err != nil {
 			return nil, nil, err
 		}
+		out.lead()
 		return text(out.Text()), out, nil
 	})
 }
@@ -130,6 +135,12 @@ func overall(e *journal.Entry) string {
 // Text lists resets one a line, or one reset step by step.
 func (o *ResetStatusOutput) Text() string {
 	var b strings.Builder
+	if o.Verdict != "" {
+		fmt.Fprintf(&b, "%s — %s\n", statusWord(o.Status), inert.Line(o.Verdict))
+	}
+	if o.Next != nil {
+		fmt.Fprintf(&b, "Next: %s\n", inert.Line(forModel.actionText(*o.Next)))
+	}
 	if len(o.Resets) == 0 {
 		fmt.Fprintf(&b, "No resets recorded (journal %s).\n", o.Journal)
 	}
@@ -175,4 +186,24 @@ func writeChange(b *strings.Builder, c journal.Change, indent string) {
 		fmt.Fprintf(b, " — %s", c.Detail)
 	}
 	b.WriteString("\n")
+}
+
+// lead fills status, verdict and next from the newest reset: what a model
+// reads first.
+func (o *ResetStatusOutput) lead() {
+	o.Status = diagnose.StatusOK
+	if len(o.Resets) == 0 {
+		o.Verdict = "no resets recorded"
+		return
+	}
+	r := o.Resets[len(o.Resets)-1]
+	o.Verdict = fmt.Sprintf("%d reset(s); newest %s of %s: %s", len(o.Resets), r.ID, r.Server.Name, r.Status)
+	switch r.Status {
+	case "waiting":
+		o.Status = string(diagnose.Warning)
+		o.Next = &diagnose.Action{Step: "the waiting part applies when the client holding the store exits: tell the user to quit Claude Desktop completely (Cmd+Q on macOS, File → Exit on Windows), then relaunch it"}
+	case "failed":
+		o.Status = string(diagnose.Error)
+		o.Next = &diagnose.Action{Step: "tell the user why each store failed (steps); nothing else was changed"}
+	}
 }

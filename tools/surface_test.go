@@ -131,17 +131,30 @@ func TestStructuredOrder(t *testing.T) {
 		{Name: "diagnose", Arguments: map[string]any{"name": "github", "skip_probe": true, "detail": true}},
 		{Name: "reset_server_auth", Arguments: map[string]any{"name": "github", "dry_run": true}},
 		{Name: "reset_server_auth", Arguments: map[string]any{"name": "github"}},
+		{Name: "reset_status", Arguments: map[string]any{}},
 	} {
 		res, err := cs.CallTool(context.Background(), &call)
 		if err != nil || res.IsError {
 			t.Fatalf("%s %v: %v %+v", call.Name, call.Arguments, err, res)
 		}
 		raw := wire.lastStructured(t)
-		if !strings.HasPrefix(string(raw), `{"status":`) || !strings.Contains(string(raw[:min(len(raw), 600)]), `"next":`) {
+		if !strings.HasPrefix(raw, `{"status":`) || call.Name != "reset_status" && !strings.Contains(raw[:min(len(raw), 600)], `"next":`) {
 			t.Errorf("%s %v: status/verdict/next do not lead: %.300s", call.Name, call.Arguments, raw)
 		}
 		validate(t, schemas[call.Name], res.StructuredContent)
 	}
+	var status struct{ Resets []struct{ ID string } }
+	if err := json.Unmarshal([]byte(wire.lastStructured(t)), &status); err != nil || len(status.Resets) != 1 {
+		t.Fatalf("reset_status: %v %+v", err, status)
+	}
+	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "undo_reset", Arguments: map[string]any{"id": status.Resets[0].ID}})
+	if err != nil || res.IsError {
+		t.Fatalf("undo_reset: %v %+v", err, res)
+	}
+	if raw := wire.lastStructured(t); !strings.HasPrefix(raw, `{"status":"ok","verdict":"reset `) || !strings.Contains(raw, `"next":{"step":"see what the client does with it now","tool":"diagnose"`) {
+		t.Errorf("undo_reset does not lead with status, verdict and next: %.300s", raw)
+	}
+	validate(t, schemas["undo_reset"], res.StructuredContent)
 }
 
 // outputSchemas resolves each listed tool's output schema.

@@ -11,7 +11,9 @@ import (
 
 	"github.com/mcpmend/mcpmend/cache"
 	"github.com/mcpmend/mcpmend/cache/journal"
+	"github.com/mcpmend/mcpmend/internal/inert"
 	"github.com/mcpmend/mcpmend/registry"
+	"github.com/mcpmend/mcpmend/tools/diagnose"
 )
 
 // UndoResetInput names the reset to undo.
@@ -28,11 +30,14 @@ const (
 
 // UndoResetOutput is the reset after undo and the server's state now.
 type UndoResetOutput struct {
-	Outcome string         `json:"outcome" jsonschema:"undone, nothing-to-undo (already undone, or the reset changed nothing) or refused (a record was written again since the reset; that store is unchanged)"`
-	Reset   ResetView      `json:"reset"`
-	Refused string         `json:"refused,omitempty" jsonschema:"why a store refused"`
-	Session *cache.Session `json:"session,omitempty" jsonschema:"Claude Code only: the next session's verdict now"`
-	At      time.Time      `json:"at"`
+	Status  string           `json:"status" jsonschema:"ok (undone or nothing to undo) or error (a store refused and is unchanged)"`
+	Verdict string           `json:"verdict" jsonschema:"what happened, in one line"`
+	Next    *diagnose.Action `json:"next,omitempty" jsonschema:"the one thing to do now"`
+	Outcome string           `json:"outcome" jsonschema:"undone, nothing-to-undo (already undone, or the reset changed nothing) or refused (a record was written again since the reset; that store is unchanged)"`
+	Reset   ResetView        `json:"reset"`
+	Refused string           `json:"refused,omitempty" jsonschema:"why a store refused"`
+	Session *cache.Session   `json:"session,omitempty" jsonschema:"Claude Code only: the next session's verdict now"`
+	At      time.Time        `json:"at"`
 }
 
 func addUndoReset(s *mcp.Server, d *Deps) {
@@ -48,6 +53,7 @@ A store whose record was written again since the reset (for example a new sign-i
 		if err != nil {
 			return nil, nil, err
 		}
+		out.lead()
 		res := text(out.Text())
 		res.IsError = out.Outcome == UndoRefused
 		return res, out, nil
@@ -101,6 +107,12 @@ func undoable(e *journal.Entry) bool {
 // Text renders the undo.
 func (o *UndoResetOutput) Text() string {
 	var b strings.Builder
+	if o.Verdict != "" {
+		fmt.Fprintf(&b, "%s — %s\n", statusWord(o.Status), inert.Line(o.Verdict))
+	}
+	if o.Next != nil {
+		fmt.Fprintf(&b, "Next: %s\n", inert.Line(forModel.actionText(*o.Next)))
+	}
 	r := o.Reset
 	switch o.Outcome {
 	case UndoAlready:
@@ -115,4 +127,22 @@ func (o *UndoResetOutput) Text() string {
 		fmt.Fprintf(&b, "Next Claude Code session: %s\n  %s\n", strings.ToUpper(o.Session.Action), o.Session.Reason)
 	}
 	return b.String()
+}
+
+// lead fills status, verdict and next: what a model reads first.
+func (o *UndoResetOutput) lead() {
+	name := o.Reset.Server.Name
+	switch o.Outcome {
+	case UndoRefused:
+		o.Status, o.Verdict = string(diagnose.Error), "undo of "+o.Reset.ID+" refused: "+o.Refused
+		o.Next = &diagnose.Action{Step: "tell the user why; the refusing store keeps its newer state and the backup stays in the journal"}
+	case UndoAlready:
+		o.Status, o.Verdict = diagnose.StatusOK, "nothing to undo for reset "+o.Reset.ID
+	default:
+		o.Status, o.Verdict = diagnose.StatusOK, "reset "+o.Reset.ID+" undone: every removed record of "+name+" is back"
+	}
+	if o.Next == nil && name != "" {
+		o.Next = &diagnose.Action{Step: "see what the client does with it now", Tool: "diagnose",
+			Arguments: map[string]any{"name": name, "client": o.Reset.Server.Client}}
+	}
 }
