@@ -8,6 +8,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpmend/mcpmend/internal/inert"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/mcpmend/mcpmend/tools/bridge"
 	"github.com/mcpmend/mcpmend/tools/diagnose"
@@ -42,7 +43,7 @@ func addDiagnoseServer(s *mcp.Server, d *Deps) {
 		Title: "Diagnose one MCP server: what is wrong and what to do",
 		Description: `Diagnose one configured MCP server in one call: dial it as its client would (probe_server), read what the client remembers about it (server_state), check its configuration (list_servers), and judge them together.
 
-Use it when the user names a server that fails, shows "needs authentication" or "failed", or has no tools. It answers the question the separate tools leave open: is the server broken, is the credential wrong, or does the client merely remember an old failure? It starts the server's process or sends HTTP requests (as probe_server does) and changes nothing; skip_probe judges without dialling. Unapproved project servers are never started.
+Use it when the user names a server that fails, shows "needs authentication" or "failed", or has no tools. It answers the question the separate tools leave open: is the server broken, is the credential wrong, or does the client merely remember an old failure? It starts the server's process or sends HTTP requests (as probe_server does) and changes nothing; skip_probe judges without dialling. A server from a folder its client does not trust (unapproved or untrusted project and workspace servers) is never started: it is judged from its configuration (untrusted-folder, pending-approval).
 
 The result has status (ok, warning or error), a one-line verdict, and findings — each with severity, a stable code, a summary, redacted evidence and next: the step to take, often an mcpmend tool with its arguments. Key codes: stale-needs-auth (the server answers but Claude Code skips it because of a remembered 401 — next: reset_server_auth); server-auth-required (the server really needs a sign-in — next: claude mcp login NAME, not a reset); credential-rejected (the configured token or key is refused — fix the credential, a reset alone does not help); oauth-token-expired; unreachable, timeout, crashed, command-not-found, protocol-error; pending-approval, disabled, shadowed, config-ignored (an entry the client never reads).
 
@@ -70,6 +71,13 @@ func DiagnoseServer(ctx context.Context, d *Deps, in DiagnoseServerInput) (*Diag
 	inv := registry.Discover(d.Env)
 	srv, note, err := findServerNote(inv, in.Name, in.Client, in.Scope)
 	if err != nil {
+		// A Claude Desktop connector is in no config file; its name still
+		// resolves when Desktop's Local Storage holds items for it.
+		if c, cerr := findServerOrConnector(ctx, d.Env, inv, in.Name, in.Client, in.Scope); cerr == nil {
+			srv, note, err = c, connectorNote, nil
+		}
+	}
+	if err != nil {
 		if len(inv.Problems) > 0 {
 			err = fmt.Errorf("%w (also %d problem(s) in configuration files, which may hide it: list_servers shows them)", err, len(inv.Problems))
 		}
@@ -78,9 +86,11 @@ func DiagnoseServer(ctx context.Context, d *Deps, in DiagnoseServerInput) (*Diag
 	job := diagnose.Job{Server: srv, Probe: true}
 	switch {
 	case in.SkipProbe:
-		job.Probe, job.NotProbed, job.Resolve = false, "probing was turned off", !unapproved(srv)
+		job.Probe, job.NotProbed, job.Resolve = false, "probing was turned off", !unapproved(srv) && srv.Scope != ScopeConnector
+	case srv.Scope == ScopeConnector:
+		job.Probe, job.NotProbed = false, connectorNotProbed
 	case unapproved(srv):
-		job.Probe, job.NotProbed = false, "a project server the user has not approved: mcpmend never starts it"
+		job.Probe, job.NotProbed = false, notDialled(srv, false)
 	}
 	now := d.now()
 	reports := diagnose.Run(ctx, []diagnose.Job{job}, diagnose.Options{Env: d.Env, Now: now, Inventory: inv, Probe: opts})
@@ -106,16 +116,16 @@ func (o *DiagnoseServerOutput) render(au audience) string {
 	var b strings.Builder
 	r := o.Report
 	s := r.Server
-	fmt.Fprintf(&b, "%s  %s  %s %s  %s\n", s.Name, s.Transport, s.Client, scopeText(s), target(s))
-	fmt.Fprintf(&b, "  defined in %s (%s)\n", s.File, s.Path)
-	fmt.Fprintf(&b, "Verdict: %s — %s\n", statusWord(r.Status), r.Verdict)
+	fmt.Fprintf(&b, "%s  %s  %s %s  %s\n", inert.Line(s.Name), s.Transport, s.Client, scopeText(s), target(s))
+	fmt.Fprintf(&b, "  defined in %s (%s)\n", inert.Line(s.File), inert.Line(s.Path))
+	fmt.Fprintf(&b, "Verdict: %s — %s\n", statusWord(r.Status), inert.Line(r.Verdict))
 	b.WriteString(probeLine(r) + "\n")
 	if r.Session != nil {
 		fmt.Fprintf(&b, "Next Claude Code session: %s", strings.ToUpper(r.Session.Action))
 		if r.Session.Until != nil {
 			fmt.Fprintf(&b, " until %s", r.Session.Until.UTC().Format(time.RFC3339))
 		}
-		fmt.Fprintf(&b, " — %s\n", r.Session.Reason)
+		fmt.Fprintf(&b, " — %s\n", inert.Line(r.Session.Reason))
 	}
 	if r.State != nil && r.State.Notable() {
 		fmt.Fprintf(&b, "Client memory: %s\n", r.State.Text())
@@ -153,20 +163,20 @@ func probeLine(r diagnose.Report) string {
 	} else if p.Summary != "" {
 		line += " — " + p.Summary
 	}
-	return line
+	return inert.Line(line)
 }
 
 // writeFinding renders one finding; evidence only when asked (checkup's
 // overview leaves it to diagnose_server).
 func (au audience) writeFinding(b *strings.Builder, f diagnose.Finding, indent string, evidence bool) {
-	fmt.Fprintf(b, "%s%s %s: %s\n", indent, f.Severity, f.Code, f.Summary)
+	fmt.Fprintf(b, "%s%s %s: %s\n", indent, f.Severity, f.Code, inert.Line(f.Summary))
 	if evidence {
 		for _, e := range f.Evidence {
-			fmt.Fprintf(b, "%s    | %s\n", indent, e)
+			fmt.Fprintf(b, "%s    | %s\n", indent, inert.Line(e))
 		}
 	}
 	if f.Next != nil {
-		fmt.Fprintf(b, "%s  → %s\n", indent, au.actionText(*f.Next))
+		fmt.Fprintf(b, "%s  → %s\n", indent, inert.Line(au.actionText(*f.Next)))
 	}
 }
 

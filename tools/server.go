@@ -11,6 +11,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpmend/mcpmend/internal/inert"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -102,9 +103,11 @@ var toolList = []func(*mcp.Server, *Deps){
 }
 
 // text wraps a compact, model-readable rendering of a typed result; the typed
-// value itself goes out as structuredContent.
+// value itself goes out as structuredContent (JSON, where control
+// characters are escaped). The text is made inert: names, commands, URLs
+// and stderr come from files and servers mcpmend does not control.
 func text(s string) *mcp.CallToolResult {
-	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: s}}}
+	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: inert.Text(s)}}}
 }
 
 // ptr returns a pointer to b, for the annotations the SDK takes as *bool.
