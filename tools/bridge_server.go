@@ -228,6 +228,8 @@ func notBridged(out *BridgeServerOutput, m *bridge.Manager, why, next string) *B
 // clientWouldNotDial says why the server's client would not dial it, or "".
 func clientWouldNotDial(s registry.Server) string {
 	switch {
+	case s.Untrusted:
+		return s.ID() + " is not trusted by its client: " + s.TrustHint
 	case unapproved(s):
 		return s.ID() + " is a project server the user has not approved (" + string(s.Approval) + ")"
 	case s.Disabled:
