@@ -23,11 +23,11 @@ import (
 
 // member is one "key": value pair of an object, as offsets into the document.
 type member struct {
-	key                string
-	keyStart           int // the opening quote of the key
-	valStart, valEnd   int // the value, [valStart, valEnd)
-	open, close        int // for an object value: its braces
-	isObject           bool
+	key              string
+	keyStart         int // the opening quote of the key
+	valStart, valEnd int // the value, [valStart, valEnd)
+	open, close      int // for an object value: its braces
+	isObject         bool
 }
 
 // object is an object's braces and members.
