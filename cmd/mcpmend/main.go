@@ -70,6 +70,8 @@ Commands:
   undo       put back everything a reset removed: undo ID
   apply-pending  apply resets that wait for a locked store (reset starts it detached)
   serve      run as an MCP server on stdio (register it with your client)
+  install    register mcpmend with every MCP client found: install [--client C ...] [--dry-run] [--force]
+  uninstall  remove the entry install added: uninstall [--client C ...] [--dry-run] [--force]
   state      what clients remember about a server, and whether Claude Code's next session dials or skips it
   version    print the version
 
