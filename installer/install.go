@@ -55,7 +55,7 @@ type Result struct {
 	Command string `json:"command"`
 	DryRun  bool   `json:"dry_run,omitempty"`
 	// Searched lists the clients looked for when none was named, found or not.
-	Searched []Searched    `json:"searched,omitempty"`
+	Searched []Searched     `json:"searched,omitempty"`
 	Clients  []ClientResult `json:"clients"`
 	// JournalID undoes the run: mcpmend undo JournalID.
 	JournalID string `json:"journal_id,omitempty"`
