@@ -254,7 +254,11 @@ func insertMember(doc, clean []byte, o object, key string, val []byte, unit stri
 			at--
 		}
 	}
-	out := splice(doc, at, at, []byte(newline(doc)+ind+key+": "+string(render(val, ind, unit))))
+	text := newline(doc) + ind + key + ": " + string(render(val, ind, unit))
+	if !comma {
+		text += "," // the file ends its objects with a comma: so does the new last member
+	}
+	out := splice(doc, at, at, []byte(text))
 	if comma {
 		out = splice(out, last.valEnd, last.valEnd, []byte(","))
 	}

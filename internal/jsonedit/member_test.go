@@ -11,7 +11,7 @@ func TestSetMemberKeepsEverythingElse(t *testing.T) {
 			"{\n\t\"theme\": \"dark\", // mine\n\t\"mcpServers\": {\n\t\t\"mcpmend\": {\n\t\t\t\"command\": \"/usr/local/bin/mcpmend\",\n\t\t\t\"args\": [\n\t\t\t\t\"serve\"\n\t\t\t]\n\t\t}\n\t}\n}\n"},
 		{"append with comments and trailing comma",
 			"// top\n{\n  \"mcpServers\": {\n    /* a */ \"a\": {\"command\": \"x\"}, // after a\n  },\n}\n",
-			"// top\n{\n  \"mcpServers\": {\n    /* a */ \"a\": {\"command\": \"x\"}, // after a\n    \"mcpmend\": {\n      \"command\": \"/usr/local/bin/mcpmend\",\n      \"args\": [\n        \"serve\"\n      ]\n    }\n  },\n}\n"},
+			"// top\n{\n  \"mcpServers\": {\n    /* a */ \"a\": {\"command\": \"x\"}, // after a\n    \"mcpmend\": {\n      \"command\": \"/usr/local/bin/mcpmend\",\n      \"args\": [\n        \"serve\"\n      ]\n    },\n  },\n}\n"},
 		{"empty container", "{\n  \"mcpServers\": {}\n}", "{\n  \"mcpServers\": {\n    \"mcpmend\": {\n      \"command\": \"/usr/local/bin/mcpmend\",\n      \"args\": [\n        \"serve\"\n      ]\n    }\n  }\n}"},
 		{"replace in place", "{\"mcpServers\": {\"mcpmend\": {\"command\": \"old\"}, \"b\": 1}}",
 			"{\"mcpServers\": {\"mcpmend\": {\n  \"command\": \"/usr/local/bin/mcpmend\",\n  \"args\": [\n    \"serve\"\n  ]\n}, \"b\": 1}}"},
@@ -35,6 +35,7 @@ func TestSetMemberKeepsEverythingElse(t *testing.T) {
 func TestDeleteMemberUndoesSet(t *testing.T) {
 	docs := []string{
 		"{\n  \"mcpServers\": {\n    \"a\": {\"command\": \"x\"} // after a\n  }\n}\n",
+		"// top\n{\n  \"mcpServers\": {\n    /* a */ \"a\": {\"command\": \"x\"}, // after a\n  },\n}\n",
 		"{\n  \"theme\": 1,\n  \"mcpServers\": {\n    \"a\": 1,\n    \"b\": 2\n  },\n  \"z\": [1, 2]\n}",
 		"{\"mcpServers\": {\"a\": 1}}",
 		"{\r\n  \"mcpServers\": {\r\n    \"a\": 1\r\n  }\r\n}\r\n",
