@@ -258,8 +258,33 @@ func (r *Result) Text() string {
 	case r.JournalID != "":
 		fmt.Fprintf(&b, "Undo with: mcpmend undo %s\n", r.JournalID)
 		if r.Action == "install" {
-			b.WriteString("Restart Claude Desktop, Cursor, VS Code, Windsurf or Zed to load it; new Claude Code, Codex and Gemini CLI sessions load it at start.\n")
+			b.WriteString(pickUp(r.Clients))
 		}
+	}
+	return b.String()
+}
+
+// pickUp says how each changed client loads its new entry: the apps read
+// their config at launch, the CLIs at every session start.
+func pickUp(clients []ClientResult) string {
+	var restart, session []string
+	for _, c := range clients {
+		if c.Outcome != Installed && c.Outcome != Replaced {
+			continue
+		}
+		switch c.Client {
+		case registry.ClaudeCode, registry.Codex, registry.Gemini:
+			session = append(session, c.Client)
+		default:
+			restart = append(restart, c.Client)
+		}
+	}
+	var b strings.Builder
+	if len(restart) > 0 {
+		fmt.Fprintf(&b, "Restart %s to load it.\n", strings.Join(restart, ", "))
+	}
+	if len(session) > 0 {
+		fmt.Fprintf(&b, "New %s sessions load it at start.\n", strings.Join(session, ", "))
 	}
 	return b.String()
 }
