@@ -254,7 +254,7 @@ func insertMember(doc, clean []byte, o object, key string, val []byte, unit stri
 			at--
 		}
 	}
-	text := newline(doc) + ind + key + ": " + string(render(val, ind, unit))
+	text := "\n" + ind + key + ": " + string(render(val, ind, unit))
 	if !comma {
 		text += "," // the file ends its objects with a comma: so does the new last member
 	}
@@ -400,7 +400,12 @@ func newline(doc []byte) string {
 	return "\n"
 }
 
+// splice replaces doc[from:to] with text, whose line breaks take the
+// document's form (CRLF files stay CRLF).
 func splice(doc []byte, from, to int, text []byte) []byte {
+	if newline(doc) == "\r\n" {
+		text = bytes.ReplaceAll(bytes.ReplaceAll(text, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n"))
+	}
 	out := make([]byte, 0, len(doc)-(to-from)+len(text))
 	out = append(out, doc[:from]...)
 	out = append(out, text...)

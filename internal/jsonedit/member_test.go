@@ -17,7 +17,7 @@ func TestSetMemberKeepsEverythingElse(t *testing.T) {
 			"{\"mcpServers\": {\"mcpmend\": {\n  \"command\": \"/usr/local/bin/mcpmend\",\n  \"args\": [\n    \"serve\"\n  ]\n}, \"b\": 1}}"},
 		{"one-line object", "{\"mcpServers\": {\"a\": 1}}", "{\"mcpServers\": {\"a\": 1, \"mcpmend\": {\"command\":\"/usr/local/bin/mcpmend\",\"args\":[\"serve\"]}}}"},
 		{"crlf", "{\r\n  \"mcpServers\": {\r\n    \"a\": 1\r\n  }\r\n}\r\n",
-			"{\r\n  \"mcpServers\": {\r\n    \"a\": 1,\r\n    \"mcpmend\": {\n      \"command\": \"/usr/local/bin/mcpmend\",\n      \"args\": [\n        \"serve\"\n      ]\n    }\r\n  }\r\n}\r\n"},
+			"{\r\n  \"mcpServers\": {\r\n    \"a\": 1,\r\n    \"mcpmend\": {\r\n      \"command\": \"/usr/local/bin/mcpmend\",\r\n      \"args\": [\r\n        \"serve\"\r\n      ]\r\n    }\r\n  }\r\n}\r\n"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -38,6 +38,7 @@ func TestDeleteMemberUndoesSet(t *testing.T) {
 		"// top\n{\n  \"mcpServers\": {\n    /* a */ \"a\": {\"command\": \"x\"}, // after a\n  },\n}\n",
 		"{\n  \"theme\": 1,\n  \"mcpServers\": {\n    \"a\": 1,\n    \"b\": 2\n  },\n  \"z\": [1, 2]\n}",
 		"{\"mcpServers\": {\"a\": 1}}",
+		"\xef\xbb\xbf{\n  \"mcpServers\": {}\n}\n",
 		"{\r\n  \"mcpServers\": {\r\n    \"a\": 1\r\n  }\r\n}\r\n",
 	}
 	for _, d := range docs {
