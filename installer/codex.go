@@ -62,8 +62,17 @@ func tomlSet(doc []byte, container, name string, raw json.RawMessage) ([]byte, e
 // tomlDelete removes the table container.name (and its sub-tables).
 func tomlDelete(doc []byte, container, name string) ([]byte, error) {
 	out, err := tomlCut(doc, container, name)
-	if err != nil || bytes.Equal(out, doc) {
-		return out, err
+	if err != nil {
+		return nil, err
+	}
+	if bytes.Equal(out, doc) {
+		if _, ok, err := tomlGet(doc, container, name); err != nil || ok {
+			if err == nil {
+				err = fmt.Errorf("[%s.%s] is written in another form (inline or dotted keys); nothing was changed — remove it by hand", container, name)
+			}
+			return nil, err
+		}
+		return doc, nil
 	}
 	return tomlChecked(doc, out, container, name, nil)
 }

@@ -59,6 +59,9 @@ func TestTOMLRefusesOtherForms(t *testing.T) {
 		if out, err := tomlSet([]byte(in), "mcp_servers", "mcpmend", []byte(ours)); err == nil {
 			t.Errorf("%q: want a refusal, got\n%s", in, out)
 		}
+		if out, err := tomlDelete([]byte(in), "mcp_servers", "mcpmend"); err == nil {
+			t.Errorf("delete %q: want a refusal, got\n%s", in, out)
+		}
 	}
 }
 
