@@ -8,7 +8,7 @@
 // PATH, and it is the stable one (StablePath): a Homebrew Cellar or Scoop
 // version directory disappears with the next upgrade.
 //
-// Every change is an EntryChange, a cache.Mutation, so it runs through the
+// Every change is an EntryChange, a journal.Mutation, so it runs through the
 // reset journal: backed up before, written atomically under the owner's lock
 // (Claude Code's ~/.claude.json.lock), verified after, and undone with
 // `mcpmend undo ID`. Files are edited as text — only the entry's bytes

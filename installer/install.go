@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/internal/lockedfile"
 	"github.com/mcpmend/mcpmend/registry"
 )
@@ -89,7 +89,7 @@ func Run(ctx context.Context, env registry.Env, log *slog.Logger, opt Options) (
 	if err != nil {
 		return res, err
 	}
-	var muts []cache.Mutation
+	var muts []journal.Mutation
 	var idx []int // result index of each mutation
 	for _, t := range targets {
 		cr, m := plan(t, opt)
@@ -102,8 +102,8 @@ func Run(ctx context.Context, env registry.Env, log *slog.Logger, opt Options) (
 	if opt.DryRun || len(muts) == 0 {
 		return res, nil
 	}
-	j := cache.OpenJournal(env, log)
-	e, err := j.Begin(cache.ServerRef{Name: Name, Scope: res.Action}, muts, cache.BeginOptions{})
+	j := journal.Open(env, log)
+	e, err := j.Begin(journal.ServerRef{Name: Name, Scope: res.Action}, muts, journal.BeginOptions{})
 	if err != nil {
 		return res, err
 	}
@@ -113,7 +113,7 @@ func Run(ctx context.Context, env registry.Env, log *slog.Logger, opt Options) (
 	}
 	for i, s := range e.Steps {
 		cr := &res.Clients[idx[i]]
-		if s.Status != cache.StatusApplied {
+		if s.Status != journal.StatusApplied {
 			cr.Outcome, cr.Message = Failed, s.Reason
 		}
 	}
@@ -157,7 +157,7 @@ func lookedAt(s []Searched) string {
 }
 
 // plan reads one client's file and decides what to do there.
-func plan(u registry.UserConfigFile, opt Options) (ClientResult, cache.Mutation) {
+func plan(u registry.UserConfigFile, opt Options) (ClientResult, journal.Mutation) {
 	want := EntryFor(u.Client, opt.Command)
 	cr := ClientResult{Client: u.Client, File: u.Path, Entry: want}
 	snap, err := lockedfile.Read(u.Path)
@@ -198,7 +198,7 @@ func plan(u registry.UserConfigFile, opt Options) (ClientResult, cache.Mutation)
 	return cr, m
 }
 
-func planRemove(cr ClientResult, m *EntryChange, cur json.RawMessage, ok bool, want json.RawMessage, opt Options) (ClientResult, cache.Mutation) {
+func planRemove(cr ClientResult, m *EntryChange, cur json.RawMessage, ok bool, want json.RawMessage, opt Options) (ClientResult, journal.Mutation) {
 	switch {
 	case !ok:
 		cr.Outcome, cr.Message = NotInstalled, "no mcpmend entry; nothing to remove"

@@ -10,7 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/internal/jsonedit"
 	"github.com/mcpmend/mcpmend/internal/lockedfile"
 	"github.com/mcpmend/mcpmend/registry"
@@ -20,17 +20,11 @@ import (
 const KindEntryChange = "config-entry"
 
 func init() {
-	cache.RegisterMutation(KindEntryChange, func(spec json.RawMessage) (cache.Mutation, error) {
-		var m EntryChange
-		if err := json.Unmarshal(spec, &m); err != nil {
-			return nil, err
-		}
-		return &m, nil
-	})
+	journal.RegisterSpec[EntryChange](KindEntryChange)
 }
 
 // EntryChange sets or removes one entry of a client's config file: the
-// mcpmend entry install adds and uninstall removes. It is a cache.Mutation,
+// mcpmend entry install adds and uninstall removes. It is a journal.Mutation,
 // so the journal backs the file up first, applies, verifies and can undo.
 type EntryChange struct {
 	Client    string          `json:"client"`
@@ -52,26 +46,26 @@ const (
 	bkApplied  = "applied.sha256" // hash of what Apply wrote
 )
 
-// Store implements cache.Mutation.
+// Store implements journal.Mutation.
 func (m *EntryChange) Store() string { return "config/" + m.Client }
 
-// Kind implements cache.Mutation.
+// Kind implements journal.Mutation.
 func (m *EntryChange) Kind() string { return KindEntryChange }
 
-// Spec implements cache.Mutation.
+// Spec implements journal.Mutation.
 func (m *EntryChange) Spec() (json.RawMessage, error) { return json.Marshal(m) }
 
-// Describe implements cache.Mutation.
-func (m *EntryChange) Describe() []cache.Change {
+// Describe implements journal.Mutation.
+func (m *EntryChange) Describe() []journal.Change {
 	d := "mcpmend's entry"
 	if m.After != nil {
 		d = describeEntry(m.After) + ": serve"
 	}
-	return []cache.Change{{Store: m.Store(), File: m.File, Key: jsonedit.Path{m.Container, m.Name}.String(),
+	return []journal.Change{{Store: m.Store(), File: m.File, Key: jsonedit.Path{m.Container, m.Name}.String(),
 		Kind: "mcp-entry", Action: m.Action, Detail: d}}
 }
 
-// Blocked implements cache.Mutation: config files are never held for long;
+// Blocked implements journal.Mutation: config files are never held for long;
 // Claude Code's lock is waited for inside Apply.
 func (m *EntryChange) Blocked(context.Context) (string, bool) { return "", false }
 
@@ -89,7 +83,7 @@ func (m *EntryChange) lock(ctx context.Context) (release func(), check func() er
 	return func() { h.Release() }, h.Check, nil
 }
 
-// Backup implements cache.Mutation: the whole file, or a note that there
+// Backup implements journal.Mutation: the whole file, or a note that there
 // was none.
 func (m *EntryChange) Backup(_ context.Context, dir string) error {
 	snap, err := lockedfile.Read(m.File)
@@ -119,7 +113,7 @@ func (m *EntryChange) current() (lockedfile.Snapshot, json.RawMessage, bool, err
 	return snap, raw, ok, nil
 }
 
-// Apply implements cache.Mutation: under the owner's lock, re-read, check
+// Apply implements journal.Mutation: under the owner's lock, re-read, check
 // the entry is still as planned, edit only its bytes, check the result
 // parses to exactly that change, and replace the file atomically keeping
 // its mode and owner.
@@ -156,7 +150,7 @@ func (m *EntryChange) Apply(ctx context.Context, dir string) error {
 	return lockedfile.WriteFile(m.File, out, lockedfile.WriteOptions{Expect: &snap, BeforeRename: check, KeepOwner: true})
 }
 
-// Verify implements cache.Mutation: the entry is what the change asked for.
+// Verify implements journal.Mutation: the entry is what the change asked for.
 func (m *EntryChange) Verify(context.Context, string) (bool, error) {
 	_, cur, ok, err := m.current()
 	if err != nil {
@@ -165,11 +159,11 @@ func (m *EntryChange) Verify(context.Context, string) (bool, error) {
 	return canonicalHash(cur, ok) == canonicalHash(m.After, m.After != nil), nil
 }
 
-// Restore implements cache.Mutation. A file still exactly as Apply wrote it
+// Restore implements journal.Mutation. A file still exactly as Apply wrote it
 // gets its old bytes back (a file install created is removed again);
 // otherwise only the entry is put back as it was, keeping whatever else the
 // client or the user changed since — unless the entry itself was changed
-// again, which undo refuses (cache.ConflictError).
+// again, which undo refuses (journal.ConflictError).
 func (m *EntryChange) Restore(ctx context.Context, dir string) error {
 	release, check, err := m.lock(ctx)
 	if err != nil {
@@ -210,7 +204,7 @@ func (m *EntryChange) Restore(ctx context.Context, dir string) error {
 		return nil // already as it was
 	case canonicalHash(m.After, m.After != nil):
 	default:
-		return &cache.ConflictError{File: m.File, Key: jsonedit.Path{m.Container, m.Name}.String()}
+		return &journal.ConflictError{File: m.File, Key: jsonedit.Path{m.Container, m.Name}.String()}
 	}
 	data := snap.Data
 	if !snap.Exists {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -41,7 +41,7 @@ func TestUndoKeepsLaterEditsOfOtherEntries(t *testing.T) {
 	data, _ := os.ReadFile(p)
 	data = []byte(strings.Replace(string(data), `"a": {"command": "a"}`, `"a": {"command": "a"}, "b": {"command": "b"}`, 1))
 	os.WriteFile(p, data, 0o600)
-	if _, err := cache.OpenJournal(env, nil).Undo(ctx, res.JournalID); err != nil {
+	if _, err := journal.Open(env, nil).Undo(ctx, res.JournalID); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(p)
@@ -60,8 +60,8 @@ func TestUndoRefusesAnEntryChangedSince(t *testing.T) {
 	}
 	changed := []byte(`{"mcpServers": {"mcpmend": {"command": "/elsewhere/mcpmend", "args": ["serve"]}}}`)
 	os.WriteFile(p, changed, 0o600)
-	_, err = cache.OpenJournal(env, nil).Undo(ctx, res.JournalID)
-	var ce *cache.ConflictError
+	_, err = journal.Open(env, nil).Undo(ctx, res.JournalID)
+	var ce *journal.ConflictError
 	if !errors.As(err, &ce) {
 		t.Fatalf("undo: %v, want a ConflictError", err)
 	}

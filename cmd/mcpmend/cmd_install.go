@@ -2,66 +2,86 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/mcpmend/mcpmend/installer"
+	"github.com/mcpmend/mcpmend/registry"
 )
 
-func init() {
-	commands["install"] = command{"register mcpmend with every MCP client found (or --client C)", runInstall}
-	commands["uninstall"] = command{"remove the mcpmend entry install added", runUninstall}
+func newInstallCmd(a *app) *cobra.Command {
+	var opt installer.Options
+	cmd := &cobra.Command{
+		Use:   "install",
+		Short: "register mcpmend with every MCP client found (journalled, undoable)",
+		Long: `Add an entry named mcpmend — the absolute path of this binary with the argument serve — to the
+user-level config of every MCP client found on this machine (its config directory exists), or of
+the clients named with --client. Only that entry's bytes change in each file (comments and layout
+stay). An existing mcpmend entry that differs is left alone unless --force; an identical one is
+reported as already installed. mcpmend undo ID reverts the whole install. Exits 1 when a client
+was refused or failed.`,
+		Example: `  mcpmend install
+  mcpmend install --client claude-code --client cursor --dry-run
+  mcpmend install --client codex --force`,
+		Args: noArgs(""),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return doInstall(cmd.Context(), a, opt)
+		},
+	}
+	installFlags(cmd, &opt, "replace an mcpmend entry that differs from the one install writes")
+	return cmd
 }
 
-// clientList is a repeatable --client flag that also takes "a,b".
+func newUninstallCmd(a *app) *cobra.Command {
+	opt := installer.Options{Uninstall: true}
+	cmd := &cobra.Command{
+		Use:   "uninstall",
+		Short: "remove the mcpmend entry install added (journalled, undoable)",
+		Long: `Remove the mcpmend entry from the user-level config of every MCP client found, or of the clients
+named with --client. An entry that differs from the one install writes is left alone unless
+--force. mcpmend undo ID puts it back. Exits 1 when a client was refused or failed.`,
+		Example: `  mcpmend uninstall --dry-run
+  mcpmend uninstall --client vscode`,
+		Args: noArgs(""),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return doInstall(cmd.Context(), a, opt)
+		},
+	}
+	installFlags(cmd, &opt, "remove the mcpmend entry even when it differs from the one install writes")
+	return cmd
+}
+
+// installFlags adds the flags install and uninstall share.
+func installFlags(cmd *cobra.Command, opt *installer.Options, force string) {
+	f := cmd.Flags()
+	f.Var((*clientList)(&opt.Clients), "client", "a `CLIENT` to change, repeatable (default: every client found): "+strings.Join(registry.Clients(), ", "))
+	_ = cmd.RegisterFlagCompletionFunc("client", fixedCompletion(registry.Clients()...))
+	f.BoolVar(&opt.DryRun, "dry-run", false, "show what would change and write nothing")
+	f.BoolVar(&opt.Force, "force", false, force)
+}
+
+// clientList is a repeatable --client that also takes "a,b", each checked
+// against the client names (a typo is a usage error naming them).
 type clientList []string
 
 func (c *clientList) String() string { return strings.Join(*c, ",") }
+func (c *clientList) Type() string   { return "client" }
 
 func (c *clientList) Set(v string) error {
 	for _, p := range strings.Split(v, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			*c = append(*c, p)
+		p = strings.TrimSpace(p)
+		if !slices.Contains(registry.Clients(), p) {
+			return usagef("unknown client %q: use one of %s", p, strings.Join(registry.Clients(), ", "))
 		}
+		*c = append(*c, p)
 	}
 	return nil
 }
 
-func runInstall(ctx context.Context, a *app, args []string) error {
-	return runInstaller(ctx, a, "install", args)
-}
-
-func runUninstall(ctx context.Context, a *app, args []string) error {
-	return runInstaller(ctx, a, "uninstall", args)
-}
-
-// runInstaller parses `mcpmend install|uninstall [--client C ...] [--dry-run]
-// [--force]` and hands the options to doInstall.
-func runInstaller(ctx context.Context, a *app, name string, args []string) error {
-	fs := newFlagSet(name, a.stderr)
-	var opt installer.Options
-	var clients clientList
-	fs.Var(&clients, "client", "a client to change (repeatable; default: every client found): claude-code, claude-desktop, cursor, vscode, windsurf, codex, gemini, zed")
-	fs.BoolVar(&opt.DryRun, "dry-run", false, "show what would change and write nothing")
-	force := "replace an mcpmend entry that differs from the one install writes"
-	if name == "uninstall" {
-		force = "remove the mcpmend entry even when it differs from the one install writes"
-	}
-	fs.BoolVar(&opt.Force, "force", false, force)
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return fmt.Errorf("unexpected arguments %q (mcpmend %s [--client C] [--dry-run] [--force])", pos, name)
-	}
-	opt.Clients, opt.Uninstall = clients, name == "uninstall"
-	return doInstall(ctx, a, opt)
-}
-
 // doInstall runs an install or uninstall with parsed options: the command's
-// logic, apart from its flag parsing. It exits 1 when a client was refused
-// or failed.
+// logic, apart from its flags. It exits 1 when a client was refused or failed.
 func doInstall(ctx context.Context, a *app, opt installer.Options) error {
 	exe, err := installer.RunningBinary()
 	if err != nil {
