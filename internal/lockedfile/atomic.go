@@ -109,6 +109,9 @@ type WriteOptions struct {
 	// BeforeRename is a last check (e.g. Held.Check); an error aborts and
 	// nothing is replaced.
 	BeforeRename func() error
+	// KeepOwner gives the new file the owner and group of the one it
+	// replaces (unix; needs the right to chown, i.e. root, when they differ).
+	KeepOwner bool
 }
 
 // WriteFile replaces path atomically: it writes `<name>.tmp.<pid>.<hex>` in
@@ -131,6 +134,12 @@ func WriteFile(path string, data []byte, opt WriteOptions) error {
 	if err := writeSynced(tmp, data, perm); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if opt.KeepOwner {
+		if err := keepOwner(tmp, path); err != nil {
+			os.Remove(tmp)
+			return err
+		}
 	}
 	crashpoint.Hit("atomic-before-rename")
 	if err := commitChecks(opt); err != nil {
