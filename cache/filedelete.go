@@ -143,9 +143,13 @@ func (m *FileDelete) Apply(ctx context.Context, dir string) error {
 		if n == 1 {
 			crashpoint.Hit("file-delete-midway")
 		}
-		if err := os.Remove(m.Targets[i].Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := lockedfile.Remove(m.Targets[i].Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			if rerr := m.Restore(ctx, dir); rerr != nil {
 				return fmt.Errorf("delete %s: %w; putting back the files already deleted failed: %v", m.Targets[i].Path, err, rerr)
+			}
+			var busy *lockedfile.BusyError
+			if errors.As(err, &busy) {
+				return fmt.Errorf("%w (the files already deleted were put back)", err)
 			}
 			return fmt.Errorf("delete %s: %w (the files already deleted were put back)", m.Targets[i].Path, err)
 		}

@@ -1,0 +1,5 @@
+package lockedfile
+
+import "runtime"
+
+const isWindows = runtime.GOOS == "windows"
