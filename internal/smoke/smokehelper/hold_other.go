@@ -1,0 +1,11 @@
+//go:build !windows
+
+package main
+
+import "errors"
+
+// openWithoutDeleteSharing needs Windows' share modes: POSIX systems let a
+// file be renamed over or unlinked while it is open.
+func openWithoutDeleteSharing(string) (func(), error) {
+	return nil, errors.New("hold needs Windows share modes")
+}
