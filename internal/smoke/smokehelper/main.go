@@ -8,7 +8,8 @@
 //	smokehelper mcp-http PORTFILE TOKEN      streamable HTTP; 401 without "X-Smoke-Token: TOKEN"
 //	smokehelper close-on-accept PORTFILE     accepts each connection and closes it at once
 //	smokehelper free-port                    prints a loopback port nothing listens on
-//	smokehelper hold FILE DURATION           opens FILE without FILE_SHARE_DELETE (Windows), prints "held"
+//	smokehelper hold FILE MAXWAIT            opens FILE without FILE_SHARE_DELETE (Windows) until a writer
+//	                                         waits to replace it, then says whether one still waited
 //	smokehelper run ROOT PATHDIRS -- CMD…    runs CMD with the fake profile ROOT and Path=PATHDIRS
 package main
 
@@ -140,13 +141,16 @@ func freePort() error {
 	return nil
 }
 
-// hold keeps FILE open for DURATION the way a virus scanner or an editor
-// does, so a rename over it or a delete of it is refused meanwhile.
+// hold keeps FILE open the way a virus scanner or an editor does, so a
+// rename over it or a delete of it is refused meanwhile. It holds on until a
+// writer shows up — its replacement ready beside the file as
+// <name>.tmp.<pid>.<hex> — and 500 ms more, so the writer is refused at least
+// once and then must retry, or until MAXWAIT without any writer.
 func hold(args []string) error {
 	if len(args) != 2 {
-		return errors.New("hold FILE DURATION")
+		return errors.New("hold FILE MAXWAIT")
 	}
-	d, err := time.ParseDuration(args[1])
+	maxWait, err := time.ParseDuration(args[1])
 	if err != nil {
 		return err
 	}
@@ -155,9 +159,19 @@ func hold(args []string) error {
 		return err
 	}
 	fmt.Println("held")
-	time.Sleep(d)
+	deadline := time.Now().Add(maxWait)
+	seen := false
+	for !seen && time.Now().Before(deadline) {
+		waiting, _ := filepath.Glob(args[0] + ".tmp.*")
+		seen = len(waiting) > 0
+		time.Sleep(5 * time.Millisecond)
+	}
+	if seen {
+		time.Sleep(500 * time.Millisecond)
+	}
+	waiting, _ := filepath.Glob(args[0] + ".tmp.*")
 	release()
-	fmt.Println("released")
+	fmt.Printf("released with %d writer(s) waiting\n", len(waiting))
 	return nil
 }
 
