@@ -9,3 +9,9 @@ import "errors"
 func openWithoutDeleteSharing(string) (func(), error) {
 	return nil, errors.New("hold needs Windows share modes")
 }
+
+// lockFile needs Windows: on Unix Chromium's lock is an fcntl lock, which
+// the Linux tests take with real Chromium.
+func lockFile(string) (func(), error) {
+	return nil, errors.New("lock needs Windows' LockFileEx")
+}

@@ -10,6 +10,9 @@
 //	smokehelper free-port                    prints a loopback port nothing listens on
 //	smokehelper hold FILE MAXWAIT            opens FILE without FILE_SHARE_DELETE (Windows) until a writer
 //	                                         waits to replace it, then says whether one still waited
+//	smokehelper lock LOCKFILE RELEASEFILE MAXWAIT
+//	                                         locks a LevelDB LOCK as Chromium does (Windows), prints "locked",
+//	                                         and holds it until RELEASEFILE exists or MAXWAIT passes
 //	smokehelper run ROOT PATHDIRS -- CMD…    runs CMD with the fake profile ROOT and Path=PATHDIRS
 package main
 
@@ -49,6 +52,8 @@ func main() {
 		err = freePort()
 	case "hold":
 		err = hold(args)
+	case "lock":
+		err = lockLikeChromium(args)
 	case "run":
 		err = run(args)
 	default:
@@ -172,6 +177,32 @@ func hold(args []string) error {
 	waiting, _ := filepath.Glob(args[0] + ".tmp.*")
 	release()
 	fmt.Printf("released with %d writer(s) waiting\n", len(waiting))
+	return nil
+}
+
+// lockLikeChromium plays a running Claude Desktop for its Local Storage.
+func lockLikeChromium(args []string) error {
+	if len(args) != 3 {
+		return errors.New("lock LOCKFILE RELEASEFILE MAXWAIT")
+	}
+	maxWait, err := time.ParseDuration(args[2])
+	if err != nil {
+		return err
+	}
+	release, err := lockFile(args[0])
+	if err != nil {
+		return err
+	}
+	fmt.Println("locked")
+	deadline := time.Now().Add(maxWait)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(args[1]); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	release()
+	fmt.Println("unlocked")
 	return nil
 }
 
