@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpmend/mcpmend/cache/mcplogs"
+	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -83,13 +85,13 @@ func TestClaudeFixtureSessionView(t *testing.T) {
 			}
 		}
 		// The session's log is the evidence: a skipped server's last line says so.
-		var last Record
+		var last store.Record
 		for _, r := range st.Records {
-			if r.Store == StoreMCPLogs {
+			if r.Store == store.MCPLogs {
 				last = r
 			}
 		}
-		if skipped && last.Kind != KindLogSkip {
+		if skipped && last.Kind != mcplogs.KindLogSkip {
 			t.Errorf("%s: last log record %+v, want the session's skip line", srv.Name, last)
 		}
 	}

@@ -76,13 +76,13 @@ var fixedNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
 func msAgo(d time.Duration) int64 { return fixedNow.Add(-d).UnixMilli() }
 
-// fakeSecurity builds the stand-in security(1) from testdata/fakesecurity
+// fakeSecurity builds the stand-in security(1) from internal/keychain/testdata/fakesecurity
 // into the test's temp dir and gives it a fresh keychain store.
 func fakeSecurity(t testing.TB) (path, storeFile string) {
 	t.Helper()
 	dir := t.TempDir()
 	path = filepath.Join(dir, "security")
-	if out, err := exec.Command("go", "build", "-o", path, "./testdata/fakesecurity").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", path, "../internal/keychain/testdata/fakesecurity").CombinedOutput(); err != nil {
 		t.Fatalf("building the stand-in security: %v\n%s", err, out)
 	}
 	storeFile = filepath.Join(dir, "keychain.json")

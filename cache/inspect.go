@@ -8,35 +8,41 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpmend/mcpmend/cache/credentials"
+	"github.com/mcpmend/mcpmend/cache/desktop"
+	"github.com/mcpmend/mcpmend/cache/mcplogs"
+	"github.com/mcpmend/mcpmend/cache/mcpremote"
+	"github.com/mcpmend/mcpmend/cache/needsauth"
+	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
 // State is everything the stores remember about one server, and what that
 // means for its client's next session.
 type State struct {
-	Records []Record `json:"records"`
-	Damage  []Damage `json:"damage,omitempty"`
-	Session *Session `json:"session,omitempty"` // Claude Code servers only
+	Records []store.Record `json:"records"`
+	Damage  []store.Damage `json:"damage,omitempty"`
+	Session *Session       `json:"session,omitempty"` // Claude Code servers only
 }
 
 // Inspector runs stores over servers with one clock.
 type Inspector struct {
 	Env    registry.Env
 	Now    time.Time
-	Stores []Store
+	Stores []store.Store
 }
 
 // DefaultStores is every store mcpmend reads, for one pass over some
 // servers (the Keychain item is read once per pass). configured is every
 // server the registry found, so that the credentials store can tell an
 // orphaned entry from one another scope still uses.
-func DefaultStores(configured []registry.Server) []Store {
-	return []Store{
-		NeedsAuthStore{},
-		CredentialsStore{Configured: configured, keychainRead: &onceRead{}},
-		MCPRemoteStore{},
-		MCPLogsStore{},
-		DesktopLocalStorage{Others: serverNames(configured)},
+func DefaultStores(configured []registry.Server) []store.Store {
+	return []store.Store{
+		needsauth.Store{},
+		credentials.ForInspection(configured),
+		mcpremote.Store{},
+		mcplogs.Store{},
+		desktop.Store{Others: desktop.ServerNames(configured)},
 	}
 }
 
@@ -48,10 +54,10 @@ func NewInspector(env registry.Env, now time.Time, configured []registry.Server)
 // Inspect asks every store about srv. A store that fails adds Damage and the
 // others still answer.
 func (in *Inspector) Inspect(ctx context.Context, srv registry.Server) *State {
-	st := &State{Records: []Record{}}
+	st := &State{Records: []store.Record{}}
 	for _, s := range in.Stores {
 		if ctx.Err() != nil {
-			st.Damage = append(st.Damage, Damage{Store: s.Name(), Reason: "not read: " + ctx.Err().Error()})
+			st.Damage = append(st.Damage, store.Damage{Store: s.Name(), Reason: "not read: " + ctx.Err().Error()})
 			continue
 		}
 		recs, err := s.Inspect(ctx, in.Env, srv, in.Now)
@@ -64,22 +70,22 @@ func (in *Inspector) Inspect(ctx context.Context, srv registry.Server) *State {
 
 // damages flattens a store's error into Damage entries: damaged stores with
 // their reasons, and stores that could not be read at all.
-func damages(store string, err error) []Damage {
+func damages(storeName string, err error) []store.Damage {
 	if err == nil {
 		return nil
 	}
 	if multi, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []Damage
+		var out []store.Damage
 		for _, e := range multi.Unwrap() {
-			out = append(out, damages(store, e)...)
+			out = append(out, damages(storeName, e)...)
 		}
 		return out
 	}
-	var de *DamagedError
+	var de *store.DamagedError
 	if errors.As(err, &de) {
-		return []Damage{{Store: de.Store, File: de.File, Reason: de.Reason}}
+		return []store.Damage{{Store: de.Store, File: de.File, Reason: de.Reason}}
 	}
-	return []Damage{{Store: store, Reason: "cannot be read: " + err.Error()}}
+	return []store.Damage{{Store: storeName, Reason: "cannot be read: " + err.Error()}}
 }
 
 // Summary is a compact account of a State for server lists.
@@ -107,14 +113,14 @@ func (s *State) Summary() Summary {
 		}
 	}
 	for _, r := range s.Records {
-		if r.Store == StoreMCPLogs {
+		if r.Store == store.MCPLogs {
 			continue
 		}
 		if sum.Records == nil {
 			sum.Records = map[string]int{}
 		}
 		sum.Records[r.Store]++
-		if r.Kind == KindTokens || r.Kind == KindMCPRemoteTokens {
+		if r.Kind == credentials.KindTokens || r.Kind == mcpremote.KindTokens {
 			switch {
 			case r.Active:
 				sum.Tokens = "usable"

@@ -12,6 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpmend/mcpmend/cache/credentials"
+	"github.com/mcpmend/mcpmend/cache/journal"
+	"github.com/mcpmend/mcpmend/cache/mutation"
+	"github.com/mcpmend/mcpmend/cache/needsauth"
+	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/jsonedit"
 	"github.com/mcpmend/mcpmend/internal/lockedfile"
 	"github.com/mcpmend/mcpmend/registry"
@@ -41,15 +46,15 @@ func runHelper(mode string) error {
 		if err != nil {
 			return err
 		}
-		j := OpenJournal(env, nil)
-		e, err := j.Begin(ServerRef{Name: "srv", Client: "claude-code"}, muts, BeginOptions{})
+		j := journal.Open(env, nil)
+		e, err := j.Begin(journal.ServerRef{Name: "srv", Client: "claude-code"}, muts, journal.BeginOptions{})
 		if err != nil {
 			return err
 		}
 		_, err = j.Apply(ctx, e.ID)
 		return err
 	case "undo":
-		_, err := OpenJournal(env, nil).Undo(ctx, os.Getenv("RESET_ID"))
+		_, err := journal.Open(env, nil).Undo(ctx, os.Getenv("RESET_ID"))
 		return err
 	case "hold": // hold a lock until stdin closes
 		l := lockedfile.DirLock{Path: os.Getenv("LOCK_PATH"), Stale: 15 * time.Second, OwnerFile: os.Getenv("LOCK_OWNERFILE") == "1"}
@@ -62,7 +67,7 @@ func runHelper(mode string) error {
 		return h.Release()
 	case "spawner": // start the detached worker, print its pid, exit at once
 		exe, _ := os.Executable()
-		pid, err := SpawnWorker(env, WorkerCommand{Path: exe, Args: []string{"-test.run=^$"},
+		pid, err := journal.SpawnWorker(env, journal.WorkerCommand{Path: exe, Args: []string{"-test.run=^$"},
 			Env: append(os.Environ(), "CACHE_TEST_HELPER=worker")})
 		if err != nil {
 			return err
@@ -71,7 +76,7 @@ func runHelper(mode string) error {
 		return nil
 	case "worker":
 		maxWait, _ := time.ParseDuration(os.Getenv("WORKER_MAX_WAIT"))
-		rep, err := RunPending(ctx, env, PendingOptions{MaxWait: maxWait, Poll: 50 * time.Millisecond, MaxPoll: 200 * time.Millisecond})
+		rep, err := journal.RunPending(ctx, env, journal.PendingOptions{MaxWait: maxWait, Poll: 50 * time.Millisecond, MaxPoll: 200 * time.Millisecond})
 		if err != nil {
 			return err
 		}
@@ -127,32 +132,32 @@ const (
 func writeStandard(t *testing.T, home string) (creds, needs string) {
 	t.Helper()
 	env := testEnv(home)
-	creds, needs = CredentialsFile(env), NeedsAuthFile(env)
+	creds, needs = credentials.File(env), needsauth.File(env)
 	writeFile(t, creds, stdCreds)
 	writeFile(t, needs, stdNeeds)
 	return creds, needs
 }
 
 // planStandard plans removing everything of "srv" from both stores.
-func planStandard(env registry.Env) ([]Mutation, error) {
-	lock := CredentialsLock(env)
+func planStandard(env registry.Env) ([]journal.Mutation, error) {
+	lock := credentials.Lock(env)
 	if w, err := time.ParseDuration(os.Getenv("LOCK_WAIT")); err == nil {
 		lock.Wait = w
 	}
-	creds, err := PlanJSONDelete(StoreCredentials, CredentialsFile(env), &lock, 0o600, jsonedit.Compact, []JSONTarget{
+	creds, err := mutation.PlanJSONDelete(store.Credentials, credentials.File(env), &lock, 0o600, jsonedit.Compact, []mutation.JSONTarget{
 		{Path: jsonedit.Path{"mcpOAuth", "srv|78d8e2894fc42213"}, Kind: "tokenless-rejection"},
 		{Path: jsonedit.Path{"mcpOAuthClientConfig", "srv|78d8e2894fc42213"}, Kind: "client-config"},
 	})
 	if err != nil {
 		return nil, err
 	}
-	needs, err := PlanJSONDelete(StoreNeedsAuth, NeedsAuthFile(env), nil, 0, jsonedit.Compact, []JSONTarget{
-		{Path: jsonedit.Path{"srv"}, Kind: KindNeedsAuth},
+	needs, err := mutation.PlanJSONDelete(store.NeedsAuth, needsauth.File(env), nil, 0, jsonedit.Compact, []mutation.JSONTarget{
+		{Path: jsonedit.Path{"srv"}, Kind: store.KindNeedsAuth},
 	})
 	if err != nil {
 		return nil, err
 	}
-	return []Mutation{creds, needs}, nil
+	return []journal.Mutation{creds, needs}, nil
 }
 
 // Expected bytes after the standard reset: what Claude Code itself would
@@ -171,16 +176,16 @@ func readString(t *testing.T, path string) string {
 	return string(b)
 }
 
-func onlyEntry(t *testing.T, env registry.Env) *Entry {
+func onlyEntry(t *testing.T, env registry.Env) *journal.Entry {
 	t.Helper()
-	es, err := OpenJournal(env, nil).List()
+	es, err := journal.Open(env, nil).List()
 	if err != nil || len(es) != 1 {
 		t.Fatalf("journal has %d entries (%v), want 1", len(es), err)
 	}
 	return es[0]
 }
 
-func statuses(e *Entry) string {
+func statuses(e *journal.Entry) string {
 	var s []string
 	for _, st := range e.Steps {
 		s = append(s, string(st.Status)+st.Phase)

@@ -11,20 +11,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpmend/mcpmend/cache/credentials"
+	"github.com/mcpmend/mcpmend/cache/journal"
+	"github.com/mcpmend/mcpmend/cache/mutation"
+	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/crashpoint"
 	"github.com/mcpmend/mcpmend/internal/jsonedit"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
-func resetNow(t *testing.T, home string) *Entry {
+func resetNow(t *testing.T, home string) *journal.Entry {
 	t.Helper()
 	env := testEnv(home)
 	muts, err := planStandard(env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	j := OpenJournal(env, nil)
-	e, err := j.Begin(ServerRef{Name: "srv"}, muts, BeginOptions{})
+	j := journal.Open(env, nil)
+	e, err := j.Begin(journal.ServerRef{Name: "srv"}, muts, journal.BeginOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +76,7 @@ func TestResetApplyAndUndoByteForByte(t *testing.T) {
 		return nil
 	})
 
-	e, err := OpenJournal(testEnv(home), nil).Undo(context.Background(), e.ID)
+	e, err := journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +96,7 @@ func TestUndoKeepsLaterWritesAndPutsRecordsBack(t *testing.T) {
 	later, _ := jsonedit.SetRaw([]byte(readString(t, creds)), jsonedit.Path{"mcpOAuth", "third|1111111111111111"}, []byte(`{"serverName":"third"}`))
 	os.WriteFile(creds, later, 0o600)
 
-	if _, err := OpenJournal(testEnv(home), nil).Undo(context.Background(), e.ID); err != nil {
+	if _, err := journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID); err != nil {
 		t.Fatal(err)
 	}
 	got := []byte(readString(t, creds))
@@ -117,8 +121,8 @@ func TestUndoRefusesARecreatedRecord(t *testing.T) {
 	before := readString(t, needs)
 	credsBefore := readString(t, creds)
 
-	e, err := OpenJournal(testEnv(home), nil).Undo(context.Background(), e.ID)
-	var ce *ConflictError
+	e, err := journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID)
+	var ce *journal.ConflictError
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), `["srv"]`) && !strings.Contains(err.Error(), "srv") {
 		t.Fatalf("undo over a re-created record: %v", err)
 	}
@@ -138,8 +142,8 @@ func TestApplyRefusesARecordChangedSincePlanning(t *testing.T) {
 	creds, needs := writeStandard(t, home)
 	env := testEnv(home)
 	muts, _ := planStandard(env)
-	j := OpenJournal(env, nil)
-	e, _ := j.Begin(ServerRef{Name: "srv"}, muts, BeginOptions{})
+	j := journal.Open(env, nil)
+	e, _ := j.Begin(journal.ServerRef{Name: "srv"}, muts, journal.BeginOptions{})
 	// Between plan and apply, the user signs in: srv gets a real token.
 	changed := strings.Replace(stdCreds, `"accessToken":""`, `"accessToken":"CANARY-new"`, 1)
 	os.WriteFile(creds, []byte(changed), 0o600)
@@ -148,7 +152,7 @@ func TestApplyRefusesARecordChangedSincePlanning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Steps[0].Status != StatusFailed || !strings.Contains(e.Steps[0].Reason, "rewritten since the reset was planned") {
+	if e.Steps[0].Status != journal.StatusFailed || !strings.Contains(e.Steps[0].Reason, "rewritten since the reset was planned") {
 		t.Fatalf("step: %+v", e.Steps[0])
 	}
 	if readString(t, creds) != changed {
@@ -157,7 +161,7 @@ func TestApplyRefusesARecordChangedSincePlanning(t *testing.T) {
 	if strings.Contains(e.Steps[0].Reason, "CANARY") {
 		t.Fatal("a token reached the reason")
 	}
-	if e.Steps[1].Status != StatusApplied || readString(t, needs) != newNeeds {
+	if e.Steps[1].Status != journal.StatusApplied || readString(t, needs) != newNeeds {
 		t.Fatalf("the independent needs-auth step: %+v", e.Steps[1])
 	}
 }
@@ -168,18 +172,18 @@ func TestDamagedStoreIsRefused(t *testing.T) {
 	env := testEnv(home)
 	os.WriteFile(creds, []byte(`{"mcpOAuth":`), 0o600)
 	_, err := planStandard(env)
-	var de *DamagedError
+	var de *store.DamagedError
 	if !errors.As(err, &de) || de.File != creds {
 		t.Fatalf("plan on a damaged file: %v", err)
 	}
 	// Damaged between plan and apply.
 	writeStandard(t, home)
 	muts, _ := planStandard(env)
-	j := OpenJournal(env, nil)
-	e, _ := j.Begin(ServerRef{Name: "srv"}, muts, BeginOptions{})
+	j := journal.Open(env, nil)
+	e, _ := j.Begin(journal.ServerRef{Name: "srv"}, muts, journal.BeginOptions{})
 	os.WriteFile(creds, []byte(`{"mcpOAuth":`), 0o600)
 	e, _ = j.Apply(context.Background(), e.ID)
-	if e.Steps[0].Status != StatusFailed || !strings.Contains(e.Steps[0].Reason, "damaged") {
+	if e.Steps[0].Status != journal.StatusFailed || !strings.Contains(e.Steps[0].Reason, "damaged") {
 		t.Fatalf("step: %+v", e.Steps[0])
 	}
 	if readString(t, creds) != `{"mcpOAuth":` {
@@ -193,14 +197,14 @@ func TestDamagedStoreIsRefused(t *testing.T) {
 func TestStorageLockHeldByAnotherProcess(t *testing.T) {
 	home := t.TempDir()
 	creds, _ := writeStandard(t, home)
-	lock := CredentialsLock(testEnv(home)).Path
+	lock := credentials.Lock(testEnv(home)).Path
 	_, release := holdLock(t, home, lock, false)
 	cmd := helperCmd(home, "reset", "LOCK_WAIT=500ms")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("reset helper: %v %s", err, out)
 	}
 	e := onlyEntry(t, testEnv(home))
-	if e.Steps[0].Status != StatusFailed || !strings.Contains(e.Steps[0].Reason, ".storage-write.lock") ||
+	if e.Steps[0].Status != journal.StatusFailed || !strings.Contains(e.Steps[0].Reason, ".storage-write.lock") ||
 		!strings.Contains(e.Steps[0].Reason, "Claude Code") {
 		t.Fatalf("step under a held lock: %+v", e.Steps[0])
 	}
@@ -208,7 +212,7 @@ func TestStorageLockHeldByAnotherProcess(t *testing.T) {
 		t.Fatal("credentials changed while Claude Code held its lock")
 	}
 	release()
-	if e := resetNow(t, home); e.Steps[0].Status != StatusApplied {
+	if e := resetNow(t, home); e.Steps[0].Status != journal.StatusApplied {
 		t.Fatalf("after release: %+v", e.Steps[0])
 	}
 }
@@ -216,11 +220,11 @@ func TestStorageLockHeldByAnotherProcess(t *testing.T) {
 func TestStaleStorageLockIsTakenOver(t *testing.T) {
 	home := t.TempDir()
 	creds, _ := writeStandard(t, home)
-	lock := CredentialsLock(testEnv(home)).Path
+	lock := credentials.Lock(testEnv(home)).Path
 	os.Mkdir(lock, 0o777)
 	old := time.Now().Add(-20 * time.Second)
 	os.Chtimes(lock, old, old)
-	if e := resetNow(t, home); e.Steps[0].Status != StatusApplied || readString(t, creds) != newCreds {
+	if e := resetNow(t, home); e.Steps[0].Status != journal.StatusApplied || readString(t, creds) != newCreds {
 		t.Fatalf("with a 20 s old lock (stale 15 s): %+v", e.Steps[0])
 	}
 }
@@ -272,10 +276,10 @@ func TestCrashAnywhereLeavesOldOrNewAndResumeFinishes(t *testing.T) {
 			}
 			env := testEnv(home)
 			ageAbandonedLock(t, env)
-			if _, err := ResumePending(context.Background(), env, nil); err != nil {
+			if _, err := journal.ResumePending(context.Background(), env, nil); err != nil {
 				t.Fatal(err)
 			}
-			if es, _ := OpenJournal(env, nil).List(); len(es) == 0 {
+			if es, _ := journal.Open(env, nil).List(); len(es) == 0 {
 				// Killed before the entry was saved: nothing happened at all.
 				if readString(t, creds) != stdCreds || readString(t, needs) != stdNeeds {
 					t.Fatal("files changed without a journal entry")
@@ -286,7 +290,7 @@ func TestCrashAnywhereLeavesOldOrNewAndResumeFinishes(t *testing.T) {
 			if statuses(e) != "applied,applied" || readString(t, creds) != newCreds || readString(t, needs) != newNeeds {
 				t.Fatalf("after resume: %s %+v", statuses(e), e.Steps)
 			}
-			if _, err := OpenJournal(env, nil).Undo(context.Background(), e.ID); err != nil {
+			if _, err := journal.Open(env, nil).Undo(context.Background(), e.ID); err != nil {
 				t.Fatal(err)
 			}
 			if readString(t, creds) != stdCreds || readString(t, needs) != stdNeeds {
@@ -321,11 +325,11 @@ func TestCrashDuringUndo(t *testing.T) {
 			}
 			env := testEnv(home)
 			ageAbandonedLock(t, env)
-			ResumePending(context.Background(), env, nil)
+			journal.ResumePending(context.Background(), env, nil)
 			e2 := onlyEntry(t, env)
-			if e2.Steps[0].Status == StatusApplied || e2.Steps[1].Status == StatusApplied {
+			if e2.Steps[0].Status == journal.StatusApplied || e2.Steps[1].Status == journal.StatusApplied {
 				// Killed before the undo was recorded as started: the user runs it again.
-				if _, err := OpenJournal(env, nil).Undo(context.Background(), e.ID); err != nil {
+				if _, err := journal.Open(env, nil).Undo(context.Background(), e.ID); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -342,15 +346,15 @@ func TestCrashDuringUndo(t *testing.T) {
 // mcpmend alike — waits for it to go stale (15 s) before taking it over.
 func ageAbandonedLock(t *testing.T, env registry.Env) {
 	t.Helper()
-	lock := CredentialsLock(env).Path
+	lock := credentials.Lock(env).Path
 	if _, err := os.Stat(lock); err == nil {
-		old := time.Now().Add(-StorageLockStale - time.Second)
+		old := time.Now().Add(-mutation.StorageLockStale - time.Second)
 		os.Chtimes(lock, old, old)
 	}
 }
 
 func TestJournalGetRejectsBadIDs(t *testing.T) {
-	j := OpenJournal(testEnv(t.TempDir()), nil)
+	j := journal.Open(testEnv(t.TempDir()), nil)
 	for _, id := range []string{"", "..", "../x", "nope"} {
 		if _, err := j.Get(id); err == nil {
 			t.Errorf("Get(%q) succeeded", id)

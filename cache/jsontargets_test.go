@@ -5,7 +5,10 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/mcpmend/mcpmend/cache/credentials"
+	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/internal/jsonedit"
+	"github.com/mcpmend/mcpmend/internal/keychain"
 )
 
 // TestKeychainUndoAfterLaterWrites: when Claude Code rewrote the Keychain
@@ -26,9 +29,9 @@ func TestKeychainUndoAfterLaterWrites(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			sec, _ := fakeSecurity(t)
-			kc := &Keychain{Security: sec}
+			kc := &keychain.Client{Security: sec}
 			env := testEnv(t.TempDir(), "USER", "tester")
-			item := ClaudeCredentialsItem(env)
+			item := credentials.KeychainItem(env)
 			ctx := context.Background()
 			if err := kc.Add(ctx, item, []byte(credsWith(tokenlessAB, clientCfg))); err != nil {
 				t.Fatal(err)
@@ -38,13 +41,13 @@ func TestKeychainUndoAfterLaterWrites(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			_, err := OpenJournal(env, nil).Undo(ctx, e.ID)
+			_, err := journal.Open(env, nil).Undo(ctx, e.ID)
 			got, _, ferr := kc.Find(ctx, item)
 			if ferr != nil {
 				t.Fatal(ferr)
 			}
 			if tt.conflict {
-				var ce *ConflictError
+				var ce *journal.ConflictError
 				if !errors.As(err, &ce) || ce.Key != srvPath.String() {
 					t.Fatalf("undo over a re-created record: %v", err)
 				}

@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpmend/mcpmend/cache/desktop"
+	"github.com/mcpmend/mcpmend/cache/journal"
+	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -49,7 +52,7 @@ func BenchmarkDesktopReset(b *testing.B) {
 	b.Run("scan", func(b *testing.B) {
 		b.SetBytes(size)
 		for b.Loop() {
-			if _, err := ScanLocalStorage(ctx, dir, NewNameMatcher("github", nil)); err != nil {
+			if _, err := desktop.Scan(ctx, dir, desktop.NewNameMatcher("github", nil)); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -59,12 +62,12 @@ func BenchmarkDesktopReset(b *testing.B) {
 		var reset, undo time.Duration
 		for b.Loop() {
 			t0 := time.Now()
-			muts, err := DesktopLocalStorage{Others: []string{}}.PlanReset(ctx, env, ResetRequest{Server: srv})
+			muts, err := desktop.Store{Others: []string{}}.PlanReset(ctx, env, store.ResetRequest{Server: srv})
 			if err != nil || len(muts) != 1 {
 				b.Fatal(muts, err)
 			}
-			j := OpenJournal(env, nil)
-			e, err := RunReset(ctx, j, ServerRef{Name: "github"}, muts)
+			j := journal.Open(env, nil)
+			e, err := RunReset(ctx, j, journal.ServerRef{Name: "github"}, muts)
 			if err != nil || statuses(e) != "applied" {
 				b.Fatalf("%v %s %+v", err, statuses(e), e.Steps)
 			}
@@ -94,7 +97,7 @@ func BenchmarkDesktopInspectServers(b *testing.B) {
 		b.Run(fmt.Sprintf("servers=%d", n), func(b *testing.B) {
 			b.SetBytes(size)
 			for b.Loop() {
-				in := &Inspector{Env: env, Now: time.Now(), Stores: []Store{DesktopLocalStorage{Others: []string{}}}}
+				in := &Inspector{Env: env, Now: time.Now(), Stores: []store.Store{desktop.Store{Others: []string{}}}}
 				for _, s := range servers[:n] {
 					if st := in.Inspect(context.Background(), s); len(st.Damage) > 0 {
 						b.Fatal(st.Damage)

@@ -16,7 +16,11 @@ import (
 
 	"github.com/syndtr/goleveldb/leveldb"
 
+	"github.com/mcpmend/mcpmend/cache/desktop"
+	"github.com/mcpmend/mcpmend/cache/journal"
+	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/crashpoint"
+	"github.com/mcpmend/mcpmend/internal/localstorage"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -29,7 +33,7 @@ func desktopHome(t testing.TB) (home, dir string) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := copyDBFiles(fixtureDir, dir); err != nil {
+	if _, err := localstorage.CopyDBFiles(fixtureDir, dir); err != nil {
 		t.Fatal(err)
 	}
 	// Chromium leaves its (empty) LOCK file behind; the fixture omits it.
@@ -45,7 +49,7 @@ func desktopHome(t testing.TB) (home, dir string) {
 func dbRows(t testing.TB, dir string) map[string]string {
 	t.Helper()
 	cp := filepath.Join(t.TempDir(), "copy")
-	if err := copyDB(dir, cp, nil); err != nil {
+	if err := localstorage.CopyDB(dir, cp, nil); err != nil {
 		t.Fatal(err)
 	}
 	db, err := leveldb.OpenFile(cp, nil)
@@ -67,19 +71,19 @@ func dbRows(t testing.TB, dir string) map[string]string {
 
 // planDesktop plans a reset of name as a Claude Desktop server (one that is
 // in no config file: a connector).
-func planDesktop(t testing.TB, home, name string) []Mutation {
+func planDesktop(t testing.TB, home, name string) []journal.Mutation {
 	t.Helper()
-	muts, err := DesktopLocalStorage{Others: []string{"github-tools"}}.PlanReset(context.Background(), testEnv(home),
-		ResetRequest{Server: registry.Server{Name: name, Client: registry.ClaudeDesktop}})
+	muts, err := desktop.Store{Others: []string{"github-tools"}}.PlanReset(context.Background(), testEnv(home),
+		store.ResetRequest{Server: registry.Server{Name: name, Client: registry.ClaudeDesktop}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return muts
 }
 
-func runDesktopReset(t testing.TB, home, name string) *Entry {
+func runDesktopReset(t testing.TB, home, name string) *journal.Entry {
 	t.Helper()
-	e, err := RunReset(context.Background(), OpenJournal(testEnv(home), nil), ServerRef{Name: name, Client: registry.ClaudeDesktop}, planDesktop(t, home, name))
+	e, err := RunReset(context.Background(), journal.Open(testEnv(home), nil), journal.ServerRef{Name: name, Client: registry.ClaudeDesktop}, planDesktop(t, home, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,11 +132,11 @@ func diffRows(a, b map[string]string) []string {
 // withoutGithub is rows minus github's items (never the mentions).
 func withoutGithub(t testing.TB, rows map[string]string) map[string]string {
 	t.Helper()
-	m := NewNameMatcher("github", []string{"github-tools"})
+	m := desktop.NewNameMatcher("github", []string{"github-tools"})
 	out := map[string]string{}
 	gone := 0
 	for k, v := range rows {
-		if it, ok := DecodeItem([]byte(k), []byte(v)); ok && m.Key(it.Key) == KeyNames {
+		if it, ok := localstorage.DecodeItem([]byte(k), []byte(v)); ok && m.Key(it.Key) == desktop.KeyNames {
 			gone++
 			continue
 		}
@@ -152,11 +156,11 @@ func TestLocalStorageResetAndUndo(t *testing.T) {
 		t.Fatalf("plan: %d mutations, %v", len(muts), muts)
 	}
 	for _, c := range muts[0].Describe() {
-		if c.Store != DesktopStoreName || c.Kind != KindLocalStorageItem || c.File != dir || !strings.Contains(c.Key, "github") {
+		if c.Store != store.Desktop || c.Kind != desktop.KindItem || c.File != dir || !strings.Contains(c.Key, "github") {
 			t.Errorf("change %+v", c)
 		}
 	}
-	e, err := RunReset(context.Background(), OpenJournal(testEnv(home), nil), ServerRef{Name: "github", Client: registry.ClaudeDesktop}, muts)
+	e, err := RunReset(context.Background(), journal.Open(testEnv(home), nil), journal.ServerRef{Name: "github", Client: registry.ClaudeDesktop}, muts)
 	if err != nil || statuses(e) != "applied" {
 		t.Fatalf("reset: %v %s %+v", err, statuses(e), e.Steps)
 	}
@@ -166,12 +170,12 @@ func TestLocalStorageResetAndUndo(t *testing.T) {
 	}
 	// The reader agrees: github's items gone, the mentions and the other
 	// server's items still there, and the database validates strictly.
-	sc, err := ScanLocalStorage(context.Background(), dir, NewNameMatcher("github", []string{"github-tools"}))
+	sc, err := desktop.Scan(context.Background(), dir, desktop.NewNameMatcher("github", []string{"github-tools"}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range sc.Matches {
-		if m.Match == KeyNames {
+		if desktop.Match(m.Class) == desktop.KeyNames {
 			t.Errorf("still there: %q", m.Item.Key)
 		}
 	}
@@ -188,14 +192,14 @@ func TestLocalStorageResetAndUndo(t *testing.T) {
 	if len(filesContaining(t, dir, "CANARY-TOOLS-0003")) == 0 {
 		t.Error("github-tools' token is gone")
 	}
-	entry := readString(t, filepath.Join(e.Dir(), entryFile))
+	entry := readString(t, filepath.Join(e.Dir(), "entry.json"))
 	if strings.Contains(entry, "CANARY") {
 		t.Fatal("a token reached entry.json")
 	}
-	if held, _, _ := ProbeLock(dir); held {
+	if held, _, _ := localstorage.ProbeLock(dir); held {
 		t.Fatal("the lock is still held after the reset")
 	}
-	if _, err := os.Stat(filepath.Join(e.Dir(), e.Steps[0].Backup, lsStage)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(e.Dir(), e.Steps[0].Backup, localstorage.StageDirName)); !errors.Is(err, os.ErrNotExist) {
 		t.Error("the staging copy was left behind")
 	}
 
@@ -204,14 +208,14 @@ func TestLocalStorageResetAndUndo(t *testing.T) {
 		t.Fatalf("second plan: %v", muts[0].Describe())
 	}
 
-	e, err = OpenJournal(testEnv(home), nil).Undo(context.Background(), e.ID)
+	e, err = journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID)
 	if err != nil || statuses(e) != "undone" {
 		t.Fatalf("undo: %v %s", err, statuses(e))
 	}
 	if d := diffRows(old, dbRows(t, dir)); len(d) > 0 {
 		t.Fatalf("undo is not byte for byte: %v", d)
 	}
-	if _, err := ScanLocalStorage(context.Background(), dir, nil); err != nil {
+	if _, err := desktop.Scan(context.Background(), dir, nil); err != nil {
 		t.Fatalf("after undo: %v", err)
 	}
 }
@@ -225,7 +229,7 @@ func TestLocalStorageResetEmptiesAnOrigin(t *testing.T) {
 	mid := dbRows(t, dir)
 	var part string
 	for k := range mid {
-		if o, ok := strings.CutPrefix(k, lsMetaPrefix); ok && strings.HasSuffix(o, "/^0http://127.0.0.1") {
+		if o, ok := strings.CutPrefix(k, localstorage.MetaPrefix); ok && strings.HasSuffix(o, "/^0http://127.0.0.1") {
 			part = o
 		}
 	}
@@ -240,14 +244,14 @@ func TestLocalStorageResetEmptiesAnOrigin(t *testing.T) {
 	after := dbRows(t, dir)
 	want := map[string]string{}
 	for k, v := range mid {
-		if k != lsMetaPrefix+part && k != lsMetaAccessPrefix+part && !strings.HasPrefix(k, "_"+part+"\x00") {
+		if k != localstorage.MetaPrefix+part && k != localstorage.MetaAccessPrefix+part && !strings.HasPrefix(k, "_"+part+"\x00") {
 			want[k] = v
 		}
 	}
 	if d := diffRows(want, after); len(d) > 0 {
 		t.Fatalf("rows after emptying %s: %v", part, d)
 	}
-	if _, err := OpenJournal(testEnv(home), nil).Undo(context.Background(), e.ID); err != nil {
+	if _, err := journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID); err != nil {
 		t.Fatal(err)
 	}
 	if d := diffRows(mid, dbRows(t, dir)); len(d) > 0 {
@@ -268,24 +272,24 @@ func TestLocalStorageResetWaitsForTheApp(t *testing.T) {
 		!strings.Contains(reason, "quit Claude Desktop first") || !strings.Contains(reason, "applies as it exits") {
 		t.Fatalf("Blocked = %q %v", reason, retry)
 	}
-	e, err := RunReset(context.Background(), OpenJournal(testEnv(home), nil), ServerRef{Name: "github", Client: registry.ClaudeDesktop}, muts)
+	e, err := RunReset(context.Background(), journal.Open(testEnv(home), nil), journal.ServerRef{Name: "github", Client: registry.ClaudeDesktop}, muts)
 	if err != nil || statuses(e) != "waiting" {
 		t.Fatalf("reset while locked: %v %s", err, statuses(e))
 	}
 	// Apply itself also refuses to edit under the app, as a BlockedError.
-	var be *BlockedError
+	var be *journal.BlockedError
 	if err := muts[0].Apply(context.Background(), t.TempDir()); !errors.As(err, &be) {
 		t.Fatalf("Apply while locked = %v", err)
 	}
 	if dirDigest(t, dir) != digest {
 		t.Fatal("the database changed while the app held it")
 	}
-	rep, err := RunPending(context.Background(), testEnv(home), PendingOptions{OnlyOnce: true})
+	rep, err := journal.RunPending(context.Background(), testEnv(home), journal.PendingOptions{OnlyOnce: true})
 	if err != nil || rep.Waiting != 1 {
 		t.Fatalf("pending pass while locked: %+v %v", rep, err)
 	}
 	release()
-	rep, err = RunPending(context.Background(), testEnv(home), PendingOptions{OnlyOnce: true})
+	rep, err = journal.RunPending(context.Background(), testEnv(home), journal.PendingOptions{OnlyOnce: true})
 	if err != nil || rep.Waiting != 0 {
 		t.Fatalf("pending pass after the app quit: %+v %v", rep, err)
 	}
@@ -298,7 +302,7 @@ func TestLocalStorageResetWaitsForTheApp(t *testing.T) {
 
 	// Undo under the app is refused with the same advice, changing nothing.
 	holdChromiumLock(t, dir)
-	_, err = OpenJournal(testEnv(home), nil).Undo(context.Background(), e.ID)
+	_, err = journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID)
 	if err == nil || !strings.Contains(err.Error(), "quit Claude Desktop first") || !strings.Contains(err.Error(), "then run the undo again") {
 		t.Fatalf("undo while locked: %v", err)
 	}
@@ -324,11 +328,11 @@ func TestLocalStorageResetRefusesARewrittenItem(t *testing.T) {
 			origin = o
 		}
 	}
-	db.Put(ItemRowKey(origin, "mcp-auth-github"), EncodeString("CANARY-GH-NEW-0005"), nil)
+	db.Put(localstorage.ItemRowKey(origin, "mcp-auth-github"), localstorage.EncodeString("CANARY-GH-NEW-0005"), nil)
 	db.Close()
 	rewritten := dbRows(t, dir)
 	digest := dirDigest(t, dir)
-	e, err := RunReset(context.Background(), OpenJournal(testEnv(home), nil), ServerRef{Name: "github"}, muts)
+	e, err := RunReset(context.Background(), journal.Open(testEnv(home), nil), journal.ServerRef{Name: "github"}, muts)
 	if err != nil || statuses(e) != "failed" || !strings.Contains(e.Steps[0].Reason, "rewritten since the reset was planned") {
 		t.Fatalf("reset after a rewrite: %v %s %q", err, statuses(e), e.Steps[0].Reason)
 	}
@@ -340,7 +344,7 @@ func TestLocalStorageResetRefusesARewrittenItem(t *testing.T) {
 func dbRowsOrigins(t testing.TB, dir string) map[string]bool {
 	out := map[string]bool{}
 	for k := range dbRows(t, dir) {
-		if o, ok := strings.CutPrefix(k, lsMetaPrefix); ok {
+		if o, ok := strings.CutPrefix(k, localstorage.MetaPrefix); ok {
 			out[o] = true
 		}
 	}
@@ -359,7 +363,7 @@ func TestLocalStorageResetRefusesDamage(t *testing.T) {
 		if err := os.WriteFile(ms[0], b[:len(b)/2], 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ScanLocalStorage(context.Background(), dir, nil); err == nil {
+		if _, err := desktop.Scan(context.Background(), dir, nil); err == nil {
 			t.Fatal("the reader does not see the truncated manifest")
 		}
 	}
@@ -367,14 +371,14 @@ func TestLocalStorageResetRefusesDamage(t *testing.T) {
 		home, dir := desktopHome(t)
 		truncate(t, dir)
 		digest := dirDigest(t, dir)
-		_, err := DesktopLocalStorage{Others: []string{}}.PlanReset(context.Background(), testEnv(home),
-			ResetRequest{Server: registry.Server{Name: "github", Client: registry.ClaudeDesktop}})
-		var de *DamagedError
+		_, err := desktop.Store{Others: []string{}}.PlanReset(context.Background(), testEnv(home),
+			store.ResetRequest{Server: registry.Server{Name: "github", Client: registry.ClaudeDesktop}})
+		var de *store.DamagedError
 		if !errors.As(err, &de) {
 			t.Fatalf("plan on a damaged database: %v", err)
 		}
-		if _, err := PlanReset(context.Background(), testEnv(home), ResetRequest{Server: registry.Server{Name: "github", Client: registry.ClaudeDesktop}},
-			[]ResetPlanner{DesktopLocalStorage{Others: []string{}}}); err == nil || !strings.Contains(err.Error(), "refused, nothing was changed") {
+		if _, err := PlanReset(context.Background(), testEnv(home), store.ResetRequest{Server: registry.Server{Name: "github", Client: registry.ClaudeDesktop}},
+			[]store.Store{desktop.Store{Others: []string{}}}); err == nil || !strings.Contains(err.Error(), "refused, nothing was changed") {
 			t.Fatalf("PlanReset: %v", err)
 		}
 		if dirDigest(t, dir) != digest {
@@ -386,7 +390,7 @@ func TestLocalStorageResetRefusesDamage(t *testing.T) {
 		muts := planDesktop(t, home, "github")
 		truncate(t, dir)
 		digest := dirDigest(t, dir)
-		e, err := RunReset(context.Background(), OpenJournal(testEnv(home), nil), ServerRef{Name: "github"}, muts)
+		e, err := RunReset(context.Background(), journal.Open(testEnv(home), nil), journal.ServerRef{Name: "github"}, muts)
 		if err != nil || statuses(e) != "failed" || !strings.Contains(e.Steps[0].Reason, "damaged") {
 			t.Fatalf("reset of a damaged database: %v %s %q", err, statuses(e), e.Steps[0].Reason)
 		}
@@ -409,11 +413,11 @@ func TestLocalStorageResetHelper(t *testing.T) {
 		t.Skip("helper process for the Local Storage crash tests")
 	}
 	home := os.Getenv("TEST_HOME")
-	j := OpenJournal(testEnv(home), nil)
+	j := journal.Open(testEnv(home), nil)
 	var err error
 	switch mode {
 	case "reset":
-		_, err = RunReset(context.Background(), j, ServerRef{Name: "github", Client: registry.ClaudeDesktop}, planDesktop(t, home, "github"))
+		_, err = RunReset(context.Background(), j, journal.ServerRef{Name: "github", Client: registry.ClaudeDesktop}, planDesktop(t, home, "github"))
 	case "undo":
 		_, err = j.Undo(context.Background(), os.Getenv("RESET_ID"))
 	}
@@ -469,7 +473,7 @@ func TestLocalStorageResetCrash(t *testing.T) {
 			state := oldOrNew(t, dbRows(t, dir), old, new, "after the kill")
 			t.Logf("killed at %s: the database is %s", pt, state)
 			env := testEnv(home)
-			if _, err := ResumePending(context.Background(), env, nil); err != nil {
+			if _, err := journal.ResumePending(context.Background(), env, nil); err != nil {
 				t.Fatal(err)
 			}
 			e := onlyEntry(t, env)
@@ -479,7 +483,7 @@ func TestLocalStorageResetCrash(t *testing.T) {
 			if d := diffRows(new, dbRows(t, dir)); len(d) > 0 {
 				t.Fatalf("after the next start: %v", d)
 			}
-			if _, err := ScanLocalStorage(context.Background(), dir, nil); err != nil {
+			if _, err := desktop.Scan(context.Background(), dir, nil); err != nil {
 				t.Fatalf("after the next start the database does not validate: %v", err)
 			}
 			for _, c := range githubCanaries {
@@ -487,10 +491,10 @@ func TestLocalStorageResetCrash(t *testing.T) {
 					t.Errorf("%s lingers in %v", c, f)
 				}
 			}
-			if left, _ := filepath.Glob(filepath.Join(dir, lsTempPrefix+"*")); len(left) > 0 {
+			if left, _ := filepath.Glob(filepath.Join(dir, localstorage.TempPrefix+"*")); len(left) > 0 {
 				t.Errorf("temp files left: %v", left)
 			}
-			if _, err := OpenJournal(env, nil).Undo(context.Background(), e.ID); err != nil {
+			if _, err := journal.Open(env, nil).Undo(context.Background(), e.ID); err != nil {
 				t.Fatal(err)
 			}
 			if d := diffRows(old, dbRows(t, dir)); len(d) > 0 {
@@ -515,7 +519,7 @@ func TestLocalStorageUndoCrash(t *testing.T) {
 			}
 			oldOrNew(t, dbRows(t, dir), reset, old, "after the kill")
 			env := testEnv(home)
-			if _, err := ResumePending(context.Background(), env, nil); err != nil {
+			if _, err := journal.ResumePending(context.Background(), env, nil); err != nil {
 				t.Fatal(err)
 			}
 			if st := statuses(onlyEntry(t, env)); st != "undone" {
@@ -524,7 +528,7 @@ func TestLocalStorageUndoCrash(t *testing.T) {
 			if d := diffRows(old, dbRows(t, dir)); len(d) > 0 {
 				t.Fatalf("undo not completed: %v", d)
 			}
-			if _, err := ScanLocalStorage(context.Background(), dir, nil); err != nil {
+			if _, err := desktop.Scan(context.Background(), dir, nil); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -546,11 +550,11 @@ func TestLocalStorageUndoConflict(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.Put(ItemRowKey(origin, "mcp-auth-github"), EncodeString("CANARY-GH-NEW-0006"), nil)
+	db.Put(localstorage.ItemRowKey(origin, "mcp-auth-github"), localstorage.EncodeString("CANARY-GH-NEW-0006"), nil)
 	db.Close()
 	before := dbRows(t, dir)
-	_, err = OpenJournal(testEnv(home), nil).Undo(context.Background(), e.ID)
-	var ce *ConflictError
+	_, err = journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID)
+	var ce *journal.ConflictError
 	if !errors.As(err, &ce) || !strings.Contains(ce.Key, "mcp-auth-github") {
 		t.Fatalf("undo over a re-created item: %v", err)
 	}
@@ -570,16 +574,16 @@ func TestLocalStorageUndoOfADamagedDatabase(t *testing.T) {
 	old := dbRows(t, dir)
 	e := runDesktopReset(t, home, "github")
 	corruptTable(t, dir)
-	if _, err := ScanLocalStorage(context.Background(), dir, nil); err == nil {
+	if _, err := desktop.Scan(context.Background(), dir, nil); err == nil {
 		t.Fatal("the corruption is not seen")
 	}
-	if _, err := OpenJournal(testEnv(home), nil).Undo(context.Background(), e.ID); err != nil {
+	if _, err := journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID); err != nil {
 		t.Fatal(err)
 	}
 	if d := diffRows(old, dbRows(t, dir)); len(d) > 0 {
 		t.Fatalf("after undo of a damaged database: %v", d)
 	}
-	if _, err := ScanLocalStorage(context.Background(), dir, nil); err != nil {
+	if _, err := desktop.Scan(context.Background(), dir, nil); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/internal/lockedfile"
 )
 
@@ -25,7 +26,7 @@ type lockedWrite struct {
 }
 
 func init() {
-	RegisterMutation("test-locked-write", func(spec json.RawMessage) (Mutation, error) {
+	journal.Register("test-locked-write", func(spec json.RawMessage) (journal.Mutation, error) {
 		var m lockedWrite
 		return &m, json.Unmarshal(spec, &m)
 	})
@@ -34,8 +35,8 @@ func init() {
 func (m *lockedWrite) Store() string                  { return "test/locked" }
 func (m *lockedWrite) Kind() string                   { return "test-locked-write" }
 func (m *lockedWrite) Spec() (json.RawMessage, error) { return json.Marshal(m) }
-func (m *lockedWrite) Describe() []Change {
-	return []Change{{Store: m.Store(), File: m.File, Key: "*", Action: "replace"}}
+func (m *lockedWrite) Describe() []journal.Change {
+	return []journal.Change{{Store: m.Store(), File: m.File, Key: "*", Action: "replace"}}
 }
 func (m *lockedWrite) Verify(context.Context, string) (bool, error) {
 	b, err := os.ReadFile(m.File)
@@ -56,14 +57,14 @@ func (m *lockedWrite) Blocked(context.Context) (string, bool) {
 }
 
 func (m *lockedWrite) Backup(_ context.Context, dir string) error {
-	_, err := BackupFile(m.File, dir, "file")
+	_, err := lockedfile.BackupFile(m.File, dir, "file")
 	return err
 }
 
 func (m *lockedWrite) Apply(context.Context, string) error {
 	h, err := m.take()
 	if err != nil {
-		return &BlockedError{Reason: err.Error()}
+		return &journal.BlockedError{Reason: err.Error()}
 	}
 	defer h.Release()
 	return lockedfile.WriteFile(m.File, []byte(m.Content), lockedfile.WriteOptions{})
@@ -77,12 +78,12 @@ func (m *lockedWrite) Restore(_ context.Context, dir string) error {
 	return lockedfile.WriteFile(m.File, b, lockedfile.WriteOptions{})
 }
 
-func beginLocked(t *testing.T, home string, maxWait time.Duration) (*lockedWrite, *Entry) {
+func beginLocked(t *testing.T, home string, maxWait time.Duration) (*lockedWrite, *journal.Entry) {
 	t.Helper()
 	m := &lockedWrite{File: filepath.Join(home, "store.db"), Lock: filepath.Join(home, "app.lock"), Content: "new"}
 	writeFile(t, m.File, "old")
-	j := OpenJournal(testEnv(home), nil)
-	e, err := j.Begin(ServerRef{Name: "srv", Client: "claude-desktop"}, []Mutation{m}, BeginOptions{MaxWait: maxWait})
+	j := journal.Open(testEnv(home), nil)
+	e, err := j.Begin(journal.ServerRef{Name: "srv", Client: "claude-desktop"}, []journal.Mutation{m}, journal.BeginOptions{MaxWait: maxWait})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,19 +97,19 @@ func TestLockedStoreWaitsAndResumeAppliesItLater(t *testing.T) {
 	home := t.TempDir()
 	pid, release := holdLock(t, home, filepath.Join(home, "app.lock"), true)
 	m, e := beginLocked(t, home, time.Hour)
-	if e.Steps[0].Status != StatusWaiting || !strings.Contains(e.Steps[0].Reason, "pid "+strconv.Itoa(pid)) {
+	if e.Steps[0].Status != journal.StatusWaiting || !strings.Contains(e.Steps[0].Reason, "pid "+strconv.Itoa(pid)) {
 		t.Fatalf("step while the app runs: %+v", e.Steps[0])
 	}
 	if readString(t, m.File) != "old" {
 		t.Fatal("wrote while the app held its lock")
 	}
-	rep, _ := ResumePending(context.Background(), testEnv(home), nil)
+	rep, _ := journal.ResumePending(context.Background(), testEnv(home), nil)
 	if rep.Waiting != 1 || readString(t, m.File) != "old" {
 		t.Fatalf("resume while still locked: %+v", rep)
 	}
 	release()
-	rep, _ = ResumePending(context.Background(), testEnv(home), nil)
-	if rep.Waiting != 0 || readString(t, m.File) != "new" || onlyEntry(t, testEnv(home)).Steps[0].Status != StatusApplied {
+	rep, _ = journal.ResumePending(context.Background(), testEnv(home), nil)
+	if rep.Waiting != 0 || readString(t, m.File) != "new" || onlyEntry(t, testEnv(home)).Steps[0].Status != journal.StatusApplied {
 		t.Fatalf("resume after the app quit: %+v", rep)
 	}
 }
@@ -117,7 +118,7 @@ func TestWaitingStepIsGivenUpAfterMaxWait(t *testing.T) {
 	home := t.TempDir()
 	holdLock(t, home, filepath.Join(home, "app.lock"), true)
 	m, e := beginLocked(t, home, time.Nanosecond)
-	if e.Steps[0].Status != StatusFailed || !strings.Contains(e.Steps[0].Reason, "gave up") {
+	if e.Steps[0].Status != journal.StatusFailed || !strings.Contains(e.Steps[0].Reason, "gave up") {
 		t.Fatalf("step: %+v", e.Steps[0])
 	}
 	if readString(t, m.File) != "old" {
@@ -129,8 +130,8 @@ func TestUndoCancelsAWaitingStep(t *testing.T) {
 	home := t.TempDir()
 	holdLock(t, home, filepath.Join(home, "app.lock"), true)
 	_, e := beginLocked(t, home, time.Hour)
-	e, err := OpenJournal(testEnv(home), nil).Undo(context.Background(), e.ID)
-	if err != nil || e.Steps[0].Status != StatusUndone || !strings.Contains(e.Steps[0].Reason, "cancelled") {
+	e, err := journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID)
+	if err != nil || e.Steps[0].Status != journal.StatusUndone || !strings.Contains(e.Steps[0].Reason, "cancelled") {
 		t.Fatalf("undo of a waiting step: %v %+v", err, e.Steps[0])
 	}
 }
@@ -158,25 +159,25 @@ func TestDetachedWorkerSurvivesItsParent(t *testing.T) {
 		}
 	})
 	// The spawner has exited; the worker runs on, detached.
-	waitFor(t, 10*time.Second, "the worker to take its lock", func() bool { ok, wpid := WorkerRunning(testEnv(home)); return ok && wpid == pid })
+	waitFor(t, 10*time.Second, "the worker to take its lock", func() bool { ok, wpid := journal.WorkerRunning(testEnv(home)); return ok && wpid == pid })
 	assertOwnSession(t, pid)
 	if readString(t, m.File) != "old" {
 		t.Fatal("the worker wrote while the app held its lock")
 	}
 	// A second worker refuses while the first runs.
-	if _, err := RunPending(context.Background(), testEnv(home), PendingOptions{OnlyOnce: true}); !errors.Is(err, ErrWorkerRunning) {
+	if _, err := journal.RunPending(context.Background(), testEnv(home), journal.PendingOptions{OnlyOnce: true}); !errors.Is(err, journal.ErrWorkerRunning) {
 		t.Fatalf("second worker: %v", err)
 	}
-	if again, _ := SpawnWorker(testEnv(home), WorkerCommand{Path: "/nonexistent"}); again != pid {
+	if again, _ := journal.SpawnWorker(testEnv(home), journal.WorkerCommand{Path: "/nonexistent"}); again != pid {
 		t.Fatalf("SpawnWorker while one runs returned %d, want the running worker %d", again, pid)
 	}
 
 	release() // the app quits
 	waitFor(t, 20*time.Second, "the worker to apply and exit", func() bool {
-		ok, _ := WorkerRunning(testEnv(home))
+		ok, _ := journal.WorkerRunning(testEnv(home))
 		return !ok && readString(t, m.File) == "new"
 	})
-	if st := onlyEntry(t, testEnv(home)).Steps[0]; st.Status != StatusApplied {
+	if st := onlyEntry(t, testEnv(home)).Steps[0]; st.Status != journal.StatusApplied {
 		t.Fatalf("recorded outcome: %+v", st)
 	}
 	log := readString(t, filepath.Join(testEnv(home).StateHome(), "apply-pending.log"))

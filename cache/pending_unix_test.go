@@ -3,8 +3,9 @@
 package cache
 
 import (
-	"golang.org/x/sys/unix"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // assertOwnSession checks that pid leads its own session (Setsid), unlike

@@ -13,6 +13,13 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/mcpmend/mcpmend/cache/credentials"
+	"github.com/mcpmend/mcpmend/cache/journal"
+	"github.com/mcpmend/mcpmend/cache/mcpremote"
+	"github.com/mcpmend/mcpmend/cache/mutation"
+	"github.com/mcpmend/mcpmend/cache/needsauth"
+	"github.com/mcpmend/mcpmend/cache/store"
+	"github.com/mcpmend/mcpmend/internal/keychain"
 	"github.com/mcpmend/mcpmend/internal/lockedfile"
 	"github.com/mcpmend/mcpmend/registry"
 )
@@ -49,9 +56,9 @@ const (
 )
 
 // planAndRun plans a reset of srv in home and applies it through the journal.
-func planAndRun(t *testing.T, env registry.Env, srv registry.Server, forget bool, kc *Keychain) (*Entry, []Mutation) {
+func planAndRun(t *testing.T, env registry.Env, srv registry.Server, forget bool, kc *keychain.Client) (*journal.Entry, []journal.Mutation) {
 	t.Helper()
-	req := ResetRequest{Server: srv, Configured: []registry.Server{srv}, ForgetTokens: forget, LockWait: 500 * time.Millisecond}
+	req := store.ResetRequest{Server: srv, Configured: []registry.Server{srv}, ForgetTokens: forget, LockWait: 500 * time.Millisecond}
 	muts, err := PlanReset(context.Background(), env, req, DefaultResetPlanners(req.Configured, kc))
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +66,7 @@ func planAndRun(t *testing.T, env registry.Env, srv registry.Server, forget bool
 	if len(muts) == 0 {
 		return nil, nil
 	}
-	e, err := RunReset(context.Background(), OpenJournal(env, nil), ServerRef{Name: srv.Name, Client: srv.Client}, muts)
+	e, err := RunReset(context.Background(), journal.Open(env, nil), journal.ServerRef{Name: srv.Name, Client: srv.Client}, muts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,13 +108,13 @@ func TestResetClaudeCodeStores(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			home := t.TempDir()
 			env := testEnv(home)
-			writeFile(t, CredentialsFile(env), tc.creds)
+			writeFile(t, credentials.File(env), tc.creds)
 			if tc.needs != "" {
-				writeFile(t, NeedsAuthFile(env), tc.needs)
+				writeFile(t, needsauth.File(env), tc.needs)
 			}
 			srv := claudeServer(t, "srv", srvEntry)
 			e, muts := planAndRun(t, env, srv, tc.forget, nil)
-			var changes []Change
+			var changes []journal.Change
 			for _, m := range muts {
 				changes = append(changes, m.Describe()...)
 			}
@@ -123,7 +130,7 @@ func TestResetClaudeCodeStores(t *testing.T) {
 			if want == "" {
 				want = tc.creds
 			}
-			if got := readString(t, CredentialsFile(env)); got != want {
+			if got := readString(t, credentials.File(env)); got != want {
 				t.Errorf("credentials:\n%s\nwant\n%s", got, want)
 			}
 			if tc.needs != "" {
@@ -131,7 +138,7 @@ func TestResetClaudeCodeStores(t *testing.T) {
 				if wantN == "" {
 					wantN = tc.needs
 				}
-				if got := readString(t, NeedsAuthFile(env)); got != wantN {
+				if got := readString(t, needsauth.File(env)); got != wantN {
 					t.Errorf("needs-auth: %s, want %s", got, wantN)
 				}
 			}
@@ -142,23 +149,23 @@ func TestResetClaudeCodeStores(t *testing.T) {
 				return
 			}
 			for _, s := range e.Steps {
-				if s.Status != StatusApplied {
+				if s.Status != journal.StatusApplied {
 					t.Fatalf("step %s: %s (%s)", s.Store, s.Status, s.Reason)
 				}
 			}
-			got, _ := os.ReadFile(CredentialsFile(env))
+			got, _ := os.ReadFile(credentials.File(env))
 			if gjson.GetBytes(got, gjson.Escape("mcpOAuth")+"."+gjson.Escape("other|0123456789abcdef")).Raw != otherOAuth {
 				t.Error("the bystander's entry changed")
 			}
 			// Undo brings back both files byte for byte.
-			if _, err := OpenJournal(env, nil).Undo(context.Background(), e.ID); err != nil {
+			if _, err := journal.Open(env, nil).Undo(context.Background(), e.ID); err != nil {
 				t.Fatal(err)
 			}
-			if got := readString(t, CredentialsFile(env)); got != tc.creds {
+			if got := readString(t, credentials.File(env)); got != tc.creds {
 				t.Errorf("credentials after undo:\n%s\nwant\n%s", got, tc.creds)
 			}
-			if tc.needs != "" && readString(t, NeedsAuthFile(env)) != tc.needs {
-				t.Errorf("needs-auth after undo: %s", readString(t, NeedsAuthFile(env)))
+			if tc.needs != "" && readString(t, needsauth.File(env)) != tc.needs {
+				t.Errorf("needs-auth after undo: %s", readString(t, needsauth.File(env)))
 			}
 		})
 	}
@@ -171,12 +178,12 @@ func TestResetOnlyTouchesClaudeCodeFilesForClaudeCodeServers(t *testing.T) {
 	home := t.TempDir()
 	env := testEnv(home)
 	creds := credsWith(tokenlessAB, "")
-	writeFile(t, CredentialsFile(env), creds)
+	writeFile(t, credentials.File(env), creds)
 	stdio := claudeServer(t, "srv", `{"command":"echo"}`)
 	desktop := claudeServer(t, "srv", srvEntry)
 	desktop.Client = registry.ClaudeDesktop
 	for _, srv := range []registry.Server{stdio, desktop} {
-		muts, err := PlanReset(context.Background(), env, ResetRequest{Server: srv}, DefaultResetPlanners(nil, nil))
+		muts, err := PlanReset(context.Background(), env, store.ResetRequest{Server: srv}, DefaultResetPlanners(nil, nil))
 		if err != nil || len(muts) != 0 {
 			t.Errorf("%s %s: %d mutations, %v", srv.Client, srv.Transport, len(muts), err)
 		}
@@ -189,14 +196,14 @@ func TestResetOnlyTouchesClaudeCodeFilesForClaudeCodeServers(t *testing.T) {
 func TestResetRefusesADamagedStore(t *testing.T) {
 	home := t.TempDir()
 	env := testEnv(home)
-	writeFile(t, CredentialsFile(env), `{"mcpOAuth":{"srv|78d8e2894fc42213":`)
-	writeFile(t, NeedsAuthFile(env), stdNeeds)
+	writeFile(t, credentials.File(env), `{"mcpOAuth":{"srv|78d8e2894fc42213":`)
+	writeFile(t, needsauth.File(env), stdNeeds)
 	srv := claudeServer(t, "srv", srvEntry)
-	_, err := PlanReset(context.Background(), env, ResetRequest{Server: srv}, DefaultResetPlanners(nil, nil))
-	if err == nil || !strings.Contains(err.Error(), CredentialsFile(env)) || !strings.Contains(err.Error(), "nothing was changed") {
+	_, err := PlanReset(context.Background(), env, store.ResetRequest{Server: srv}, DefaultResetPlanners(nil, nil))
+	if err == nil || !strings.Contains(err.Error(), credentials.File(env)) || !strings.Contains(err.Error(), "nothing was changed") {
 		t.Fatalf("err = %v", err)
 	}
-	if readString(t, NeedsAuthFile(env)) != stdNeeds {
+	if readString(t, needsauth.File(env)) != stdNeeds {
 		t.Fatal("needs-auth changed")
 	}
 }
@@ -208,27 +215,27 @@ func TestResetRefusesADamagedStore(t *testing.T) {
 func TestResetChangedBetweenPlanAndApply(t *testing.T) {
 	home := t.TempDir()
 	env := testEnv(home)
-	writeFile(t, CredentialsFile(env), credsWith(tokenlessAB, ""))
+	writeFile(t, credentials.File(env), credsWith(tokenlessAB, ""))
 	needs := `{"srv":{"timestamp":1795710000000},"other":` + otherNeeds + `}`
-	writeFile(t, NeedsAuthFile(env), needs)
+	writeFile(t, needsauth.File(env), needs)
 	srv := claudeServer(t, "srv", srvEntry)
-	muts, err := PlanReset(context.Background(), env, ResetRequest{Server: srv}, DefaultResetPlanners(nil, nil))
+	muts, err := PlanReset(context.Background(), env, store.ResetRequest{Server: srv}, DefaultResetPlanners(nil, nil))
 	if err != nil || len(muts) != 2 {
 		t.Fatalf("%d mutations, %v", len(muts), err)
 	}
 	newer := credsWith(strings.Replace(tokenlessAB, "1795710000000", "1795710009999", 1), "")
-	writeFile(t, CredentialsFile(env), newer)
-	e, err := RunReset(context.Background(), OpenJournal(env, nil), ServerRef{Name: "srv"}, muts)
+	writeFile(t, credentials.File(env), newer)
+	e, err := RunReset(context.Background(), journal.Open(env, nil), journal.ServerRef{Name: "srv"}, muts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Steps[0].Status != StatusFailed || !strings.Contains(e.Steps[0].Reason, "rewritten since the reset was planned") {
+	if e.Steps[0].Status != journal.StatusFailed || !strings.Contains(e.Steps[0].Reason, "rewritten since the reset was planned") {
 		t.Fatalf("credentials step: %+v", e.Steps[0])
 	}
-	if e.Steps[1].Status != StatusUndone {
+	if e.Steps[1].Status != journal.StatusUndone {
 		t.Fatalf("needs-auth step after the other failed: %+v", e.Steps[1])
 	}
-	if readString(t, CredentialsFile(env)) != newer || readString(t, NeedsAuthFile(env)) != needs {
+	if readString(t, credentials.File(env)) != newer || readString(t, needsauth.File(env)) != needs {
 		t.Fatal("a file changed although the reset was refused")
 	}
 }
@@ -241,16 +248,16 @@ func TestResetRefusedWhileClaudeCodeHoldsItsLock(t *testing.T) {
 	env := testEnv(home)
 	creds := credsWith(tokenlessAB, "")
 	needs := `{"srv":{"timestamp":1795710000000}}`
-	writeFile(t, CredentialsFile(env), creds)
-	writeFile(t, NeedsAuthFile(env), needs)
-	_, release := holdLock(t, home, CredentialsLock(env).Path, false)
+	writeFile(t, credentials.File(env), creds)
+	writeFile(t, needsauth.File(env), needs)
+	_, release := holdLock(t, home, credentials.Lock(env).Path, false)
 	defer release()
 	srv := claudeServer(t, "srv", srvEntry)
 	e, _ := planAndRun(t, env, srv, false, nil)
 	if !Failed(e) || !strings.Contains(e.Steps[0].Reason, ".storage-write.lock") {
 		t.Fatalf("steps under a held lock: %+v", e.Steps)
 	}
-	if readString(t, CredentialsFile(env)) != creds || readString(t, NeedsAuthFile(env)) != needs {
+	if readString(t, credentials.File(env)) != creds || readString(t, needsauth.File(env)) != needs {
 		t.Fatal("a file changed while Claude Code held its lock")
 	}
 }
@@ -260,10 +267,10 @@ func TestResetRefusedWhileClaudeCodeHoldsItsLock(t *testing.T) {
 // and undo writes back the exact blob.
 func TestResetKeychainItem(t *testing.T) {
 	sec, _ := fakeSecurity(t)
-	kc := &Keychain{Security: sec}
+	kc := &keychain.Client{Security: sec}
 	home := t.TempDir()
 	env := testEnv(home, "USER", "tester")
-	item := ClaudeCredentialsItem(env)
+	item := credentials.KeychainItem(env)
 	blob := credsWith(tokenlessAB, clientCfg)
 	ctx := context.Background()
 	if err := kc.Add(ctx, item, []byte(blob)); err != nil {
@@ -271,17 +278,17 @@ func TestResetKeychainItem(t *testing.T) {
 	}
 	srv := claudeServer(t, "srv", srvEntry)
 	e, muts := planAndRun(t, env, srv, false, kc)
-	if len(muts) != 1 || muts[0].Store() != StoreKeychain || e.Steps[0].Status != StatusApplied {
+	if len(muts) != 1 || muts[0].Store() != store.Keychain || e.Steps[0].Status != journal.StatusApplied {
 		t.Fatalf("mutations %d, entry %+v", len(muts), e)
 	}
 	got, _, err := kc.Find(ctx, item)
 	if err != nil || string(got) != credsWith("", clientCfg) {
 		t.Fatalf("keychain after reset: %s (%v)", got, err)
 	}
-	if _, err := os.Stat(CredentialsLock(env).Path); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(credentials.Lock(env).Path); !errors.Is(err, os.ErrNotExist) {
 		t.Error("the storage lock was left behind")
 	}
-	if _, err := OpenJournal(env, nil).Undo(ctx, e.ID); err != nil {
+	if _, err := journal.Open(env, nil).Undo(ctx, e.ID); err != nil {
 		t.Fatal(err)
 	}
 	if got, _, _ := kc.Find(ctx, item); string(got) != blob {
@@ -295,15 +302,15 @@ func mcpRemoteScene(t *testing.T, home string, withTokens bool) (registry.Server
 	t.Helper()
 	srv := claudeServer(t, "remote", `{"command":"npx","args":["-y","mcp-remote","https://a.example/mcp"]}`)
 	dir := filepath.Join(home, ".mcp-auth", "mcp-remote-v1")
-	hashA := ParseMCPRemote([]string{"https://a.example/mcp"}, nil).Hash
-	hashB := ParseMCPRemote([]string{"https://b.example/mcp"}, nil).Hash
+	hashA := mcpremote.Parse([]string{"https://a.example/mcp"}, nil).Hash
+	hashB := mcpremote.Parse([]string{"https://b.example/mcp"}, nil).Hash
 	mine := map[string]string{
-		KindMCPRemoteClient: hashA + "_client_info.json",
-		KindMCPRemoteFlow:   hashA + "_code_verifier_s1.txt",
-		KindMCPRemoteLease:  hashA + "_refresh_in_progress.json",
+		mcpremote.KindClient: hashA + "_client_info.json",
+		mcpremote.KindFlow:   hashA + "_code_verifier_s1.txt",
+		mcpremote.KindLease:  hashA + "_refresh_in_progress.json",
 	}
 	if withTokens {
-		mine[KindMCPRemoteTokens] = hashA + "_tokens.json"
+		mine[mcpremote.KindTokens] = hashA + "_tokens.json"
 	}
 	others := map[string]string{"tokens": hashB + "_tokens.json", "client": hashB + "_client_info.json"}
 	for kind, name := range mine {
@@ -312,7 +319,7 @@ func mcpRemoteScene(t *testing.T, home string, withTokens bool) (registry.Server
 	for _, name := range others {
 		writeFile(t, filepath.Join(dir, name), `{"access_token":"CANARY-b"}`)
 	}
-	os.Chmod(filepath.Join(dir, mine[KindMCPRemoteClient]), 0o644)
+	os.Chmod(filepath.Join(dir, mine[mcpremote.KindClient]), 0o644)
 	return srv, mine, others
 }
 
@@ -326,9 +333,9 @@ func TestResetMCPRemoteFiles(t *testing.T) {
 		forget     bool
 		gone       []string
 	}{
-		{"no tokens: registration and sign-in go", false, false, []string{KindMCPRemoteClient, KindMCPRemoteFlow}},
-		{"tokens kept with their registration", true, false, []string{KindMCPRemoteFlow}},
-		{"forget_tokens", true, true, []string{KindMCPRemoteClient, KindMCPRemoteFlow, KindMCPRemoteTokens}},
+		{"no tokens: registration and sign-in go", false, false, []string{mcpremote.KindClient, mcpremote.KindFlow}},
+		{"tokens kept with their registration", true, false, []string{mcpremote.KindFlow}},
+		{"forget_tokens", true, true, []string{mcpremote.KindClient, mcpremote.KindFlow, mcpremote.KindTokens}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -338,7 +345,7 @@ func TestResetMCPRemoteFiles(t *testing.T) {
 			dir := filepath.Join(home, ".mcp-auth", "mcp-remote-v1")
 			before := snapshotDir(t, dir)
 			e, _ := planAndRun(t, env, srv, tc.forget, nil)
-			if e == nil || e.Steps[0].Status != StatusApplied {
+			if e == nil || e.Steps[0].Status != journal.StatusApplied {
 				t.Fatalf("entry %+v", e)
 			}
 			gone := map[string]bool{}
@@ -356,13 +363,13 @@ func TestResetMCPRemoteFiles(t *testing.T) {
 					t.Errorf("the other server's %s changed", name)
 				}
 			}
-			if _, err := OpenJournal(env, nil).Undo(context.Background(), e.ID); err != nil {
+			if _, err := journal.Open(env, nil).Undo(context.Background(), e.ID); err != nil {
 				t.Fatal(err)
 			}
 			if got := snapshotDir(t, dir); !maps.Equal(got, before) {
 				t.Errorf("after undo %v, want %v", got, before)
 			}
-			if fi, _ := os.Stat(filepath.Join(dir, mine[KindMCPRemoteClient])); runtime.GOOS != "windows" && fi.Mode().Perm() != 0o644 {
+			if fi, _ := os.Stat(filepath.Join(dir, mine[mcpremote.KindClient])); runtime.GOOS != "windows" && fi.Mode().Perm() != 0o644 {
 				t.Errorf("restored mode %v", fi.Mode().Perm())
 			}
 		})
@@ -390,7 +397,7 @@ func TestFileDeleteHalfDoneIsRolledBack(t *testing.T) {
 	a, b := filepath.Join(home, "a"), filepath.Join(home, "b")
 	writeFile(t, a, "A")
 	writeFile(t, b, "B")
-	m, err := PlanFileDelete(StoreMCPRemote, []FileTarget{{Path: a}, {Path: b}, {Path: filepath.Join(home, "missing")}})
+	m, err := mutation.PlanFileDelete(store.MCPRemote, []mutation.FileTarget{{Path: a}, {Path: b}, {Path: filepath.Join(home, "missing")}})
 	if err != nil || len(m.Targets) != 2 {
 		t.Fatalf("plan %+v %v", m, err)
 	}
@@ -413,7 +420,7 @@ func TestFileDeleteHalfDoneIsRolledBack(t *testing.T) {
 		t.Fatalf("verify after apply: %v %v", ok, err)
 	}
 	writeFile(t, b, "B2") // the owner signed in again
-	var ce *ConflictError
+	var ce *journal.ConflictError
 	if err := m.Restore(ctx, dir); !errors.As(err, &ce) {
 		t.Fatalf("restore over a newer file: %v", err)
 	}
@@ -422,7 +429,7 @@ func TestFileDeleteHalfDoneIsRolledBack(t *testing.T) {
 	}
 	// Apply refuses, deleting nothing, when a file changed since planning.
 	writeFile(t, a, "A")
-	m2, _ := PlanFileDelete(StoreMCPRemote, []FileTarget{{Path: a}, {Path: b}})
+	m2, _ := mutation.PlanFileDelete(store.MCPRemote, []mutation.FileTarget{{Path: a}, {Path: b}})
 	dir2 := t.TempDir()
 	m2.Backup(ctx, dir2)
 	writeFile(t, b, "B3")

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpmend/mcpmend/cache/credentials"
+	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -40,23 +42,23 @@ type ActiveGate struct {
 var gateNames = map[string]string{"A": "the needs-auth cache", "B": "the tokenless-rejection stamp", "C": "the registration-not-offered stamp"}
 
 // gateStores are the stores Claude Code consults before dialling.
-var gateStores = map[string]bool{StoreNeedsAuth: true, StoreCredentials: true, StoreKeychain: true}
+var gateStores = map[string]bool{store.NeedsAuth: true, store.Credentials: true, store.Keychain: true}
 
 // SessionView says what the next Claude Code session does with srv given
 // what the stores hold. It is nil for servers of other clients.
-func SessionView(srv registry.Server, recs []Record, damage []Damage) *Session {
+func SessionView(srv registry.Server, recs []store.Record, damage []store.Damage) *Session {
 	if srv.Client != registry.ClaudeCode {
 		return nil
 	}
 	if why := notLoaded(srv); why != "" {
 		return &Session{Action: ActionNotLoaded, Reason: why}
 	}
-	if !gatedTransport(srv) {
+	if !store.GatedTransport(srv) {
 		return &Session{Action: ActionDial, Reason: fmt.Sprintf("%s servers are never gated: every session starts or dials it", srv.Transport)}
 	}
 	s := &Session{}
 	for _, r := range recs {
-		g := Gate(r.Kind)
+		g := store.Gate(r.Kind)
 		if g == "" || !r.Active {
 			continue
 		}
@@ -114,9 +116,9 @@ func skipReason(s *Session) string {
 }
 
 // tokenNote tells whether the dial carries a stored token.
-func tokenNote(recs []Record) string {
+func tokenNote(recs []store.Record) string {
 	for _, r := range recs {
-		if r.Kind == KindTokens && (r.Store == StoreCredentials || r.Store == StoreKeychain) {
+		if r.Kind == credentials.KindTokens && (r.Store == store.Credentials || r.Store == store.Keychain) {
 			if r.Active {
 				return " with its stored token"
 			}

@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpmend/mcpmend/cache/credentials"
+	"github.com/mcpmend/mcpmend/cache/store"
+	"github.com/mcpmend/mcpmend/internal/nodejson"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -60,7 +63,7 @@ func TestSessionView(t *testing.T) {
 				writeFile(t, filepath.Join(home, ".claude", "mcp-needs-auth-cache.json"), tt.needsAuth)
 			}
 			if tt.cred != "" {
-				writeFile(t, filepath.Join(home, ".claude", ".credentials.json"), `{"mcpOAuth":{`+jsQuote(CredentialKey(srv))+`:`+tt.cred+`}}`)
+				writeFile(t, filepath.Join(home, ".claude", ".credentials.json"), `{"mcpOAuth":{`+nodejson.Quote(credentials.Key(srv))+`:`+tt.cred+`}}`)
 			}
 			st := NewInspector(testEnv(home), fixedNow, nil).Inspect(context.Background(), srv)
 			s := st.Session
@@ -99,7 +102,7 @@ func TestSessionViewOtherClients(t *testing.T) {
 func TestSummaryText(t *testing.T) {
 	until := fixedNow.Add(time.Hour)
 	s := Summary{Session: ActionSkip, Gates: []string{"A", "B"}, Until: &until, Tokens: "expired",
-		Records: map[string]int{StoreMCPRemote: 2, StoreNeedsAuth: 1}, Damaged: []string{"/x/.credentials.json"}}
+		Records: map[string]int{store.MCPRemote: 2, store.NeedsAuth: 1}, Damaged: []string{"/x/.credentials.json"}}
 	want := "skip (gate A+B) until 2026-11-26T13:00:00Z; tokens expired; claude-code/needs-auth 1; mcp-remote 2; DAMAGED /x/.credentials.json"
 	if got := s.Text(); got != want {
 		t.Errorf("Text() = %q\nwant      %q", got, want)

@@ -4,11 +4,11 @@ import (
 	"os"
 	"testing"
 
-	"github.com/mcpmend/mcpmend/internal/chromium"
+	"github.com/mcpmend/mcpmend/internal/chromiumtest"
 )
 
 // chromiumPath is Debian's chromium (installed by .ci/run).
-const chromiumPath = chromium.DefaultPath
+const chromiumPath = chromiumtest.DefaultPath
 
 // needChromium skips the test, naming chromium, when it is not installed.
 func needChromium(t testing.TB) {
@@ -20,9 +20,9 @@ func needChromium(t testing.TB) {
 
 // startChromium starts headless Chromium on the user data dir; it is killed
 // (and waited for) when the test ends, unless closed before.
-func startChromium(t testing.TB, userData string) *chromium.Browser {
+func startChromium(t testing.TB, userData string) *chromiumtest.Browser {
 	t.Helper()
-	b, err := chromium.Launch(t.Context(), userData, chromium.Options{Path: chromiumPath})
+	b, err := chromiumtest.Launch(t.Context(), userData, chromiumtest.Options{Path: chromiumPath})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func startChromium(t testing.TB, userData string) *chromium.Browser {
 
 // closeChromium quits Chromium with Browser.close (which flushes Local
 // Storage) and fails the test when it does not exit.
-func closeChromium(t testing.TB, b *chromium.Browser) {
+func closeChromium(t testing.TB, b *chromiumtest.Browser) {
 	t.Helper()
 	if err := b.Close(); err != nil {
 		t.Fatal(err)

@@ -20,16 +20,19 @@ import (
 
 	"github.com/syndtr/goleveldb/leveldb"
 
-	"github.com/mcpmend/mcpmend/cache"
-	"github.com/mcpmend/mcpmend/internal/chromium"
+	"github.com/mcpmend/mcpmend/cache/desktop"
+	"github.com/mcpmend/mcpmend/cache/journal"
+	"github.com/mcpmend/mcpmend/cache/store"
+	"github.com/mcpmend/mcpmend/internal/chromiumtest"
 	"github.com/mcpmend/mcpmend/internal/crashpoint"
+	"github.com/mcpmend/mcpmend/internal/localstorage"
 )
 
 // desktopFixture is the Local Storage database real headless Chromium wrote
-// (cache/testdata/mkfixture): items for the servers github and github-tools
+// (internal/localstorage/testdata/mkfixture): items for the servers github and github-tools
 // on http://127.0.0.1:<port>, a partitioned origin from a localhost iframe,
 // mentions of github inside other values, and CANARY tokens.
-var desktopFixture = filepath.Join("..", "cache", "testdata", "chromium-localstorage", "leveldb")
+var desktopFixture = filepath.Join("..", "internal", "localstorage", "testdata", "chromium-localstorage", "leveldb")
 
 // desktopCanary is in the Desktop config (an env value): no output may show it.
 const desktopCanary = "CANARY-DESKTOP-ENV-0007"
@@ -113,7 +116,7 @@ func decodeView(t *testing.T, rows map[string]string) storageView {
 	t.Helper()
 	v := storageView{}
 	for k, val := range rows {
-		it, ok := cache.DecodeItem([]byte(k), []byte(val))
+		it, ok := localstorage.DecodeItem([]byte(k), []byte(val))
 		if !ok {
 			t.Fatalf("undecodable row %q", k)
 		}
@@ -191,7 +194,7 @@ window.frameData = new Promise(ok => addEventListener('message', e => ok(e.data)
 // chromiumSession runs headless Chromium on Claude Desktop's userData (as
 // Electron does: the profile directory is userData itself) and loads the
 // page; it returns the browser and the page session.
-func chromiumSession(t *testing.T, userData string, port int) (*chromium.Browser, string) {
+func chromiumSession(t *testing.T, userData string, port int) (*chromiumtest.Browser, string) {
 	t.Helper()
 	root := t.TempDir()
 	if err := os.Symlink(userData, filepath.Join(root, "Default")); err != nil {
@@ -206,7 +209,7 @@ func chromiumSession(t *testing.T, userData string, port int) (*chromium.Browser
 }
 
 // readStorage returns what the page and its partitioned iframe see.
-func readStorage(t *testing.T, b *chromium.Browser, session string) (page, frame map[string]string) {
+func readStorage(t *testing.T, b *chromiumtest.Browser, session string) (page, frame map[string]string) {
 	t.Helper()
 	var out string
 	if err := b.Eval(session, `window.frameData.then(f => JSON.stringify({page: dump(), frame: JSON.parse(f)}))`, &out); err != nil {
@@ -257,7 +260,7 @@ func noSecrets(t *testing.T, where string, texts ...string) {
 // killWorkerAtEnd stops a detached apply-pending worker a failed test left.
 func killWorkerAtEnd(t *testing.T, home string) {
 	t.Cleanup(func() {
-		if running, pid := cache.WorkerRunning(isolatedEnv(home)); running && pid > 0 {
+		if running, pid := journal.WorkerRunning(isolatedEnv(home)); running && pid > 0 {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
 	})
@@ -289,14 +292,14 @@ func TestDesktopResetWithRealChromium(t *testing.T) {
 	var st struct {
 		Stores []struct {
 			Store   string
-			Records []cache.Record
+			Records []store.Record
 		}
 	}
 	json.Unmarshal([]byte(out), &st)
 	items, mentions := 0, 0
 	for _, s := range st.Stores {
 		for _, r := range s.Records {
-			if s.Store != cache.DesktopStoreName {
+			if s.Store != store.Desktop {
 				continue
 			}
 			if r.Resettable {
@@ -318,7 +321,7 @@ func TestDesktopResetWithRealChromium(t *testing.T) {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		held, pid, err := cache.ProbeLock(dir)
+		held, pid, err := localstorage.ProbeLock(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -341,7 +344,7 @@ func TestDesktopResetWithRealChromium(t *testing.T) {
 		ID      string
 		Steps   []struct {
 			Store, Status, Reason string
-			Changes               []cache.Change
+			Changes               []journal.Change
 		}
 		Notes  []string
 		PickUp []string `json:"pick_up"`
@@ -359,7 +362,7 @@ func TestDesktopResetWithRealChromium(t *testing.T) {
 	}
 	// The detached worker takes its lock once it has started.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if running, _ := cache.WorkerRunning(env); running {
+		if running, _ := journal.WorkerRunning(env); running {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -374,13 +377,13 @@ func TestDesktopResetWithRealChromium(t *testing.T) {
 	closeChromium(t, b)
 	deadline = time.Now().Add(60 * time.Second)
 	for {
-		e, err := cache.OpenJournal(env, nil).Get(rs.ID)
+		e, err := journal.Open(env, nil).Get(rs.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s := e.Steps[0].Status; s == cache.StatusApplied {
+		if s := e.Steps[0].Status; s == journal.StatusApplied {
 			break
-		} else if s != cache.StatusWaiting {
+		} else if s != journal.StatusWaiting {
 			t.Fatalf("step ended %s: %s", s, e.Steps[0].Reason)
 		}
 		if time.Now().After(deadline) {
@@ -389,7 +392,7 @@ func TestDesktopResetWithRealChromium(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	for deadline = time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if running, _ := cache.WorkerRunning(env); !running {
+		if running, _ := journal.WorkerRunning(env); !running {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -521,8 +524,8 @@ func snapshotFiles(t *testing.T, dir string) map[string]string {
 
 // TestDesktopResetCrashCLI kills `mcpmend reset` with SIGKILL after the
 // staged batch, before and after the CURRENT switch: LevelDB sees the old or
-// the new database, and the next mcpmend start (`mcpmend status`) finishes
-// the reset.
+// the new database, and the next command that replays the journal
+// (`mcpmend apply-pending`) finishes the reset.
 func TestDesktopResetCrashCLI(t *testing.T) {
 	for _, pt := range []string{"localstorage-after-batch", "localstorage-before-commit", "localstorage-after-commit"} {
 		t.Run(pt, func(t *testing.T) {
@@ -539,6 +542,9 @@ func TestDesktopResetCrashCLI(t *testing.T) {
 			if now := itemRows(t, dir); !maps.Equal(now, orig) && !sameView(decodeView(t, now), want) {
 				t.Fatalf("after a kill at %s the database is neither old nor new", pt)
 			}
+			if _, errOut, code := runCLI(t, home, "apply-pending", "--once"); code != 0 {
+				t.Fatal(errOut)
+			}
 			out, errOut, code := runCLI(t, home, "status", "--json")
 			if code != 0 {
 				t.Fatal(errOut)
@@ -550,7 +556,7 @@ func TestDesktopResetCrashCLI(t *testing.T) {
 			if got := decodeView(t, itemRows(t, dir)); !sameView(got, want) {
 				t.Fatalf("after the next start: %v, want %v", got, want)
 			}
-			if _, err := cache.ScanLocalStorage(context.Background(), dir, nil); err != nil {
+			if _, err := desktop.Scan(context.Background(), dir, nil); err != nil {
 				t.Fatalf("after the next start: %v", err)
 			}
 		})

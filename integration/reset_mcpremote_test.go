@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/mcpremote"
 	"github.com/mcpmend/mcpmend/internal/crashpoint"
 )
 
@@ -163,8 +163,8 @@ func TestResetMCPRemoteLive(t *testing.T) {
 }
 
 // TestResetMCPRemoteCrash kills `mcpmend reset` with SIGKILL between two
-// file deletions and after the last one; the next mcpmend start (here
-// `mcpmend status`) restores the half-deleted files byte for byte in the
+// file deletions and after the last one; the next command that replays the
+// journal (here `mcpmend apply-pending`) restores the half-deleted files byte for byte in the
 // first case and records the finished reset in the second.
 func TestResetMCPRemoteCrash(t *testing.T) {
 	for _, tc := range []struct{ point, want string }{
@@ -180,7 +180,7 @@ func TestResetMCPRemoteCrash(t *testing.T) {
 			}
 			dir := filepath.Join(home, ".mcp-auth", "mcp-remote-v1")
 			os.MkdirAll(dir, 0o700)
-			hash := cache.ParseMCPRemote([]string{url}, nil).Hash
+			hash := mcpremote.Parse([]string{url}, nil).Hash
 			for _, name := range []string{"_client_info.json", "_code_verifier_s.txt", "_discovery_state_s.json"} {
 				os.WriteFile(filepath.Join(dir, hash+name), []byte(`{"file":"`+name+`"}`), 0o600)
 			}
@@ -193,6 +193,9 @@ func TestResetMCPRemoteCrash(t *testing.T) {
 			}
 			if n := len(readDir(t, dir)); n == len(before) {
 				t.Fatalf("killed at %s with nothing deleted", tc.point)
+			}
+			if _, errOut, code := runCLI(t, home, "apply-pending", "--once"); code != 0 {
+				t.Fatalf("mcpmend apply-pending: %s", errOut)
 			}
 			out, errOut, code := runCLI(t, home, "status", "--json")
 			if code != 0 {

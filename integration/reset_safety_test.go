@@ -17,7 +17,11 @@ import (
 
 	"github.com/tidwall/gjson"
 
-	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/credentials"
+	"github.com/mcpmend/mcpmend/cache/journal"
+	"github.com/mcpmend/mcpmend/cache/mutation"
+	"github.com/mcpmend/mcpmend/cache/needsauth"
+	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/jsonedit"
 	"github.com/mcpmend/mcpmend/registry"
 )
@@ -80,7 +84,7 @@ func TestEditorAndResetsAgainstRealClaudeCode(t *testing.T) {
 	creds["mcpOAuth"] = oauth
 	b, _ := json.Marshal(creds)
 	os.MkdirAll(env.ClaudeConfigHome(), 0o700)
-	if err := os.WriteFile(cache.CredentialsFile(env), b, 0o600); err != nil {
+	if err := os.WriteFile(credentials.File(env), b, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	bystanderBefore := gjson.GetBytes(b, "mcpOAuth").Raw
@@ -106,7 +110,7 @@ func TestEditorAndResetsAgainstRealClaudeCode(t *testing.T) {
 		}
 	})
 	wg.Go(func() { // mcpmend
-		ed := &registry.Editor{Env: env}
+		ed := &mutation.Editor{Env: env}
 		for i := 0; i < maxOurs; i++ {
 			select {
 			case <-claudeDone:
@@ -117,12 +121,12 @@ func TestEditorAndResetsAgainstRealClaudeCode(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 			name := fmt.Sprintf("e%d", i)
 			v := json.RawMessage(`{"command":"echo","args":["` + name + `"]}`)
-			if _, err := ed.Edit(context.Background(), env.ClaudeJSON(), []registry.Edit{{Path: []string{"mcpServers", name}, Value: v}}); err != nil {
+			if _, err := ed.Edit(context.Background(), env.ClaudeJSON(), []mutation.Edit{{Path: []string{"mcpServers", name}, Value: v}}); err != nil {
 				errs <- err
 				return
 			}
 			if i%3 == 0 {
-				if _, err := ed.Edit(context.Background(), env.ClaudeJSON(), []registry.Edit{{Path: []string{"mcpServers", name}}}); err != nil {
+				if _, err := ed.Edit(context.Background(), env.ClaudeJSON(), []mutation.Edit{{Path: []string{"mcpServers", name}}}); err != nil {
 					errs <- err
 					return
 				}
@@ -163,11 +167,11 @@ func TestEditorAndResetsAgainstRealClaudeCode(t *testing.T) {
 	if !servers.Get("seed").Exists() {
 		t.Error("the seed entry was lost")
 	}
-	cr, _ := os.ReadFile(cache.CredentialsFile(env))
+	cr, _ := os.ReadFile(credentials.File(env))
 	if !gjson.ValidBytes(cr) {
 		t.Fatalf(".credentials.json does not parse")
 	}
-	if fi, _ := os.Stat(cache.CredentialsFile(env)); runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
+	if fi, _ := os.Stat(credentials.File(env)); runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
 		t.Errorf(".credentials.json mode %v", fi.Mode().Perm())
 	}
 	left := gjson.GetBytes(cr, "mcpOAuth")
@@ -189,50 +193,61 @@ func TestEditorAndResetsAgainstRealClaudeCode(t *testing.T) {
 
 // resetCredential runs one journal reset removing key from .credentials.json.
 func resetCredential(env registry.Env, key string) error {
-	lock := cache.CredentialsLock(env)
-	m, err := cache.PlanJSONDelete(cache.StoreCredentials, cache.CredentialsFile(env), &lock, 0o600, jsonedit.Compact,
-		[]cache.JSONTarget{{Path: jsonedit.Path{"mcpOAuth", key}, Kind: "tokens"}})
+	lock := credentials.Lock(env)
+	m, err := mutation.PlanJSONDelete(store.Credentials, credentials.File(env), &lock, 0o600, jsonedit.Compact,
+		[]mutation.JSONTarget{{Path: jsonedit.Path{"mcpOAuth", key}, Kind: "tokens"}})
 	if err != nil {
 		return err
 	}
-	j := cache.OpenJournal(env, nil)
-	e, err := j.Begin(cache.ServerRef{Name: key}, []cache.Mutation{m}, cache.BeginOptions{})
+	j := journal.Open(env, nil)
+	e, err := j.Begin(journal.ServerRef{Name: key}, []journal.Mutation{m}, journal.BeginOptions{})
 	if err != nil {
 		return err
 	}
 	if e, err = j.Apply(context.Background(), e.ID); err != nil {
 		return err
 	}
-	if st := e.Steps[0]; st.Status != cache.StatusApplied {
+	if st := e.Steps[0]; st.Status != journal.StatusApplied {
 		return fmt.Errorf("reset of %s: %s (%s)", key, st.Status, st.Reason)
 	}
 	return nil
 }
 
-// TestNextStartFinishesAnInterruptedReset: a reset recorded in the journal
-// but never applied (the process died right after planning) is finished by
-// the next `mcpmend` start, whatever the command.
-func TestNextStartFinishesAnInterruptedReset(t *testing.T) {
+// TestInterruptedResetIsFinishedByAReplayingCommand: a reset recorded in the
+// journal but never applied (the process died right after planning) is only
+// reported by a read-only command (`mcpmend list`), and finished by one that
+// replays the journal (`mcpmend apply-pending`).
+func TestInterruptedResetIsFinishedByAReplayingCommand(t *testing.T) {
 	home := t.TempDir()
 	env := isolatedEnv(home)
 	os.MkdirAll(env.ClaudeConfigHome(), 0o700)
-	needs := cache.NeedsAuthFile(env)
+	needs := needsauth.File(env)
 	os.WriteFile(needs, []byte(`{"srv":{"timestamp":1},"other":{"timestamp":2}}`), 0o600)
-	m, err := cache.PlanJSONDelete(cache.StoreNeedsAuth, needs, nil, 0, jsonedit.Compact, []cache.JSONTarget{{Path: jsonedit.Path{"srv"}}})
+	m, err := mutation.PlanJSONDelete(store.NeedsAuth, needs, nil, 0, jsonedit.Compact, []mutation.JSONTarget{{Path: jsonedit.Path{"srv"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := cache.OpenJournal(env, nil).Begin(cache.ServerRef{Name: "srv"}, []cache.Mutation{m}, cache.BeginOptions{})
+	e, err := journal.Open(env, nil).Begin(journal.ServerRef{Name: "srv"}, []journal.Mutation{m}, journal.BeginOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, stderr, code := runCLI(t, home, "list", "--log-level", "info"); code != 0 {
+	_, stderr, code := runCLI(t, home, "list", "--log-level", "info")
+	if code != 0 {
 		t.Fatalf("mcpmend list: %d %s", code, stderr)
+	}
+	if got, _ := os.ReadFile(needs); string(got) != `{"srv":{"timestamp":1},"other":{"timestamp":2}}` {
+		t.Fatalf("a read-only command replayed the journal: %s", got)
+	}
+	if !strings.Contains(stderr, "pending steps") {
+		t.Errorf("mcpmend list did not report the pending reset:\n%s", stderr)
+	}
+	if _, stderr, code := runCLI(t, home, "apply-pending", "--once"); code != 0 {
+		t.Fatalf("mcpmend apply-pending: %d %s", code, stderr)
 	}
 	if got, _ := os.ReadFile(needs); string(got) != `{"other":{"timestamp":2}}` {
 		t.Fatalf("needs-auth cache after the next start: %s", got)
 	}
-	if e, _ = cache.OpenJournal(env, nil).Get(e.ID); e.Steps[0].Status != cache.StatusApplied {
+	if e, _ = journal.Open(env, nil).Get(e.ID); e.Steps[0].Status != journal.StatusApplied {
 		t.Fatalf("journal: %+v", e.Steps[0])
 	}
 	out, _, code := runCLI(t, home, "apply-pending", "--once")

@@ -91,7 +91,7 @@ func readClaudeMainBytes(path string, data []byte, done func(*claudeProject)) (*
 		return s.value()
 	})
 	if !ok {
-		line, col, msg := syntaxPosition(data)
+		line, col, msg := SyntaxPosition(data)
 		return nil, &Problem{Client: ClaudeCode, File: path, Line: line, Column: col, Message: "invalid JSON: " + msg + " (Claude Code cannot load this file either)"}
 	}
 	return m, nil

@@ -38,7 +38,7 @@ func readConfig(client, path string, clean func([]byte) []byte) (doc []byte, pro
 		return nil, nil, false
 	}
 	if !gjson.ValidBytes(data) {
-		line, col, msg := syntaxPosition(data)
+		line, col, msg := SyntaxPosition(data)
 		return nil, &Problem{Client: client, File: path, Line: line, Column: col, Message: "invalid JSON: " + msg}, false
 	}
 	return data, nil, true
@@ -53,8 +53,8 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// syntaxPosition locates the first JSON syntax error as 1-based line and column.
-func syntaxPosition(data []byte) (line, col int, msg string) {
+// SyntaxPosition locates the first JSON syntax error as 1-based line and column.
+func SyntaxPosition(data []byte) (line, col int, msg string) {
 	var v any
 	err := json.Unmarshal(data, &v)
 	var se *json.SyntaxError

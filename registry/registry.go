@@ -2,9 +2,10 @@
 // every supported client's configuration files, their scopes and precedence,
 // with secrets kept out of everything that is printed.
 //
-// registry only reads. The single place that will ever write a client's
-// configuration is the editor in edit.go; nothing else in mcpmend opens a
-// config file for writing.
+// registry only reads. The single place that writes a client's configuration
+// is the config editor on the write side (cache/mutation's Editor, through
+// internal/lockedfile); nothing else in mcpmend opens a config file for
+// writing.
 package registry
 
 import (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -16,7 +17,7 @@ import (
 // CheckupInput narrows a checkup. Every field is optional.
 type CheckupInput struct {
 	Client    string  `json:"client,omitempty" jsonschema:"only this client's servers: claude-code, claude-desktop, cursor, vscode, windsurf, codex, gemini or zed"`
-	SkipProbe bool    `json:"skip_probe,omitempty" jsonschema:"judge from configuration and client memory only; start and dial nothing"`
+	SkipProbe bool    `json:"skip_probe,omitempty" jsonschema:"judge from configuration and client memory only; start and dial nothing (a stdio command is still looked up on the client's PATH)"`
 	Timeout   float64 `json:"timeout,omitempty" jsonschema:"seconds each probe may take, 1 to 120 (default 15)"`
 }
 
@@ -27,7 +28,9 @@ type CheckupOutput struct {
 	Servers []diagnose.Report      `json:"servers" jsonschema:"one report per server definition a client uses (or ignores for a reason worth knowing), in list_servers order"`
 	Files   []diagnose.FileFinding `json:"files,omitempty" jsonschema:"problems of whole configuration files: a file that does not parse, a file the client no longer reads"`
 	Counts  CheckupCounts          `json:"counts"`
-	At      time.Time              `json:"at" jsonschema:"when the client's stores were judged"`
+	// Searched is filled when no server was found: where mcpmend looked.
+	Searched []registry.Location `json:"searched,omitempty" jsonschema:"when no server was found: the configuration files looked at, per client, and whether each exists"`
+	At       time.Time           `json:"at" jsonschema:"when the client's stores were judged"`
 }
 
 // CheckupCounts counts the servers by status.
@@ -37,8 +40,6 @@ type CheckupCounts struct {
 	Warning int `json:"warning"`
 	Error   int `json:"error"`
 }
-
-func init() { register(addCheckup) }
 
 // checkup is also a tool, not only a CLI command: "some MCP tool is
 // failing" is where a model starts without knowing which server, and one
@@ -100,7 +101,7 @@ func CheckupProgress(ctx context.Context, d *Deps, in CheckupInput, progress pro
 		if in.Client != "" && s.Client != in.Client || !s.Effective && s.ShadowedBy != "" {
 			continue // a shadowed copy: the definition that wins is reported
 		}
-		job := diagnose.Job{Server: s, Probe: dial[definitionKey(s)] && !in.SkipProbe}
+		job := diagnose.Job{Server: s, Probe: dial[definitionKey(s)] && !in.SkipProbe, Resolve: dial[definitionKey(s)]}
 		if !job.Probe {
 			job.NotProbed = notDialled(s, in.SkipProbe)
 		}
@@ -122,6 +123,13 @@ func CheckupProgress(ctx context.Context, d *Deps, in CheckupInput, progress pro
 		}
 	}
 	out.count()
+	if len(out.Servers) == 0 {
+		for _, l := range registry.Locations(d.Env) {
+			if in.Client == "" || l.Client == in.Client {
+				out.Searched = append(out.Searched, l)
+			}
+		}
+	}
 	return out, nil
 }
 
@@ -136,7 +144,7 @@ func notDialled(s registry.Server, skip bool) string {
 	case skip:
 		return "probing was turned off"
 	case s.Disabled:
-		return "disabled: checkup does not start it (diagnose_server does)"
+		return "disabled: checkup does not start it (diagnosing it alone does)"
 	case !s.Effective:
 		return "the client does not use this definition"
 	}
@@ -167,13 +175,20 @@ func (o *CheckupOutput) count() {
 // checkup` exit 1.
 func (o *CheckupOutput) Failed() bool { return o.Status == string(diagnose.Error) }
 
-// Text renders the checkup grouped by client: the healthy servers one line
+// Text renders the checkup for a model: next steps are tool calls.
+func (o *CheckupOutput) Text() string { return o.render(forModel) }
+
+// HumanText renders the checkup for a person: next steps are commands.
+func (o *CheckupOutput) HumanText() string { return o.render(forHuman) }
+
+// render renders the checkup grouped by client: the healthy servers one line
 // each, then every problem with its next step, then file problems and the
 // tally.
-func (o *CheckupOutput) Text() string {
+func (o *CheckupOutput) render(au audience) string {
 	var b strings.Builder
 	if len(o.Servers) == 0 && len(o.Files) == 0 {
 		b.WriteString("No MCP servers to check (none configured, or none of the client asked for).\n")
+		writeSearched(&b, o.Searched)
 		return b.String()
 	}
 	for _, group := range byClient(o.Servers) {
@@ -193,7 +208,7 @@ func (o *CheckupOutput) Text() string {
 			}
 			fmt.Fprintf(&b, "  %-7s  %-*s  %-5s  %s %s\n", statusWord(r.Status), width, r.Server.Name, r.Server.Transport, scopeText(r.Server), r.Server.File)
 			for _, f := range r.Findings {
-				writeFinding(&b, f, "      ", false)
+				au.writeFinding(&b, f, "      ", false)
 			}
 		}
 		b.WriteString("\n")
@@ -201,7 +216,7 @@ func (o *CheckupOutput) Text() string {
 	if len(o.Files) > 0 {
 		b.WriteString("Configuration files\n")
 		for _, f := range o.Files {
-			writeFinding(&b, f.Finding, "  ", false)
+			au.writeFinding(&b, f.Finding, "  ", false)
 		}
 		b.WriteString("\n")
 	}
@@ -212,7 +227,7 @@ func (o *CheckupOutput) Text() string {
 	}
 	b.WriteString(".\n")
 	if c.Error+c.Warning > 0 {
-		b.WriteString("Evidence for one server: diagnose_server {\"name\": …} (or `mcpmend diagnose NAME`).\n")
+		fmt.Fprintf(&b, "Evidence for one server: %s.\n", au.call("diagnose_server", map[string]any{"name": "NAME"}))
 	}
 	return b.String()
 }
@@ -229,4 +244,21 @@ func byClient(rs []diagnose.Report) [][]diagnose.Report {
 		out = append(out, []diagnose.Report{r})
 	}
 	return out
+}
+
+// writeSearched lists the files looked at, aligned, marking the missing.
+func writeSearched(b *strings.Builder, locs []registry.Location) {
+	if len(locs) == 0 {
+		return
+	}
+	b.WriteString("Looked in:\n")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	for _, l := range locs {
+		state := "no servers"
+		if !l.Exists {
+			state = "not found"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", diagnose.ClientTitle(l.Client), l.Scope, l.Path, state)
+	}
+	tw.Flush()
 }

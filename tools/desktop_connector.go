@@ -3,7 +3,7 @@ package tools
 import (
 	"context"
 
-	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/desktop"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -33,7 +33,7 @@ func findServerOrConnector(ctx context.Context, env registry.Env, inv *registry.
 	for _, s := range inv.Servers {
 		names = append(names, s.Name)
 	}
-	recs, _ := cache.DesktopLocalStorage{Others: names}.InspectName(ctx, env, name)
+	recs, _ := desktop.Store{Others: names}.InspectName(ctx, env, name)
 	if len(recs) == 0 {
 		return srv, err
 	}

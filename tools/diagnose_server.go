@@ -2,7 +2,6 @@ package tools
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -19,7 +18,7 @@ type DiagnoseServerInput struct {
 	Client    string  `json:"client,omitempty" jsonschema:"the client whose definition to diagnose, when several clients configure this name: claude-code, claude-desktop, cursor, vscode, windsurf, codex, gemini or zed"`
 	Scope     string  `json:"scope,omitempty" jsonschema:"the scope (user, local, project, …) of the definition; by default the effective one"`
 	Timeout   float64 `json:"timeout,omitempty" jsonschema:"seconds the probe may take, 1 to 120 (default 15)"`
-	SkipProbe bool    `json:"skip_probe,omitempty" jsonschema:"judge from the configuration and the client's memory only; do not start or dial the server"`
+	SkipProbe bool    `json:"skip_probe,omitempty" jsonschema:"judge from the configuration and the client's memory only; do not start or dial the server (a stdio command is still looked up on the client's PATH)"`
 }
 
 // DiagnoseServerOutput is the diagnosis of one server: the report (identity,
@@ -30,8 +29,6 @@ type DiagnoseServerOutput struct {
 	Notes []string  `json:"notes,omitempty" jsonschema:"which definition was judged when the name has several"`
 	At    time.Time `json:"at" jsonschema:"when the client's stores were judged"`
 }
-
-func init() { register(addDiagnoseServer) }
 
 func addDiagnoseServer(s *mcp.Server, d *Deps) {
 	mcp.AddTool(s, &mcp.Tool{
@@ -72,7 +69,7 @@ func DiagnoseServer(ctx context.Context, d *Deps, in DiagnoseServerInput) (*Diag
 	job := diagnose.Job{Server: srv, Probe: true}
 	switch {
 	case in.SkipProbe:
-		job.Probe, job.NotProbed = false, "probing was turned off"
+		job.Probe, job.NotProbed, job.Resolve = false, "probing was turned off", !unapproved(srv)
 	case unapproved(srv):
 		job.Probe, job.NotProbed = false, "a project server the user has not approved: mcpmend never starts it"
 	}
@@ -88,9 +85,15 @@ func DiagnoseServer(ctx context.Context, d *Deps, in DiagnoseServerInput) (*Diag
 	return out, nil
 }
 
-// Text renders the diagnosis: identity, verdict, probe and session in one
+// Text renders the diagnosis for a model: next steps are tool calls.
+func (o *DiagnoseServerOutput) Text() string { return o.render(forModel) }
+
+// HumanText renders the diagnosis for a person: next steps are commands.
+func (o *DiagnoseServerOutput) HumanText() string { return o.render(forHuman) }
+
+// render renders the diagnosis: identity, verdict, probe and session in one
 // line each, then every finding with its evidence and next step.
-func (o *DiagnoseServerOutput) Text() string {
+func (o *DiagnoseServerOutput) render(au audience) string {
 	var b strings.Builder
 	r := o.Report
 	s := r.Server
@@ -114,7 +117,7 @@ func (o *DiagnoseServerOutput) Text() string {
 		b.WriteString("Findings:\n")
 	}
 	for _, f := range r.Findings {
-		writeFinding(&b, f, "  ", true)
+		au.writeFinding(&b, f, "  ", true)
 	}
 	for _, n := range o.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)
@@ -145,7 +148,7 @@ func probeLine(r diagnose.Report) string {
 
 // writeFinding renders one finding; evidence only when asked (checkup's
 // overview leaves it to diagnose_server).
-func writeFinding(b *strings.Builder, f diagnose.Finding, indent string, evidence bool) {
+func (au audience) writeFinding(b *strings.Builder, f diagnose.Finding, indent string, evidence bool) {
 	fmt.Fprintf(b, "%s%s %s: %s\n", indent, f.Severity, f.Code, f.Summary)
 	if evidence {
 		for _, e := range f.Evidence {
@@ -153,24 +156,8 @@ func writeFinding(b *strings.Builder, f diagnose.Finding, indent string, evidenc
 		}
 	}
 	if f.Next != nil {
-		fmt.Fprintf(b, "%s  → %s\n", indent, actionText(*f.Next))
+		fmt.Fprintf(b, "%s  → %s\n", indent, au.actionText(*f.Next))
 	}
-}
-
-// actionText is a next step in one line: the step, then the tool call and
-// the shell command that do it.
-func actionText(a diagnose.Action) string {
-	t := a.Step
-	if a.Tool != "" {
-		args, _ := json.Marshal(a.Arguments)
-		t += ": " + a.Tool + " " + string(args)
-		if a.Command != "" {
-			t += " (or `" + a.Command + "`)"
-		}
-	} else if a.Command != "" && !strings.Contains(a.Step, a.Command) {
-		t += " (`" + a.Command + "`)"
-	}
-	return t
 }
 
 func statusWord(s string) string {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -30,8 +31,6 @@ type ListServersOutput struct {
 	// servers nothing is known about are absent.
 	States map[string]cache.Summary `json:"states,omitempty"`
 }
-
-func init() { register(addListServers) }
 
 func addListServers(s *mcp.Server, d *Deps) {
 	mcp.AddTool(s, &mcp.Tool{
@@ -105,24 +104,29 @@ func (o *ListServersOutput) Text() string {
 			b.WriteString(" that could be read.\n")
 		}
 	}
+	// One aligned table per client: name, transport, scope, then the
+	// command or URL; state and problem lines start under that last column
+	// (empty leading cells keep them inside the table's alignment).
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	client := ""
 	for _, s := range o.Servers {
 		if s.Client != client {
 			client = s.Client
-			fmt.Fprintf(&b, "%s:\n", client)
+			fmt.Fprintf(tw, "%s:\n", client)
 		}
-		fmt.Fprintf(&b, "  %s  %s  %s  %s", s.Name, s.Transport, scopeText(s), target(s))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s", s.Name, s.Transport, scopeText(s), target(s))
 		if st := status(s); st != "" {
-			fmt.Fprintf(&b, "  [%s]", st)
+			fmt.Fprintf(tw, "  [%s]", st)
 		}
-		b.WriteString("\n")
+		fmt.Fprintln(tw)
 		if sum, ok := o.States[StateKey(s)]; ok && sum.Notable() {
-			fmt.Fprintf(&b, "      state: %s\n", sum.Text())
+			fmt.Fprintf(tw, "  \t\t\tstate: %s\n", sum.Text())
 		}
 		for _, p := range s.Problems {
-			fmt.Fprintf(&b, "      problem: %s\n", p)
+			fmt.Fprintf(tw, "  \t\t\tproblem: %s\n", p)
 		}
 	}
+	tw.Flush()
 	if len(o.Problems) > 0 {
 		b.WriteString("Problems:\n")
 		ps := append([]registry.Problem(nil), o.Problems...)

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -94,9 +95,21 @@ func TestListServersOtherClientsHideSecrets(t *testing.T) {
 		"zed:\n",
 		"  mac  stdio  user  mac-server\n",
 	} {
-		if !strings.Contains(text, want) {
+		// Columns are aligned with padding: compare with runs of spaces
+		// collapsed to two.
+		if collapse := regexp.MustCompile(`  +`); !strings.Contains(collapse.ReplaceAllString(text, "  "), collapse.ReplaceAllString(want, "  ")) {
 			t.Errorf("text lacks %q:\n%s", want, text)
 		}
+	}
+	// Within a client the columns line up.
+	var cols []int
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "  filesystem ") || strings.HasPrefix(line, "  remote * ") {
+			cols = append(cols, strings.Index(line, "  user  "))
+		}
+	}
+	if len(cols) != 2 || cols[0] != cols[1] {
+		t.Errorf("the scope column is not aligned (offsets %v):\n%s", cols, text)
 	}
 }
 

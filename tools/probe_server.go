@@ -31,8 +31,6 @@ type ProbeServerOutput struct {
 	Notes   []string       `json:"notes,omitempty" jsonschema:"which definition was dialled when a name has several, servers all skipped"`
 }
 
-func init() { register(addProbeServer) }
-
 func addProbeServer(s *mcp.Server, d *Deps) {
 	mcp.AddTool(s, &mcp.Tool{
 		Name:  "probe_server",

@@ -9,6 +9,10 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/credentials"
+	"github.com/mcpmend/mcpmend/cache/journal"
+	"github.com/mcpmend/mcpmend/cache/mcpremote"
+	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -33,22 +37,22 @@ const (
 // ResetServerAuthOutput says what was (or would be) removed, what waits,
 // what the client will do next and how a running client picks it up.
 type ResetServerAuthOutput struct {
-	Server  registry.Server `json:"server"`
-	Outcome string          `json:"outcome" jsonschema:"dry-run, nothing-to-reset, applied, waiting (some store is locked; it applies later) or refused (nothing was changed)"`
-	ID      string          `json:"id,omitempty" jsonschema:"the reset's id in the journal, for reset_status and undo_reset"`
-	Changes []cache.Change  `json:"changes" jsonschema:"the records removed (or, with dry_run, that would be): store, file, key, kind; never values"`
-	Steps   []StepView      `json:"steps,omitempty" jsonschema:"per store: applied, waiting (with why) or failed (with why)"`
-	Before  *cache.Session  `json:"before,omitempty" jsonschema:"Claude Code only: the next session's verdict before the reset"`
-	Session *cache.Session  `json:"session,omitempty" jsonschema:"Claude Code only: the next session's verdict now, from a fresh read of every store"`
+	Server  registry.Server  `json:"server"`
+	Outcome string           `json:"outcome" jsonschema:"dry-run, nothing-to-reset, applied, waiting (some store is locked; it applies later) or refused (nothing was changed)"`
+	ID      string           `json:"id,omitempty" jsonschema:"the reset's id in the journal, for reset_status and undo_reset"`
+	Changes []journal.Change `json:"changes" jsonschema:"the records removed (or, with dry_run, that would be): store, file, key, kind; never values"`
+	Steps   []StepView       `json:"steps,omitempty" jsonschema:"per store: applied, waiting (with why) or failed (with why)"`
+	Before  *cache.Session   `json:"before,omitempty" jsonschema:"Claude Code only: the next session's verdict before the reset"`
+	Session *cache.Session   `json:"session,omitempty" jsonschema:"Claude Code only: the next session's verdict now, from a fresh read of every store"`
 	// Remaining is what the stores still hold about the server afterwards.
-	Remaining []cache.Record `json:"remaining,omitempty" jsonschema:"what the stores still remember about the server (e.g. kept tokens)"`
-	Damage    []cache.Damage `json:"damage,omitempty"`
+	Remaining []store.Record `json:"remaining,omitempty" jsonschema:"what the stores still remember about the server (e.g. kept tokens)"`
+	Damage    []store.Damage `json:"damage,omitempty"`
 	Notes     []string       `json:"notes,omitempty" jsonschema:"what was deliberately left alone and why"`
 	PickUp    []string       `json:"pick_up,omitempty" jsonschema:"how each running client picks the change up"`
 	At        time.Time      `json:"at"`
-}
 
-func init() { register(addResetServerAuth) }
+	forgetTokens bool // asked for, so the rendered next step repeats it
+}
 
 func addResetServerAuth(s *mcp.Server, d *Deps) {
 	mcp.AddTool(s, &mcp.Tool{
@@ -84,13 +88,13 @@ func ResetServerAuth(ctx context.Context, d *Deps, in ResetServerAuthInput) (*Re
 		return nil, err
 	}
 	before := cache.NewInspector(d.Env, d.now(), inv.Servers).Inspect(ctx, srv)
-	req := cache.ResetRequest{Server: srv, Configured: inv.Servers, ForgetTokens: in.ForgetTokens}
+	req := store.ResetRequest{Server: srv, Configured: inv.Servers, ForgetTokens: in.ForgetTokens}
 	muts, err := cache.PlanReset(ctx, d.Env, req, cache.DefaultResetPlanners(inv.Servers, nil))
 	if err != nil {
 		return nil, fmt.Errorf("reset %s: %w", srv.ID(), err)
 	}
-	out := &ResetServerAuthOutput{Server: srv, Changes: []cache.Change{}, Before: before.Session, Session: before.Session,
-		Damage: before.Damage, At: d.now().UTC()}
+	out := &ResetServerAuthOutput{Server: srv, Changes: []journal.Change{}, Before: before.Session, Session: before.Session,
+		Damage: before.Damage, At: d.now().UTC(), forgetTokens: in.ForgetTokens}
 	for _, m := range muts {
 		out.Changes = append(out.Changes, m.Describe()...)
 	}
@@ -104,14 +108,14 @@ func ResetServerAuth(ctx context.Context, d *Deps, in ResetServerAuthInput) (*Re
 		out.Outcome = OutcomeDryRun
 		return out, nil
 	}
-	ref := cache.ServerRef{Name: srv.Name, Client: srv.Client, Scope: srv.Scope, File: srv.File}
-	e, err := cache.RunReset(ctx, cache.OpenJournal(d.Env, d.Logger), ref, muts)
+	ref := journal.ServerRef{Name: srv.Name, Client: srv.Client, Scope: srv.Scope, File: srv.File}
+	e, err := cache.RunReset(ctx, journal.Open(d.Env, d.Logger), ref, muts)
 	if e == nil {
 		return nil, fmt.Errorf("reset %s: %w", srv.ID(), err)
 	}
 	if err != nil {
 		d.Logger.Error("reset", "id", e.ID, "err", err)
-		out.Notes = append(out.Notes, "ROLLBACK INCOMPLETE: "+err.Error()+"; reset_status shows each store")
+		out.Notes = append(out.Notes, "ROLLBACK INCOMPLETE: "+err.Error()+"; the reset's status shows each store")
 	}
 	out.ID = e.ID
 	out.Steps = viewOf(e).Steps
@@ -129,12 +133,12 @@ func ResetServerAuth(ctx context.Context, d *Deps, in ResetServerAuthInput) (*Re
 }
 
 // outcomeOf condenses the journal entry after RunReset.
-func outcomeOf(e *cache.Entry) string {
+func outcomeOf(e *journal.Entry) string {
 	if cache.Failed(e) {
 		return OutcomeRefused
 	}
 	for _, s := range e.Steps {
-		if s.Status == cache.StatusWaiting {
+		if s.Status == journal.StatusWaiting {
 			return OutcomeWaiting
 		}
 	}
@@ -145,21 +149,21 @@ func outcomeOf(e *cache.Entry) string {
 // and says so.
 func startWorker(d *Deps) string {
 	if d.StartWorker == nil {
-		return "the waiting part is applied by the next mcpmend start (or `mcpmend apply-pending`)"
+		return "the waiting part is applied by `mcpmend apply-pending`, or by the next `mcpmend reset` or `mcpmend undo` or MCP session of `mcpmend serve`"
 	}
 	pid, err := d.StartWorker(d.Env)
 	if err != nil {
 		d.Logger.Warn("starting apply-pending", "err", err)
-		return "could not start the apply-pending worker (" + err.Error() + "); the next mcpmend start applies the waiting part"
+		return "could not start the apply-pending worker (" + err.Error() + "); run `mcpmend apply-pending` to apply the waiting part (the next `mcpmend reset` or `mcpmend undo`, or MCP session of `mcpmend serve`, also tries)"
 	}
-	return fmt.Sprintf("apply-pending (pid %d) waits for the locked store and applies the waiting part as soon as it is free; reset_status shows when", pid)
+	return fmt.Sprintf("apply-pending (pid %d) waits for the locked store and applies the waiting part as soon as it is free", pid)
 }
 
 // memory drops log evidence: what a store remembers, not what a log said.
-func memory(recs []cache.Record) []cache.Record {
-	var out []cache.Record
+func memory(recs []store.Record) []store.Record {
+	var out []store.Record
 	for _, r := range recs {
-		if r.Store != cache.StoreMCPLogs {
+		if r.Store != store.MCPLogs {
 			out = append(out, r)
 		}
 	}
@@ -167,15 +171,15 @@ func memory(recs []cache.Record) []cache.Record {
 }
 
 // keptNotes says what a reset deliberately leaves.
-func keptNotes(recs []cache.Record, forget bool) []string {
+func keptNotes(recs []store.Record, forget bool) []string {
 	var notes []string
 	tokens, mentions := false, 0
 	for _, r := range recs {
 		switch {
-		case !r.Resettable && r.Store != cache.StoreMCPLogs:
+		case !r.Resettable && r.Store != store.MCPLogs:
 			mentions++
-		case r.Kind == cache.KindTokens || r.Kind == cache.KindMCPRemoteTokens || r.Kind == cache.KindClientConfig ||
-			r.Kind == cache.KindOrphanedOAuth || r.Kind == cache.KindOrphanedClientConfig:
+		case r.Kind == credentials.KindTokens || r.Kind == mcpremote.KindTokens || r.Kind == credentials.KindClientConfig ||
+			r.Kind == credentials.KindOrphanedOAuth || r.Kind == credentials.KindOrphanedClientConfig:
 			tokens = true
 		}
 	}
@@ -216,12 +220,17 @@ func runsMCPRemote(srv registry.Server) bool {
 	for i, a := range srv.Raw.Args {
 		args[i] = a.Reveal()
 	}
-	_, ok := cache.MCPRemoteArgs(srv.Command, args)
+	_, ok := mcpremote.Args(srv.Command, args)
 	return ok
 }
 
 // Text renders the reset for a model or a person.
-func (o *ResetServerAuthOutput) Text() string {
+func (o *ResetServerAuthOutput) Text() string { return o.render(forModel) }
+
+// HumanText renders the reset for a person: next steps are commands.
+func (o *ResetServerAuthOutput) HumanText() string { return o.render(forHuman) }
+
+func (o *ResetServerAuthOutput) render(au audience) string {
 	var b strings.Builder
 	s := o.Server
 	fmt.Fprintf(&b, "%s  %s  %s %s\n", s.Name, s.Transport, s.Client, scopeText(s))
@@ -264,9 +273,12 @@ func (o *ResetServerAuthOutput) Text() string {
 	}
 	switch o.Outcome {
 	case OutcomeDryRun:
-		b.WriteString("Next: run reset_server_auth again without dry_run to apply.\n")
+		fmt.Fprintf(&b, "Next: to apply, %s.\n", au.call("reset_server_auth", resetArgs(o)))
 	case OutcomeApplied, OutcomeWaiting:
-		fmt.Fprintf(&b, "Undo: undo_reset {\"id\": %q} (or `mcpmend undo %s`).\n", o.ID, o.ID)
+		fmt.Fprintf(&b, "Undo: %s.\n", au.call("undo_reset", map[string]any{"id": o.ID}))
+		if o.Outcome == OutcomeWaiting {
+			fmt.Fprintf(&b, "Status: %s.\n", au.call("reset_status", map[string]any{"id": o.ID}))
+		}
 	}
 	return b.String()
 }

@@ -12,16 +12,18 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/credentials"
+	"github.com/mcpmend/mcpmend/cache/needsauth"
 )
 
 // stateFiles reads Claude Code's two memory files in d's home.
 func stateFiles(t *testing.T, d *Deps) (creds, needs string) {
 	t.Helper()
-	c, err := os.ReadFile(cache.CredentialsFile(d.Env))
+	c, err := os.ReadFile(credentials.File(d.Env))
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := os.ReadFile(cache.NeedsAuthFile(d.Env))
+	n, err := os.ReadFile(needsauth.File(d.Env))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,11 +124,11 @@ func TestResetServerAuthBadInput(t *testing.T) {
 	}
 	_, needs0 := stateFiles(t, d)
 	bad := `{"mcpOAuth":{"stuck-reg|b8f8186f9cdc7f41":{"serverName":` // a write cut short
-	if err := os.WriteFile(cache.CredentialsFile(d.Env), []byte(bad), 0o600); err != nil {
+	if err := os.WriteFile(credentials.File(d.Env), []byte(bad), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	_, err := ResetServerAuth(ctx, d, ResetServerAuthInput{Name: "stuck-reg"})
-	if err == nil || !strings.Contains(err.Error(), cache.CredentialsFile(d.Env)) || !strings.Contains(err.Error(), "nothing was changed") {
+	if err == nil || !strings.Contains(err.Error(), credentials.File(d.Env)) || !strings.Contains(err.Error(), "nothing was changed") {
 		t.Fatalf("damaged credentials: %v", err)
 	}
 	if c, n := stateFiles(t, d); c != bad || n != needs0 {

@@ -6,9 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-
-	"github.com/mcpmend/mcpmend/cache"
 )
 
 // ResetStatusInput picks one reset, or none for all of them.
@@ -26,26 +25,24 @@ type ResetStatusOutput struct {
 // ResetView is one reset as the journal records it, without the internal
 // spec (paths and hashes only a later mcpmend needs).
 type ResetView struct {
-	ID      string          `json:"id"`
-	Server  cache.ServerRef `json:"server"`
-	Status  string          `json:"status" jsonschema:"overall: applied, waiting, failed, undone, partly-undone, in-progress or planned"`
-	Created time.Time       `json:"created"`
-	Updated time.Time       `json:"updated"`
-	Steps   []StepView      `json:"steps"`
+	ID      string            `json:"id"`
+	Server  journal.ServerRef `json:"server"`
+	Status  string            `json:"status" jsonschema:"overall: applied, waiting, failed, undone, partly-undone, in-progress or planned"`
+	Created time.Time         `json:"created"`
+	Updated time.Time         `json:"updated"`
+	Steps   []StepView        `json:"steps"`
 }
 
 // StepView is one store's part of a reset.
 type StepView struct {
-	Store     string         `json:"store"`
-	Status    cache.Status   `json:"status" jsonschema:"planned, waiting, applied, failed or undone"`
-	Reason    string         `json:"reason,omitempty" jsonschema:"why it waits or failed, or what undo refused"`
-	InFlight  string         `json:"in_flight,omitempty" jsonschema:"set when a process was interrupted in this phase; the next mcpmend start finishes or rolls it back"`
-	Changes   []cache.Change `json:"changes"`
-	AppliedAt *time.Time     `json:"applied_at,omitempty"`
-	UndoneAt  *time.Time     `json:"undone_at,omitempty"`
+	Store     string           `json:"store"`
+	Status    journal.Status   `json:"status" jsonschema:"planned, waiting, applied, failed or undone"`
+	Reason    string           `json:"reason,omitempty" jsonschema:"why it waits or failed, or what undo refused"`
+	InFlight  string           `json:"in_flight,omitempty" jsonschema:"set when a process was interrupted in this phase; the next mcpmend apply-pending, reset or undo, or MCP session of mcpmend serve, finishes or rolls it back"`
+	Changes   []journal.Change `json:"changes"`
+	AppliedAt *time.Time       `json:"applied_at,omitempty"`
+	UndoneAt  *time.Time       `json:"undone_at,omitempty"`
 }
-
-func init() { register(addResetStatus) }
 
 func addResetStatus(s *mcp.Server, d *Deps) {
 	mcp.AddTool(s, &mcp.Tool{
@@ -66,7 +63,7 @@ Read-only. Use it after reset_server_auth reported something waiting, or to find
 
 // ResetStatus reads the journal.
 func ResetStatus(_ context.Context, d *Deps, in ResetStatusInput) (*ResetStatusOutput, error) {
-	j := cache.OpenJournal(d.Env, d.Logger)
+	j := journal.Open(d.Env, d.Logger)
 	out := &ResetStatusOutput{Journal: j.Dir, Resets: []ResetView{}}
 	if in.ID != "" {
 		e, err := j.Get(in.ID)
@@ -83,18 +80,18 @@ func ResetStatus(_ context.Context, d *Deps, in ResetStatusInput) (*ResetStatusO
 			out.Resets = append(out.Resets, viewOf(e))
 		}
 	}
-	if running, pid := cache.WorkerRunning(d.Env); running {
+	if running, pid := journal.WorkerRunning(d.Env); running {
 		out.Worker = pid
 	}
 	return out, nil
 }
 
-func viewOf(e *cache.Entry) ResetView {
+func viewOf(e *journal.Entry) ResetView {
 	v := ResetView{ID: e.ID, Server: e.Server, Created: e.Created, Updated: e.Updated, Status: overall(e), Steps: []StepView{}}
 	for _, s := range e.Steps {
 		ch := s.Changes
 		if ch == nil {
-			ch = []cache.Change{}
+			ch = []journal.Change{}
 		}
 		v.Steps = append(v.Steps, StepView{Store: s.Store, Status: s.Status, Reason: s.Reason, InFlight: s.Phase,
 			Changes: ch, AppliedAt: s.AppliedAt, UndoneAt: s.UndoneAt})
@@ -103,8 +100,8 @@ func viewOf(e *cache.Entry) ResetView {
 }
 
 // overall condenses a reset's steps into one word.
-func overall(e *cache.Entry) string {
-	n := map[cache.Status]int{}
+func overall(e *journal.Entry) string {
+	n := map[journal.Status]int{}
 	inFlight := false
 	for _, s := range e.Steps {
 		n[s.Status]++
@@ -114,15 +111,15 @@ func overall(e *cache.Entry) string {
 	switch {
 	case inFlight:
 		return "in-progress"
-	case n[cache.StatusFailed] > 0:
+	case n[journal.StatusFailed] > 0:
 		return "failed"
-	case n[cache.StatusWaiting] > 0:
+	case n[journal.StatusWaiting] > 0:
 		return "waiting"
-	case n[cache.StatusPlanned] > 0:
+	case n[journal.StatusPlanned] > 0:
 		return "planned"
-	case n[cache.StatusUndone] == all:
+	case n[journal.StatusUndone] == all:
 		return "undone"
-	case n[cache.StatusUndone] > 0:
+	case n[journal.StatusUndone] > 0:
 		return "partly-undone"
 	}
 	return "applied"
@@ -146,7 +143,7 @@ func (o *ResetStatusOutput) Text() string {
 	return b.String()
 }
 
-func serverRefText(s cache.ServerRef) string {
+func serverRefText(s journal.ServerRef) string {
 	if s.Client == "" {
 		return s.Name
 	}
@@ -170,7 +167,7 @@ func writeSteps(b *strings.Builder, steps []StepView, indent string) {
 	}
 }
 
-func writeChange(b *strings.Builder, c cache.Change, indent string) {
+func writeChange(b *strings.Builder, c journal.Change, indent string) {
 	fmt.Fprintf(b, "%s%s %s in %s", indent, c.Action, c.Key, c.File)
 	if c.Detail != "" {
 		fmt.Fprintf(b, " — %s", c.Detail)

@@ -4,6 +4,7 @@
 package tools
 
 import (
+	"context"
 	_ "embed"
 	"log/slog"
 	"time"
@@ -29,9 +30,16 @@ type Deps struct {
 	Logger *slog.Logger     // diagnostics, to stderr only
 	Now    func() time.Time // the clock, for cache judgments
 	// StartWorker starts the detached apply-pending worker when a reset has
-	// to wait for a locked store; nil starts none (the next mcpmend start
-	// applies the waiting part). The binary sets it; tests leave it nil.
+	// to wait for a locked store; nil starts none (the waiting part is
+	// applied by whatever replays the journal next: see journal.ReplayNote).
+	// The binary sets it; tests leave it nil.
 	StartWorker func(env registry.Env) (pid int, err error)
+	// AfterHandshake is called each time a client finishes the MCP handshake
+	// (notifications/initialized, or server/discover in the 2026-07-28
+	// protocol, which has no initialize): `serve` replays the journal there,
+	// once, so a client never waits for it to start. It must return at once.
+	// Nil does nothing.
+	AfterHandshake func()
 }
 
 // NewDeps returns Deps for env, with a discarding logger and the real clock
@@ -43,6 +51,18 @@ func NewDeps(env registry.Env, logger *slog.Logger) *Deps {
 	return &Deps{Env: env, Logger: logger, Now: time.Now}
 }
 
+// handshakeDone calls AfterHandshake once a handshake message has been
+// handled: the client is talking to us, so work done now delays no start-up.
+func (d *Deps) handshakeDone(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		res, err := next(ctx, method, req)
+		if d.AfterHandshake != nil && err == nil && (method == "notifications/initialized" || method == "server/discover") {
+			d.AfterHandshake()
+		}
+		return res, err
+	}
+}
+
 func (d *Deps) now() time.Time {
 	if d.Now == nil {
 		return time.Now()
@@ -50,21 +70,31 @@ func (d *Deps) now() time.Time {
 	return d.Now()
 }
 
-// NewServer builds mcpmend's MCP server with every tool registered.
+// NewServer builds mcpmend's MCP server with every tool of toolList.
 func NewServer(d *Deps) *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "mcpmend", Title: "mcpmend — diagnose and heal MCP servers", Version: Version},
 		&mcp.ServerOptions{Instructions: instructions, Logger: d.Logger})
-	for _, add := range toolAdders {
+	s.AddReceivingMiddleware(d.handshakeDone)
+	for _, add := range toolList {
 		add(s, d)
 	}
 	return s
 }
 
-// toolAdders registers each tool; every tool file appends its own in init, so
-// adding a tool touches only its file.
-var toolAdders []func(*mcp.Server, *Deps)
-
-func register(add func(*mcp.Server, *Deps)) { toolAdders = append(toolAdders, add) }
+// toolList is every tool, in the order a model should read them: the
+// first look (checkup), the list, then one server's diagnosis, its
+// remembered state and a live probe; last the one change mcpmend makes and
+// its follow-ups. A new tool is added here and in its own file.
+var toolList = []func(*mcp.Server, *Deps){
+	addCheckup,
+	addListServers,
+	addDiagnoseServer,
+	addServerState,
+	addProbeServer,
+	addResetServerAuth,
+	addResetStatus,
+	addUndoReset,
+}
 
 // text wraps a compact, model-readable rendering of a typed result; the typed
 // value itself goes out as structuredContent.

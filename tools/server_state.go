@@ -9,6 +9,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -25,19 +26,17 @@ type ServerStateOutput struct {
 	Server  registry.Server `json:"server"`
 	Session *cache.Session  `json:"session,omitempty" jsonschema:"Claude Code only: whether the next session dials the server or skips it, the blocking gates and when each lapses"`
 	Stores  []StoreRecords  `json:"stores" jsonschema:"what each store remembers about the server; empty when nothing"`
-	Damage  []cache.Damage  `json:"damage,omitempty" jsonschema:"stores that exist but cannot be read faithfully; never treated as empty"`
+	Damage  []store.Damage  `json:"damage,omitempty" jsonschema:"stores that exist but cannot be read faithfully; never treated as empty"`
 	// Evidence is the newest lines of the client's own log for the server.
-	Evidence []cache.Record `json:"evidence,omitempty" jsonschema:"the newest lines of Claude Code's MCP log for the server, redacted"`
+	Evidence []store.Record `json:"evidence,omitempty" jsonschema:"the newest lines of Claude Code's MCP log for the server, redacted"`
 	At       time.Time      `json:"at" jsonschema:"the time the stores were judged at"`
 }
 
 // StoreRecords is one store's records.
 type StoreRecords struct {
 	Store   string         `json:"store"`
-	Records []cache.Record `json:"records"`
+	Records []store.Record `json:"records"`
 }
-
-func init() { register(addServerState) }
 
 func addServerState(s *mcp.Server, d *Deps) {
 	mcp.AddTool(s, &mcp.Tool{
@@ -71,7 +70,7 @@ func ServerState(ctx context.Context, d *Deps, in ServerStateInput) (*ServerStat
 	st := cache.NewInspector(d.Env, now, inv.Servers).Inspect(ctx, srv)
 	out := &ServerStateOutput{Server: srv, Session: st.Session, Stores: []StoreRecords{}, Damage: st.Damage, At: now.UTC()}
 	for _, r := range st.Records {
-		if r.Store == cache.StoreMCPLogs {
+		if r.Store == store.MCPLogs {
 			out.Evidence = append(out.Evidence, r)
 			continue
 		}
@@ -85,7 +84,12 @@ func ServerState(ctx context.Context, d *Deps, in ServerStateInput) (*ServerStat
 
 // Text renders the state for a model or a person: identity, the session's
 // verdict, each store's records, damage, then the log evidence.
-func (o *ServerStateOutput) Text() string {
+func (o *ServerStateOutput) Text() string { return o.render(forModel) }
+
+// HumanText renders the state for a person: next steps are commands.
+func (o *ServerStateOutput) HumanText() string { return o.render(forHuman) }
+
+func (o *ServerStateOutput) render(au audience) string {
 	var b strings.Builder
 	s := o.Server
 	if s.File == "" && s.Scope == ScopeConnector {
@@ -129,7 +133,9 @@ func (o *ServerStateOutput) Text() string {
 		}
 	}
 	if o.Session != nil && o.Session.Action == cache.ActionSkip {
-		b.WriteString("Next: probe_server to confirm the server itself answers, then reset_server_auth (dry_run first) to clear the gates.\n")
+		args := serverArgs(o.Server)
+		fmt.Fprintf(&b, "Next: %s to confirm the server itself answers, then %s (a dry run first) to clear the gates.\n",
+			au.call("probe_server", args), au.call("reset_server_auth", withArg(args, "dry_run", true)))
 	}
 	return b.String()
 }
@@ -153,7 +159,7 @@ func summarize(ctx context.Context, d *Deps, env registry.Env, all, listed []reg
 	in := cache.NewInspector(env, d.now(), all)
 	stores := in.Stores[:0]
 	for _, s := range in.Stores {
-		if s.Name() != cache.StoreMCPLogs {
+		if s.Name() != store.MCPLogs {
 			stores = append(stores, s)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -53,7 +54,7 @@ func TestServerStateFixture(t *testing.T) {
 	for _, s := range out.Stores {
 		stores[s.Store] = len(s.Records)
 	}
-	if stores[cache.StoreNeedsAuth] != 1 || stores[cache.StoreCredentials] != 1 || len(out.Evidence) == 0 {
+	if stores[store.NeedsAuth] != 1 || stores[store.Credentials] != 1 || len(out.Evidence) == 0 {
 		t.Errorf("stores %v, evidence %d", stores, len(out.Evidence))
 	}
 	text := out.Text()

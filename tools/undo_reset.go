@@ -10,6 +10,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -33,8 +34,6 @@ type UndoResetOutput struct {
 	Session *cache.Session `json:"session,omitempty" jsonschema:"Claude Code only: the next session's verdict now"`
 	At      time.Time      `json:"at"`
 }
-
-func init() { register(addUndoReset) }
 
 func addUndoReset(s *mcp.Server, d *Deps) {
 	mcp.AddTool(s, &mcp.Tool{
@@ -61,7 +60,7 @@ func UndoReset(ctx context.Context, d *Deps, in UndoResetInput) (*UndoResetOutpu
 	if in.ID == "" {
 		return nil, errors.New("id is required: reset_status lists the resets")
 	}
-	j := cache.OpenJournal(d.Env, d.Logger)
+	j := journal.Open(d.Env, d.Logger)
 	e, err := j.Get(in.ID)
 	if err != nil {
 		return nil, err
@@ -89,10 +88,10 @@ func UndoReset(ctx context.Context, d *Deps, in UndoResetInput) (*UndoResetOutpu
 
 // undoable reports whether some step of e is applied, in flight or still
 // to be applied: what Undo would act on.
-func undoable(e *cache.Entry) bool {
+func undoable(e *journal.Entry) bool {
 	for _, s := range e.Steps {
 		switch {
-		case s.Phase != "", s.Status == cache.StatusApplied, s.Status == cache.StatusWaiting, s.Status == cache.StatusPlanned:
+		case s.Phase != "", s.Status == journal.StatusApplied, s.Status == journal.StatusWaiting, s.Status == journal.StatusPlanned:
 			return true
 		}
 	}

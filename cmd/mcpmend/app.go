@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -14,8 +13,15 @@ import (
 	"github.com/mcpmend/mcpmend/tools"
 )
 
+// global holds the flags every command accepts, before or after its name.
+type global struct {
+	json     bool
+	home     string
+	logLevel string
+}
+
 // app is what a command runs with: the parsed global flags, the streams and
-// the tools' dependencies.
+// the tools' dependencies (built by init once the flags are parsed).
 type app struct {
 	g      global
 	stdin  io.Reader
@@ -24,23 +30,21 @@ type app struct {
 	deps   *tools.Deps
 }
 
-// command is one subcommand.
-type command struct {
-	summary string
-	run     func(ctx context.Context, a *app, args []string) error
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
+	return &app{g: global{logLevel: "warn"}, stdin: stdin, stdout: stdout, stderr: stderr}
 }
 
-// commands is filled by each command's file.
-var commands = map[string]command{}
-
-func newApp(g global, stdin io.Reader, stdout, stderr io.Writer) *app {
-	env := registry.OSEnv()
-	if g.home != "" {
-		env = env.WithHome(g.home)
+// init builds the tools' dependencies from the global flags; once.
+func (a *app) init() {
+	if a.deps != nil {
+		return
 	}
-	deps := tools.NewDeps(env, newLogger(g, stderr))
-	deps.StartWorker = spawnWorker // a reset waiting for a locked store hands it to apply-pending
-	return &app{g: g, stdin: stdin, stdout: stdout, stderr: stderr, deps: deps}
+	env := registry.OSEnv()
+	if a.g.home != "" {
+		env = env.WithHome(a.g.home)
+	}
+	a.deps = tools.NewDeps(env, newLogger(a.g, a.stderr))
+	a.deps.StartWorker = spawnWorker // a reset waiting for a locked store hands it to apply-pending
 }
 
 // newLogger logs through tint to stderr: colour only on a terminal and never

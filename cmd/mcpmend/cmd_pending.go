@@ -5,48 +5,53 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/mcpmend/mcpmend/cache"
+	"github.com/spf13/cobra"
+
+	"github.com/mcpmend/mcpmend/cache/journal"
 )
 
-func init() {
-	commands["apply-pending"] = command{"apply resets that wait for a locked store (started detached by reset)", runApplyPending}
-}
-
-// runApplyPending is the detached worker: it waits (bounded, backing off) for
-// locked stores — Claude Desktop's LevelDB while the app runs — applies the
-// waiting steps with the same protocol as reset, and records the outcome in
-// the journal. Only one runs per state directory.
-func runApplyPending(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("apply-pending", a.stderr)
-	var opt cache.PendingOptions
-	fs.DurationVar(&opt.MaxWait, "max-wait", cache.DefaultMaxWait, "stop waiting after this long (the next mcpmend start tries again)")
-	fs.DurationVar(&opt.Poll, "poll", time.Second, "first pause between attempts; it doubles…")
-	fs.DurationVar(&opt.MaxPoll, "max-poll", 15*time.Second, "…up to this")
-	fs.BoolVar(&opt.OnlyOnce, "once", false, "one pass over the journal, no waiting")
-	if pos, err := parseInterspersed(fs, args); err != nil {
-		return err
-	} else if len(pos) > 0 {
-		return fmt.Errorf("unexpected arguments %q", pos)
+// newApplyPendingCmd is the detached worker: it waits (bounded, backing off)
+// for locked stores — Claude Desktop's LevelDB while the app runs — applies
+// the waiting steps with the same protocol as reset, and records the outcome
+// in the journal. Only one runs per state directory.
+func newApplyPendingCmd(a *app) *cobra.Command {
+	var opt journal.PendingOptions
+	cmd := &cobra.Command{
+		Use:   "apply-pending",
+		Short: "apply resets that wait for a locked store (reset starts it detached)",
+		Long: `Apply the parts of resets that wait for a store another program holds (Claude Desktop's Local
+Storage while it runs). reset starts this worker detached; run it by hand to apply at once.`,
+		Example: "  mcpmend apply-pending --once",
+		Args:    noArgs(""),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opt.Log = a.deps.Logger
+			rep, err := journal.RunPending(cmd.Context(), a.deps.Env, opt)
+			if errors.Is(err, journal.ErrWorkerRunning) {
+				a.deps.Logger.Info("apply-pending: " + err.Error())
+				return a.emit(map[string]any{"running_elsewhere": true}, err.Error()+"\n")
+			}
+			if rep == nil {
+				return err
+			}
+			if emitErr := a.emit(rep, pendingText(rep)); emitErr != nil {
+				return emitErr
+			}
+			return err
+		},
 	}
-	opt.Log = a.deps.Logger
-	rep, err := cache.RunPending(ctx, a.deps.Env, opt)
-	if errors.Is(err, cache.ErrWorkerRunning) {
-		a.deps.Logger.Info("apply-pending: " + err.Error())
-		return a.emit(map[string]any{"running_elsewhere": true}, err.Error()+"\n")
-	}
-	if rep == nil {
-		return err
-	}
-	if emitErr := a.emit(rep, pendingText(rep)); emitErr != nil {
-		return emitErr
-	}
-	return err
+	f := cmd.Flags()
+	f.DurationVar(&opt.MaxWait, "max-wait", journal.DefaultMaxWait, "stop waiting after this `DURATION` (the next reset, undo, apply-pending or serve session tries again)")
+	f.DurationVar(&opt.Poll, "poll", time.Second, "first pause between attempts (a `DURATION`); it doubles up to --max-poll")
+	f.DurationVar(&opt.MaxPoll, "max-poll", 15*time.Second, "longest pause between attempts (a `DURATION`)")
+	f.BoolVar(&opt.OnlyOnce, "once", false, "one pass over the journal, no waiting")
+	return cmd
 }
 
 // pendingText renders a pass over the journal for a person.
-func pendingText(rep *cache.ResumeReport) string {
+func pendingText(rep *journal.ResumeReport) string {
 	var b strings.Builder
 	for _, e := range rep.Touched {
 		for _, s := range e.Steps {
@@ -66,19 +71,49 @@ func pendingText(rep *cache.ResumeReport) string {
 	return b.String()
 }
 
-// resumeAtStart finishes what earlier runs left (a reset a crash interrupted,
-// steps whose store is free now) before any command runs, and makes sure a
-// worker waits for the steps that still cannot be applied. It is bounded and
-// never fails the command: problems are logged.
+// resumeAtStart applies the journal rule before a command runs: the commands
+// that change stores (reset, undo) first finish what earlier runs left (a
+// reset a crash interrupted, steps whose store is free now); serve does the
+// same once a client has finished its handshake; apply-pending is the replay
+// itself. Read-only commands only report pending work, on stderr.
 func resumeAtStart(ctx context.Context, a *app, cmdName string) {
 	switch cmdName {
-	case "apply-pending", "version", "help":
+	case "reset", "undo":
+		resumePending(ctx, a)
+	case "serve":
+		a.deps.AfterHandshake = sync.OnceFunc(func() { go resumePending(ctx, a) })
+	case "apply-pending", "version", "help", "completion":
+	default:
+		reportPending(a)
+	}
+}
+
+// reportPending tells a person (stderr, never the MCP stream) that resets
+// are waiting or were interrupted, and what finishes them.
+func reportPending(a *app) {
+	entries, err := journal.Open(a.deps.Env, a.deps.Logger).List()
+	if err != nil {
 		return
 	}
+	n := 0
+	for _, e := range entries {
+		if e.Pending() {
+			n++
+		}
+	}
+	if n > 0 {
+		a.deps.Logger.Warn(fmt.Sprintf("%d reset(s) have pending steps (mcpmend status shows them); %s", n, journal.ReplayNote))
+	}
+}
+
+// resumePending finishes what earlier runs left and makes sure a worker
+// waits for the steps that still cannot be applied. It is bounded and never
+// fails the command: problems are logged.
+func resumePending(ctx context.Context, a *app) {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	log := a.deps.Logger
-	rep, err := cache.ResumePending(ctx, a.deps.Env, log)
+	rep, err := journal.ResumePending(ctx, a.deps.Env, log)
 	if err != nil {
 		log.Warn("resuming pending resets", "err", err)
 		return
@@ -89,9 +124,9 @@ func resumeAtStart(ctx context.Context, a *app, cmdName string) {
 	if rep.Waiting == 0 {
 		return
 	}
-	wc, err := cache.DefaultWorkerCommand(a.deps.Env)
+	wc, err := journal.DefaultWorkerCommand(a.deps.Env)
 	if err == nil {
-		_, err = cache.SpawnWorker(a.deps.Env, wc)
+		_, err = journal.SpawnWorker(a.deps.Env, wc)
 	}
 	if err != nil {
 		log.Warn("starting apply-pending", "err", err)

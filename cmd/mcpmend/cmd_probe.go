@@ -1,59 +1,66 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
 
 	"github.com/mcpmend/mcpmend/tools"
 	"github.com/mcpmend/mcpmend/tools/probe"
 )
 
-func init() {
-	commands["probe"] = command{"dial a server as its client would and report what it answers", runProbe}
-}
-
-// runProbe is `mcpmend probe NAME [--client C] [--scope S] [--timeout D]`
-// or `mcpmend probe --all`: probe_server for a person. It exits 1 when any
-// probe did not end ok, so scripts can gate on it.
-func runProbe(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("probe", a.stderr)
+func newProbeCmd(a *app) *cobra.Command {
 	var in tools.ProbeServerInput
-	fs.BoolVar(&in.All, "all", false, "probe every configured server, concurrently")
-	fs.StringVar(&in.Client, "client", "", "the client whose definition to dial (with --all: only its servers)")
-	fs.StringVar(&in.Scope, "scope", "", "the scope of the definition to dial (with --all: only that scope)")
-	timeout := fs.Duration("timeout", 0, "how long each probe may take, e.g. 30s (default 15s)")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "probe NAME | --all",
+		Short: "dial a server as its client would and report what it answers",
+		Long: `Start a stdio server's command, or send HTTP requests to a remote server, exactly as its client
+would, and report each step of the handshake with its timing. --all probes every server the
+clients use, concurrently. Exits 1 when any probe did not end ok.`,
+		Example: `  mcpmend probe github
+  mcpmend probe --all --client cursor --timeout 30s`,
+		ValidArgsFunction: a.serverNames,
+		Args: func(_ *cobra.Command, args []string) error {
+			switch {
+			case len(args) > 1:
+				return usagef("give one server name or --all, not %q", args)
+			case len(args) == 0 && !in.All:
+				return usageError{"give a server name (mcpmend probe NAME) or --all"}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				in.Name = args[0]
+			}
+			in.Timeout = timeout.Seconds()
+			bar := newProgressBar(a.stderr)
+			out, err := tools.ProbeServerProgress(cmd.Context(), a.deps, in, bar.update)
+			bar.finish()
+			if err != nil {
+				return err
+			}
+			if err := a.emit(out, out.Text()); err != nil {
+				return err
+			}
+			if out.Failed > 0 {
+				return exitError{1}
+			}
+			return nil
+		},
 	}
-	switch {
-	case len(pos) > 1:
-		return fmt.Errorf("give one server name or --all, not %q", pos)
-	case len(pos) == 1:
-		in.Name = pos[0]
-	case !in.All:
-		return fmt.Errorf("give a server name (mcpmend probe NAME) or --all")
-	}
-	in.Timeout = timeout.Seconds()
-	bar := newProgressBar(a.stderr)
-	out, err := tools.ProbeServerProgress(ctx, a.deps, in, bar.update)
-	bar.finish()
-	if err != nil {
-		return err
-	}
-	if err := a.emit(out, out.Text()); err != nil {
-		return err
-	}
-	if out.Failed > 0 {
-		return exitError{1}
-	}
-	return nil
+	cmd.Flags().BoolVar(&in.All, "all", false, "probe every configured server, concurrently")
+	addClientFlag(cmd, &in.Client, "the client whose definition to dial (with --all: only its servers)")
+	addScopeFlag(cmd, &in.Scope, "the scope of the definition to dial (with --all: only that scope)")
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, timeoutUsage("each probe"))
+	return cmd
 }
 
 // progressBar draws probes' progress on a terminal's stderr, on one line it

@@ -28,7 +28,7 @@ func TestProbeCommand(t *testing.T) {
 		{[]string{"probe", "up", "--home", home}, 0, "cli-target 1"},
 		{[]string{"--home", home, "probe", "--all", "--timeout", "5s"}, 1, "1 of 2 probes failed"},
 		{[]string{"--home", home, "probe", "down"}, 1, "command_not_found"},
-		{[]string{"--home", home, "probe"}, 1, ""},
+		{[]string{"--home", home, "probe"}, 2, ""}, // usage error
 		{[]string{"--home", home, "probe", "upp"}, 1, ""},
 	}
 	for _, tt := range tests {

@@ -1,95 +1,99 @@
 package main
 
 import (
-	"context"
-	"fmt"
+	"github.com/spf13/cobra"
 
-	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/mcpmend/mcpmend/tools"
 )
 
-func init() {
-	commands["reset"] = command{"clear a client's memory of one server (undoable)", runReset}
-	commands["status"] = command{"where mcpmend's resets stand", runStatus}
-	commands["undo"] = command{"undo a reset", runUndo}
-}
-
-// runReset is `mcpmend reset NAME [--dry-run] [--forget-tokens] [--client C]
-// [--scope S]`: reset_server_auth for a person. It exits 1 when a store
-// refused (nothing was changed).
-func runReset(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("reset", a.stderr)
+func newResetCmd(a *app) *cobra.Command {
 	var in tools.ResetServerAuthInput
-	fs.BoolVar(&in.DryRun, "dry-run", false, "only list the records that would be removed")
-	fs.BoolVar(&in.ForgetTokens, "forget-tokens", false, "also remove stored tokens and client secrets (a new sign-in follows)")
-	fs.StringVar(&in.Client, "client", "", "the client, when several configure NAME")
-	fs.StringVar(&in.Scope, "scope", "", "the scope, when the client defines NAME more than once")
-	name, err := parseOne(fs, args, "server name (mcpmend reset NAME)")
-	if err != nil {
-		return err
+	cmd := &cobra.Command{
+		Use:   "reset NAME",
+		Short: "clear a client's memory of one server (journalled, undoable)",
+		Long: `Clear what the clients remember about one server — Claude Code's needs-auth cache and credential
+stamps, mcp-remote's registration, Claude Desktop's Local Storage items for it — so the next session
+dials it afresh. Stored tokens are kept unless --forget-tokens. Every reset is journalled with
+backups: mcpmend undo ID puts it back. Exits 1 when a store refused (nothing was changed).`,
+		Example: `  mcpmend reset github --dry-run
+  mcpmend reset github
+  mcpmend reset github --client claude-code --scope local --forget-tokens`,
+		Args:              exactlyOne("server name (mcpmend reset NAME)"),
+		ValidArgsFunction: a.serverNames,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			in.Name = args[0]
+			out, err := tools.ResetServerAuth(cmd.Context(), a.deps, in)
+			if err != nil {
+				return err
+			}
+			if err := a.emit(out, out.HumanText()); err != nil {
+				return err
+			}
+			if out.Outcome == tools.OutcomeRefused {
+				return exitError{1}
+			}
+			return nil
+		},
 	}
-	in.Name = name
-	out, err := tools.ResetServerAuth(ctx, a.deps, in)
-	if err != nil {
-		return err
-	}
-	if err := a.emit(out, out.Text()); err != nil {
-		return err
-	}
-	if out.Outcome == tools.OutcomeRefused {
-		return exitError{1}
-	}
-	return nil
+	cmd.Flags().BoolVar(&in.DryRun, "dry-run", false, "only list the records that would be removed")
+	cmd.Flags().BoolVar(&in.ForgetTokens, "forget-tokens", false, "also remove stored tokens and client secrets (a new sign-in follows)")
+	addClientFlag(cmd, &in.Client, "the client, when several configure NAME")
+	addScopeFlag(cmd, &in.Scope, "the scope, when the client defines NAME more than once")
+	return cmd
 }
 
-// runStatus is `mcpmend status [ID]`: reset_status.
-func runStatus(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("status", a.stderr)
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
+func newStatusCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:     "status [ID]",
+		Short:   "where mcpmend's resets stand",
+		Long:    "List mcpmend's resets with the outcome of each store, or show one reset in full.",
+		Example: "  mcpmend status\n  mcpmend status 20261126T101500Z-1a2b3c4d",
+		Args:    atMostOne("reset id (mcpmend status [ID])"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var in tools.ResetStatusInput
+			if len(args) == 1 {
+				in.ID = args[0]
+			}
+			out, err := tools.ResetStatus(cmd.Context(), a.deps, in)
+			if err != nil {
+				return err
+			}
+			return a.emit(out, out.Text())
+		},
 	}
-	var in tools.ResetStatusInput
-	switch len(pos) {
-	case 0:
-	case 1:
-		in.ID = pos[0]
-	default:
-		return fmt.Errorf("give at most one reset id (mcpmend status [ID])")
-	}
-	out, err := tools.ResetStatus(ctx, a.deps, in)
-	if err != nil {
-		return err
-	}
-	return a.emit(out, out.Text())
 }
 
-// runUndo is `mcpmend undo ID`: undo_reset. It exits 1 when a store refused.
-func runUndo(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("undo", a.stderr)
-	id, err := parseOne(fs, args, "reset id (mcpmend undo ID; mcpmend status lists them)")
-	if err != nil {
-		return err
+func newUndoCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "undo ID",
+		Short: "put back everything a reset removed",
+		Long: `Put back, byte for byte, everything reset ID removed. A store written again since the reset
+(a new sign-in, say) is left alone and reported as refused. Exits 1 when a store refused.`,
+		Example: "  mcpmend undo 20261126T101500Z-1a2b3c4d",
+		Args:    exactlyOne("reset id (mcpmend undo ID; mcpmend status lists them)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out, err := tools.UndoReset(cmd.Context(), a.deps, tools.UndoResetInput{ID: args[0]})
+			if err != nil {
+				return err
+			}
+			if err := a.emit(out, out.Text()); err != nil {
+				return err
+			}
+			if out.Outcome == tools.UndoRefused {
+				return exitError{1}
+			}
+			return nil
+		},
 	}
-	out, err := tools.UndoReset(ctx, a.deps, tools.UndoResetInput{ID: id})
-	if err != nil {
-		return err
-	}
-	if err := a.emit(out, out.Text()); err != nil {
-		return err
-	}
-	if out.Outcome == tools.UndoRefused {
-		return exitError{1}
-	}
-	return nil
 }
 
 // spawnWorker starts the detached apply-pending worker (tools.Deps.StartWorker).
 func spawnWorker(env registry.Env) (int, error) {
-	wc, err := cache.DefaultWorkerCommand(env)
+	wc, err := journal.DefaultWorkerCommand(env)
 	if err != nil {
 		return 0, err
 	}
-	return cache.SpawnWorker(env, wc)
+	return journal.SpawnWorker(env, wc)
 }

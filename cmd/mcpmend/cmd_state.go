@@ -1,30 +1,33 @@
 package main
 
 import (
-	"context"
+	"github.com/spf13/cobra"
 
 	"github.com/mcpmend/mcpmend/tools"
 )
 
-func init() {
-	commands["state"] = command{"what clients remember about a server", runState}
-}
-
-// runState prints server_state for one server: `mcpmend state NAME
-// [--client C] [--scope S]`.
-func runState(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("state", a.stderr)
+func newStateCmd(a *app) *cobra.Command {
 	var in tools.ServerStateInput
-	fs.StringVar(&in.Client, "client", "", "the client, when several configure NAME")
-	fs.StringVar(&in.Scope, "scope", "", "the scope, when the client defines NAME more than once")
-	name, err := parseOne(fs, args, "server name (mcpmend state NAME)")
-	if err != nil {
-		return err
+	cmd := &cobra.Command{
+		Use:   "state NAME",
+		Short: "what clients remember about a server, and whether Claude Code's next session dials or skips it",
+		Long: `Read, never change, what the clients remember about one server: Claude Code's needs-auth cache and
+credential stamps, stored tokens (presence and expiry only), mcp-remote's files and Claude Desktop's
+Local Storage items, and say whether Claude Code's next session dials the server or skips it.`,
+		Example: `  mcpmend state github
+  mcpmend state github --client claude-code --scope local --json`,
+		Args:              exactlyOne("server name (mcpmend state NAME)"),
+		ValidArgsFunction: a.serverNames,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			in.Name = args[0]
+			out, err := tools.ServerState(cmd.Context(), a.deps, in)
+			if err != nil {
+				return err
+			}
+			return a.emit(out, out.HumanText())
+		},
 	}
-	in.Name = name
-	out, err := tools.ServerState(ctx, a.deps, in)
-	if err != nil {
-		return err
-	}
-	return a.emit(out, out.Text())
+	addClientFlag(cmd, &in.Client, "the client, when several configure NAME")
+	addScopeFlag(cmd, &in.Scope, "the scope, when the client defines NAME more than once")
+	return cmd
 }

@@ -34,7 +34,7 @@ func TestOneArgumentCommands(t *testing.T) {
 		{[]string{"undo", "a", "b"}, 1, "", "give exactly one reset id (mcpmend undo ID; mcpmend status lists them)"},
 		{[]string{"diagnose", "--no-probe"}, 1, "", "give exactly one server name (mcpmend diagnose NAME); for every server: mcpmend checkup"},
 		{[]string{"diagnose", "docs", "--no-probe"}, 0, "docs", ""},
-		{[]string{"state", "--bogus", "docs"}, 1, "", "flag provided but not defined: -bogus"},
+		{[]string{"state", "--bogus", "docs"}, 1, "", "unknown flag --bogus"},
 	} {
 		var out, errb bytes.Buffer
 		code := run(context.Background(), append([]string{"--home", home}, tt.args...), strings.NewReader(""), &out, &errb)

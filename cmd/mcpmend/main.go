@@ -5,16 +5,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
+
+	"github.com/mcpmend/mcpmend/tools"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := notifyContext(context.Background(), os.Stderr, os.Exit)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -26,56 +25,11 @@ type exitError struct{ code int }
 
 func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
-// run is main without the process: tests call it directly.
+// run is main without the process: tests call it directly. Exit codes: 0
+// done; 1 the command failed or found an error; 2 mcpmend was called wrong
+// (unknown command or flag, bad value, wrong arguments); 128+N interrupted by
+// signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	g, cmdName, rest, err := parseGlobal(args)
-	if err != nil {
-		fmt.Fprintf(stderr, "mcpmend: %v\n\n%s", err, usage)
-		return 2
-	}
-	if g.help || cmdName == "" || cmdName == "help" {
-		fmt.Fprint(stdout, usage)
-		return 0
-	}
-	c, ok := commands[cmdName]
-	if !ok {
-		fmt.Fprintf(stderr, "mcpmend: unknown command %q\n\n%s", cmdName, usage)
-		return 2
-	}
-	a := newApp(g, stdin, stdout, stderr)
-	resumeAtStart(ctx, a, cmdName)
-	if err := c.run(ctx, a, rest); err != nil {
-		var ee exitError
-		if errors.As(err, &ee) {
-			return ee.code
-		}
-		fmt.Fprintf(stderr, "mcpmend %s: %v\n", cmdName, err)
-		return 1
-	}
-	return 0
+	tools.Version = currentBuild().Version // serverInfo and the probe's clientInfo say the same as `mcpmend version`
+	return execute(ctx, newApp(stdin, stdout, stderr), args)
 }
-
-const usage = `mcpmend — diagnose and heal the MCP servers on this machine
-
-Usage:
-  mcpmend [global flags] <command> [flags] [args]
-
-Commands:
-  checkup    diagnose every configured server: what is wrong and what to do: checkup [--client C] [--no-probe] [--timeout D]
-  diagnose   diagnose one server (probe + client memory + config): diagnose NAME [--client C] [--scope S] [--no-probe] [--timeout D]
-  list       list every configured MCP server, grouped by client
-  probe      dial a server as its client would and report what it answers: probe NAME | probe --all [--client C] [--scope S] [--timeout D]
-  reset      clear a client's memory of one server: reset NAME [--dry-run] [--forget-tokens] [--client C] [--scope S]
-  status     where mcpmend's resets stand: status [ID]
-  undo       put back everything a reset removed: undo ID
-  apply-pending  apply resets that wait for a locked store (reset starts it detached)
-  serve      run as an MCP server on stdio (register it with your client)
-  state      what clients remember about a server, and whether Claude Code's next session dials or skips it
-  version    print the version
-
-Global flags (before or after the command):
-  --json             print machine-readable JSON
-  --home DIR         treat DIR as the user's home for every client path
-  --log-level LEVEL  debug, info, warn or error (default warn; logs go to stderr)
-  -h, --help         show this help
-`

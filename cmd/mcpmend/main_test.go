@@ -8,33 +8,33 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-func TestParseGlobalFlagsAnywhere(t *testing.T) {
-	tests := []struct {
-		args     []string
-		wantCmd  string
-		wantRest []string
-		wantHome string
-		wantJSON bool
-	}{
-		{[]string{"--home", "/h", "list", "--json"}, "list", nil, "/h", true},
-		{[]string{"list", "--home=/h", "--client", "cursor"}, "list", []string{"--client", "cursor"}, "/h", false},
-		{[]string{"--json", "probe", "NAME", "--timeout", "5s"}, "probe", []string{"NAME", "--timeout", "5s"}, "", true},
-		{[]string{"reset", "x", "--", "--json"}, "reset", []string{"x", "--", "--json"}, "", false},
+// TestGlobalFlagsAnywhere: --home, --json and --log-level work before the
+// command, after it and after its arguments.
+func TestGlobalFlagsAnywhere(t *testing.T) {
+	home := t.TempDir()
+	cfg := `{"mcpServers":{"docs":{"type":"http","url":"https://docs.example/mcp"}}}`
+	if err := os.WriteFile(filepath.Join(home, ".claude.json"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		g, cmd, rest, err := parseGlobal(tt.args)
-		if err != nil {
-			t.Fatalf("%v: %v", tt.args, err)
+	for _, args := range [][]string{
+		{"--home", home, "list", "--json"},
+		{"list", "--home=" + home, "--client", "claude-code", "--json"},
+		{"--json", "list", "docs", "--home", home},
+		{"--log-level", "debug", "--home", home, "--json", "list"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), args, strings.NewReader(""), &out, &errb); code != 0 {
+			t.Errorf("%v: exit %d: %s", args, code, errb.String())
+			continue
 		}
-		if cmd != tt.wantCmd || !reflect.DeepEqual(rest, tt.wantRest) || g.home != tt.wantHome || g.json != tt.wantJSON {
-			t.Errorf("%v: got cmd=%q rest=%q home=%q json=%v", tt.args, cmd, rest, g.home, g.json)
+		if !json.Valid(out.Bytes()) || !strings.Contains(out.String(), `"docs"`) {
+			t.Errorf("%v: want JSON naming docs, got %s", args, out.String())
 		}
 	}
 }

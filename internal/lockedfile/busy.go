@@ -89,8 +89,3 @@ func (r retrier) do(opName, path string, op func() error) error {
 func Rename(oldpath, newpath string) error {
 	return systemRetrier().do("replace", newpath, func() error { return os.Rename(oldpath, newpath) })
 }
-
-// Remove removes path, retrying while another program has it open.
-func Remove(path string) error {
-	return systemRetrier().do("delete", path, func() error { return os.Remove(path) })
-}

@@ -54,7 +54,9 @@ type Finding struct {
 }
 
 // Action is the next step for a finding: an mcpmend tool call (with the CLI
-// command that does the same), or a step only the user can take.
+// command that does the same), or a step only the user can take. Step is
+// written for either reader: it never names a tool or an mcpmend command
+// itself; renderers add the tool call for a model, the command for a person.
 type Action struct {
 	Step      string         `json:"step" jsonschema:"what to do, in one sentence"`
 	Tool      string         `json:"tool,omitempty" jsonschema:"the mcpmend tool that does it, when one does"`
@@ -138,6 +140,7 @@ func Judge(in Input) []Finding {
 	out = append(out, f.stateFindings()...)
 	for i := range out {
 		out[i] = f.scrubbed(out[i])
+		withCommand(out[i].Next)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Severity.rank() > out[j].Severity.rank() })
 	if out == nil {

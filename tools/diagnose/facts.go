@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/credentials"
+	"github.com/mcpmend/mcpmend/cache/mcplogs"
+	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/mcpmend/mcpmend/tools/probe"
 )
@@ -16,9 +19,9 @@ type facts struct {
 	s       registry.Server
 	sess    *cache.Session
 	skip    bool           // the next Claude Code session skips the server
-	records []cache.Record // what the stores remember (log lines apart)
-	logSkip []cache.Record // log lines saying a session skipped it
-	logErr  []cache.Record // error lines of the client's newest MCP log
+	records []store.Record // what the stores remember (log lines apart)
+	logSkip []store.Record // log lines saying a session skipped it
+	logErr  []store.Record // error lines of the client's newest MCP log
 	// tokens is the state of Claude Code's own stored OAuth tokens for the
 	// server's current key: "" (none), "usable" or "expired".
 	tokens  string
@@ -34,16 +37,16 @@ func newFacts(in Input) *facts {
 	f.skip = f.sess != nil && f.sess.Action == cache.ActionSkip
 	for _, r := range in.State.Records {
 		switch {
-		case r.Kind == cache.KindLogSkip:
+		case r.Kind == mcplogs.KindLogSkip:
 			f.logSkip = append(f.logSkip, r)
-		case r.Store == cache.StoreMCPLogs:
+		case r.Store == store.MCPLogs:
 			if strings.HasPrefix(r.Detail, "[error]") {
 				f.logErr = append(f.logErr, r)
 			}
 		default:
 			f.records = append(f.records, r)
 		}
-		if r.Kind == cache.KindTokens && (r.Store == cache.StoreCredentials || r.Store == cache.StoreKeychain) {
+		if r.Kind == credentials.KindTokens && (r.Store == store.Credentials || r.Store == store.Keychain) {
 			if r.Active {
 				f.tokens = "usable"
 			} else if f.tokens == "" {
@@ -125,23 +128,9 @@ func (f *facts) args(extra ...any) map[string]any {
 	return a
 }
 
-// cliFlags are the CLI flags matching args.
-func (f *facts) cliFlags() string {
-	a := f.args()
-	var b strings.Builder
-	if c, ok := a["client"]; ok {
-		fmt.Fprintf(&b, " --client %s", c)
-	}
-	if s, ok := a["scope"]; ok {
-		fmt.Fprintf(&b, " --scope %s", s)
-	}
-	return b.String()
-}
-
 // resetAction is reset_server_auth for this server.
 func (f *facts) resetAction(step string) *Action {
-	return &Action{Step: step, Tool: "reset_server_auth", Arguments: f.args(),
-		Command: "mcpmend reset " + shellWord(f.s.Name) + f.cliFlags()}
+	return &Action{Step: step, Tool: "reset_server_auth", Arguments: f.args()}
 }
 
 // diagnoseAction is diagnose_server for this server, with extra arguments.

@@ -51,7 +51,7 @@ func (f *facts) configFindings() []Finding {
 		if len(s.Problems) > 0 {
 			why = strings.Join(s.Problems, "; ")
 		}
-		out = append(out, Finding{Severity: Error, Code: CodeConfigIgnored,
+		out = append(out, Finding{Severity: ignoredSeverity(s), Code: CodeConfigIgnored,
 			Summary:  fmt.Sprintf("%s never uses %s: %s", clientTitle(s.Client), f.where(), why),
 			Evidence: s.Problems,
 			Next:     &Action{Step: ignoredStep(s)}})
@@ -95,6 +95,18 @@ func enableStep(s registry.Server) string {
 		return fmt.Sprintf("if it is wanted: set enabled = true in [mcp_servers.%s] of %s", s.Name, s.File)
 	}
 	return fmt.Sprintf("if it is wanted: enable it in %s (\"disabled\" in %s)", clientTitle(s.Client), s.File)
+}
+
+// ignoredSeverity is how much an entry the client never uses matters. A
+// remote (url) entry in claude_desktop_config.json is common — the file is
+// shared advice across clients, and Desktop takes remote servers as
+// connectors instead — and Desktop skips it without complaint: a warning,
+// not an error that fails every checkup on such a machine.
+func ignoredSeverity(s registry.Server) Severity {
+	if s.Client == registry.ClaudeDesktop && s.Remote() {
+		return Warning
+	}
+	return Error
 }
 
 // ignoredStep says how to make an ignored entry count.

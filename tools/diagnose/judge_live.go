@@ -92,7 +92,7 @@ func (f *facts) notProbed() []Finding {
 			Summary: fmt.Sprintf("Claude Code's next session sends %s no request and reports it as needing authentication (%s); it was not dialled (%s), so whether the server itself is fine is not known",
 				f.s.Name, f.gatesText(), why),
 			Evidence: f.gateEvidence(),
-			Next:     f.diagnoseAction("dial it to tell stale memory (reset_server_auth cures it) from a server that really needs a sign-in")}}
+			Next:     f.diagnoseAction("dial it to tell stale memory (a reset cures that) from a server that really needs a sign-in")}}
 	}
 	return []Finding{{Severity: Info, Code: CodeNotProbed, Summary: fmt.Sprintf("%s was not dialled: %s", f.s.Name, why)}}
 }
@@ -105,7 +105,7 @@ func (f *facts) answered(r *probe.Result) []Finding {
 			Summary: fmt.Sprintf("%s answers right now, but Claude Code remembers an earlier 401 and its sessions skip it (%s): the client's memory is stale, not the server",
 				f.s.Name, f.gatesText()),
 			Evidence: ev,
-			Next: f.resetAction(fmt.Sprintf("clear Claude Code's memory of %s (dry_run first shows the exact records); then start a new session, or /mcp → %s → Reconnect in an open one",
+			Next: f.resetAction(fmt.Sprintf("clear Claude Code's memory of %s (a dry run first shows the exact records); then start a new session, or /mcp → %s → Reconnect in an open one",
 				f.s.Name, f.s.Name))}}
 	}
 	for _, n := range r.Notes {
@@ -203,9 +203,9 @@ func (f *facts) credentialRejected(r *probe.Result) Finding {
 	if f.s.HeadersHelper {
 		source = "headers or headersHelper"
 	}
-	step := fmt.Sprintf("replace the credential sent in the %s of %s — or the variable it comes from — with a valid one; then diagnose_server again", source, f.where())
+	step := fmt.Sprintf("replace the credential sent in the %s of %s — or the variable it comes from — with a valid one, then diagnose it again", source, f.where())
 	if f.skip {
-		step += fmt.Sprintf(" (if Claude Code still skips it then, reset_server_auth %s clears its memory)", f.s.Name)
+		step += " (if Claude Code still skips it then, a reset clears its memory)"
 	}
 	return Finding{Severity: Error, Code: CodeCredentialRejected,
 		Summary:  fmt.Sprintf("%s refuses the credential it is configured with (%s): the token or key is wrong, expired or revoked — the server and the client's memory are not the problem", f.s.Name, sent),

@@ -4,6 +4,9 @@ import (
 	"fmt"
 
 	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/credentials"
+	"github.com/mcpmend/mcpmend/cache/mcpremote"
+	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/tools/probe"
 )
 
@@ -35,11 +38,11 @@ func (f *facts) stateFindings() []Finding {
 	var orphans, remote, desktop []string
 	for _, r := range f.records {
 		switch {
-		case r.Kind == cache.KindOrphanedOAuth || r.Kind == cache.KindOrphanedClientConfig:
+		case r.Kind == credentials.KindOrphanedOAuth || r.Kind == credentials.KindOrphanedClientConfig:
 			orphans = append(orphans, r.Key+" in "+r.File+": "+r.Detail)
-		case r.Store == cache.StoreMCPRemote && r.Kind != cache.KindMCPRemoteLease:
+		case r.Store == store.MCPRemote && r.Kind != mcpremote.KindLease:
 			remote = append(remote, r.Kind+" "+r.File+": "+r.Detail)
-		case r.Store == cache.DesktopStoreName:
+		case r.Store == store.Desktop:
 			desktop = append(desktop, r.Kind+" "+r.Key+": "+r.Detail)
 		}
 	}
@@ -47,7 +50,7 @@ func (f *facts) stateFindings() []Finding {
 		out = append(out, Finding{Severity: Info, Code: CodeOrphanedCredentials,
 			Summary:  fmt.Sprintf("Claude Code keeps %d credentials entr%s for an earlier url or headers of %s; it never reads them", len(orphans), plural(len(orphans), "y", "ies"), f.s.Name),
 			Evidence: orphans,
-			Next: &Action{Step: "harmless; reset_server_auth with forget_tokens removes them — together with the current tokens, so a new sign-in follows",
+			Next: &Action{Step: "harmless; a reset that forgets tokens removes them — together with the current tokens, so a new sign-in follows",
 				Tool: "reset_server_auth", Arguments: f.args("forget_tokens", true, "dry_run", true)}})
 	}
 	if len(remote) > 0 && f.in.Probe != nil && f.in.Probe.Verdict != probe.OK {

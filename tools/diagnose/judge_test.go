@@ -7,6 +7,10 @@ import (
 	"time"
 
 	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/credentials"
+	"github.com/mcpmend/mcpmend/cache/mcplogs"
+	"github.com/mcpmend/mcpmend/cache/mcpremote"
+	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/mcpmend/mcpmend/tools/probe"
 )
@@ -35,30 +39,30 @@ func stdioServer(name, command string) registry.Server {
 }
 
 // Records as the stores report them.
-func gateA(active bool) cache.Record {
+func gateA(active bool) store.Record {
 	until := judgeNow.Add(10 * time.Minute)
-	return cache.Record{Store: cache.StoreNeedsAuth, File: "/home/u/.claude/mcp-needs-auth-cache.json", Key: "srv", Kind: cache.KindNeedsAuth,
+	return store.Record{Store: store.NeedsAuth, File: "/home/u/.claude/mcp-needs-auth-cache.json", Key: "srv", Kind: store.KindNeedsAuth,
 		Active: active, Until: &until, Resettable: true}
 }
 
-func gateB() cache.Record {
+func gateB() store.Record {
 	until := judgeNow.Add(6 * 24 * time.Hour)
-	return cache.Record{Store: cache.StoreCredentials, File: "/home/u/.claude/.credentials.json", Key: "srv|0123456789abcdef",
-		Kind: cache.KindTokenlessRejection, Active: true, Until: &until, Resettable: true}
+	return store.Record{Store: store.Credentials, File: "/home/u/.claude/.credentials.json", Key: "srv|0123456789abcdef",
+		Kind: store.KindTokenlessRejection, Active: true, Until: &until, Resettable: true}
 }
 
-func tokens(usable bool) cache.Record {
-	return cache.Record{Store: cache.StoreCredentials, File: "/home/u/.claude/.credentials.json", Key: "srv|0123456789abcdef",
-		Kind: cache.KindTokens, Active: usable, Detail: "access token", Resettable: true}
+func tokens(usable bool) store.Record {
+	return store.Record{Store: store.Credentials, File: "/home/u/.claude/.credentials.json", Key: "srv|0123456789abcdef",
+		Kind: credentials.KindTokens, Active: usable, Detail: "access token", Resettable: true}
 }
 
-func logSkip() cache.Record {
-	return cache.Record{Store: cache.StoreMCPLogs, File: "/home/u/.cache/x.jsonl", Kind: cache.KindLogSkip, Detail: "Skipping connection (cached needs-auth)"}
+func logSkip() store.Record {
+	return store.Record{Store: store.MCPLogs, File: "/home/u/.cache/x.jsonl", Kind: mcplogs.KindLogSkip, Detail: "Skipping connection (cached needs-auth)"}
 }
 
 // state is what an Inspector would return for these records: the session
 // view is computed by cache's own judgment.
-func state(s registry.Server, damage []cache.Damage, recs ...cache.Record) *cache.State {
+func state(s registry.Server, damage []store.Damage, recs ...store.Record) *cache.State {
 	return &cache.State{Records: recs, Damage: damage, Session: cache.SessionView(s, recs, damage)}
 }
 
@@ -100,9 +104,9 @@ func TestJudge(t *testing.T) {
 	cursor := plain
 	cursor.Client = registry.Cursor
 	remote := stdioServer("bridge", "npx")
-	mcpRemoteRecs := []cache.Record{{Store: cache.StoreMCPRemote, File: "/home/u/.mcp-auth/mcp-remote-v1/abc_client_info.json", Kind: cache.KindMCPRemoteClient, Detail: "dynamic registration", Resettable: true}}
-	orphan := cache.Record{Store: cache.StoreCredentials, File: "/home/u/.claude/.credentials.json", Key: "srv|ffffffffffffffff", Kind: cache.KindOrphanedOAuth, Resettable: true, Detail: "earlier url"}
-	damaged := []cache.Damage{{Store: cache.StoreNeedsAuth, File: "/home/u/.claude/mcp-needs-auth-cache.json", Reason: "unexpected end of JSON input"}}
+	mcpRemoteRecs := []store.Record{{Store: store.MCPRemote, File: "/home/u/.mcp-auth/mcp-remote-v1/abc_client_info.json", Kind: mcpremote.KindClient, Detail: "dynamic registration", Resettable: true}}
+	orphan := store.Record{Store: store.Credentials, File: "/home/u/.claude/.credentials.json", Key: "srv|ffffffffffffffff", Kind: credentials.KindOrphanedOAuth, Resettable: true, Detail: "earlier url"}
+	damaged := []store.Damage{{Store: store.NeedsAuth, File: "/home/u/.claude/mcp-needs-auth-cache.json", Reason: "unexpected end of JSON input"}}
 	leak := okResult()
 	leak.Summary = "echo " + judgeCanary
 
@@ -155,7 +159,7 @@ func TestJudge(t *testing.T) {
 		{name: "effective one shadows others", in: Input{Server: plain, State: state(plain, nil), Probe: okResult(), Others: []registry.Server{shadowed}},
 			codes: "shadows", status: StatusOK},
 		{name: "Desktop ignores a url entry", in: Input{Server: desktopURL, NotProbed: "not loaded"},
-			codes: "config-ignored not-probed", status: "error", nextHas: "Connectors"},
+			codes: "config-ignored not-probed", status: "warning", nextHas: "Connectors"}, // Desktop skips it quietly: not an error
 		{name: "damaged gate store", in: Input{Server: plain, State: state(plain, damaged), Probe: okResult()},
 			codes: "store-damaged", status: "error", nextHas: "mcp-needs-auth-cache.json"},
 		{name: "orphaned credentials", in: Input{Server: plain, State: state(plain, nil, orphan), Probe: okResult()},
@@ -259,9 +263,9 @@ func TestFileFindings(t *testing.T) {
 // evidence beside the probe's, and only its error lines count.
 func TestJudgeClientLog(t *testing.T) {
 	hdr := httpServer("srv", "Authorization")
-	logs := []cache.Record{
-		{Store: cache.StoreMCPLogs, Kind: cache.KindLogLine, Detail: "[debug] Starting connection"},
-		{Store: cache.StoreMCPLogs, Kind: cache.KindLogLine, Detail: "[error] Server rejected the configured Authorization header (HTTP 401)."},
+	logs := []store.Record{
+		{Store: store.MCPLogs, Kind: mcplogs.KindLogLine, Detail: "[debug] Starting connection"},
+		{Store: store.MCPLogs, Kind: mcplogs.KindLogLine, Detail: "[error] Server rejected the configured Authorization header (HTTP 401)."},
 	}
 	r := Diagnose(Input{Server: hdr, State: state(hdr, nil, logs...), Probe: rejected()})
 	ev := strings.Join(r.Findings[0].Evidence, "\n")

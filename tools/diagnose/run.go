@@ -16,6 +16,10 @@ type Job struct {
 	// unapproved project server is never started, for one).
 	Probe     bool
 	NotProbed string
+	// Resolve, for a job not dialled, still looks its stdio command up on
+	// the client's PATH (nothing is started): a missing command is then
+	// command-not-found, as a probe would report it.
+	Resolve bool
 }
 
 // Options configure Run.
@@ -63,6 +67,10 @@ func Run(ctx context.Context, jobs []Job, opts Options) []Report {
 		in := Input{Server: j.Server, State: states[i], NotProbed: j.NotProbed}
 		if k, ok := slot[i]; ok {
 			in.Probe = &results[k]
+		} else if j.Resolve {
+			if r, ok := probe.Resolve(j.Server, opts.Probe); !ok {
+				in.Probe = &r
+			}
 		}
 		in.Others, in.Problems, in.NameShared = related(opts.Inventory, j.Server)
 		reports[i] = Diagnose(in)

@@ -14,7 +14,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/cache/credentials"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/mcpmend/mcpmend/tools/probe"
 )
@@ -258,7 +258,7 @@ func writeClientMemory(t *testing.T, home string, inv *registry.Inventory, now t
 	for _, s := range inv.Servers {
 		if e, ok := entries[s.Name]; ok {
 			e["serverName"], e["serverUrl"] = s.Name, s.Raw.URL.Reveal()
-			oauth[cache.CredentialKey(s)] = e
+			oauth[credentials.Key(s)] = e
 		}
 	}
 	if len(oauth) != len(entries) {

@@ -1,0 +1,510 @@
+package desktop
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+
+	"github.com/mcpmend/mcpmend/cache/journal"
+	"github.com/mcpmend/mcpmend/cache/store"
+	"github.com/mcpmend/mcpmend/internal/localstorage"
+	"github.com/mcpmend/mcpmend/internal/lockedfile"
+	"github.com/mcpmend/mcpmend/registry"
+)
+
+// KindDelete is the journal kind of Delete.
+const KindDelete = "localstorage-delete"
+
+func init() {
+	journal.Register(KindDelete, func(spec json.RawMessage) (journal.Mutation, error) {
+		var m Delete
+		if err := json.Unmarshal(spec, &m); err != nil {
+			return nil, err
+		}
+		if m.Dir == "" || len(m.Targets) == 0 {
+			return nil, errors.New("no directory or no items")
+		}
+		return &m, nil
+	})
+}
+
+// Target is one Local Storage item a Delete removes.
+type Target struct {
+	Row    []byte `json:"row"`    // the row key as stored: "_" + storage key + NUL + encoded item key
+	Origin string `json:"origin"` // storage key
+	Key    string `json:"key"`    // the item key, redacted, for messages
+	Hash   string `json:"sha256"` // of the row's value when the reset was planned
+	Detail string `json:"detail,omitempty"`
+}
+
+// Delete removes one server's items from a Claude Desktop Local
+// Storage database, following the "Editing" steps of internal/localstorage: it
+// refuses while Claude Desktop holds the database (the journal then waits
+// and apply-pending applies it when the app quits), backs up the whole
+// directory, holds Chromium's lock for the whole edit, validates strictly
+// before and after, deletes in one synced batch (with an origin's META: and
+// METAACCESS: rows when its last item goes, as localStorage.clear does),
+// compacts so the deleted values do not linger, and restores the backup on
+// any failure. Items that only mention the server are never planned.
+//
+// Undo puts the removed rows back byte for byte (record level: whatever the
+// app wrote since is kept) and refuses with a *ConflictError, changing
+// nothing, when an item was written again with other content.
+type Delete struct {
+	Dir     string   `json:"dir"`
+	Targets []Target `json:"targets"`
+}
+
+// PlanReset implements store.Store for Claude Desktop's Local Storage: one
+// Delete per database holding items whose key names the server.
+// It applies to claude-desktop servers — configured or not: Desktop's remote
+// connectors live only in its own storage, so a caller may pass a Server with
+// just Name and Client set. A damaged database refuses the whole reset.
+func (s Store) PlanReset(ctx context.Context, env registry.Env, req store.ResetRequest) ([]journal.Mutation, error) {
+	if req.Server.Client != registry.ClaudeDesktop {
+		return nil, nil
+	}
+	if s.Others == nil {
+		s.Others = ServerNames(req.Configured)
+	}
+	scans, err := s.ScanName(ctx, env, req.Server.Name)
+	if err != nil {
+		return nil, err
+	}
+	var muts []journal.Mutation
+	for _, sc := range scans {
+		m := planLocalStorage(sc)
+		if len(m.Targets) == 0 {
+			continue
+		}
+		if _, _, err := localstorage.ProbeLock(sc.Dir); errors.Is(err, localstorage.ErrLockUnsupported) {
+			return nil, fmt.Errorf("%s holds %d item(s) for %s, but editing Claude Desktop's Local Storage is not supported on %s yet "+
+				"(Chromium's lock there is unverified): %w", sc.Dir, len(m.Targets), req.Server.Name, runtime.GOOS, err)
+		}
+		muts = append(muts, m)
+	}
+	return muts, nil
+}
+
+// planLocalStorage turns a scan's resettable matches into targets, hashing
+// each value as it was read.
+func planLocalStorage(sc *localstorage.Scan) *Delete {
+	m := &Delete{Dir: sc.Dir}
+	bare := *sc
+	bare.Lock = localstorage.LockState{} // who held the lock at planning time is no part of the change
+	for _, mt := range sc.Matches {
+		if !resettable(mt) {
+			continue
+		}
+		rec := matchRecord(&bare, mt)
+		sum := sha256.Sum256(mt.RowValue)
+		m.Targets = append(m.Targets, Target{Row: bytes.Clone(mt.RowKey), Origin: mt.Item.Origin,
+			Key: registry.RedactText(mt.Item.Key), Hash: localstorage.RowHash(sum), Detail: rec.Detail})
+	}
+	return m
+}
+
+func ServerNames(servers []registry.Server) []string {
+	out := make([]string, 0, len(servers))
+	for _, s := range servers {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+// Store implements journal.Mutation.
+func (m *Delete) Store() string { return store.Desktop }
+
+// Kind implements journal.Mutation.
+func (m *Delete) Kind() string { return KindDelete }
+
+// Spec implements journal.Mutation: the directory, row keys and value hashes —
+// never a value.
+func (m *Delete) Spec() (json.RawMessage, error) { return json.Marshal(m) }
+
+// Describe implements journal.Mutation.
+func (m *Delete) Describe() []journal.Change {
+	out := make([]journal.Change, 0, len(m.Targets))
+	for _, t := range m.Targets {
+		out = append(out, journal.Change{Store: store.Desktop, File: m.Dir, Key: t.Origin + " " + t.Key, Kind: KindItem,
+			Action: "delete", Detail: t.Detail})
+	}
+	return out
+}
+
+// quitAdvice is what the user must do to free the database before an edit;
+// then says what happens after.
+func quitAdvice(pid int, then string) string {
+	who := "Claude Desktop is running"
+	if pid > 0 {
+		who += " (pid " + strconv.Itoa(pid) + ")"
+	}
+	how := "quit it completely (File → Exit; closing the window leaves it running)"
+	if runtime.GOOS == "darwin" {
+		how = "quit it with Cmd+Q (closing the window leaves it running)"
+	}
+	return who + " and holds its Local Storage: quit Claude Desktop first — " + how + "; " + then
+}
+
+// What follows quitting, for a reset (scheduled) and an undo (not).
+const (
+	thenReset = "the reset applies as it exits"
+	thenUndo  = "then run the undo again"
+)
+
+// Blocked implements journal.Mutation: Chromium's fcntl lock on LOCK, probed without
+// taking it. Held is retryable (the app quitting frees it); an OS where the
+// lock cannot be checked is not.
+func (m *Delete) Blocked(context.Context) (string, bool) {
+	held, pid, err := localstorage.ProbeLock(m.Dir)
+	switch {
+	case errors.Is(err, localstorage.ErrLockUnsupported):
+		return "editing Claude Desktop's Local Storage is not supported on " + runtime.GOOS + " yet; nothing was changed", false
+	case err != nil:
+		return err.Error(), false
+	case held:
+		return quitAdvice(pid, thenReset), true
+	}
+	return "", false
+}
+
+// lock takes Chromium's lock for an edit; held is a *BlockedError.
+func (m *Delete) lock(then string) (*localstorage.Lock, error) {
+	l, err := localstorage.TakeLock(m.Dir)
+	var le *localstorage.LockedError
+	if errors.As(err, &le) {
+		return nil, &journal.BlockedError{Reason: quitAdvice(le.PID, then)}
+	}
+	return l, err
+}
+
+func (m *Delete) recPath(dir string) string {
+	return filepath.Clean(dir) + localstorage.InstallExt
+}
+
+// Backup implements journal.Mutation: the whole directory but LOCK. Apply checks it
+// again under the lock and takes it afresh if the app wrote in between; when
+// the app has the database open right now, a copy could be torn, so none is
+// taken here (Apply then waits for the lock and backs up under it).
+func (m *Delete) Backup(_ context.Context, dir string) (err error) {
+	defer func() { err = storeDamage(err) }()
+	if _, err := os.Stat(m.Dir); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if held, _, _ := localstorage.ProbeLock(m.Dir); held {
+		return nil
+	}
+	return localstorage.BackupDB(m.Dir, dir)
+}
+
+// savedRow is one removed row, byte for byte.
+type savedRow struct {
+	Key   []byte `json:"key"`
+	Value []byte `json:"value"`
+}
+
+// Apply implements journal.Mutation (see Delete).
+func (m *Delete) Apply(ctx context.Context, dir string) (err error) {
+	defer func() { err = storeDamage(err) }()
+	if _, err := os.Stat(m.Dir); errors.Is(err, fs.ErrNotExist) {
+		return nil // the whole database is gone: nothing of ours is left
+	}
+	l, err := m.lock(thenReset)
+	if err != nil {
+		return err
+	}
+	defer l.Release()
+	if err := localstorage.Settle(m.Dir, m.recPath(dir)); err != nil {
+		return err
+	}
+	if !localstorage.BackupCurrent(m.Dir, dir) {
+		if err := localstorage.BackupDB(m.Dir, dir); err != nil {
+			return fmt.Errorf("backup failed, nothing was changed: %w", err)
+		}
+	}
+	stage := filepath.Join(dir, localstorage.StageDirName)
+	defer lockedfile.RemoveTree(stage)
+	if err := localstorage.CopyDB(filepath.Join(dir, localstorage.BackupDBName), stage, nil); err != nil {
+		return err
+	}
+	before, vals, err := localstorage.ReadRows(ctx, stage, m.Dir, isMetaOrTarget(m.Targets))
+	if err != nil {
+		return err
+	}
+	ops, err := m.deletions(before, vals)
+	if err != nil || len(ops) == 0 {
+		return err
+	}
+	saved := make([]savedRow, 0, len(ops))
+	for i := range ops {
+		saved = append(saved, savedRow{Key: ops[i].Key, Value: ops[i].Value})
+		ops[i].Delete = true
+	}
+	b, err := json.Marshal(saved)
+	if err != nil {
+		return err
+	}
+	if err := lockedfile.WritePrivate(filepath.Join(dir, localstorage.RemovedName), b); err != nil {
+		return err
+	}
+	return editLive(ctx, m.Dir, dir, stage, before, ops, m.recPath(dir))
+}
+
+// isMetaOrTarget selects the rows whose values an edit needs: the targets
+// and every origin's META:/METAACCESS: rows.
+func isMetaOrTarget(ts []Target) func([]byte) bool {
+	rows := map[string]bool{}
+	for _, t := range ts {
+		rows[string(t.Row)] = true
+	}
+	return func(k []byte) bool {
+		return rows[string(k)] || bytes.HasPrefix(k, []byte(localstorage.MetaPrefix)) || bytes.HasPrefix(k, []byte(localstorage.MetaAccessPrefix))
+	}
+}
+
+// deletions decides the rows to delete from a fresh read: each target still
+// holding its planned value (one rewritten since planning refuses the whole
+// edit), and the META:/METAACCESS: rows of every origin left without items.
+func (m *Delete) deletions(before localstorage.Rows, vals map[string][]byte) ([]localstorage.Op, error) {
+	var ops []localstorage.Op
+	doomed := map[string]int{}
+	for _, t := range m.Targets {
+		h, ok := before[string(t.Row)]
+		if !ok {
+			continue // already gone
+		}
+		if localstorage.RowHash(h) != t.Hash {
+			return nil, &lockedfile.ChangedError{Path: m.Dir, What: "the item " + t.Origin + " " + t.Key + " was rewritten since the reset was planned"}
+		}
+		ops = append(ops, localstorage.Op{Key: t.Row, Value: vals[string(t.Row)]})
+		doomed[t.Origin]++
+	}
+	items := map[string]int{}
+	for k := range before {
+		if origin, _, ok := localstorage.SplitItemKey([]byte(k)); ok {
+			items[string(origin)]++
+		}
+	}
+	for origin, n := range doomed {
+		if items[origin] != n {
+			continue
+		}
+		for _, k := range []string{localstorage.MetaPrefix + origin, localstorage.MetaAccessPrefix + origin} {
+			if _, ok := before[k]; ok {
+				ops = append(ops, localstorage.Op{Key: []byte(k), Value: vals[k]})
+			}
+		}
+	}
+	return ops, nil
+}
+
+// editLive applies ops to the staging copy, checks the result, installs it
+// into live and checks live again; on any failure after live was touched it
+// puts the whole backup in dir back. before is the staging copy's rows.
+func editLive(ctx context.Context, live, dir, stage string, before localstorage.Rows, ops []localstorage.Op, recPath string) error {
+	if err := localstorage.EditStage(stage, ops); err != nil {
+		return err // live untouched
+	}
+	after, _, err := localstorage.ReadRows(ctx, stage, live, nil)
+	if err != nil {
+		return fmt.Errorf("the edited copy does not validate; nothing was changed: %w", err)
+	}
+	if err := localstorage.ExpectRows(before, after, ops); err != nil {
+		return fmt.Errorf("%w; nothing was changed", err)
+	}
+	if err := localstorage.Install(live, stage, recPath); err != nil {
+		return restoreAfter(live, dir, err)
+	}
+	check := filepath.Join(dir, localstorage.CheckDirName)
+	defer lockedfile.RemoveTree(check)
+	err = localstorage.CopyDB(live, check, nil)
+	if err == nil {
+		var got localstorage.Rows
+		if got, _, err = localstorage.ReadRows(ctx, check, live, nil); err == nil {
+			err = localstorage.ExpectRows(after, got, nil)
+		}
+	}
+	if err != nil {
+		return restoreAfter(live, dir, fmt.Errorf("after installing the edit: %w", err))
+	}
+	return nil
+}
+
+// restoreAfter puts the whole backup back after a failed install.
+func restoreAfter(live, dir string, cause error) error {
+	if rerr := localstorage.RestoreWhole(live, dir); rerr != nil {
+		return fmt.Errorf("%w; RESTORING THE BACKUP FAILED: %v (it is kept in %s)", cause, rerr, dir)
+	}
+	return fmt.Errorf("%w; the backup was put back", cause)
+}
+
+// Verify implements journal.Mutation: applied when no target item is left. It reads
+// a copy, so it works while the app runs; when the lock is free it first
+// finishes an install a crash interrupted.
+func (m *Delete) Verify(ctx context.Context, dir string) (_ bool, err error) {
+	defer func() { err = storeDamage(err) }()
+	if _, err := os.Stat(m.Dir); errors.Is(err, fs.ErrNotExist) {
+		return true, nil
+	}
+	rec, err := localstorage.ReadRecord(m.recPath(dir))
+	if err != nil {
+		return false, err
+	}
+	if rec != nil && !rec.Settled {
+		// Lock only when there is something to finish: an app starting
+		// while we hold the lock would run with an empty localStorage.
+		if l, err := localstorage.TakeLock(m.Dir); err == nil {
+			err = localstorage.Settle(m.Dir, m.recPath(dir))
+			l.Release()
+			if err != nil {
+				return false, err
+			}
+		}
+	}
+	rows, err := m.readLive(ctx, dir)
+	var de *localstorage.DamagedError
+	if errors.As(err, &de) && rec == nil {
+		// Damaged, but not by an install of ours (none was made): the
+		// change is not in place, and Apply refuses such a database.
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, t := range m.Targets {
+		if _, ok := rows[string(t.Row)]; ok {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// readLive reads a copy of the live database, leaving out the leftovers of
+// an unsettled install, and retries a torn copy while the app may be
+// writing.
+func (m *Delete) readLive(ctx context.Context, dir string) (localstorage.Rows, error) {
+	check := filepath.Join(dir, localstorage.CheckDirName)
+	defer lockedfile.RemoveTree(check)
+	var err error
+	for attempt := 1; attempt <= localstorage.ReadAttempts; attempt++ {
+		var rec *localstorage.InstallRecord
+		var left map[string]string
+		if rec, err = localstorage.ReadRecord(m.recPath(dir)); err == nil {
+			left, err = localstorage.Leftovers(m.Dir, rec)
+		}
+		skip := map[string]bool{}
+		for n := range left {
+			skip[n] = true
+		}
+		var rows localstorage.Rows
+		if err == nil {
+			if err = localstorage.CopyDB(m.Dir, check, skip); err == nil {
+				if rows, _, err = localstorage.ReadRows(ctx, check, m.Dir, nil); err == nil {
+					return rows, nil
+				}
+			}
+		}
+		if held, _, _ := localstorage.ProbeLock(m.Dir); !held || ctx.Err() != nil {
+			break // a quiescent database reads the same every time
+		}
+	}
+	return nil, err
+}
+
+// Restore implements journal.Mutation: under Chromium's lock, every removed row that
+// is absent is put back with its exact bytes, in one synced batch installed
+// like the reset itself; a row already back is skipped; an item written
+// again with other content refuses with a *ConflictError before anything
+// changes. A database that no longer reads faithfully after an install of
+// ours is replaced by the whole backup (Chromium would otherwise delete all
+// of Local Storage).
+func (m *Delete) Restore(ctx context.Context, dir string) (err error) {
+	defer func() { err = storeDamage(err) }()
+	b, err := os.ReadFile(filepath.Join(dir, localstorage.RemovedName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // Apply removed nothing
+	}
+	if err != nil {
+		return fmt.Errorf("read backup: %w", err)
+	}
+	var saved []savedRow
+	if err := json.Unmarshal(b, &saved); err != nil {
+		return fmt.Errorf("backup %s: %w", dir, err)
+	}
+	if _, err := os.Stat(m.Dir); err != nil {
+		return fmt.Errorf("cannot undo: %w; the backup stays in %s", err, dir)
+	}
+	l, err := m.lock(thenUndo)
+	if err != nil {
+		return err
+	}
+	defer l.Release()
+	if err := localstorage.Settle(m.Dir, m.recPath(dir)); err != nil {
+		return err
+	}
+	pre := filepath.Join(dir, "undo")
+	stage := filepath.Join(dir, localstorage.StageDirName)
+	defer lockedfile.RemoveTree(stage)
+	if err := localstorage.CopyDB(m.Dir, stage, nil); err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	for _, r := range saved {
+		want[string(r.Key)] = true
+	}
+	before, _, err := localstorage.ReadRows(ctx, stage, m.Dir, func(k []byte) bool { return want[string(k)] })
+	var de *localstorage.DamagedError
+	if errors.As(err, &de) {
+		if _, rerr := os.Stat(m.recPath(dir)); rerr != nil {
+			return err // not damaged by an install of ours: not ours to replace
+		}
+		slog.Warn("Local Storage does not validate after a reset; putting the whole backup back", "dir", m.Dir, "reason", de.Reason)
+		return localstorage.RestoreWhole(m.Dir, dir)
+	}
+	if err != nil {
+		return err
+	}
+	var ops []localstorage.Op
+	for _, r := range saved {
+		h, ok := before[string(r.Key)]
+		switch {
+		case !ok:
+			ops = append(ops, localstorage.Op{Key: r.Key, Value: r.Value})
+		case h == sha256.Sum256(r.Value):
+		case r.Key[0] == localstorage.ItemPrefix:
+			it, _ := localstorage.DecodeItem(r.Key, r.Value)
+			return &journal.ConflictError{File: m.Dir, Key: it.Origin + " " + registry.RedactText(it.Key)}
+		}
+		// A META row the app rewrote since is its own to keep.
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	// The undo's own backup, for putting back what it installs if it fails.
+	if err := localstorage.BackupDB(m.Dir, pre); err != nil {
+		return err
+	}
+	if err := editLive(ctx, m.Dir, pre, stage, before, ops, m.recPath(dir)); err != nil {
+		return err
+	}
+	return lockedfile.RemoveTree(pre)
+}
+
+// storeDamage turns the Local Storage package's own *DamagedError into the
+// store contract's, naming this store; other errors pass unchanged.
+func storeDamage(err error) error {
+	var de *localstorage.DamagedError
+	if errors.As(err, &de) {
+		return &store.DamagedError{Store: store.Desktop, File: de.Dir, Reason: de.Reason}
+	}
+	return err
+}

@@ -1,7 +1,0 @@
-//go:build !linux
-
-package cache
-
-// evictFiles cannot drop single files from the page cache here: cold
-// benchmarks are skipped.
-func evictFiles(dir string) bool { return false }

@@ -1,8 +1,0 @@
-//go:build !unix && !windows
-
-package cache
-
-import "os/exec"
-
-// detach has nothing to do where processes have no sessions.
-func detach(*exec.Cmd) {}
