@@ -39,50 +39,12 @@ func Mkdir(prefix string) (string, error) {
 	return dir, nil
 }
 
-// Remove deletes dir and everything in it and returns an error naming dir
-// when anything is left. os.RemoveAll is tried first; when it fails (Go's
-// Windows RemoveAll relies on FileDispositionInformationEx, which Wine and
-// some file systems lack) the tree is removed file by file, each removal
-// retried while another program — a virus scanner reading the fresh copy —
-// holds it.
+// Remove deletes dir and everything in it (lockedfile.RemoveTree, which
+// falls back to file-by-file deletes where os.RemoveAll fails, as under
+// Wine) and returns an error naming dir when anything is left.
 func Remove(dir string) error {
-	first := os.RemoveAll(dir)
-	if first == nil {
-		return nil
-	}
-	if err := removeTree(dir); err != nil {
-		return fmt.Errorf("remove temporary copy %s: %w (first attempt: %v)", dir, err, first)
-	}
-	return nil
-}
-
-// removeTree removes dir depth first with plain os.Remove calls.
-func removeTree(dir string) error {
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, e := range entries {
-		p := filepath.Join(dir, e.Name())
-		if e.IsDir() {
-			if err := removeTree(p); err != nil {
-				errs = append(errs, err)
-			}
-			continue
-		}
-		if err := lockedfile.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, err)
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	if err := lockedfile.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+	if err := lockedfile.RemoveTree(dir); err != nil {
+		return fmt.Errorf("remove temporary copy %s: %w", dir, err)
 	}
 	return nil
 }

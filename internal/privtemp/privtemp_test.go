@@ -45,22 +45,6 @@ func TestMkdirIsPrivateAndRemoveLeavesNothing(t *testing.T) {
 	}
 }
 
-// removeTree is the fallback Remove uses where RemoveAll fails (Wine): it
-// must take a nested tree away on its own.
-func TestRemoveTreeFileByFile(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), prefix+"1")
-	for _, p := range []string{"a/b/c", "a/d", "e"} {
-		os.MkdirAll(filepath.Join(dir, filepath.FromSlash(p)), 0o700)
-		os.WriteFile(filepath.Join(dir, filepath.FromSlash(p), "f.ldb"), []byte("x"), 0o600)
-	}
-	if err := removeTree(dir); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("%s still there: %v", dir, err)
-	}
-}
-
 func TestRemoveNamesWhatItCouldNotRemove(t *testing.T) {
 	if runtime.GOOS == "windows" || os.Getuid() == 0 {
 		t.Skip("needs a Unix user that directory permissions bind")
