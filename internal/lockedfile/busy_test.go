@@ -10,7 +10,7 @@ import (
 )
 
 // errHeld stands for the OS error a sharing conflict gives.
-var errHeld = errors.New("The process cannot access the file because it is being used by another process.")
+var errHeld = errors.New("the process cannot access the file because it is being used by another process")
 
 // fakeClock is a retrier whose time only moves when it sleeps.
 func fakeRetrier(budget time.Duration) (*retrier, *[]time.Duration) {
