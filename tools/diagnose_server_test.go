@@ -95,7 +95,7 @@ func TestDiagnoseServerStuckThenReset(t *testing.T) {
 	}
 
 	out, raw = callJSON[DiagnoseServerOutput](t, cs, &mcp.CallToolParams{Name: "diagnose_server", Arguments: map[string]any{"name": "untrusted"}})
-	if out.Probe != nil || out.Findings[0].Code != diagnose.CodePendingApproval || !strings.Contains(out.NotProbed, "not approved") {
+	if out.Probe != nil || out.Findings[0].Code != diagnose.CodePendingApproval || !strings.Contains(out.NotProbed, "does not trust this folder") {
 		t.Errorf("untrusted: %s", raw)
 	}
 	if _, err := os.Stat(marker); err == nil {
@@ -157,7 +157,7 @@ func TestCheckupOverMCP(t *testing.T) {
 	if out.Status != "error" || !out.Failed() || out.Counts != (CheckupCounts{Servers: 4, OK: 1, Warning: 1, Error: 2}) {
 		t.Errorf("status %s, counts %+v", out.Status, out.Counts)
 	}
-	if n := len(progress.all()); n != 3 {
+	if n := progress.await(3); n != 3 {
 		t.Errorf("%d progress notifications, want one per dialled server (3)", n)
 	}
 	res, _ := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "checkup", Arguments: map[string]any{"skip_probe": true}})

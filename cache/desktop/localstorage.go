@@ -45,13 +45,23 @@ type Store struct {
 // Name implements store.Store.
 func (Store) Name() string { return store.Desktop }
 
-// Inspect implements store.Store: for a claude-desktop server, the Local Storage
-// items that name or mention it; nothing for other clients' servers.
+// Inspect implements store.Store: for a claude-desktop server — and for a
+// Claude Code one, which Desktop's Code chat uses under the same name — the
+// Local Storage items that name or mention it; nothing for other clients'
+// servers.
 func (s Store) Inspect(ctx context.Context, env registry.Env, srv registry.Server, now time.Time) ([]store.Record, error) {
-	if srv.Client != registry.ClaudeDesktop {
+	if !Remembers(srv) {
 		return nil, nil
 	}
 	return s.InspectName(ctx, env, srv.Name)
+}
+
+// Remembers reports whether Claude Desktop's Local Storage may hold
+// items for srv's name: its own servers and connectors, and Claude Code's,
+// since Desktop's Code chat runs Claude Code on the same ~/.claude.json and
+// keeps its own memory of those servers by name.
+func Remembers(srv registry.Server) bool {
+	return srv.Client == registry.ClaudeDesktop || srv.Client == registry.ClaudeCode
 }
 
 // InspectDesktop returns what Claude Desktop's Local Storage holds about the

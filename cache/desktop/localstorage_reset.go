@@ -68,9 +68,11 @@ type Delete struct {
 // Delete per database holding items whose key names the server.
 // It applies to claude-desktop servers — configured or not: Desktop's remote
 // connectors live only in its own storage, so a caller may pass a Server with
-// just Name and Client set. A damaged database refuses the whole reset.
+// just Name and Client set — and to Claude Code servers, whose name Desktop's
+// Code chat remembers too (Remembers). A damaged database refuses the whole
+// reset.
 func (s Store) PlanReset(ctx context.Context, env registry.Env, req store.ResetRequest) ([]journal.Mutation, error) {
-	if req.Server.Client != registry.ClaudeDesktop {
+	if !Remembers(req.Server) {
 		return nil, nil
 	}
 	if s.Others == nil {
@@ -144,20 +146,20 @@ func quitAdvice(pid int, then string) string {
 	if pid > 0 {
 		who += " (pid " + strconv.Itoa(pid) + ")"
 	}
-	how := "quit it completely (File → Exit; closing the window leaves it running)"
+	how := "quit it completely (closing the window leaves it running)"
 	switch runtime.GOOS {
 	case "windows":
 		how = "quit it completely (File → Exit, or right-click its icon in the notification area → Quit; " +
 			"closing the window leaves it running)"
 	case "darwin":
-		how = "quit it with Cmd+Q (closing the window leaves it running)"
+		how = "quit it with ⌘Q (closing the window leaves it running)"
 	}
 	return who + " and holds its Local Storage: quit Claude Desktop first — " + how + "; " + then
 }
 
 // What follows quitting, for a reset (scheduled) and an undo (not).
 const (
-	thenReset = "the reset applies as it exits"
+	thenReset = "the reset applies as it exits; relaunch it and the server is dialled again under the same name"
 	thenUndo  = "then run the undo again"
 )
 

@@ -11,6 +11,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
+	"github.com/mcpmend/mcpmend/internal/inert"
 	"github.com/mcpmend/mcpmend/tools"
 	"github.com/mcpmend/mcpmend/tools/probe"
 )
@@ -60,6 +61,8 @@ clients use, concurrently. Exits 1 when any probe did not end ok.`,
 	addClientFlag(cmd, &in.Client, "the client whose definition to dial (with --all: only its servers)")
 	addScopeFlag(cmd, &in.Scope, "the scope of the definition to dial (with --all: only that scope)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 0, timeoutUsage("each probe"))
+	cmd.Flags().BoolVar(&in.AllowSideEffects, "allow-side-effects", false,
+		"also start servers that may open a browser or write state of their own (mcp-remote itself, instead of dialling its remote)")
 	return cmd
 }
 
@@ -97,7 +100,7 @@ func (b *progressBar) update(done, total int, r probe.Result) {
 	}
 	fill := barWidth * done / max(total, 1)
 	fmt.Fprintf(b.w, "\r\033[K[%s%s] %d/%d, %d failed — %s: %s", strings.Repeat("#", fill), strings.Repeat(".", barWidth-fill),
-		done, total, b.bad, r.Name, r.Verdict)
+		done, total, b.bad, inert.Line(r.Name), r.Verdict)
 }
 
 func (b *progressBar) finish() {

@@ -43,6 +43,9 @@ const (
 	CodeProbeCancelled     = "probe-cancelled"
 	CodeNotProbed          = "not-probed"
 	CodeTransientFailure   = "transient-failure" // ok, after a 401/403/5xx on the way
+	CodeBridgeSignIn       = "bridge-sign-in"    // mcp-remote's remote needs a (new) sign-in
+	CodeStdoutNoise        = "stdout-noise"      // ok, but the server logs on stdout
+	CodeNotStarted         = "not-started"       // starting it may open a browser or write state
 )
 
 // liveFindings judges what the server answered against what the client
@@ -53,6 +56,8 @@ func (f *facts) liveFindings() []Finding {
 	switch {
 	case r == nil:
 		out = f.notProbed()
+	case r.Bridge != nil && (r.Verdict == probe.AuthRequired || r.Verdict == probe.AuthRejected):
+		out = []Finding{f.bridgeSignIn(r)}
 	case r.Verdict == probe.OK:
 		out = f.answered(r)
 	case r.Verdict == probe.AuthRequired:
@@ -89,16 +94,34 @@ func (f *facts) notProbed() []Finding {
 	}
 	if f.skip {
 		return []Finding{{Severity: Error, Code: CodeSkippedByClient,
-			Summary: fmt.Sprintf("Claude Code's next session sends %s no request and reports it as needing authentication (%s); it was not dialled (%s), so whether the server itself is fine is not known",
-				f.s.Name, f.gatesText(), why),
+			Summary: fmt.Sprintf("%s sends %s no request and reports it as needing authentication (%s); it was not dialled (%s), so whether the server itself is fine is not known",
+				f.whoSkips(), f.s.Name, f.gatesText(), why),
 			Evidence: f.gateEvidence(),
-			Next:     f.diagnoseAction("dial it to tell stale memory (a reset cures that) from a server that really needs a sign-in")}}
+			Next:     f.diagnoseAction("connect to it (a probe) to tell stale memory (a reset cures that) from a server that really needs a sign-in")}}
 	}
 	return []Finding{{Severity: Info, Code: CodeNotProbed, Summary: fmt.Sprintf("%s was not dialled: %s", f.s.Name, why)}}
 }
 
+// bridgeSignIn: the remote behind mcp-remote wants a sign-in (or a new
+// one). Only the sign-in mcp-remote runs in the client's session fixes
+// that; removing mcp-remote's files would not.
+func (f *facts) bridgeSignIn(r *probe.Result) Finding {
+	ev := append(probeEvidence(r), oauthEvidence(r)...)
+	if r.Bridge.TokenFile != "" {
+		ev = append(ev, "mcp-remote token: "+r.Bridge.Token+" ("+r.Bridge.TokenFile+")")
+	}
+	step := fmt.Sprintf("sign in from the client: start %s with %s (in Claude Code a new session, or /mcp → %s → Reconnect); mcp-remote then opens the browser — finish the sign-in there. Resetting mcp-remote's files does not help", f.s.Name, clientTitle(f.s.Client), f.s.Name)
+	return Finding{Severity: Error, Code: CodeBridgeSignIn, Summary: fmt.Sprintf("%s: %s", f.s.Name, r.Summary), Evidence: ev, Next: &Action{Step: step}}
+}
+
 // answered: the probe got through. Stuck exactly when the session skips.
 func (f *facts) answered(r *probe.Result) []Finding {
+	if r.Process != nil && r.Process.StdoutNoiseLines > 0 && !f.skip {
+		return []Finding{{Severity: Info, Code: CodeStdoutNoise,
+			Summary:  fmt.Sprintf("%s works, but prints logs on stdout; Claude Code tolerates it, strict clients may not", f.s.Name),
+			Evidence: append([]string{fmt.Sprintf("%d stdout line(s) that are not JSON-RPC", r.Process.StdoutNoiseLines)}, r.Process.StdoutNoise...),
+			Next:     &Action{Step: "nothing is needed for Claude Code; for other clients, have the server log to stderr (often a --quiet flag or a log setting)"}}}
+	}
 	if f.skip {
 		ev := append(probeEvidence(r), f.gateEvidence()...)
 		return []Finding{{Severity: Error, Code: CodeStaleNeedsAuth,
@@ -111,11 +134,37 @@ func (f *facts) answered(r *probe.Result) []Finding {
 	for _, n := range r.Notes {
 		if strings.Contains(n, "then the session succeeded") {
 			return []Finding{{Severity: Info, Code: CodeTransientFailure,
-				Summary:  fmt.Sprintf("%s answered, but only after a failure on the way: a client that saw only that failure may remember it", f.s.Name),
+				Summary:  fmt.Sprintf("%s answered, but only after a failure on the way: %s", f.s.Name, f.after401(strings.Contains(n, "answered 401"))),
 				Evidence: []string{n}}}
 		}
 	}
 	return nil
+}
+
+// after401 says who would remember such a failure: per installed Claude
+// Code when they are known (the answer changed between versions), else
+// the cautious general statement.
+func (f *facts) after401(was401 bool) string {
+	if !was401 || f.sess == nil || len(f.sess.Clients) == 0 {
+		return "a client that saw only that failure may remember it"
+	}
+	var keeps, forgets []string
+	for _, c := range f.sess.Clients {
+		switch c.After401 {
+		case "needs-auth":
+			keeps = append(keeps, c.Who)
+		case "failed":
+			forgets = append(forgets, c.Who)
+		}
+	}
+	var parts []string
+	if len(keeps) > 0 {
+		parts = append(parts, strings.Join(keeps, " and ")+" would remember a 401 like it and skip the server for a while afterwards")
+	}
+	if len(forgets) > 0 {
+		parts = append(parts, strings.Join(forgets, " and ")+" would report it failed and try again next session")
+	}
+	return strings.Join(parts, "; ")
 }
 
 // authRequired: a 401 and the probe sent no credential. Whether that is a
@@ -231,7 +280,15 @@ func (f *facts) failed(r *probe.Result) Finding {
 		x.Code, x.Next = CodeTLSError, &Action{Step: "fix the server's certificate, or the url's scheme (http vs https) in " + f.where()}
 	case probe.Timeout:
 		x.Code = CodeTimeout
-		x.Next = f.diagnoseAction("check that the server is running and not overloaded; diagnose again with a longer timeout to be sure", "timeout", 60)
+		if r.Transport == registry.Stdio && (r.Phase == probe.PhaseConnect || r.Phase == probe.PhaseHandshake) {
+			x.Evidence = append(x.Evidence, processEvidence(r)...)
+			x.Next = f.diagnoseAction(fmt.Sprintf("the server did not finish starting within %s (%s): a first `npx -y`/`uvx` run downloads the package — check that the package registry is reachable and run the command once in a terminal to fill the cache; if it is merely slow, raise the client's timeout (Claude Code: MCP_TIMEOUT in ms; Codex: startup_timeout_sec); then diagnose again", msText(float64(r.TimeoutMS)), r.TimeoutSource), "timeout", 120)
+		} else {
+			x.Next = f.diagnoseAction("check that the server is running and reachable, and not overloaded; diagnose again with a longer timeout to be sure", "timeout", 60)
+		}
+	case probe.NotStarted:
+		x.Severity, x.Code = Warning, CodeNotStarted
+		x.Next = &Action{Step: "starting it may open a browser or write state; to probe it anyway, run `mcpmend probe " + shellWord(f.s.Name) + " --allow-side-effects` (or set allow_side_effects in probe_server)"}
 	case probe.ProtocolError:
 		x.Code, x.Next = CodeProtocolError, &Action{Step: protocolStep(f)}
 	case probe.Crashed:
@@ -259,7 +316,7 @@ func (f *facts) failed(r *probe.Result) Finding {
 
 func protocolStep(f *facts) string {
 	if f.s.Transport == registry.Stdio {
-		return "the process writes something other than MCP to stdout (logs belong on stderr): fix the server or its arguments in " + f.where()
+		return "the server's answers on stdout are not valid MCP (log lines alone would have been skipped): fix the server, or its arguments in " + f.where()
 	}
 	return "the url does not speak MCP as configured: check its path and the transport type (http vs sse) in " + f.where()
 }

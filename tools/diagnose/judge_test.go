@@ -95,6 +95,9 @@ func TestJudge(t *testing.T) {
 	crashed.Process = &probe.ProcessEvidence{ExitCode: &exit3, StderrTail: "starting\nfatal: config missing\n"}
 	pending := stdioServer("proj", "node")
 	pending.Scope, pending.Project, pending.Approval, pending.Effective, pending.File = "project", "/work/p", registry.Pending, false, "/work/p/.mcp.json"
+	untrusted := stdioServer("ws", "sh")
+	untrusted.Client, untrusted.Scope, untrusted.Project, untrusted.File = registry.VSCode, "workspace", "/work/p", "/work/p/.vscode/mcp.json"
+	untrusted.Untrusted, untrusted.TrustHint = true, "VS Code runs workspace servers only in a trusted workspace"
 	disabled := plain
 	disabled.Disabled, disabled.Project, disabled.Scope = true, "/work/p", "local"
 	shadowed := plain
@@ -109,6 +112,12 @@ func TestJudge(t *testing.T) {
 	damaged := []store.Damage{{Store: store.NeedsAuth, File: "/home/u/.claude/mcp-needs-auth-cache.json", Reason: "unexpected end of JSON input"}}
 	leak := okResult()
 	leak.Summary = "echo " + judgeCanary
+	bridgeAuth := failedResult(probe.AuthRequired, "needs OAuth sign-in: http://127.0.0.1:9/mcp answers 401 and mcp-remote holds no token for it")
+	bridgeAuth.Transport, bridgeAuth.Bridge = registry.Stdio, &probe.BridgeEvidence{Kind: "mcp-remote", URL: "http://127.0.0.1:9/mcp", Token: "none"}
+	slowStart := failedResult(probe.Timeout, "the server did not finish starting within 30s")
+	slowStart.Transport, slowStart.Phase, slowStart.TimeoutMS, slowStart.TimeoutSource = registry.Stdio, probe.PhaseHandshake, 30000, "Claude Code's default (MCP_TIMEOUT unset)"
+	noisy := okResult()
+	noisy.Process = &probe.ProcessEvidence{StdoutNoiseLines: 2, StdoutNoise: []string{"Starting…", "ready"}}
 
 	tests := []struct {
 		name      string
@@ -150,6 +159,8 @@ func TestJudge(t *testing.T) {
 			codes: "skipped-by-client", status: "error", nextTool: "diagnose_server"},
 		{name: "not dialled, nothing remembered", in: Input{Server: plain, State: state(plain, nil), NotProbed: "skip_probe was set"},
 			codes: "not-probed", status: StatusOK, verdictHa: "no problem found without dialling it"},
+		{name: "untrusted workspace", in: Input{Server: untrusted, State: state(untrusted, nil), NotProbed: "its client does not trust this folder"},
+			codes: "untrusted-folder not-probed", status: "warning", nextHas: "only if the user trusts this repository: VS Code runs"},
 		{name: "pending approval", in: Input{Server: pending, State: state(pending, nil), NotProbed: "not approved"},
 			codes: "pending-approval not-probed", status: "warning", nextHas: "enabledMcpjsonServers"},
 		{name: "disabled", in: Input{Server: disabled, State: state(disabled, nil, gateA(true)), NotProbed: "disabled"},
@@ -166,6 +177,12 @@ func TestJudge(t *testing.T) {
 			codes: "orphaned-credentials", status: StatusOK},
 		{name: "mcp-remote registration while timing out", in: Input{Server: remote, State: state(remote, nil, mcpRemoteRecs...), Probe: failedResult(probe.Timeout, "no answer within 15s: timed out in handshake")},
 			codes: "timeout mcp-remote-state", status: "error", nextTool: "diagnose_server"},
+		{name: "mcp-remote remote needs a sign-in: sign in, never reset", in: Input{Server: remote, State: state(remote, nil, mcpRemoteRecs...), Probe: bridgeAuth},
+			codes: "bridge-sign-in", status: "error", nextHas: "mcp-remote then opens the browser", noReset: true},
+		{name: "stdio server slow to start", in: Input{Server: tool, Probe: slowStart},
+			codes: "timeout", status: "error", nextTool: "diagnose_server", nextHas: "did not finish starting within 30.0s", noReset: true},
+		{name: "logs on stdout", in: Input{Server: tool, Probe: noisy},
+			codes: "stdout-noise", status: StatusOK},
 		{name: "name shared by two clients", in: Input{Server: plain, State: state(plain, nil, gateA(true)), Probe: okResult(), NameShared: true},
 			codes: "stale-needs-auth", status: "error", nextTool: "reset_server_auth", nextHas: "mcpmend reset srv --client claude-code"},
 		{name: "Cursor server asks for a sign-in", in: Input{Server: cursor, Probe: authRequired(true, true)},
