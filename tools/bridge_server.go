@@ -98,7 +98,11 @@ func (d *Deps) bridgeManager(s *mcp.Server) *bridge.Manager {
 	}
 	m := bs.byID[s]
 	if m == nil {
-		m = bridge.NewManager(s, bridge.Options{Logger: d.Logger})
+		// Each client session ends its server's bridges and drops the
+		// Manager (serve --http builds a server per session).
+		var self *bridge.Manager
+		m = bridge.NewManager(s, bridge.Options{Logger: d.Logger, OnSession: func(ss *mcp.ServerSession) { watchSession(d, self, ss) }})
+		self = m
 		bs.byID[s] = m
 	}
 	return m
@@ -171,7 +175,6 @@ func BridgeServer(ctx context.Context, d *Deps, m *bridge.Manager, ss *mcp.Serve
 	if refusal != "" {
 		return notBridged(out, m, refusal, next), nil
 	}
-	watchSession(d, m, ss)
 	opts, err := probeOptions(d, 0)
 	if err != nil {
 		return nil, err
@@ -225,6 +228,8 @@ func notBridged(out *BridgeServerOutput, m *bridge.Manager, why, next string) *B
 // clientWouldNotDial says why the server's client would not dial it, or "".
 func clientWouldNotDial(s registry.Server) string {
 	switch {
+	case s.Untrusted:
+		return s.ID() + " is not trusted by its client: " + s.TrustHint
 	case unapproved(s):
 		return s.ID() + " is a project server the user has not approved (" + string(s.Approval) + ")"
 	case s.Disabled:
@@ -259,7 +264,8 @@ func oauthHeader(ctx context.Context, d *Deps, s registry.Server) (http.Header, 
 	return nil, "", ""
 }
 
-// watchSession closes m's bridges when the client connection ss ends.
+// watchSession closes m's bridges and drops m when the client connection ss
+// ends.
 func watchSession(d *Deps, m *bridge.Manager, ss *mcp.ServerSession) {
 	if ss == nil {
 		return

@@ -230,3 +230,37 @@ func TestBridgeServerMCPRemoteExpiredToken(t *testing.T) {
 		t.Error("a token appears in the answer")
 	}
 }
+
+// TestBridgeManagerDroppedWithSession: a server's bridge Manager is dropped
+// when its client session ends, whether or not it bridged anything (serve
+// --http builds a server per session).
+func TestBridgeManagerDroppedWithSession(t *testing.T) {
+	d := probeHome(t, map[string]any{}, nil, nil)
+	count := func() int {
+		d.bridges.mu.Lock()
+		defer d.bridges.mu.Unlock()
+		return len(d.bridges.byID)
+	}
+	for i := 0; i < 3; i++ {
+		ct, st := mcp.NewInMemoryTransports()
+		ss, err := NewServer(d).Connect(context.Background(), st, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, err := mcp.NewClient(&mcp.Implementation{Name: "t"}, nil).Connect(context.Background(), ct, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cs.ListTools(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+		cs.Close()
+		ss.Wait()
+	}
+	for i := 0; i < 50 && count() > 0; i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := count(); n != 0 {
+		t.Errorf("%d Manager(s) left after their sessions ended", n)
+	}
+}

@@ -88,10 +88,6 @@ func (s Store) PlanReset(ctx context.Context, env registry.Env, req store.ResetR
 		if len(m.Targets) == 0 {
 			continue
 		}
-		if _, _, err := localstorage.ProbeLock(sc.Dir); errors.Is(err, localstorage.ErrLockUnsupported) {
-			return nil, fmt.Errorf("%s holds %d item(s) for %s, but editing Claude Desktop's Local Storage is not supported on %s yet "+
-				"(Chromium's lock there is unverified): %w", sc.Dir, len(m.Targets), req.Server.Name, runtime.GOOS, err)
-		}
 		muts = append(muts, m)
 	}
 	return muts, nil
@@ -150,8 +146,12 @@ func quitAdvice(pid int, then string) string {
 	if pid > 0 {
 		who += " (pid " + strconv.Itoa(pid) + ")"
 	}
-	how := "quit it completely (File → Exit on Windows; closing the window leaves it running)"
-	if runtime.GOOS == "darwin" {
+	how := "quit it completely (closing the window leaves it running)"
+	switch runtime.GOOS {
+	case "windows":
+		how = "quit it completely (File → Exit, or right-click its icon in the notification area → Quit; " +
+			"closing the window leaves it running)"
+	case "darwin":
 		how = "quit it with ⌘Q (closing the window leaves it running)"
 	}
 	return who + " and holds its Local Storage: quit Claude Desktop first — " + how + "; " + then
@@ -163,14 +163,12 @@ const (
 	thenUndo  = "then run the undo again"
 )
 
-// Blocked implements journal.Mutation: Chromium's fcntl lock on LOCK, probed without
-// taking it. Held is retryable (the app quitting frees it); an OS where the
-// lock cannot be checked is not.
+// Blocked implements journal.Mutation: Chromium's lock on LOCK — fcntl on
+// Unix, probed without taking it; LockFileEx on Windows, taken and released
+// at once. Held is retryable (the app quitting frees it); an error is not.
 func (m *Delete) Blocked(context.Context) (string, bool) {
 	held, pid, err := localstorage.ProbeLock(m.Dir)
 	switch {
-	case errors.Is(err, localstorage.ErrLockUnsupported):
-		return "editing Claude Desktop's Local Storage is not supported on " + runtime.GOOS + " yet; nothing was changed", false
 	case err != nil:
 		return err.Error(), false
 	case held:

@@ -34,6 +34,8 @@ var commandTable = []func(*app) *cobra.Command{
 	newResetCmd,
 	newStatusCmd,
 	newUndoCmd,
+	newInstallCmd,
+	newUninstallCmd,
 	newServeCmd,
 	newApplyPendingCmd,
 	newVersionCmd,

@@ -103,7 +103,9 @@ type Manager struct {
 	gone    map[string]string  // tool name of a bridge that ended → why
 	closed  bool
 
-	notes notifyLog
+	notes     notifyLog
+	onSession func(*mcp.ServerSession)
+	sessions  sync.Map // *mcp.ServerSession seen → struct{}
 }
 
 // Options tune a Manager.
@@ -112,6 +114,9 @@ type Options struct {
 	// NameBudget is the longest bridged tool name (default
 	// DefaultNameBudget, for Claude Code's mcp__mcpmend__ prefix).
 	NameBudget int
+	// OnSession is called once for each client session, at its first
+	// request: the caller ties the Manager's life to the session's.
+	OnSession func(*mcp.ServerSession)
 }
 
 // NewManager returns the Manager for srv and installs the two middlewares
@@ -121,7 +126,7 @@ func NewManager(srv *mcp.Server, opts Options) *Manager {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	m := &Manager{srv: srv, log: opts.Logger, budget: opts.NameBudget,
+	m := &Manager{srv: srv, log: opts.Logger, budget: opts.NameBudget, onSession: opts.OnSession,
 		bridges: map[Key]*bridge{}, owner: map[string]*bridge{}, gone: map[string]string{}}
 	m.notes.cond = sync.NewCond(&m.notes.mu)
 	srv.AddSendingMiddleware(m.watchListChanged)
@@ -501,6 +506,11 @@ func (b *bridge) forwardProgress(ctx context.Context, req *mcp.ProgressNotificat
 // answered, for announce.
 func (m *Manager) answerGone(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		if ss, ok := req.GetSession().(*mcp.ServerSession); ok && m.onSession != nil {
+			if _, seen := m.sessions.LoadOrStore(ss, struct{}{}); !seen {
+				m.onSession(ss)
+			}
+		}
 		if method == "tools/list" {
 			ss, _ := req.GetSession().(*mcp.ServerSession)
 			seq := m.notes.begin(ss, true)

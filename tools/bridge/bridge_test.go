@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -500,5 +501,22 @@ func TestRemoteUpstreamGoneIsUnmounted(t *testing.T) {
 	waitFor(t, func() bool { return toolMap(t, hs.cs)["up__echo"] == nil })
 	if len(hs.m.Active()) != 0 {
 		t.Errorf("bridge still active: %+v", hs.m.Active())
+	}
+}
+
+// TestDialNeverStartsUntrusted: a server its client does not trust is
+// neither started nor bridged; the answer says why.
+func TestDialNeverStartsUntrusted(t *testing.T) {
+	marker := filepath.Join(t.TempDir(), "started")
+	s := registry.Server{Name: "proj", Client: registry.ClaudeCode, Scope: "project", Transport: registry.Stdio, Command: "sh",
+		Untrusted: true, TrustHint: "the folder is not trusted"}
+	s.Raw.Args = []registry.Secret{"-c", registry.Secret("touch " + marker)}
+	client := mcp.NewClient(&mcp.Implementation{Name: "t"}, nil)
+	c, r := probe.Dial(context.Background(), s, probe.Options{Timeout: 5 * time.Second}, client, nil)
+	if c != nil || r == nil || r.Verdict != probe.NotTrusted {
+		t.Fatalf("untrusted server dialled: conn %v, result %+v", c != nil, r)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the untrusted command was run")
 	}
 }

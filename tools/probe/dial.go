@@ -97,7 +97,7 @@ func (p *prober) runsMCPRemote() bool {
 // unapproved reports whether s's client would refuse to start or dial it;
 // mcpmend never does either for such a server (Probe says why).
 func unapproved(s registry.Server) bool {
-	return s.Approval == registry.Pending || s.Approval == registry.Rejected
+	return s.Untrusted || s.Approval == registry.Pending || s.Approval == registry.Rejected
 }
 
 // dialStdio starts the server as Probe does, in its own process group,
