@@ -99,6 +99,7 @@ func TestBadArguments(t *testing.T) {
 		{"reset_server_auth", map[string]any{"name": "github", "client": "emacs"}, []string{"claude-code", "cursor"}},
 		{"reset_server_auth", map[string]any{"name": "github", "scope": "galaxy"}, []string{"user", "connector"}},
 		{"diagnose", map[string]any{"scope": "user"}, []string{"needs a name"}},
+		{"diagnose", map[string]any{"nmae": "github"}, []string{"nmae"}},
 	} {
 		res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: tt.tool, Arguments: tt.args})
 		if err != nil {
