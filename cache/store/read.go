@@ -23,6 +23,10 @@ func SetReadHook(f func(path string)) (restore func()) {
 	return func() { readHook.Store(old) }
 }
 
+// NoteRead tells the read hook about a read a store makes by other means
+// (a LevelDB scan of a whole directory).
+func NoteRead(path string) { noteRead(path) }
+
 func noteRead(path string) {
 	if f := readHook.Load(); f != nil && *f != nil {
 		(*f)(path)
@@ -77,4 +81,11 @@ func Once[V any](m *Memo, key string, load func() V) V {
 	m.mu.Unlock()
 	e.once.Do(func() { e.v = load() })
 	return e.v.(V)
+}
+
+// Open is os.Open as the stores open a file to read part of it, counted by
+// the read hook.
+func Open(path string) (*os.File, error) {
+	noteRead(path)
+	return os.Open(path)
 }

@@ -62,6 +62,7 @@ func Run(ctx context.Context, jobs []Job, opts Options) []Report {
 	}()
 	results := probe.ProbeAll(ctx, dial, opts.Probe, opts.Progress)
 	<-inspected
+	rel := indexRelated(opts.Inventory)
 	reports := make([]Report, len(jobs))
 	for i, j := range jobs {
 		in := Input{Server: j.Server, State: states[i], NotProbed: j.NotProbed}
@@ -72,28 +73,62 @@ func Run(ctx context.Context, jobs []Job, opts Options) []Report {
 				in.Probe = &r
 			}
 		}
-		in.Others, in.Problems, in.NameShared = related(opts.Inventory, j.Server)
+		in.Others, in.Problems, in.NameShared = rel.of(j.Server)
 		reports[i] = Diagnose(in)
 	}
 	return reports
 }
 
-// related finds the client's other definitions of s's name, the file
-// problems that name it, and whether another client uses the name too.
-func related(inv *registry.Inventory, s registry.Server) (others []registry.Server, problems []registry.Problem, shared bool) {
-	for _, o := range inv.Servers {
-		switch {
-		case o.Name != s.Name:
-		case o.Client != s.Client:
-			shared = true
-		case o.File != s.File || o.Path != s.Path:
-			others = append(others, o)
+// relatedIndex groups the inventory by client and name once, so that each
+// job finds its relatives without a pass over every server: the same name
+// in thousands of projects stays linear.
+type relatedIndex struct {
+	byName   map[string][]int    // client\x00name → inventory indexes
+	clients  map[string][]string // name → the clients that define it
+	problems map[string][]registry.Problem
+	inv      *registry.Inventory
+}
+
+func indexRelated(inv *registry.Inventory) *relatedIndex {
+	r := &relatedIndex{byName: map[string][]int{}, clients: map[string][]string{}, problems: map[string][]registry.Problem{}, inv: inv}
+	for i, s := range inv.Servers {
+		k := s.Client + "\x00" + s.Name
+		if len(r.byName[k]) == 0 {
+			r.clients[s.Name] = append(r.clients[s.Name], s.Client)
 		}
+		r.byName[k] = append(r.byName[k], i)
 	}
 	for _, p := range inv.Problems {
-		if p.Server == s.Name && p.Client == s.Client {
-			problems = append(problems, p)
-		}
+		k := p.Client + "\x00" + p.Server
+		r.problems[k] = append(r.problems[k], p)
 	}
-	return others, problems, shared
+	return r
+}
+
+// of finds the client's other definitions of s's name, the file problems
+// that name it, and whether another client uses the name too. Of the other
+// definitions, the shadowed ones are all kept (the judgment lists them) and
+// of the effective ones only the first: what the judgment reads of them is
+// whether there is one, and a name defined in every one of thousands of
+// projects would otherwise hand each report thousands of copies.
+func (r *relatedIndex) of(s registry.Server) (others []registry.Server, problems []registry.Problem, shared bool) {
+	k := s.Client + "\x00" + s.Name
+	effective := false
+	for _, i := range r.byName[k] {
+		o := r.inv.Servers[i]
+		if o.File == s.File && o.Path == s.Path {
+			continue
+		}
+		if o.Effective && o.ShadowedBy == "" {
+			if effective {
+				continue
+			}
+			effective = true
+		}
+		others = append(others, o)
+	}
+	for _, c := range r.clients[s.Name] {
+		shared = shared || c != s.Client
+	}
+	return others, r.problems[k], shared
 }
