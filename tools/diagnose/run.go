@@ -83,20 +83,35 @@ func Run(ctx context.Context, jobs []Job, opts Options) []Report {
 // job finds its relatives without a pass over every server: the same name
 // in thousands of projects stays linear.
 type relatedIndex struct {
-	byName   map[string][]int    // client\x00name → inventory indexes
+	groups   map[string]*relatives
 	clients  map[string][]string // name → the clients that define it
 	problems map[string][]registry.Problem
 	inv      *registry.Inventory
 }
 
+// relatives are one client's definitions of one name: the first two
+// effective ones (one besides any server itself) and every other one.
+type relatives struct {
+	effective []int
+	rest      []int
+}
+
 func indexRelated(inv *registry.Inventory) *relatedIndex {
-	r := &relatedIndex{byName: map[string][]int{}, clients: map[string][]string{}, problems: map[string][]registry.Problem{}, inv: inv}
+	r := &relatedIndex{groups: map[string]*relatives{}, clients: map[string][]string{}, problems: map[string][]registry.Problem{}, inv: inv}
 	for i, s := range inv.Servers {
 		k := s.Client + "\x00" + s.Name
-		if len(r.byName[k]) == 0 {
+		g := r.groups[k]
+		if g == nil {
+			g = &relatives{}
+			r.groups[k] = g
 			r.clients[s.Name] = append(r.clients[s.Name], s.Client)
 		}
-		r.byName[k] = append(r.byName[k], i)
+		switch {
+		case !s.Effective || s.ShadowedBy != "":
+			g.rest = append(g.rest, i)
+		case len(g.effective) < 2:
+			g.effective = append(g.effective, i)
+		}
 	}
 	for _, p := range inv.Problems {
 		k := p.Client + "\x00" + p.Server
@@ -107,25 +122,25 @@ func indexRelated(inv *registry.Inventory) *relatedIndex {
 
 // of finds the client's other definitions of s's name, the file problems
 // that name it, and whether another client uses the name too. Of the other
-// definitions, the shadowed ones are all kept (the judgment lists them) and
-// of the effective ones only the first: what the judgment reads of them is
-// whether there is one, and a name defined in every one of thousands of
-// projects would otherwise hand each report thousands of copies.
+// definitions, those not effective are all kept (the judgment lists the
+// shadowed ones) and of the effective ones only one: what the judgment
+// reads of them is whether there is one, and a name defined in every one
+// of thousands of projects would otherwise hand each report thousands of
+// copies.
 func (r *relatedIndex) of(s registry.Server) (others []registry.Server, problems []registry.Problem, shared bool) {
 	k := s.Client + "\x00" + s.Name
-	effective := false
-	for _, i := range r.byName[k] {
-		o := r.inv.Servers[i]
-		if o.File == s.File && o.Path == s.Path {
-			continue
-		}
-		if o.Effective && o.ShadowedBy == "" {
-			if effective {
-				continue
+	if g := r.groups[k]; g != nil {
+		for _, i := range g.effective {
+			if o := &r.inv.Servers[i]; o.File != s.File || o.Path != s.Path {
+				others = append(others, *o)
+				break
 			}
-			effective = true
 		}
-		others = append(others, o)
+		for _, i := range g.rest {
+			if o := &r.inv.Servers[i]; o.File != s.File || o.Path != s.Path {
+				others = append(others, *o)
+			}
+		}
 	}
 	for _, c := range r.clients[s.Name] {
 		shared = shared || c != s.Client
