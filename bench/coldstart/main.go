@@ -4,7 +4,8 @@
 //
 //	go run ./bench/coldstart -n 20 -- mcpmend serve
 //
-// It prints "median_ms min_ms max_rss_mb".
+// Several commands separated by ::: take turns; it prints
+// "median_ms min_ms max_rss_mb" for each, on one line.
 package main
 
 import (
@@ -22,26 +23,42 @@ import (
 const initialize = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"coldstart","version":"1"}}}` + "\n"
 
 func main() {
-	n := flag.Int("n", 20, "runs")
+	n := flag.Int("n", 20, "runs of each command")
 	flag.Parse()
-	if flag.NArg() == 0 {
-		fmt.Fprintln(os.Stderr, "usage: coldstart [-n N] -- COMMAND [ARGS]")
-		os.Exit(2)
-	}
-	var times []time.Duration
-	var rss int64
-	for range *n {
-		d, r, err := once(flag.Args())
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "coldstart:", err)
-			os.Exit(1)
+	var cmds [][]string
+	cur := []string{}
+	for _, a := range flag.Args() {
+		if a == ":::" {
+			cmds, cur = append(cmds, cur), []string{}
+			continue
 		}
-		times = append(times, d)
-		rss = max(rss, r)
+		cur = append(cur, a)
 	}
-	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+	cmds = append(cmds, cur)
+	times := make([][]time.Duration, len(cmds))
+	rss := make([]int64, len(cmds))
+	for range *n {
+		for i, argv := range cmds { // taking turns: a loaded machine slows them alike
+			if len(argv) == 0 {
+				fmt.Fprintln(os.Stderr, "usage: coldstart [-n N] -- COMMAND [ARGS] [::: COMMAND [ARGS]]")
+				os.Exit(2)
+			}
+			d, r, err := once(argv)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "coldstart:", err)
+				os.Exit(1)
+			}
+			times[i] = append(times[i], d)
+			rss[i] = max(rss[i], r)
+		}
+	}
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	fmt.Printf("%.2f %.2f %.1f\n", ms(times[len(times)/2]), ms(times[0]), float64(rss)/1024)
+	var out []string
+	for i, ts := range times {
+		sort.Slice(ts, func(a, b int) bool { return ts[a] < ts[b] })
+		out = append(out, fmt.Sprintf("%.2f %.2f %.1f", ms(ts[len(ts)/2]), ms(ts[0]), float64(rss[i])/1024))
+	}
+	fmt.Println(strings.Join(out, " "))
 }
 
 // once spawns the server, sends initialize, waits for the result and
