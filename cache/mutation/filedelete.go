@@ -148,6 +148,10 @@ func (m *FileDelete) Apply(ctx context.Context, dir string) error {
 			if rerr := m.Restore(ctx, dir); rerr != nil {
 				return fmt.Errorf("delete %s: %w; putting back the files already deleted failed: %v", m.Targets[i].Path, err, rerr)
 			}
+			var busy *lockedfile.BusyError
+			if errors.As(err, &busy) {
+				return fmt.Errorf("%w (the files already deleted were put back)", err)
+			}
 			return fmt.Errorf("delete %s: %w (the files already deleted were put back)", m.Targets[i].Path, err)
 		}
 	}
