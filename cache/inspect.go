@@ -36,16 +36,19 @@ type Inspector struct {
 }
 
 // DefaultStores is every store mcpmend reads, for one pass over some
-// servers (the Keychain item is read once per pass). configured is every
-// server the registry found, so that the credentials store can tell an
-// orphaned entry from one another scope still uses.
+// servers: each store is read once per pass (the stores keep what they read,
+// indexed by what the lookups need), so a command's work grows with the size
+// of the configuration and the stores, not with their product. configured
+// is every server the registry found, so that the credentials store can
+// tell an orphaned entry from one another scope still uses. A pass sees the
+// stores as they were when first read: make a new one for each command.
 func DefaultStores(configured []registry.Server) []store.Store {
 	return []store.Store{
-		needsauth.Store{},
+		needsauth.ForInspection(),
 		credentials.ForInspection(configured),
-		mcpremote.Store{},
-		mcplogs.Store{},
-		desktop.Store{Others: desktop.ServerNames(configured)},
+		mcpremote.ForInspection(),
+		mcplogs.ForInspection(),
+		desktop.ForInspection(configured),
 	}
 }
 

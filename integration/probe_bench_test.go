@@ -20,7 +20,9 @@ import (
 //
 // Reported per iteration: all_s (probe --all), slowest_single_s (the
 // slowest one-server probe), all/slowest (concurrency overhead; 1.0 is
-// perfect), claude_list_s and all/claude_list.
+// perfect), claude_list_s and all/claude_list, checkup_s (`mcpmend checkup`,
+// which also reads every store) and claude_list/checkup (how many times
+// faster checkup is than `claude mcp list`).
 //
 //	go test ./integration -run '^$' -bench ProbeAll -benchtime 3x
 func BenchmarkProbeAll(b *testing.B) {
@@ -45,7 +47,7 @@ func BenchmarkProbeAll(b *testing.B) {
 		f()
 		return time.Since(start)
 	}
-	var all, slowest, list time.Duration
+	var all, slowest, list, check time.Duration
 	n := 0
 	for b.Loop() {
 		n++
@@ -63,6 +65,11 @@ func BenchmarkProbeAll(b *testing.B) {
 			}))
 		}
 		slowest += worst
+		check += timed(func() {
+			if _, stderr, code := runCLI(b, home, "checkup", "--json"); code != 0 {
+				b.Fatalf("checkup: exit %d: %s", code, stderr)
+			}
+		})
 		list += timed(func() {
 			out := runClaude(b, claude, home, home, false, "mcp", "list")
 			if c := strings.Count(out, "Connected"); c != 20 {
@@ -76,6 +83,8 @@ func BenchmarkProbeAll(b *testing.B) {
 	b.ReportMetric(all.Seconds()/slowest.Seconds(), "all/slowest")
 	b.ReportMetric(avg(list), "claude_list_s")
 	b.ReportMetric(all.Seconds()/list.Seconds(), "all/claude_list")
+	b.ReportMetric(avg(check), "checkup_s")
+	b.ReportMetric(list.Seconds()/check.Seconds(), "claude_list/checkup")
 }
 
 // latencyServer serves a go-sdk MCP server over streamable HTTP on

@@ -55,6 +55,9 @@ type Store struct {
 	// keychainRead, when set, reads the Keychain item once for every
 	// server inspected (each read runs security(1)).
 	keychainRead *onceRead
+	// memo, when set, keeps each parsed store and the index of configured
+	// keys by name for one pass (ForInspection).
+	memo *store.Memo
 }
 
 // onceRead remembers one read.
@@ -347,32 +350,69 @@ func (s Store) Inspect(ctx context.Context, env registry.Env, srv registry.Serve
 	var recs []store.Record
 	var errs []error
 	path := File(env)
-	data, ok, err := nodejson.ReadFile(path)
-	switch {
-	case err != nil:
-		errs = append(errs, err)
-	case ok:
-		if c, perr := Parse(data); perr != nil {
-			errs = append(errs, &store.DamagedError{Store: store.Credentials, File: path, Reason: perr.Error()})
-		} else {
-			recs = append(recs, credentialRecords(store.Credentials, path, c, srv, current, now)...)
+	p := store.Once(s.memo, path, func() parsedStore {
+		data, ok, err := store.ReadFile(path)
+		if err != nil || !ok {
+			return parsedStore{err: err}
 		}
+		return parseStore(store.Credentials, path, data)
+	})
+	if p.err != nil {
+		errs = append(errs, p.err)
+	} else if p.c != nil {
+		recs = append(recs, credentialRecords(store.Credentials, path, p, srv, current, now)...)
 	}
 	if kc := s.keychain(env); kc != nil {
 		it := KeychainItem(env)
-		data, found, err := s.findItem(ctx, kc, it)
-		switch {
-		case err != nil:
-			errs = append(errs, err)
-		case found:
-			if c, perr := Parse(data); perr != nil {
-				errs = append(errs, &store.DamagedError{Store: store.Keychain, File: it.String(), Reason: perr.Error()})
-			} else {
-				recs = append(recs, credentialRecords(store.Keychain, it.String(), c, srv, current, now)...)
+		p := store.Once(s.memo, "keychain\x00"+it.String(), func() parsedStore {
+			data, found, err := s.findItem(ctx, kc, it)
+			if err != nil || !found {
+				return parsedStore{err: err}
 			}
+			return parseStore(store.Keychain, it.String(), data)
+		})
+		if p.err != nil {
+			errs = append(errs, p.err)
+		} else if p.c != nil {
+			recs = append(recs, credentialRecords(store.Keychain, it.String(), p, srv, current, now)...)
 		}
 	}
 	return recs, errors.Join(errs...)
+}
+
+// parsedStore is one credential store as a pass reads it: the parsed
+// entries and, for the orphan check, their keys by every name they may be
+// filed under. Nothing (c nil, err nil) when the store does not exist.
+type parsedStore struct {
+	c            *Credentials
+	oauthByName  map[string][]string
+	clientByName map[string][]string
+	err          error
+}
+
+func parseStore(storeName, file string, data []byte) parsedStore {
+	c, err := Parse(data)
+	if err != nil {
+		return parsedStore{err: &store.DamagedError{Store: storeName, File: file, Reason: err.Error()}}
+	}
+	return parsedStore{c: c, oauthByName: keysByName(c.OAuth), clientByName: keysByName(c.ClientConfig)}
+}
+
+// keysByName indexes keys under every prefix before a "|": the names whose
+// `name|` prefix they carry (a name may itself hold a "|"), each list sorted.
+func keysByName[V any](m map[string]V) map[string][]string {
+	idx := map[string][]string{}
+	for k := range m {
+		for i := 0; i < len(k); i++ {
+			if k[i] == '|' {
+				idx[k[:i]] = append(idx[k[:i]], k)
+			}
+		}
+	}
+	for _, ks := range idx {
+		sort.Strings(ks)
+	}
+	return idx
 }
 
 func (s Store) findItem(ctx context.Context, kc *keychain.Client, it keychain.Item) ([]byte, bool, error) {
@@ -410,6 +450,12 @@ func (s Store) currentKeys(srv registry.Server) map[string]bool {
 	if store.GatedTransport(srv) {
 		keys[Key(srv)] = true
 	}
+	if s.memo != nil {
+		for k := range s.configuredKeys()[srv.Name] {
+			keys[k] = true
+		}
+		return keys
+	}
 	for _, o := range s.Configured {
 		if o.Client == registry.ClaudeCode && o.Name == srv.Name && store.GatedTransport(o) {
 			keys[Key(o)] = true
@@ -418,8 +464,28 @@ func (s Store) currentKeys(srv registry.Server) map[string]bool {
 	return keys
 }
 
+// configuredKeys is every configured Claude Code server's key, by name,
+// hashed once per pass: the same name in thousands of projects must not
+// cost thousands of hashes per server.
+func (s Store) configuredKeys() map[string]map[string]bool {
+	return store.Once(s.memo, "\x00configured", func() map[string]map[string]bool {
+		byName := map[string]map[string]bool{}
+		for _, o := range s.Configured {
+			if o.Client != registry.ClaudeCode || !store.GatedTransport(o) {
+				continue
+			}
+			if byName[o.Name] == nil {
+				byName[o.Name] = map[string]bool{}
+			}
+			byName[o.Name][Key(o)] = true
+		}
+		return byName
+	})
+}
+
 // credentialRecords turns one parsed store into records for srv.
-func credentialRecords(storeName, file string, c *Credentials, srv registry.Server, current map[string]bool, now time.Time) []store.Record {
+func credentialRecords(storeName, file string, p parsedStore, srv registry.Server, current map[string]bool, now time.Time) []store.Record {
+	c := p.c
 	var recs []store.Record
 	mine := ""
 	if store.GatedTransport(srv) {
@@ -441,9 +507,8 @@ func credentialRecords(storeName, file string, c *Credentials, srv registry.Serv
 		r.Detail = "mcpOAuthClientConfig entry" + map[bool]string{true: " holding a client secret", false: " without a client secret"}[cc.HasClientSecret] + " (kept by a reset unless tokens are forgotten)"
 		recs = append(recs, r)
 	}
-	prefix := srv.Name + "|"
-	for _, k := range sortedKeys(c.OAuth) {
-		if strings.HasPrefix(k, prefix) && !current[k] {
+	for _, k := range p.oauthByName[srv.Name] {
+		if !current[k] {
 			e := c.OAuth[k]
 			r := rec(k, KindOrphanedOAuth)
 			r.Detail = "mcpOAuth entry for an earlier configuration of " + srv.Name + " (url " + registry.RedactURL(e.ServerURL) +
@@ -451,8 +516,8 @@ func credentialRecords(storeName, file string, c *Credentials, srv registry.Serv
 			recs = append(recs, r)
 		}
 	}
-	for _, k := range sortedKeys(c.ClientConfig) {
-		if strings.HasPrefix(k, prefix) && !current[k] {
+	for _, k := range p.clientByName[srv.Name] {
+		if !current[k] {
 			r := rec(k, KindOrphanedClientConfig)
 			r.Detail = "mcpOAuthClientConfig entry for an earlier configuration of " + srv.Name + ": no current configuration uses this key"
 			recs = append(recs, r)
@@ -561,5 +626,5 @@ func sortedKeys[V any](m map[string]V) []string {
 // ForInspection is the store for one inspection pass over several servers:
 // the Keychain item is read once for all of them.
 func ForInspection(configured []registry.Server) Store {
-	return Store{Configured: configured, keychainRead: &onceRead{}}
+	return Store{Configured: configured, keychainRead: &onceRead{}, memo: store.NewMemo()}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -40,6 +41,37 @@ type Store struct {
 	// tell "github-mcp" (a server) from github with an affix; nil means
 	// every name registry.Discover finds in env.
 	Others []string
+
+	// names and memo, set by ForInspection, let one pass scan each
+	// database once for every configured Desktop server.
+	names []string
+	memo  *store.Memo
+}
+
+// ForInspection is the store for one inspection pass over configured: each
+// Local Storage database is scanned once, for the names of every server in
+// configured it may remember (Remembers) at the same time, and each server
+// is answered from that scan.
+func ForInspection(configured []registry.Server) Store {
+	seen := map[string]bool{}
+	var others, names []string
+	for _, s := range configured {
+		if !seen[s.Name] {
+			seen[s.Name] = true
+			others = append(others, s.Name)
+		}
+	}
+	seen = map[string]bool{}
+	for _, s := range configured {
+		if Remembers(s) && s.Name != "" && !seen[s.Name] {
+			seen[s.Name] = true
+			names = append(names, s.Name)
+		}
+	}
+	if others == nil {
+		others = []string{} // known: no server at all (nil would mean "discover")
+	}
+	return Store{Others: others, names: names, memo: store.NewMemo()}
 }
 
 // Name implements store.Store.
@@ -53,7 +85,59 @@ func (s Store) Inspect(ctx context.Context, env registry.Env, srv registry.Serve
 	if !Remembers(srv) {
 		return nil, nil
 	}
+	if s.memo != nil && slices.Contains(s.names, srv.Name) {
+		return s.inspectShared(ctx, env, srv.Name)
+	}
 	return s.InspectName(ctx, env, srv.Name)
+}
+
+// sharedScan is every database scanned once for all of a pass's names: the
+// rows any of them matched.
+type sharedScan struct {
+	scans []*localstorage.Scan
+	err   error
+}
+
+// inspectShared answers name from the pass's one scan: the rows kept for
+// any name are classified again with name's own matcher.
+func (s Store) inspectShared(ctx context.Context, env registry.Env, name string) ([]store.Record, error) {
+	shared := store.Once(s.memo, "\x00scan", func() sharedScan {
+		matchers := make([]*NameMatcher, len(s.names))
+		for i, n := range s.names {
+			matchers[i] = NewNameMatcher(n, s.Others)
+		}
+		scans, err := s.scanDirs(ctx, env, anyName(matchers))
+		return sharedScan{scans, err}
+	})
+	classify := NewNameMatcher(name, s.Others).Classify()
+	var out []store.Record
+	for _, sc := range shared.scans {
+		for _, h := range sc.Matches {
+			_, encKey, ok := localstorage.SplitItemKey(h.RowKey)
+			if !ok {
+				continue
+			}
+			if h.Class = classify(encKey, h.RowValue); h.Class != 0 {
+				out = append(out, matchRecord(sc, h))
+			}
+		}
+	}
+	return out, shared.err
+}
+
+// anyName classifies a row by the strongest match of any matcher.
+func anyName(ms []*NameMatcher) localstorage.Classify {
+	cs := make([]localstorage.Classify, len(ms))
+	for i, m := range ms {
+		cs[i] = m.Classify()
+	}
+	return func(encKey, value []byte) int {
+		best := 0
+		for _, c := range cs {
+			best = max(best, c(encKey, value))
+		}
+		return best
+	}
 }
 
 // Remembers reports whether Claude Desktop's Local Storage may hold
@@ -121,11 +205,21 @@ func (s Store) ScanName(ctx context.Context, env registry.Env, name string) ([]*
 			others = append(others, srv.Name)
 		}
 	}
-	m := NewNameMatcher(name, others)
+	return s.scanDirs(ctx, env, NewNameMatcher(name, others).Classify())
+}
+
+// scanDirs scans every located directory with classify.
+func (s Store) scanDirs(ctx context.Context, env registry.Env, classify localstorage.Classify) ([]*localstorage.Scan, error) {
+	dirs := s.Dirs
+	if dirs == nil {
+		dirs = Dirs(env)
+	}
 	var scans []*localstorage.Scan
 	var firstErr error
 	for _, dir := range dirs {
-		sc, err := Scan(ctx, dir, m)
+		store.NoteRead(dir)
+		sc, err := localstorage.ScanDir(ctx, dir, classify)
+		err = storeDamage(err)
 		switch {
 		case err == nil:
 			scans = append(scans, sc)

@@ -38,7 +38,15 @@ const mcpLogTail = 64 << 10
 // every non-alphanumeric → ->/mcp-logs-<name>/<start time>.jsonl
 // (~/Library/Caches/claude-cli-nodejs on macOS,
 // %LOCALAPPDATA%\claude-cli-nodejs\Cache on Windows). It never changes them.
-type Store struct{}
+type Store struct {
+	// memo, set by ForInspection, keeps the listing of every log folder
+	// and the tails read for one pass.
+	memo *store.Memo
+}
+
+// ForInspection is the store for one inspection pass over several servers:
+// the log folders are listed once and indexed by server folder name.
+func ForInspection() Store { return Store{memo: store.NewMemo()} }
 
 // Name implements store.Store.
 func (Store) Name() string { return store.MCPLogs }
@@ -67,25 +75,59 @@ func sanitizePath(p string) (name string, truncated bool) {
 // Dirs lists srv's log folders: those of its project and of the
 // current directory (the sessions that matter most), then all others.
 func Dirs(env registry.Env, srv registry.Server) (preferred, others []string, err error) {
-	root := Root(env)
-	ents, err := os.ReadDir(root)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, nil
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("read %s: %w", root, err)
+	return Store{}.dirs(env, srv)
+}
+
+// logFolders is every cwd folder's mcp-logs-<name> folders, by that name,
+// in the order of the cwd folders.
+type logFolders struct {
+	byName map[string][]logFolder
+	err    error
+}
+
+type logFolder struct{ cwdFolder, dir string }
+
+func (s Store) folders(root string) logFolders {
+	return store.Once(s.memo, root, func() logFolders {
+		ents, err := store.ReadDir(root)
+		if errors.Is(err, fs.ErrNotExist) {
+			return logFolders{}
+		}
+		if err != nil {
+			return logFolders{err: fmt.Errorf("read %s: %w", root, err)}
+		}
+		lf := logFolders{byName: map[string][]logFolder{}}
+		for _, e := range ents {
+			cwd := filepath.Join(root, e.Name())
+			subs, _ := store.ReadDir(cwd) // not a folder, or unreadable: no logs there
+			for _, sub := range subs {
+				if !strings.HasPrefix(sub.Name(), "mcp-logs-") {
+					continue
+				}
+				dir := filepath.Join(cwd, sub.Name())
+				if !sub.IsDir() {
+					if st, err := os.Stat(dir); err != nil || !st.IsDir() { // a link to a folder counts
+						continue
+					}
+				}
+				lf.byName[sub.Name()] = append(lf.byName[sub.Name()], logFolder{cwdFolder: e.Name(), dir: dir})
+			}
+		}
+		return lf
+	})
+}
+
+func (s Store) dirs(env registry.Env, srv registry.Server) (preferred, others []string, err error) {
+	lf := s.folders(Root(env))
+	if lf.err != nil {
+		return nil, nil, lf.err
 	}
 	logName, _ := sanitizePath(srv.Name)
-	logName = "mcp-logs-" + logName
-	for _, e := range ents {
-		dir := filepath.Join(root, e.Name(), logName)
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			continue
-		}
-		if isCwdFolder(e.Name(), srv.Project) || isCwdFolder(e.Name(), env.CWD) {
-			preferred = append(preferred, dir)
+	for _, f := range lf.byName["mcp-logs-"+logName] {
+		if isCwdFolder(f.cwdFolder, srv.Project) || isCwdFolder(f.cwdFolder, env.CWD) {
+			preferred = append(preferred, f.dir)
 		} else {
-			others = append(others, dir)
+			others = append(others, f.dir)
 		}
 	}
 	return preferred, others, nil
@@ -106,10 +148,13 @@ func isCwdFolder(folder, dir string) bool {
 // newestLog returns the newest .jsonl file in dirs. Claude Code names each
 // file after its session's start time (2026-11-26T16-34-26-378Z.jsonl), so
 // names order them even where copies have lost their modification times.
-func newestLog(dirs []string) string {
+func (s Store) newestLog(dirs []string) string {
 	best := ""
 	for _, d := range dirs {
-		ents, _ := os.ReadDir(d)
+		ents := store.Once(s.memo, d, func() []fs.DirEntry {
+			ents, _ := store.ReadDir(d)
+			return ents
+		})
 		for _, e := range ents {
 			if e.IsDir() || !strings.HasSuffix(e.Name(), ".jsonl") {
 				continue
@@ -125,28 +170,35 @@ func newestLog(dirs []string) string {
 // Inspect implements store.Store: the newest lines of srv's newest MCP log,
 // redacted; a log of the server's project or of the current directory is
 // preferred to one written elsewhere.
-func (Store) Inspect(_ context.Context, env registry.Env, srv registry.Server, _ time.Time) ([]store.Record, error) {
+func (s Store) Inspect(_ context.Context, env registry.Env, srv registry.Server, _ time.Time) ([]store.Record, error) {
 	if srv.Client != registry.ClaudeCode {
 		return nil, nil
 	}
-	preferred, others, err := Dirs(env, srv)
+	preferred, others, err := s.dirs(env, srv)
 	if err != nil {
 		return nil, err
 	}
-	path := newestLog(preferred)
+	path := s.newestLog(preferred)
 	if path == "" {
-		path = newestLog(others)
+		path = s.newestLog(others)
 	}
 	if path == "" {
 		return nil, nil
 	}
-	lines, err := tailLines(path, Lines)
-	if err != nil {
-		return nil, err
+	type tail struct {
+		lines []string
+		err   error
+	}
+	t := store.Once(s.memo, path, func() tail {
+		lines, err := tailLines(path, Lines)
+		return tail{lines, err}
+	})
+	if t.err != nil {
+		return nil, t.err
 	}
 	secrets := srv.Raw.Secrets()
 	var recs []store.Record
-	for _, l := range lines {
+	for _, l := range t.lines {
 		if r, ok := logRecord(path, l, secrets); ok {
 			recs = append(recs, r)
 		}
@@ -156,7 +208,7 @@ func (Store) Inspect(_ context.Context, env registry.Env, srv registry.Server, _
 
 // tailLines returns up to n complete lines from the end of path.
 func tailLines(path string, n int) ([]string, error) {
-	f, err := os.Open(path)
+	f, err := store.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}

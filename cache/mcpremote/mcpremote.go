@@ -32,7 +32,15 @@ const (
 // $MCP_REMOTE_CONFIG_DIR): for a stdio server that runs mcp-remote, the files
 // filed under the hash of its URL and options, in every layout mcp-remote
 // has used (mcp-remote-<version>/ in 0.0.x/0.1.x, mcp-remote-v1/ since).
-type Store struct{}
+type Store struct {
+	// memo, set by ForInspection, keeps the folders' listings and the
+	// tokens files read for one pass.
+	memo *store.Memo
+}
+
+// ForInspection is the store for one inspection pass over several servers:
+// each folder is listed once and indexed by hash for all of them.
+func ForInspection() Store { return Store{memo: store.NewMemo()} }
 
 // Name implements store.Store.
 func (Store) Name() string { return store.MCPRemote }
@@ -285,7 +293,7 @@ func whatwgHref(u *url.URL) string {
 // Inspect implements store.Store: every file under srv's hash in every mcp-remote
 // folder. A tokens file that does not parse is reported as damaged beside
 // the other records.
-func (Store) Inspect(_ context.Context, env registry.Env, srv registry.Server, now time.Time) ([]store.Record, error) {
+func (s Store) Inspect(_ context.Context, env registry.Env, srv registry.Server, now time.Time) ([]store.Record, error) {
 	if srv.Transport != registry.Stdio {
 		return nil, nil
 	}
@@ -306,19 +314,22 @@ func (Store) Inspect(_ context.Context, env registry.Env, srv registry.Server, n
 	if cfg.Hash == "" {
 		return nil, nil
 	}
-	root := Root(env)
-	dirs, err := mcpRemoteDirs(root)
-	if err != nil {
-		return nil, err
+	l := s.listing(Root(env))
+	if l.err != nil {
+		return nil, l.err
 	}
 	var recs []store.Record
 	var errs []error
-	for _, dir := range dirs {
-		prefixes := []string{cfg.Hash + "_"}
-		if filepath.Base(dir) != "mcp-remote-v1" && cfg.LegacyHash != cfg.Hash {
-			prefixes = append(prefixes, cfg.LegacyHash+"_") // releases that hashed the URL alone
+	for _, dir := range l.dirs {
+		hashes := []string{cfg.Hash}
+		if filepath.Base(dir.path) != "mcp-remote-v1" && cfg.LegacyHash != cfg.Hash {
+			hashes = append(hashes, cfg.LegacyHash) // releases that hashed the URL alone
 		}
-		r, err := mcpRemoteFiles(dir, prefixes, cfg, now)
+		if dir.err != nil {
+			errs = append(errs, dir.err)
+			continue
+		}
+		r, err := s.mcpRemoteFiles(dir, hashes, cfg, now)
 		recs = append(recs, r...)
 		if err != nil {
 			errs = append(errs, err)
@@ -327,9 +338,58 @@ func (Store) Inspect(_ context.Context, env registry.Env, srv registry.Server, n
 	return recs, errors.Join(errs...)
 }
 
+// listing is mcp-remote's folders as one pass lists them, newest layout
+// first, each folder's files indexed by the hash before their first "_".
+type listing struct {
+	dirs []folder
+	err  error
+}
+
+type folder struct {
+	path   string
+	byHash map[string][]fileEnt
+	err    error
+}
+
+// fileEnt is one file of a folder with its modification time, read once
+// (each DirEntry.Info is a system call).
+type fileEnt struct {
+	name  string
+	isDir bool
+	mod   *time.Time
+}
+
+func (s Store) listing(root string) listing {
+	return store.Once(s.memo, root, func() listing {
+		dirs, err := mcpRemoteDirs(root)
+		if err != nil {
+			return listing{err: err}
+		}
+		var l listing
+		for _, d := range dirs {
+			f := folder{path: d, byHash: map[string][]fileEnt{}}
+			ents, err := store.ReadDir(d)
+			if err != nil {
+				f.err = fmt.Errorf("read %s: %w", d, err)
+			}
+			for _, e := range ents {
+				if i := strings.IndexByte(e.Name(), '_'); i > 0 {
+					fe := fileEnt{name: e.Name(), isDir: e.IsDir()}
+					if info, err := e.Info(); err == nil {
+						fe.mod = nodejson.PtrTime(info.ModTime())
+					}
+					f.byHash[e.Name()[:i]] = append(f.byHash[e.Name()[:i]], fe)
+				}
+			}
+			l.dirs = append(l.dirs, f)
+		}
+		return l
+	})
+}
+
 // mcpRemoteDirs lists the per-version folders under root, newest layout first.
 func mcpRemoteDirs(root string) ([]string, error) {
-	ents, err := os.ReadDir(root)
+	ents, err := store.ReadDir(root)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -352,39 +412,47 @@ func mcpRemoteDirs(root string) ([]string, error) {
 	return dirs, nil
 }
 
-func mcpRemoteFiles(dir string, prefixes []string, cfg Config, now time.Time) ([]store.Record, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", dir, err)
+// mcpRemoteFiles are the records of the files filed under one of hashes
+// in one folder, in the folder's (name) order.
+func (s Store) mcpRemoteFiles(dir folder, hashes []string, cfg Config, now time.Time) ([]store.Record, error) {
+	var ents []fileEnt
+	for _, h := range hashes {
+		ents = append(ents, dir.byHash[h]...)
 	}
+	sort.Slice(ents, func(i, j int) bool { return ents[i].name < ents[j].name })
 	var recs []store.Record
 	var errs []error
 	for _, e := range ents {
-		name := e.Name()
-		var rest string
-		for _, p := range prefixes {
-			if strings.HasPrefix(name, p) {
-				rest = strings.TrimPrefix(name, p)
-				break
-			}
-		}
-		if rest == "" || e.IsDir() {
+		name := e.name
+		rest := name[strings.IndexByte(name, '_')+1:]
+		if rest == "" || e.isDir {
 			continue
 		}
-		path := filepath.Join(dir, name)
-		r := store.Record{Store: store.MCPRemote, File: path, Key: name, Kind: mcpRemoteKind(rest), Resettable: true}
-		if info, err := e.Info(); err == nil {
-			r.Since = nodejson.PtrTime(info.ModTime())
-		}
+		path := filepath.Join(dir.path, name)
+		r := store.Record{Store: store.MCPRemote, File: path, Key: name, Kind: mcpRemoteKind(rest), Resettable: true, Since: e.mod}
 		r.Detail = "mcp-remote " + rest + " for " + registry.RedactURL(cfg.ServerURL)
 		if r.Kind == KindTokens {
-			if err := describeMCPRemoteTokens(&r, path, now); err != nil {
-				errs = append(errs, err)
+			t := store.Once(s.memo, path, func() tokensRead {
+				var t tokensRead
+				t.err = describeMCPRemoteTokens(&t.rec, path, now)
+				return t
+			})
+			if t.rec.Detail != "" { // the file was there: what it holds
+				r.Active, r.Until, r.Detail = t.rec.Active, t.rec.Until, t.rec.Detail
+			}
+			if t.err != nil {
+				errs = append(errs, t.err)
 			}
 		}
 		recs = append(recs, r)
 	}
 	return recs, errors.Join(errs...)
+}
+
+// tokensRead is what describeMCPRemoteTokens found in one tokens file.
+type tokensRead struct {
+	rec store.Record
+	err error
 }
 
 func mcpRemoteKind(rest string) string {
@@ -407,7 +475,7 @@ const mcpRemoteExpiryMargin = 60 * time.Second
 // describeMCPRemoteTokens fills a tokens record: presence and expiry, never
 // values, judged as mcp-remote's hasUsableTokens does.
 func describeMCPRemoteTokens(r *store.Record, path string, now time.Time) error {
-	data, ok, err := nodejson.ReadFile(path)
+	data, ok, err := store.ReadFile(path)
 	if err != nil || !ok {
 		return err
 	}

@@ -22,7 +22,14 @@ const (
 
 // Store is gate A: Claude Code's needs-auth cache,
 // <config home>/mcp-needs-auth-cache.json, keyed by plain server name.
-type Store struct{}
+type Store struct {
+	// memo, set by ForInspection, keeps the parsed cache for one pass.
+	memo *store.Memo
+}
+
+// ForInspection is the store for one inspection pass over several servers:
+// the cache file is read and indexed by name once for all of them.
+func ForInspection() Store { return Store{memo: store.NewMemo()} }
 
 // Name implements store.Store.
 func (Store) Name() string { return store.NeedsAuth }
@@ -118,33 +125,52 @@ func (e Entry) Judge(srv registry.Server, now time.Time) (active bool, until *ti
 	return false, until, fmt.Sprintf("expired at %s (TTL %s, %s): no longer blocks", lapse.UTC().Format(time.RFC3339), ttl, src)
 }
 
+// parsed is the cache file as one pass reads it: its entries by name.
+type parsed struct {
+	byName map[string]Entry
+	err    error
+}
+
+// load reads and indexes the cache file, once per pass when memoized.
+func (s Store) load(path string) parsed {
+	return store.Once(s.memo, path, func() parsed {
+		data, ok, err := store.ReadFile(path)
+		if err != nil || !ok {
+			return parsed{err: err}
+		}
+		entries, err := Parse(data)
+		if err != nil {
+			return parsed{err: &store.DamagedError{Store: store.NeedsAuth, File: path, Reason: err.Error()}}
+		}
+		p := parsed{byName: make(map[string]Entry, len(entries))}
+		for _, e := range entries {
+			p.byName[e.Name] = e
+		}
+		return p
+	})
+}
+
 // Inspect implements store.Store: the cache entry filed under srv's name, judged for srv.
 func (s Store) Inspect(_ context.Context, env registry.Env, srv registry.Server, now time.Time) ([]store.Record, error) {
 	if srv.Client != registry.ClaudeCode {
 		return nil, nil
 	}
 	path := File(env)
-	data, ok, err := nodejson.ReadFile(path)
-	if err != nil || !ok {
-		return nil, err
+	p := s.load(path)
+	if p.err != nil {
+		return nil, p.err
 	}
-	entries, err := Parse(data)
-	if err != nil {
-		return nil, &store.DamagedError{Store: store.NeedsAuth, File: path, Reason: err.Error()}
+	e, ok := p.byName[srv.Name]
+	if !ok {
+		return nil, nil
 	}
-	for _, e := range entries {
-		if e.Name != srv.Name {
-			continue
-		}
-		active, until, why := e.Judge(srv, now)
-		r := store.Record{Store: store.NeedsAuth, File: path, Key: e.Name, Kind: store.KindNeedsAuth, Active: active,
-			Until: until, Detail: "gate A: " + why, Resettable: true}
-		if e.Problem == "" {
-			r.Since = nodejson.PtrTime(nodejson.MsTime(e.TimestampMs))
-		}
-		r.Facts = &ccversion.Memory{GateA: &ccversion.GateAEntry{Timestamp: nodejson.MsTime(e.TimestampMs),
-			TTL: time.Duration(e.TTLms * float64(time.Millisecond)), HasTTL: e.HasTTL, HasID: e.HasID, Malformed: e.Problem != ""}}
-		return []store.Record{r}, nil
+	active, until, why := e.Judge(srv, now)
+	r := store.Record{Store: store.NeedsAuth, File: path, Key: e.Name, Kind: store.KindNeedsAuth, Active: active,
+		Until: until, Detail: "gate A: " + why, Resettable: true}
+	if e.Problem == "" {
+		r.Since = nodejson.PtrTime(nodejson.MsTime(e.TimestampMs))
 	}
-	return nil, nil
+	r.Facts = &ccversion.Memory{GateA: &ccversion.GateAEntry{Timestamp: nodejson.MsTime(e.TimestampMs),
+		TTL: time.Duration(e.TTLms * float64(time.Millisecond)), HasTTL: e.HasTTL, HasID: e.HasID, Malformed: e.Problem != ""}}
+	return []store.Record{r}, nil
 }

@@ -67,6 +67,7 @@ func Run(ctx context.Context, jobs []Job, opts Options) []Report {
 	}()
 	results := probe.ProbeAll(ctx, dial, opts.Probe, opts.Progress)
 	<-inspected
+	rel := indexRelated(opts.Inventory)
 	reports := make([]Report, len(jobs))
 	for i, j := range jobs {
 		in := Input{Server: j.Server, State: states[i], NotProbed: j.NotProbed}
@@ -77,28 +78,77 @@ func Run(ctx context.Context, jobs []Job, opts Options) []Report {
 				in.Probe = &r
 			}
 		}
-		in.Others, in.Problems, in.NameShared = related(opts.Inventory, j.Server)
+		in.Others, in.Problems, in.NameShared = rel.of(j.Server)
 		reports[i] = Diagnose(in)
 	}
 	return reports
 }
 
-// related finds the client's other definitions of s's name, the file
-// problems that name it, and whether another client uses the name too.
-func related(inv *registry.Inventory, s registry.Server) (others []registry.Server, problems []registry.Problem, shared bool) {
-	for _, o := range inv.Servers {
+// relatedIndex groups the inventory by client and name once, so that each
+// job finds its relatives without a pass over every server: the same name
+// in thousands of projects stays linear.
+type relatedIndex struct {
+	groups   map[string]*relatives
+	clients  map[string][]string // name → the clients that define it
+	problems map[string][]registry.Problem
+	inv      *registry.Inventory
+}
+
+// relatives are one client's definitions of one name: the first two
+// effective ones (one besides any server itself) and every other one.
+type relatives struct {
+	effective []int
+	rest      []int
+}
+
+func indexRelated(inv *registry.Inventory) *relatedIndex {
+	r := &relatedIndex{groups: map[string]*relatives{}, clients: map[string][]string{}, problems: map[string][]registry.Problem{}, inv: inv}
+	for i, s := range inv.Servers {
+		k := s.Client + "\x00" + s.Name
+		g := r.groups[k]
+		if g == nil {
+			g = &relatives{}
+			r.groups[k] = g
+			r.clients[s.Name] = append(r.clients[s.Name], s.Client)
+		}
 		switch {
-		case o.Name != s.Name:
-		case o.Client != s.Client:
-			shared = true
-		case o.File != s.File || o.Path != s.Path:
-			others = append(others, o)
+		case !s.Effective || s.ShadowedBy != "":
+			g.rest = append(g.rest, i)
+		case len(g.effective) < 2:
+			g.effective = append(g.effective, i)
 		}
 	}
 	for _, p := range inv.Problems {
-		if p.Server == s.Name && p.Client == s.Client {
-			problems = append(problems, p)
+		k := p.Client + "\x00" + p.Server
+		r.problems[k] = append(r.problems[k], p)
+	}
+	return r
+}
+
+// of finds the client's other definitions of s's name, the file problems
+// that name it, and whether another client uses the name too. Of the other
+// definitions, those not effective are all kept (the judgment lists the
+// shadowed ones) and of the effective ones only one: what the judgment
+// reads of them is whether there is one, and a name defined in every one
+// of thousands of projects would otherwise hand each report thousands of
+// copies.
+func (r *relatedIndex) of(s registry.Server) (others []registry.Server, problems []registry.Problem, shared bool) {
+	k := s.Client + "\x00" + s.Name
+	if g := r.groups[k]; g != nil {
+		for _, i := range g.effective {
+			if o := &r.inv.Servers[i]; o.File != s.File || o.Path != s.Path {
+				others = append(others, *o)
+				break
+			}
+		}
+		for _, i := range g.rest {
+			if o := &r.inv.Servers[i]; o.File != s.File || o.Path != s.Path {
+				others = append(others, *o)
+			}
 		}
 	}
-	return others, problems, shared
+	for _, c := range r.clients[s.Name] {
+		shared = shared || c != s.Client
+	}
+	return others, r.problems[k], shared
 }

@@ -1,0 +1,110 @@
+// Command coldstart measures an MCP server's cold start over stdio: from
+// spawning the process to reading its initialize result, the wait every
+// client session pays, and the process's peak RSS once it has answered.
+//
+//	go run ./bench/coldstart -n 20 -- mcpmend serve
+//
+// Several commands separated by ::: take turns; it prints
+// "median_ms min_ms max_rss_mb" for each, on one line.
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"time"
+)
+
+const initialize = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"coldstart","version":"1"}}}` + "\n"
+
+func main() {
+	n := flag.Int("n", 20, "runs of each command")
+	flag.Parse()
+	var cmds [][]string
+	cur := []string{}
+	for _, a := range flag.Args() {
+		if a == ":::" {
+			cmds, cur = append(cmds, cur), []string{}
+			continue
+		}
+		cur = append(cur, a)
+	}
+	cmds = append(cmds, cur)
+	times := make([][]time.Duration, len(cmds))
+	rss := make([]int64, len(cmds))
+	for range *n {
+		for i, argv := range cmds { // taking turns: a loaded machine slows them alike
+			if len(argv) == 0 {
+				fmt.Fprintln(os.Stderr, "usage: coldstart [-n N] -- COMMAND [ARGS] [::: COMMAND [ARGS]]")
+				os.Exit(2)
+			}
+			d, r, err := once(argv)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "coldstart:", err)
+				os.Exit(1)
+			}
+			times[i] = append(times[i], d)
+			rss[i] = max(rss[i], r)
+		}
+	}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	var out []string
+	for i, ts := range times {
+		sort.Slice(ts, func(a, b int) bool { return ts[a] < ts[b] })
+		out = append(out, fmt.Sprintf("%.2f %.2f %.1f", ms(ts[len(ts)/2]), ms(ts[0]), float64(rss[i])/1024))
+	}
+	fmt.Println(strings.Join(out, " "))
+}
+
+// once spawns the server, sends initialize, waits for the result and
+// returns the time taken and the peak RSS in KiB.
+func once(argv []string) (time.Duration, int64, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stderr = io.Discard
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return 0, 0, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return 0, 0, err
+	}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return 0, 0, err
+	}
+	if _, err := io.WriteString(stdin, initialize); err != nil {
+		return 0, 0, err
+	}
+	r := bufio.NewReaderSize(stdout, 1<<16)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			return 0, 0, fmt.Errorf("%s: no initialize result: %v", argv[0], err)
+		}
+		if strings.Contains(line, `"id":1`) && strings.Contains(line, `"result"`) {
+			break
+		}
+	}
+	elapsed := time.Since(start)
+	stdin.Close()
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+			cmd.Process.Kill()
+		}
+	}()
+	io.Copy(io.Discard, r)
+	cmd.Wait()
+	close(done)
+	return elapsed, peakRSS(cmd.ProcessState), nil
+}
