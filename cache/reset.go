@@ -5,30 +5,10 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/mcpmend/mcpmend/cache/credentials"
-	"github.com/mcpmend/mcpmend/cache/desktop"
 	"github.com/mcpmend/mcpmend/cache/journal"
-	"github.com/mcpmend/mcpmend/cache/mcpremote"
-	"github.com/mcpmend/mcpmend/cache/needsauth"
 	"github.com/mcpmend/mcpmend/cache/store"
-	"github.com/mcpmend/mcpmend/internal/keychain"
 	"github.com/mcpmend/mcpmend/registry"
 )
-
-// DefaultResetPlanners is every store a reset changes, in the order its
-// steps run: the gate stamps first, then the needs-auth entry (so a session
-// starting in between still finds a gate and writes nothing new), then
-// mcp-remote's files, then Claude Desktop's Local Storage (the one step that
-// may have to wait for its app to quit). keychain overrides the platform's
-// Keychain (tests); nil means the platform's.
-func DefaultResetPlanners(configured []registry.Server, keychain *keychain.Client) []store.Store {
-	return []store.Store{
-		credentials.Store{Configured: configured, Keychain: keychain},
-		needsauth.Store{},
-		mcpremote.Store{},
-		desktop.Store{Others: desktop.ServerNames(configured)},
-	}
-}
 
 // PlanReset asks every planner and returns their mutations. Any error —
 // a damaged store above all — refuses the whole reset before anything is
