@@ -103,6 +103,9 @@ type Journal struct {
 	// leaves the journal owned by the home's owner, and root accepts a
 	// journal that owner owns (see trust).
 	Home string
+	// Env is the environment the stores' paths are derived from when a
+	// step's scope is checked (see RegisterScope).
+	Env registry.Env
 }
 
 // Open returns the journal for env (nothing is created until a reset).
@@ -110,7 +113,7 @@ func Open(env registry.Env, log *slog.Logger) *Journal {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Journal{Dir: filepath.Join(env.StateHome(), "journal"), Log: log, Now: time.Now, Home: env.Home}
+	return &Journal{Dir: filepath.Join(env.StateHome(), "journal"), Log: log, Now: time.Now, Home: env.Home, Env: env}
 }
 
 func (j *Journal) now() time.Time { return j.Now().UTC() }
@@ -283,7 +286,7 @@ func (j *Journal) advance(ctx context.Context, e *Entry) {
 			return
 		}
 		s := &e.Steps[i]
-		m, err := decodeMutation(s.Kind, s.Spec)
+		m, err := j.mutationOf(e, s)
 		if err != nil {
 			if s.Status == StatusPlanned || s.Status == StatusWaiting {
 				j.finish(e, s, StatusFailed, err.Error())
@@ -456,7 +459,7 @@ func (j *Journal) Undo(ctx context.Context, id string) (*Entry, error) {
 		var errs []error
 		for i := len(e.Steps) - 1; i >= 0; i-- {
 			s := &e.Steps[i]
-			m, err := decodeMutation(s.Kind, s.Spec)
+			m, err := j.mutationOf(e, s)
 			if err != nil {
 				errs = append(errs, err)
 				continue

@@ -214,7 +214,7 @@ func (m *FileDelete) Restore(_ context.Context, dir string) error {
 		}
 	}
 	for _, p := range todo {
-		perm := p.t.Perm
+		perm := p.t.Perm & 0o666 // never executable or special, whatever the spec says
 		if perm == 0 {
 			perm = 0o600
 		}
