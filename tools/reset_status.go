@@ -36,7 +36,7 @@ type ResetView struct {
 // StepView is one store's part of a reset.
 type StepView struct {
 	Store     string           `json:"store"`
-	Status    journal.Status   `json:"status" jsonschema:"planned, waiting, applied, failed or undone"`
+	Status    journal.Status   `json:"status" jsonschema:"planned, waiting, applied, failed, undone or cancelled (never started; nothing resumes it)"`
 	Reason    string           `json:"reason,omitempty" jsonschema:"why it waits or failed, or what undo refused"`
 	InFlight  string           `json:"in_flight,omitempty" jsonschema:"set when a process was interrupted in this phase; the next mcpmend apply-pending, reset or undo, or MCP session of mcpmend serve, finishes or rolls it back"`
 	Changes   []journal.Change `json:"changes"`
@@ -111,6 +111,8 @@ func overall(e *journal.Entry) string {
 	switch {
 	case inFlight:
 		return "in-progress"
+	case n[journal.StatusCancelled] > 0:
+		return "cancelled"
 	case n[journal.StatusFailed] > 0:
 		return "failed"
 	case n[journal.StatusWaiting] > 0:

@@ -31,6 +31,10 @@ const (
 	StatusApplied Status = "applied" // done and verified
 	StatusFailed  Status = "failed"  // refused or failed; the store is as it was (Reason says why)
 	StatusUndone  Status = "undone"  // undone from its backup, or cancelled before it was applied
+	// StatusCancelled: the reset was cancelled (a signal, an MCP client
+	// cancelling the call) before this step started; nothing changed and
+	// nothing resumes it.
+	StatusCancelled Status = "cancelled"
 )
 
 // Write-ahead phases: persisted before the action starts and cleared with
@@ -255,7 +259,7 @@ func (j *Journal) lockEntry(ctx context.Context, e *Entry, wait time.Duration) (
 // end "applied" or "failed". It also finishes a step a crash interrupted.
 func (j *Journal) Apply(ctx context.Context, id string) (*Entry, error) {
 	return j.withEntry(ctx, id, 10*time.Second, func(e *Entry) error {
-		j.advance(ctx, e)
+		j.advance(ctx, e, true)
 		return nil
 	})
 }
@@ -266,7 +270,9 @@ func (j *Journal) withEntry(ctx context.Context, id string, wait time.Duration, 
 	if err != nil {
 		return nil, err
 	}
-	h, err := j.lockEntry(ctx, e, wait)
+	// The wait is bounded and not cancellable: a reset cancelled between
+	// Begin and Apply must still get its steps marked cancelled.
+	h, err := j.lockEntry(context.WithoutCancel(ctx), e, wait)
 	if err != nil {
 		return e, fmt.Errorf("reset %s is being worked on by another process: %w", id, err)
 	}
@@ -279,13 +285,18 @@ func (j *Journal) withEntry(ctx context.Context, id string, wait time.Duration, 
 }
 
 // advance moves every unfinished step forward once: recover what a crash
-// interrupted, give up steps that waited too long, apply the rest.
-func (j *Journal) advance(ctx context.Context, e *Entry) {
+// interrupted, give up steps that waited too long, apply the rest. Once ctx
+// ends no step starts; with cancelRest (the reset the user is running, not a
+// later replay) the steps not started are marked cancelled.
+func (j *Journal) advance(ctx context.Context, e *Entry, cancelRest bool) {
 	for i := range e.Steps {
-		if ctx.Err() != nil {
-			return
-		}
 		s := &e.Steps[i]
+		if ctx.Err() != nil {
+			if cancelRest && s.Phase == "" && (s.Status == StatusPlanned || s.Status == StatusWaiting) {
+				j.finish(e, s, StatusCancelled, cancelReason(ctx))
+			}
+			continue
+		}
 		m, err := j.mutationOf(e, s)
 		if err != nil {
 			if s.Status == StatusPlanned || s.Status == StatusWaiting {
@@ -294,10 +305,10 @@ func (j *Journal) advance(ctx context.Context, e *Entry) {
 			continue
 		}
 		if s.Phase != "" {
-			j.recover(ctx, e, i, m)
+			j.recover(stepContext(ctx), e, i, m)
 		}
 		if s.Status == StatusPlanned || s.Status == StatusWaiting {
-			j.runStep(ctx, e, i, m)
+			j.runStep(stepContext(ctx), e, i, m)
 		}
 	}
 }
@@ -397,6 +408,8 @@ func (j *Journal) settle(ctx context.Context, e *Entry, s *Step, m Mutation, app
 	}
 	applied, verr := m.Verify(ctx, j.backupDir(e, s))
 	switch {
+	case verr == nil && !applied && cancelled(applyErr):
+		j.finish(e, s, StatusCancelled, cancelReason(WaitContext(ctx)))
 	case verr != nil:
 		why := "after apply the store does not verify: " + verr.Error()
 		if applyErr != nil {
@@ -454,7 +467,11 @@ func (j *Journal) recover(ctx context.Context, e *Entry, i int, m Mutation) {
 // Undo puts back everything reset id removed, newest step first. Steps not
 // yet applied are cancelled. A step whose records were re-created since
 // refuses (ConflictError) and stays applied; the error lists them.
+//
+// An undo, once started, is finished: it runs under a context that cannot
+// be cancelled (every Restore is bounded by its own lock wait and timeouts).
 func (j *Journal) Undo(ctx context.Context, id string) (*Entry, error) {
+	ctx = context.WithoutCancel(ctx)
 	return j.withEntry(ctx, id, 10*time.Second, func(e *Entry) error {
 		var errs []error
 		for i := len(e.Steps) - 1; i >= 0; i-- {

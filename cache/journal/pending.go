@@ -51,7 +51,7 @@ func (j *Journal) resumeAll(ctx context.Context) (*ResumeReport, error) {
 		}
 		id := e.ID
 		e, err := j.withEntry(ctx, id, 200*time.Millisecond, func(e *Entry) error {
-			j.advance(ctx, e)
+			j.advance(ctx, e, false)
 			return nil
 		})
 		var le *lockedfile.LockedError
