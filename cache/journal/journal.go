@@ -82,6 +82,7 @@ type Entry struct {
 	Updated time.Time `json:"updated"`
 	Steps   []Step    `json:"steps"`
 	dir     string
+	held    *lockedfile.KernelHeld // the entry's lock while this process works on it
 }
 
 // Dir is the entry's directory (entry.json and the backups).
@@ -178,7 +179,16 @@ func (j *Journal) Begin(srv ServerRef, muts []Mutation, opt BeginOptions) (*Entr
 const entryFile = "entry.json"
 
 // save persists e atomically: a crash leaves the previous version or this one.
+//
+// While the entry's lock is held, save first checks it still is: a process
+// that finds its lock gone (the entry removed or replaced under it) must not
+// write what it believed over what someone else did since.
 func (j *Journal) save(e *Entry) error {
+	if e.held != nil {
+		if err := e.held.Check(); err != nil {
+			return fmt.Errorf("journal %s not saved: %w", e.ID, err)
+		}
+	}
 	e.Updated = j.now()
 	b, err := json.MarshalIndent(e, "", "  ")
 	if err != nil {
@@ -247,12 +257,18 @@ func (j *Journal) List() ([]*Entry, error) {
 }
 
 // lockEntry takes the entry's own lock, so two mcpmend processes (a CLI, a
-// serve, the apply-pending worker) never run the same entry at once. A holder
-// that died is taken over at once.
-func (j *Journal) lockEntry(ctx context.Context, e *Entry, wait time.Duration) (*lockedfile.Held, error) {
-	l := lockedfile.DirLock{Path: filepath.Join(e.dir, "lock"), Stale: 30 * time.Second, Wait: wait, OwnerFile: true, Owner: "another mcpmend"}
+// serve, the apply-pending worker) never run the same entry at once. It is
+// a kernel lock (lockedfile.KernelLock): it never expires under a live
+// holder, however long that holder is stopped or asleep, and a holder that
+// died releases it at once.
+func (j *Journal) lockEntry(ctx context.Context, e *Entry, wait time.Duration) (*lockedfile.KernelHeld, error) {
+	l := lockedfile.KernelLock{Path: filepath.Join(e.dir, entryLockFile), Wait: wait, Owner: "another mcpmend"}
 	return l.Acquire(ctx)
 }
+
+// entryLockFile is the entry's lock file (older versions used a "lock"
+// directory, which is ignored).
+const entryLockFile = "entry.lock"
 
 // Apply runs every planned or waiting step of the reset id: steps whose
 // store is locked become "waiting" (apply-pending finishes them), the others
@@ -281,6 +297,8 @@ func (j *Journal) withEntry(ctx context.Context, id string, wait time.Duration, 
 	if e, err = j.Get(id); err != nil { // re-read under the lock
 		return nil, err
 	}
+	e.held = h
+	defer func() { e.held = nil }()
 	return e, fn(e)
 }
 
@@ -348,13 +366,18 @@ func (j *Journal) runStep(ctx context.Context, e *Entry, i int, m Mutation) {
 		j.block(e, s, reason, retryable)
 		return
 	}
+	// Each attempt backs up into its own directory, recorded before it is
+	// written, so no attempt ever removes or overwrites another's backup.
+	prev := s.Backup
+	s.Backup = fmt.Sprintf("backup-%d.%d", i, s.Attempts+1)
 	dir := j.backupDir(e, s)
 	if err := j.setPhase(e, s, phaseBackup); err != nil {
 		j.Log.Error("journal", "err", err)
+		s.Backup = prev
 		return // nothing done: the step stays as it was
 	}
 	crashpoint.Hit("journal-before-backup")
-	lockedfile.RemoveTree(dir)
+	lockedfile.RemoveTree(dir) // only a crashed earlier try of this very attempt
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		j.finish(e, s, StatusFailed, "backup: "+err.Error())
 		return
