@@ -2,8 +2,6 @@ package journal
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -151,10 +149,7 @@ func (j *Journal) Begin(srv ServerRef, muts []Mutation, opt BeginOptions) (*Entr
 		opt.MaxWait = DefaultMaxWait
 	}
 	now := j.now()
-	var rnd [4]byte
-	_, _ = rand.Read(rnd[:])
-	e := &Entry{ID: now.Format("20060102T150405Z") + "-" + hex.EncodeToString(rnd[:]), Server: srv, Created: now, Updated: now}
-	e.dir = filepath.Join(j.Dir, e.ID)
+	e := &Entry{Server: srv, Created: now, Updated: now}
 	for i, m := range muts {
 		spec, err := m.Spec()
 		if err != nil {
@@ -166,9 +161,11 @@ func (j *Journal) Begin(srv ServerRef, muts []Mutation, opt BeginOptions) (*Entr
 	if err := j.untrusted(j.Dir); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(e.dir, 0o700); err != nil {
-		return nil, fmt.Errorf("journal: %w", err)
+	id, err := j.reserve(now)
+	if err != nil {
+		return nil, err
 	}
+	e.ID, e.dir = id, filepath.Join(j.Dir, id)
 	if err := j.save(e); err != nil {
 		return nil, err
 	}
@@ -496,6 +493,9 @@ func (j *Journal) recover(ctx context.Context, e *Entry, i int, m Mutation) {
 func (j *Journal) Undo(ctx context.Context, id string) (*Entry, error) {
 	ctx = context.WithoutCancel(ctx)
 	return j.withEntry(ctx, id, 10*time.Second, func(e *Entry) error {
+		if err := j.laterOverlap(e); err != nil {
+			return err
+		}
 		var errs []error
 		for i := len(e.Steps) - 1; i >= 0; i-- {
 			s := &e.Steps[i]
