@@ -45,18 +45,24 @@ func TestMCPRemoteFilesLive(t *testing.T) {
 		}
 		t.Cleanup(func() { stdin.Close(); _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	}
-	// Both have registered once a client_info file per server exists.
+	// Both have registered once a client_info file per server exists, and
+	// mcp-remote is done writing once the folder stops changing (it writes
+	// code_verifier_* and discovery_state_* just after client_info).
 	deadline := time.Now().Add(30 * time.Second)
+	last := ""
 	for {
 		m, _ := filepath.Glob(filepath.Join(dir, "*_client_info.json"))
-		if len(m) >= 2 {
+		all, _ := filepath.Glob(filepath.Join(dir, "*"))
+		now := strings.Join(all, "\n")
+		if len(m) >= 2 && now == last {
 			break
 		}
+		last = now
 		if time.Now().After(deadline) {
 			ents, _ := os.ReadDir(dir)
 			t.Fatalf("mcp-remote wrote no client registrations in 30 s; %s holds %v", dir, ents)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(500 * time.Millisecond)
 	}
 
 	files := map[string][]string{} // hash → files

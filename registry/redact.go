@@ -31,21 +31,96 @@ func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + Redacted + `
 func (s Secret) LogValue() slog.Value { return slog.StringValue(Redacted) }
 
 // secretWords are the words, in any case, that make a name of a query
-// parameter, flag, header or variable look like it carries a credential.
-// ("key" covers api-key/apikey, "sig" covers signature.)
-var secretWords = []string{"token", "secret", "passw", "pwd", "auth", "key", "credential", "session", "cookie", "sig", "bearer", "private"}
+// parameter, flag, header or variable look like it carries a credential
+// wherever they appear in it ("key" covers api-key/apikey).
+var secretWords = []string{"token", "secret", "passw", "auth", "key", "credential", "session", "cookie", "bearer", "private"}
+
+// secretParts are short words that mean a credential only as a whole part
+// of a name (split at non-letters and camelCase humps): "pwd" in DB_PWD but
+// not in PWD or OLDPWD (the working directory), "sig" in X-Sig but not in
+// DESIGN or SIGNAL.
+var secretParts = map[string]bool{"pwd": true, "passwd": true, "pw": true, "sig": true, "signature": true, "pass": true}
+
+// plainNames are variables every shell sets whose values are paths and
+// settings, never credentials, though a word in them may look secret.
+var plainNames = map[string]bool{"PWD": true, "OLDPWD": true, "HOME": true, "PATH": true, "USER": true, "SHELL": true, "TMPDIR": true, "XDG_SESSION_TYPE": true, "XDG_SESSION_ID": true, "XDG_SESSION_CLASS": true, "XDG_SESSION_DESKTOP": true, "SSH_AUTH_SOCK": true}
 
 // IsSecretName reports whether a parameter, flag or variable name looks like
-// it carries a credential. It runs once per argument of every configured
-// server, so it avoids regexp.
+// it carries a credential. It matches words, not letters: PWD, OLDPWD and
+// the other plainNames are readable. It runs once per argument of every
+// configured server, so it avoids regexp.
 func IsSecretName(name string) bool {
+	if plainNames[strings.ToUpper(name)] {
+		return false
+	}
 	lower := strings.ToLower(name)
 	for _, w := range secretWords {
 		if strings.Contains(lower, w) {
 			return true
 		}
 	}
+	for _, part := range nameParts(name) {
+		if secretParts[part] {
+			return true
+		}
+	}
 	return false
+}
+
+// nameParts splits a name into lower-case words at every non-letter and at
+// each lower-to-upper hump (xApiSig → x, api, sig).
+func nameParts(name string) []string {
+	var out []string
+	start := -1
+	flush := func(i int) {
+		if start >= 0 {
+			out = append(out, strings.ToLower(name[start:i]))
+			start = -1
+		}
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		switch {
+		case !letter:
+			flush(i)
+		case start < 0:
+			start = i
+		case c >= 'A' && c <= 'Z' && name[i-1] >= 'a' && name[i-1] <= 'z':
+			flush(i)
+			start = i
+		}
+	}
+	flush(len(name))
+	return out
+}
+
+// LooksLikeCredential reports whether a configured value has the shape of a
+// credential whatever its name: a token-like string (a known key prefix, a
+// bearer value, a long opaque run) or a 12+ character word of letters and
+// digits mixed, without path separators or spaces. Paths, URLs without
+// credentials, numbers and plain words are not.
+func LooksLikeCredential(v string) bool {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return false
+	}
+	if RedactText(v) != v {
+		return true
+	}
+	if len(v) < 12 || strings.ContainsAny(v, "/\\ :") {
+		return false
+	}
+	var letters, digits bool
+	for _, c := range v {
+		switch {
+		case c >= '0' && c <= '9':
+			digits = true
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			letters = true
+		}
+	}
+	return letters && digits
 }
 
 // RedactURL returns u with user info and secret-looking query values replaced.
@@ -84,11 +159,20 @@ func RedactURL(raw string) string {
 		u.Fragment = Redacted
 	}
 	// Hosted MCP URLs often carry the key as a path segment.
-	if p := RedactText(u.Path); p != u.Path {
+	if p := redactURLPath(u.Path); p != u.Path {
 		u.Path, u.RawPath = p, ""
 	}
 	s := u.String()
 	return strings.ReplaceAll(s, url.QueryEscape(Redacted), Redacted)
+}
+
+// redactURLPath is RedactText for a URL's path, where a long opaque
+// segment is taken for a key.
+func redactURLPath(p string) string {
+	if !mayHoldSecret(p) {
+		return p
+	}
+	return replaceTokens(p, true)
 }
 
 // tokenLike matches values that look like credentials wherever they appear:
@@ -152,6 +236,12 @@ func redactHeaderOrValue(v string) string {
 // where the name looks secret; the value is what gets replaced.
 var secretAssign = regexp.MustCompile(`(?i)([A-Za-z0-9_.-]*(?:token|secret|passw|pwd|api[-_]?key|apikey|credential|cookie)[A-Za-z0-9_.-]*"?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s"',;&]+)`)
 
+// assignedName is the name part of a secretAssign match, without quotes and
+// separator.
+func assignedName(prefix string) string {
+	return strings.TrimRight(strings.TrimSpace(prefix), `"=: `)
+}
+
 // RedactText replaces token-like substrings in free text (stderr tails, log
 // lines, error messages from servers), and values assigned to secret-looking
 // names.
@@ -161,6 +251,9 @@ func RedactText(s string) string {
 	}
 	s = secretAssign.ReplaceAllStringFunc(s, func(m string) string {
 		sub := secretAssign.FindStringSubmatch(m)
+		if !IsSecretName(assignedName(sub[1])) {
+			return m // PWD=/home/u, OLDPWD=…: a word inside a plain name
+		}
 		if strings.EqualFold(strings.TrimSpace(sub[2]), "bearer") || strings.EqualFold(strings.TrimSpace(sub[2]), "basic") {
 			return m // "Authorization: Bearer x" is left to tokenLike
 		}
@@ -170,16 +263,55 @@ func RedactText(s string) string {
 		}
 		return sub[1] + q + Redacted + q
 	})
-	return tokenLike.ReplaceAllStringFunc(s, func(m string) string {
-		lower := strings.ToLower(m)
+	return replaceTokens(s, false)
+}
+
+// knownKey matches the well-known key prefixes of tokenLike.
+var knownKey = regexp.MustCompile(`(?i)^(bearer|basic|sk|pk|ghp|gho|ghu|ghs|github_pat|xox[abprs]|glpat|AKIA)[-_\s]`)
+
+// replaceTokens replaces tokenLike matches. A long opaque run that is a
+// segment of a file path (/home/u/TestSomething3425087282/no-such-dir) is a
+// directory name, not a key, and is kept so the path stays actionable —
+// unless urlPath says s is a URL's path, where hosted servers put keys.
+func replaceTokens(s string, urlPath bool) string {
+	idx := tokenLike.FindAllStringIndex(s, -1)
+	if idx == nil {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range idx {
+		tok := s[m[0]:m[1]]
+		b.WriteString(s[last:m[0]])
+		last = m[1]
+		lower := strings.ToLower(tok)
 		switch {
 		case strings.HasPrefix(lower, "bearer"):
-			return "Bearer " + Redacted
+			b.WriteString("Bearer " + Redacted)
 		case strings.HasPrefix(lower, "basic"):
-			return "Basic " + Redacted
+			b.WriteString("Basic " + Redacted)
+		case !urlPath && !knownKey.MatchString(tok) && inFilePath(s, m[0], m[1]):
+			b.WriteString(tok)
+		default:
+			b.WriteString(Redacted)
 		}
-		return Redacted
-	})
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// inFilePath reports whether s[start:end] is a whole segment of a file
+// path: a separator before it, a separator or the word's end after it, and
+// no "://" in the word (a URL's path may carry a key).
+func inFilePath(s string, start, end int) bool {
+	if start == 0 || s[start-1] != '/' && s[start-1] != '\\' {
+		return false
+	}
+	if end < len(s) && !strings.ContainsRune("/\\ \t\n\"',;:)]}", rune(s[end])) {
+		return false
+	}
+	wordStart := strings.LastIndexAny(s[:start], " \t\n\"'(=") + 1
+	return !strings.Contains(s[wordStart:start], "://")
 }
 
 // mayHoldSecret is a cheap test that lets RedactText skip its regexps on
@@ -231,8 +363,15 @@ func (r Raw) MarshalJSON() ([]byte, error) { return []byte(`"` + r.String() + `"
 // Secrets returns every secret value in a server's raw configuration, for Scrub.
 func (r Raw) Secrets() []Secret {
 	var out []Secret
+	// Values, not words: a configured env value is a secret when its name
+	// says so or it has a credential's shape, so npm_config_cache=/x stays
+	// readable in a stderr line that names it. Every header value is one: a
+	// custom header is how many servers take their API key, whatever its
+	// name, and header values are rarely what a person needs to read.
 	for _, e := range r.Env {
-		out = append(out, e.Value)
+		if IsSecretName(e.Name) || LooksLikeCredential(string(e.Value)) {
+			out = append(out, e.Value)
+		}
 	}
 	for _, h := range r.Headers {
 		out = append(out, h.Value)

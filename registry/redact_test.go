@@ -159,3 +159,72 @@ func TestRawSecrets(t *testing.T) {
 		t.Errorf("Scrub removed non-secrets: %s", got)
 	}
 }
+
+// TestRedactValuesNotWords: the working directory and other plain settings
+// stay readable; a word inside a name is not a secret, a whole word is.
+func TestRedactValuesNotWords(t *testing.T) {
+	for name, want := range map[string]bool{
+		"PWD": false, "OLDPWD": false, "HOME": false, "PATH": false, "npm_config_cache": false, "npm_config_prefix": false,
+		"DESIGN_DIR": false, "SIGNAL": false, "DB_PWD": true, "dbPwd": true, "X-Sig": true, "SMTP_PASS": true,
+		"npm_config__authToken": true, "MYSQL_PASSWD": true,
+	} {
+		if got := IsSecretName(name); got != want {
+			t.Errorf("IsSecretName(%q) = %v, want %v", name, got, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"Error: Cannot access directory PWD=/home/u/proj": "Error: Cannot access directory PWD=/home/u/proj",
+		"OLDPWD=/tmp/x":                "OLDPWD=/tmp/x",
+		"DB_PWD=hunter2hunter2 failed": "DB_PWD=[redacted] failed",
+	} {
+		if got := RedactText(in); got != want {
+			t.Errorf("RedactText(%q) = %q, want %q", in, got, want)
+		}
+	}
+	r := Raw{Env: []EnvVar{{"npm_config_cache", "/home/u/.npm"}, {"PORT", "8080"}, {"MODE", "production"},
+		{"GITHUB_TOKEN", "CANARY-a"}, {"UPSTREAM", "CANARY0value1x2"}},
+		Headers: []Header{{"X-Region", "eu-west-1"}, {"X-Custom", "CANARY9k2j4h5g6f"}, {"Authorization", "Bearer CANARY-b"}}}
+	text := "cache /home/u/.npm port 8080 production region eu-west-1 CANARY-a CANARY0value1x2 CANARY9k2j4h5g6f CANARY-b"
+	got := Scrub(text, r.Secrets()...)
+	if strings.Contains(got, "CANARY") {
+		t.Errorf("Scrub left a secret: %s", got)
+	}
+	if strings.Contains(got, "eu-west-1") {
+		t.Errorf("Scrub kept a header value: %s", got)
+	}
+	for _, plain := range []string{"/home/u/.npm", "8080", "production"} {
+		if !strings.Contains(got, plain) {
+			t.Errorf("Scrub hid the plain value %q: %s", plain, got)
+		}
+	}
+	for v, want := range map[string]bool{"/usr/local/bin": false, "production": false, "8080": false, "https://x.example/mcp": false,
+		"ghp_abcdefghijklmnop": true, "a1b2c3d4e5f6g7h8": true, "Bearer abc": true} {
+		if got := LooksLikeCredential(v); got != want {
+			t.Errorf("LooksLikeCredential(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
+
+// TestLongDirectoryNamesStayReadable: a long directory name in a path is
+// not a token; the same string alone, in a URL's path or after a known
+// key prefix still is.
+func TestLongDirectoryNamesStayReadable(t *testing.T) {
+	const dir = "TestProbeWhatClaudeCodeSees3425087282"
+	for in, want := range map[string]string{
+		"Warning: Cannot access directory /tmp/" + dir + "/001/no-such-dir, skipping": "Warning: Cannot access directory /tmp/" + dir + "/001/no-such-dir, skipping",
+		`C:\Users\u\` + dir + `\x`: `C:\Users\u\` + dir + `\x`,
+		"token " + dir:             "token [redacted]",
+		"GET https://mcp.example/" + dir + "/sse failed":   "GET https://mcp.example/[redacted]/sse failed",
+		"/home/u/ghp_abcdefghijklmnopqrstuvwxyz0123456789": "/home/u/[redacted]",
+	} {
+		if got := RedactText(in); got != want {
+			t.Errorf("RedactText(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := RedactURL("https://mcp.example/" + dir + "/sse"); got != "https://mcp.example/[redacted]/sse" {
+		t.Errorf("RedactURL kept a key in the path: %s", got)
+	}
+	if got := RedactArgs([]string{"/tmp/" + dir + "/no-such-dir"}); got[0] != "/tmp/"+dir+"/no-such-dir" {
+		t.Errorf("RedactArgs hid a directory: %v", got)
+	}
+}

@@ -18,7 +18,7 @@ import (
 type CheckupInput struct {
 	Client    string  `json:"client,omitempty" jsonschema:"only this client's servers: claude-code, claude-desktop, cursor, vscode, windsurf, codex, gemini or zed"`
 	SkipProbe bool    `json:"skip_probe,omitempty" jsonschema:"judge from configuration and client memory only; start and dial nothing (a stdio command is still looked up on the client's PATH)"`
-	Timeout   float64 `json:"timeout,omitempty" jsonschema:"seconds each probe may take, 1 to 120 (default 15)"`
+	Timeout   float64 `json:"timeout,omitempty" jsonschema:"seconds each probe may take, 1 to 120 (default: as long as the server's client waits — Claude Code 30 or MCP_TIMEOUT, Codex startup_timeout_sec, others 60)"`
 }
 
 // CheckupOutput is the diagnosis of every configured server, plus the
@@ -51,7 +51,7 @@ func addCheckup(s *mcp.Server, d *Deps) {
 		Title: "Diagnose every configured MCP server",
 		Description: `Diagnose every MCP server configured on this machine at once: each client's servers are dialled concurrently as the client would dial them (probe_server), judged against what the client remembers (server_state) and its configuration, and listed with a status and, for each problem, the next step.
 
-Use it when the user says "my MCP tools stopped working" without naming a server, or to find the stuck sibling among many servers. It starts every server's process or sends HTTP requests, so it can take up to the timeout (default 15 s per server; they run in parallel, with progress notifications); skip_probe judges without dialling. It changes nothing. Disabled and unapproved project servers are not started.
+Use it when the user says "my MCP tools stopped working" without naming a server, or to find the stuck sibling among many servers. It starts every server's process or sends HTTP requests, so it can take up to the timeout (by default as long as each server's client waits, e.g. Claude Code's 30 s; they run in parallel, one stdio start per CPU at a time, with progress notifications); mcp-remote is never started, its remote is dialled directly; skip_probe judges without dialling. It changes nothing. Disabled and unapproved project servers are not started.
 
 Each server has status ok, warning or error, a one-line verdict and findings with severity, a stable code (stale-needs-auth, server-auth-required, credential-rejected, unreachable, crashed, command-not-found, pending-approval, config-ignored, …) and next: what to do, often an mcpmend tool call with arguments. files lists configuration files that do not parse or that the client no longer reads.
 

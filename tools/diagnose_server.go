@@ -17,7 +17,7 @@ type DiagnoseServerInput struct {
 	Name      string  `json:"name" jsonschema:"the server's name exactly as list_servers shows it (case-sensitive)"`
 	Client    string  `json:"client,omitempty" jsonschema:"the client whose definition to diagnose, when several clients configure this name: claude-code, claude-desktop, cursor, vscode, windsurf, codex, gemini or zed"`
 	Scope     string  `json:"scope,omitempty" jsonschema:"the scope (user, local, project, …) of the definition; by default the effective one"`
-	Timeout   float64 `json:"timeout,omitempty" jsonschema:"seconds the probe may take, 1 to 120 (default 15)"`
+	Timeout   float64 `json:"timeout,omitempty" jsonschema:"seconds the probe may take, 1 to 120 (default: as long as the server's client waits — Claude Code 30 or MCP_TIMEOUT, Codex startup_timeout_sec, others 60)"`
 	SkipProbe bool    `json:"skip_probe,omitempty" jsonschema:"judge from the configuration and the client's memory only; do not start or dial the server (a stdio command is still looked up on the client's PATH)"`
 }
 

@@ -157,7 +157,7 @@ func TestCheckupOverMCP(t *testing.T) {
 	if out.Status != "error" || !out.Failed() || out.Counts != (CheckupCounts{Servers: 4, OK: 1, Warning: 1, Error: 2}) {
 		t.Errorf("status %s, counts %+v", out.Status, out.Counts)
 	}
-	if n := len(progress.all()); n != 3 {
+	if n := progress.await(3); n != 3 {
 		t.Errorf("%d progress notifications, want one per dialled server (3)", n)
 	}
 	res, _ := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "checkup", Arguments: map[string]any{"skip_probe": true}})

@@ -20,8 +20,11 @@ type ProbeServerInput struct {
 	Name    string  `json:"name,omitempty" jsonschema:"the server's name exactly as list_servers shows it (case-sensitive); omit with all"`
 	Client  string  `json:"client,omitempty" jsonschema:"the client whose definition to dial (claude-code, claude-desktop, cursor, vscode, windsurf, codex, gemini or zed); with all, only this client's servers"`
 	Scope   string  `json:"scope,omitempty" jsonschema:"the scope (user, local, project, …) of the definition to dial; by default the effective one; with all, only this scope"`
-	Timeout float64 `json:"timeout,omitempty" jsonschema:"seconds each probe may take, 1 to 120 (default 15)"`
+	Timeout float64 `json:"timeout,omitempty" jsonschema:"seconds each probe may take, 1 to 120 (default: as long as the server's client waits — Claude Code 30 or MCP_TIMEOUT, Codex startup_timeout_sec, others 60)"`
 	All     bool    `json:"all,omitempty" jsonschema:"probe every configured server (each client's effective definitions), concurrently"`
+	// AllowSideEffects is the user's explicit consent to start a process
+	// that may open a browser or write state (mcp-remote started as is).
+	AllowSideEffects bool `json:"allow_side_effects,omitempty" jsonschema:"start mcp-remote itself instead of dialling its remote directly, although it may register an OAuth client, write ~/.mcp-auth and open a browser; set it only when the user asked for exactly that"`
 }
 
 // ProbeServerOutput is one result per probed server, in list_servers order.
@@ -37,9 +40,9 @@ func addProbeServer(s *mcp.Server, d *Deps) {
 		Title: "Probe an MCP server as its client would dial it",
 		Description: `Connect to a configured MCP server right now, exactly as its client would — same command, arguments, environment and working directory, or same URL and headers (headersHelper included) — and report what it really answers.
 
-Use it to tell a broken server from a client that merely remembers a failure: if probe_server says ok while the client shows "needs authentication" or "failed", the server is healthy and the client's memory is stale (see server_state). It starts the server's process (ending its whole process group afterwards) or sends HTTP requests: handshake (server/discover, then initialize), tools/list and ping, each timed. Nothing is changed; no OAuth sign-in or client registration happens.
+Use it to tell a broken server from a client that merely remembers a failure: if probe_server says ok while the client shows "needs authentication" or "failed", the server is healthy and the client's memory is stale (see server_state). It starts the server's process (ending its whole process group afterwards) or sends HTTP requests: handshake (server/discover, then initialize), tools/list and ping, each timed. Nothing is changed; no OAuth sign-in or client registration happens. A server run through mcp-remote is not started (mcp-remote would register a client, write ~/.mcp-auth and open a browser): its remote is dialled directly with mcp-remote's stored token, read only, and a 401 means the user must sign in from the client. Logs a server prints on stdout are reported, not fatal (Claude Code skips them too). Each probe waits as long as the server's client would (Claude Code 30 s or MCP_TIMEOUT; Codex startup_timeout_sec).
 
-The verdict is one of: ok (server name, version, protocol, capabilities, tool count and names), auth_required (401 with no credential configured; the challenge and non-interactive OAuth discovery: resource metadata, authorization server, whether dynamic registration is offered), auth_rejected (401 although a credential was sent: the server refused this credential), forbidden (403; insufficient_scope or not), not_found, server_error (5xx), unreachable, tls_error, timeout (names the phase), protocol_error (not MCP: HTML, bad JSON, stdout noise), crashed (exit code and stderr tail), command_not_found, helper_failed, config_error. Every HTTP response is listed with status, content type and WWW-Authenticate. Secrets are never shown.
+The verdict is one of: ok (server name, version, protocol, capabilities, tool count and names), auth_required (401 with no credential configured; the challenge and non-interactive OAuth discovery: resource metadata, authorization server, whether dynamic registration is offered), auth_rejected (401 although a credential was sent: the server refused this credential), forbidden (403; insufficient_scope or not), not_found, server_error (5xx), unreachable, tls_error, timeout (names the phase), protocol_error (not MCP: HTML, malformed JSON-RPC, garbage, a connection closed without an answer, an endless body), crashed (exit code, the stderr line naming the cause, the tail), command_not_found, helper_failed, config_error, not_started (would need allow_side_effects). Every HTTP response is listed with status, content type and WWW-Authenticate. Secrets are never shown.
 
 Examples: {"name": "github"}; {"name": "github", "client": "cursor"}; {"all": true} probes everything concurrently with progress notifications; {"all": true, "client": "claude-code"}. Unapproved project servers are never started.`,
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: false, OpenWorldHint: ptr(true), DestructiveHint: ptr(false)},
@@ -71,6 +74,7 @@ func ProbeServerProgress(ctx context.Context, d *Deps, in ProbeServerInput, prog
 	if err != nil {
 		return nil, err
 	}
+	opts.AllowSideEffects = in.AllowSideEffects
 	servers, notes, err := probeTargets(registry.Discover(d.Env), in)
 	if err != nil {
 		return nil, err

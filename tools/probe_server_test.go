@@ -114,6 +114,17 @@ type progressLog struct {
 	got []*mcp.ProgressNotificationParams
 }
 
+// await waits up to 5 s for n notifications and returns how many came:
+// the client handles notifications apart from the call's result, so the
+// last may be handled just after the result arrives.
+func (p *progressLog) await(n int) int {
+	deadline := time.Now().Add(5 * time.Second)
+	for len(p.all()) < n && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return len(p.all())
+}
+
 func (p *progressLog) add(n *mcp.ProgressNotificationParams) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -177,7 +188,7 @@ func TestProbeServerAllOverMCP(t *testing.T) {
 	if _, err := os.Stat(marker); err == nil {
 		t.Errorf("an unapproved project server was started")
 	}
-	if n := len(progress.all()); n != 4 {
+	if n := progress.await(4); n != 4 {
 		t.Errorf("%d progress notifications, want one per probe (4)", n)
 	}
 	for _, p := range progress.all() {

@@ -38,7 +38,7 @@ func TestHelp(t *testing.T) {
 			t.Errorf("%s has no example or summary", c.Name())
 		}
 	}
-	checkup := []string{"Usage:\n  mcpmend checkup [flags]", "--no-probe", "--timeout DURATION", "(default 15s)", "--client CLIENT",
+	checkup := []string{"Usage:\n  mcpmend checkup [flags]", "--no-probe", "--timeout DURATION", "as long as the server's client waits", "--client CLIENT",
 		"Examples:\n  mcpmend checkup", "--home DIR", "--json"}
 	for _, args := range [][]string{{"checkup", "--help"}, {"checkup", "-h"}, {"help", "checkup"}, {"--json", "checkup", "--help"}} {
 		out, errOut, code := runArgs(t, args...)

@@ -12,7 +12,7 @@ import (
 // tools' default" (15 s), which the tools apply, so the CLI never overrides
 // how the tools choose it.
 func timeoutUsage(what string) string {
-	return "how long " + what + " may take, a `DURATION` from 1s to 2m (default 15s)"
+	return "how long " + what + " may take, a `DURATION` from 1s to 2m (default: as long as the server's client waits, e.g. Claude Code's 30s or MCP_TIMEOUT)"
 }
 
 func newCheckupCmd(a *app) *cobra.Command {

@@ -60,6 +60,8 @@ clients use, concurrently. Exits 1 when any probe did not end ok.`,
 	addClientFlag(cmd, &in.Client, "the client whose definition to dial (with --all: only its servers)")
 	addScopeFlag(cmd, &in.Scope, "the scope of the definition to dial (with --all: only that scope)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 0, timeoutUsage("each probe"))
+	cmd.Flags().BoolVar(&in.AllowSideEffects, "allow-side-effects", false,
+		"also start servers that may open a browser or write state of their own (mcp-remote itself, instead of dialling its remote)")
 	return cmd
 }
 

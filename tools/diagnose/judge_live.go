@@ -43,6 +43,9 @@ const (
 	CodeProbeCancelled     = "probe-cancelled"
 	CodeNotProbed          = "not-probed"
 	CodeTransientFailure   = "transient-failure" // ok, after a 401/403/5xx on the way
+	CodeBridgeSignIn       = "bridge-sign-in"    // mcp-remote's remote needs a (new) sign-in
+	CodeStdoutNoise        = "stdout-noise"      // ok, but the server logs on stdout
+	CodeNotStarted         = "not-started"       // starting it may open a browser or write state
 )
 
 // liveFindings judges what the server answered against what the client
@@ -53,6 +56,8 @@ func (f *facts) liveFindings() []Finding {
 	switch {
 	case r == nil:
 		out = f.notProbed()
+	case r.Bridge != nil && (r.Verdict == probe.AuthRequired || r.Verdict == probe.AuthRejected):
+		out = []Finding{f.bridgeSignIn(r)}
 	case r.Verdict == probe.OK:
 		out = f.answered(r)
 	case r.Verdict == probe.AuthRequired:
@@ -97,8 +102,26 @@ func (f *facts) notProbed() []Finding {
 	return []Finding{{Severity: Info, Code: CodeNotProbed, Summary: fmt.Sprintf("%s was not dialled: %s", f.s.Name, why)}}
 }
 
+// bridgeSignIn: the remote behind mcp-remote wants a sign-in (or a new
+// one). Only the sign-in mcp-remote runs in the client's session fixes
+// that; removing mcp-remote's files would not.
+func (f *facts) bridgeSignIn(r *probe.Result) Finding {
+	ev := append(probeEvidence(r), oauthEvidence(r)...)
+	if r.Bridge.TokenFile != "" {
+		ev = append(ev, "mcp-remote token: "+r.Bridge.Token+" ("+r.Bridge.TokenFile+")")
+	}
+	step := fmt.Sprintf("sign in from the client: start %s with %s (in Claude Code a new session, or /mcp → %s → Reconnect); mcp-remote then opens the browser — finish the sign-in there. Resetting mcp-remote's files does not help", f.s.Name, clientTitle(f.s.Client), f.s.Name)
+	return Finding{Severity: Error, Code: CodeBridgeSignIn, Summary: fmt.Sprintf("%s: %s", f.s.Name, r.Summary), Evidence: ev, Next: &Action{Step: step}}
+}
+
 // answered: the probe got through. Stuck exactly when the session skips.
 func (f *facts) answered(r *probe.Result) []Finding {
+	if r.Process != nil && r.Process.StdoutNoiseLines > 0 && !f.skip {
+		return []Finding{{Severity: Info, Code: CodeStdoutNoise,
+			Summary:  fmt.Sprintf("%s works, but prints logs on stdout; Claude Code tolerates it, strict clients may not", f.s.Name),
+			Evidence: append([]string{fmt.Sprintf("%d stdout line(s) that are not JSON-RPC", r.Process.StdoutNoiseLines)}, r.Process.StdoutNoise...),
+			Next:     &Action{Step: "nothing is needed for Claude Code; for other clients, have the server log to stderr (often a --quiet flag or a log setting)"}}}
+	}
 	if f.skip {
 		ev := append(probeEvidence(r), f.gateEvidence()...)
 		return []Finding{{Severity: Error, Code: CodeStaleNeedsAuth,
@@ -231,7 +254,15 @@ func (f *facts) failed(r *probe.Result) Finding {
 		x.Code, x.Next = CodeTLSError, &Action{Step: "fix the server's certificate, or the url's scheme (http vs https) in " + f.where()}
 	case probe.Timeout:
 		x.Code = CodeTimeout
-		x.Next = f.diagnoseAction("check that the server is running and not overloaded; diagnose again with a longer timeout to be sure", "timeout", 60)
+		if r.Transport == registry.Stdio && (r.Phase == probe.PhaseConnect || r.Phase == probe.PhaseHandshake) {
+			x.Evidence = append(x.Evidence, processEvidence(r)...)
+			x.Next = f.diagnoseAction(fmt.Sprintf("the server did not finish starting within %s (%s): a first `npx -y`/`uvx` run downloads the package — check that the package registry is reachable and run the command once in a terminal to fill the cache; if it is merely slow, raise the client's timeout (Claude Code: MCP_TIMEOUT in ms; Codex: startup_timeout_sec); then diagnose again", msText(float64(r.TimeoutMS)), r.TimeoutSource), "timeout", 120)
+		} else {
+			x.Next = f.diagnoseAction("check that the server is running and reachable, and not overloaded; diagnose again with a longer timeout to be sure", "timeout", 60)
+		}
+	case probe.NotStarted:
+		x.Severity, x.Code = Warning, CodeNotStarted
+		x.Next = &Action{Step: "starting it may open a browser or write state; to probe it anyway, run `mcpmend probe " + shellWord(f.s.Name) + " --allow-side-effects` (or set allow_side_effects in probe_server)"}
 	case probe.ProtocolError:
 		x.Code, x.Next = CodeProtocolError, &Action{Step: protocolStep(f)}
 	case probe.Crashed:
@@ -259,7 +290,7 @@ func (f *facts) failed(r *probe.Result) Finding {
 
 func protocolStep(f *facts) string {
 	if f.s.Transport == registry.Stdio {
-		return "the process writes something other than MCP to stdout (logs belong on stderr): fix the server or its arguments in " + f.where()
+		return "the server's answers on stdout are not valid MCP (log lines alone would have been skipped): fix the server, or its arguments in " + f.where()
 	}
 	return "the url does not speak MCP as configured: check its path and the transport type (http vs sse) in " + f.where()
 }

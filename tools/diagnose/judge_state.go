@@ -53,7 +53,7 @@ func (f *facts) stateFindings() []Finding {
 			Next: &Action{Step: "harmless; a reset that forgets tokens removes them — together with the current tokens, so a new sign-in follows",
 				Tool: "reset_server_auth", Arguments: f.args("forget_tokens", true, "dry_run", true)}})
 	}
-	if len(remote) > 0 && f.in.Probe != nil && f.in.Probe.Verdict != probe.OK {
+	if len(remote) > 0 && f.in.Probe != nil && f.in.Probe.Verdict != probe.OK && !signInOrRemote(f.in.Probe) {
 		out = append(out, Finding{Severity: Warning, Code: CodeMCPRemoteState,
 			Summary:  fmt.Sprintf("mcp-remote keeps a registration, tokens or an unfinished sign-in for %s's url while the server fails: a registration the server no longer knows keeps failing the same way", f.s.Name),
 			Evidence: remote,
@@ -102,4 +102,17 @@ func healthyLine(in Input, fs []Finding) string {
 		line += "; " + p
 	}
 	return line
+}
+
+// signInOrRemote reports a bridged probe whose verdict no file removal
+// fixes: the remote wants a sign-in, or cannot be reached.
+func signInOrRemote(r *probe.Result) bool {
+	if r.Bridge == nil {
+		return false
+	}
+	switch r.Verdict {
+	case probe.AuthRequired, probe.AuthRejected, probe.Unreachable, probe.Forbidden:
+		return true
+	}
+	return false
 }

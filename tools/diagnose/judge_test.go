@@ -109,6 +109,12 @@ func TestJudge(t *testing.T) {
 	damaged := []store.Damage{{Store: store.NeedsAuth, File: "/home/u/.claude/mcp-needs-auth-cache.json", Reason: "unexpected end of JSON input"}}
 	leak := okResult()
 	leak.Summary = "echo " + judgeCanary
+	bridgeAuth := failedResult(probe.AuthRequired, "needs OAuth sign-in: http://127.0.0.1:9/mcp answers 401 and mcp-remote holds no token for it")
+	bridgeAuth.Transport, bridgeAuth.Bridge = registry.Stdio, &probe.BridgeEvidence{Kind: "mcp-remote", URL: "http://127.0.0.1:9/mcp", Token: "none"}
+	slowStart := failedResult(probe.Timeout, "the server did not finish starting within 30s")
+	slowStart.Transport, slowStart.Phase, slowStart.TimeoutMS, slowStart.TimeoutSource = registry.Stdio, probe.PhaseHandshake, 30000, "Claude Code's default (MCP_TIMEOUT unset)"
+	noisy := okResult()
+	noisy.Process = &probe.ProcessEvidence{StdoutNoiseLines: 2, StdoutNoise: []string{"Starting…", "ready"}}
 
 	tests := []struct {
 		name      string
@@ -166,6 +172,12 @@ func TestJudge(t *testing.T) {
 			codes: "orphaned-credentials", status: StatusOK},
 		{name: "mcp-remote registration while timing out", in: Input{Server: remote, State: state(remote, nil, mcpRemoteRecs...), Probe: failedResult(probe.Timeout, "no answer within 15s: timed out in handshake")},
 			codes: "timeout mcp-remote-state", status: "error", nextTool: "diagnose_server"},
+		{name: "mcp-remote remote needs a sign-in: sign in, never reset", in: Input{Server: remote, State: state(remote, nil, mcpRemoteRecs...), Probe: bridgeAuth},
+			codes: "bridge-sign-in", status: "error", nextHas: "mcp-remote then opens the browser", noReset: true},
+		{name: "stdio server slow to start", in: Input{Server: tool, Probe: slowStart},
+			codes: "timeout", status: "error", nextTool: "diagnose_server", nextHas: "did not finish starting within 30.0s", noReset: true},
+		{name: "logs on stdout", in: Input{Server: tool, Probe: noisy},
+			codes: "stdout-noise", status: StatusOK},
 		{name: "name shared by two clients", in: Input{Server: plain, State: state(plain, nil, gateA(true)), Probe: okResult(), NameShared: true},
 			codes: "stale-needs-auth", status: "error", nextTool: "reset_server_auth", nextHas: "mcpmend reset srv --client claude-code"},
 		{name: "Cursor server asks for a sign-in", in: Input{Server: cursor, Probe: authRequired(true, true)},

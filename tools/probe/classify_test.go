@@ -27,6 +27,8 @@ func TestNetVerdict(t *testing.T) {
 		{opErr(syscall.ECONNREFUSED), Unreachable},
 		{opErr(syscall.EHOSTUNREACH), Unreachable},
 		{opErr(syscall.ENETUNREACH), Unreachable},
+		{opErr(syscall.Errno(10061)), Unreachable}, // WSAECONNREFUSED
+		{opErr(syscall.Errno(10065)), Unreachable}, // WSAEHOSTUNREACH
 		{wrap(&tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}), TLSError},
 		{wrap(x509.HostnameError{Certificate: &x509.Certificate{}, Host: "mcp.example"}), TLSError},
 		{wrap(tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}), TLSError},

@@ -2,6 +2,7 @@ package probe
 
 import (
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -18,12 +19,17 @@ var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}`)
 // its default when given, and otherwise the reference stays as written and
 // its name is added to missing.
 func expandVars(s string, env map[string]string, missing map[string]bool) string {
+	return expandVarsOS(s, env, missing, runtime.GOOS)
+}
+
+// expandVarsOS is expandVars with goos's rules for variable names.
+func expandVarsOS(s string, env map[string]string, missing map[string]bool, goos string) string {
 	if !strings.Contains(s, "${") {
 		return s
 	}
 	return varRef.ReplaceAllStringFunc(s, func(m string) string {
 		sub := varRef.FindStringSubmatch(m)
-		if v, ok := env[sub[1]]; ok {
+		if v, ok := envGet(env, sub[1], goos); ok {
 			return v
 		}
 		if sub[2] != "" {

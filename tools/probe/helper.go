@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os/exec"
-	"runtime"
 	"time"
 )
 
@@ -34,24 +32,21 @@ func (e *helperError) Error() string { return "headersHelper " + e.Reason + ": "
 func (p *prober) runHelper(ctx context.Context, command, serverURL string) (map[string]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.opts.HelperTimeout)
 	defer cancel()
-	shell, flag := "/bin/sh", "-c"
-	if runtime.GOOS == "windows" {
-		shell, flag = "cmd.exe", "/C"
-	}
-	env := make(map[string]string, len(p.env)+2)
+	env := make(map[string]string, len(p.env)+3)
 	for k, v := range p.env {
 		env[k] = v
 	}
+	env[probeMarkEnv] = newProbeMark()
 	env["CLAUDE_CODE_MCP_SERVER_NAME"] = p.s.Name
 	env["CLAUDE_CODE_MCP_SERVER_URL"] = serverURL
 	var group procGroup
-	cmd := exec.CommandContext(ctx, shell, flag, command)
+	cmd := helperCommand(ctx, command)
 	cmd.Env, cmd.Dir = environList(env), p.workDir(func(s string) string { return s })
 	// On timeout kill the shell's whole group: a child holding stdout
 	// (`sleep`, a hung `vault`) would otherwise keep Wait waiting.
 	cmd.Cancel = func() error { return killTree(cmd.Process.Pid) }
 	cmd.WaitDelay = time.Second
-	prepare(cmd)
+	becomeSubreaper()
 	var stdout limitedBuffer
 	stdout.max = helperMaxOutput
 	stderr := newTail(1024)
@@ -62,8 +57,9 @@ func (p *prober) runHelper(ctx context.Context, command, serverURL string) (map[
 		err = cmd.Wait()
 		group.reap(p.opts.Grace)
 		group.release()
+		killMarked(env[probeMarkEnv])
 	}
-	tail := p.scrub(lastLine(stderr.String()))
+	tail := p.scrub(causeLine(stderr.String()))
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return nil, &helperError{"timeout", fmt.Sprintf("did not finish within %s", p.opts.HelperTimeout) + suffix(tail)}

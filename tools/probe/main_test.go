@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -111,6 +112,39 @@ func runBehaviour(b string) int {
 		signal.Ignore(syscall.SIGTERM)
 		time.Sleep(time.Hour)
 		return 0
+	case "noisy": // logs on stdout before and between messages, JSON logs too
+		fmt.Println("Starting server...")
+		fmt.Println(`{"level":"info","msg":"listening"}`)
+		fmt.Println("\x1b[32mready\x1b[0m")
+		return serveStdio()
+	case "echo-secret": // names itself after its secret, with terminal escapes, and fails tools/list echoing it
+		s := mcp.NewServer(&mcp.Implementation{Name: "srv " + os.Getenv("PROBE_SECRET") + "\x1b]52;c;aGk=\x07", Version: "1\x1b[2J\u009b"}, nil)
+		mcp.AddTool(s, &mcp.Tool{Name: "t"}, func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
+			return &mcp.CallToolResult{}, nil, nil
+		})
+		s.AddReceivingMiddleware(func(next mcp.MethodHandler) mcp.MethodHandler {
+			return func(ctx context.Context, m string, req mcp.Request) (mcp.Result, error) {
+				if m == "tools/list" {
+					return nil, &jsonrpc.Error{Code: -32000, Message: "bad key " + os.Getenv("PROBE_SECRET") + "\x1b[31m"}
+				}
+				return next(ctx, m, req)
+			}
+		})
+		s.Run(context.Background(), &mcp.StdioTransport{})
+		return 0
+	case "stacktrace": // a Node crash: the cause first, then a stack and a printed object
+		fmt.Fprintln(os.Stderr, "/app/node_modules/brave/dist/index.js:12")
+		fmt.Fprintln(os.Stderr, "Error: BRAVE_API_KEY environment variable is required")
+		fmt.Fprintln(os.Stderr, "    at Object.<anonymous> (/app/node_modules/brave/dist/index.js:12:9)")
+		fmt.Fprintln(os.Stderr, "    at Module._compile (node:internal/modules/cjs/loader:1554:14) {")
+		fmt.Fprintln(os.Stderr, "  code: 'ERR_MISSING'")
+		fmt.Fprintln(os.Stderr, "}")
+		fmt.Fprintln(os.Stderr, "")
+		fmt.Fprintln(os.Stderr, "Node.js v22.12.0")
+		return 1
+	}
+	if code, ok := unixBehaviour(b); ok {
+		return code
 	}
 	fmt.Fprintln(os.Stderr, "unknown behaviour", b)
 	return 2

@@ -3,16 +3,35 @@
 // the same URL and headers — and reports what the server really answers right
 // now, as a verdict with evidence.
 //
-// A probe never changes anything: it starts the server's process (and ends its
-// whole process group before returning) or sends the handshake, tools/list and
-// ping requests a client sends. Secrets from the configuration never appear in
-// a Result: every error, stderr line and header value is scrubbed.
+// A probe never changes anything: it starts the server's process (and ends
+// everything that process started before returning) or sends the handshake,
+// tools/list and ping requests a client sends. A bridge that would sign in
+// through a browser or write its own state (mcp-remote) is not started: the
+// remote it bridges is dialled directly with what the bridge has stored, read
+// only (see bridge.go); Options.AllowSideEffects starts it anyway. Secrets
+// from the configuration never appear in a Result: every error, stderr line,
+// server name, tool name and header value is scrubbed and made inert (no
+// control characters reach a terminal).
+//
+// A probe is ok only when initialize and tools/list both succeeded; any
+// failure it cannot name is a protocol_error, never ok.
+//
+// No process outlives a probe. A stdio server leads its own process group
+// (a kill-on-close job object on Windows, which takes in every process it
+// starts), ended with SIGTERM then SIGKILL after stdin closes. On Linux the
+// probing process is also a child subreaper (PR_SET_CHILD_SUBREAPER) and
+// every process a probe starts carries a mark in its environment, so a
+// descendant that called setsid() or double-forked is found, killed and, if
+// it was reparented to us, reaped. On macOS and the other Unixes only the
+// process group is ended: they have no subreaper and no readable environment
+// of other processes, so a descendant that calls setsid() escapes there.
 package probe
 
 import (
 	"context"
 	"log/slog"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/mcpmend/mcpmend/registry"
@@ -39,6 +58,7 @@ const (
 	ConfigError     Verdict = "config_error"      // the entry cannot be dialled as written
 	NotSupported    Verdict = "not_supported"     // a transport mcpmend cannot dial
 	Cancelled       Verdict = "cancelled"         // the caller cancelled the probe
+	NotStarted      Verdict = "not_started"       // starting it may open a browser or write state; needs AllowSideEffects
 )
 
 // Failed reports whether the verdict means the server is not usable as configured.
@@ -76,7 +96,13 @@ type Result struct {
 	HTTP    []Exchange       `json:"http,omitempty"`    // every HTTP response, in order
 	Auth    *AuthEvidence    `json:"auth,omitempty"`    // on 401/403
 	Process *ProcessEvidence `json:"process,omitempty"` // stdio servers
+	Bridge  *BridgeEvidence  `json:"bridge,omitempty"`  // a bridge (mcp-remote) whose remote was dialled instead
 	Notes   []string         `json:"notes,omitempty"`   // things worth knowing even on ok
+
+	// TimeoutMS is how long the probe waited: the startup timeout of the
+	// client whose entry was probed, unless the caller gave one.
+	TimeoutMS     int64  `json:"timeout_ms"`
+	TimeoutSource string `json:"timeout_source"` // where TimeoutMS comes from
 }
 
 // PhaseTiming is how long one phase took and how it ended.
@@ -116,12 +142,18 @@ type ProcessEvidence struct {
 	Signal     string   `json:"signal,omitempty"`
 	StderrTail string   `json:"stderr_tail,omitempty"` // last lines, redacted
 	UnsetVars  []string `json:"unset_vars,omitempty"`  // ${VAR}s left unexpanded
+	// StdoutNoise is the first lines the server wrote to stdout that are not
+	// JSON-RPC (redacted); they were skipped as Claude Code skips them.
+	StdoutNoise      []string `json:"stdout_noise,omitempty"`
+	StdoutNoiseLines int      `json:"stdout_noise_lines,omitempty"` // how many such lines in all
 }
 
 // Options tune a probe. The zero value is ready to use.
 type Options struct {
-	// Timeout bounds the whole probe (default 15 s). A phase still running
-	// then yields a timeout verdict naming it.
+	// Timeout bounds the whole probe. By default it is the startup timeout
+	// of the client whose entry is probed (StartupTimeout): Claude Code's
+	// 30 s or MCP_TIMEOUT, Codex's startup_timeout_sec, … A phase still
+	// running then yields a timeout verdict naming it.
 	Timeout time.Duration
 	// Environ is the inherited environment stdio servers, headersHelper and
 	// ${VAR} expansion start from (default os.Environ()).
@@ -138,6 +170,15 @@ type Options struct {
 	// (default 8): each starts a process, Node servers take ~70 MB. Remote
 	// probes mostly wait on the network and get four times as many slots.
 	Concurrency int
+	// Starts bounds how many stdio servers ProbeAll lets start at once
+	// (default runtime.NumCPU()): a slot is held from the process start
+	// until its handshake ends, and a probe's timeout runs only once it has
+	// one, so a first `npx -y` download does not starve its siblings.
+	Starts int
+	// AllowSideEffects lets a probe start a process that may open a browser
+	// or write state of its own (mcp-remote when its remote cannot be dialled
+	// directly). Without it such a server is judged not_started.
+	AllowSideEffects bool
 	// ClientVersion is the version the probe's MCP client reports (its name
 	// is mcpmend-probe); default "dev".
 	ClientVersion string
@@ -146,9 +187,6 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
-	if o.Timeout <= 0 {
-		o.Timeout = 15 * time.Second
-	}
 	if o.Environ == nil {
 		o.Environ = os.Environ()
 	}
@@ -160,6 +198,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 8
+	}
+	if o.Starts <= 0 {
+		o.Starts = runtime.NumCPU()
 	}
 	if o.ClientVersion == "" {
 		o.ClientVersion = "dev"
@@ -174,24 +215,51 @@ func (o Options) withDefaults() Options {
 // returns an error: everything that goes wrong is the verdict. When ctx is
 // cancelled the result is Cancelled; when Options.Timeout passes, Timeout.
 func Probe(ctx context.Context, s registry.Server, opts Options) Result {
-	opts = opts.withDefaults()
+	return probe(ctx, s, opts.withDefaults(), nil)
+}
+
+// probe is Probe with an optional start gate (ProbeAll's): a stdio probe
+// takes a slot before its timeout starts and gives it back after its
+// handshake.
+func probe(ctx context.Context, s registry.Server, opts Options, gate chan struct{}) Result {
 	p := newProber(s, opts)
+	p.gate = gate
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
-	defer cancel()
-	switch s.Transport {
-	case registry.Stdio:
+	switch {
+	case s.Transport == registry.Stdio && p.bridged():
+		p.bridge(ctx)
+	case s.Transport == registry.Stdio:
 		p.stdio(ctx)
-	case registry.HTTP, registry.SSE, registry.WS:
+	case s.Transport == registry.HTTP, s.Transport == registry.SSE, s.Transport == registry.WS:
+		ctx, cancel := context.WithTimeout(ctx, p.timeout)
 		p.remote(ctx)
+		cancel()
 	default:
 		p.fail(PhaseConfig, NotSupported, "transport "+string(s.Transport)+" is not one mcpmend can dial", nil)
 	}
 	p.r.DurationMS = ms(time.Since(start))
 	if p.r.Verdict == "" {
-		p.r.Verdict = OK
+		p.settle()
 	}
 	return p.r
+}
+
+// settle gives a probe that set no failure its verdict: ok only when the
+// handshake and tools/list were seen to succeed. Anything else is a failure
+// nothing classified, which must never read as healthy.
+func (p *prober) settle() {
+	if p.complete {
+		p.r.Verdict = OK
+		return
+	}
+	phase := PhaseHandshake
+	for _, ph := range p.r.Phases {
+		if !ph.OK {
+			phase = ph.Name
+			break
+		}
+	}
+	p.fail(phase, ProtocolError, "the session did not complete initialize and tools/list, and nothing explains why", nil)
 }
 
 func ms(d time.Duration) float64 {

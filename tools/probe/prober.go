@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mcpmend/mcpmend/registry"
 )
@@ -18,6 +20,13 @@ type prober struct {
 	r       Result
 	env     map[string]string // inherited environment, for expansion and children
 	secrets []registry.Secret
+
+	timeout  time.Duration // Options.Timeout, or the client's startup timeout
+	gate     chan struct{} // ProbeAll's stdio start slots (nil: none)
+	gateOnce sync.Once     // releases a held slot once
+	gateHeld bool          // a slot is held
+	complete bool          // initialize and tools/list succeeded
+	noise    *noiseLog     // stdout lines that were not JSON-RPC
 }
 
 func newProber(s registry.Server, opts Options) *prober {
@@ -29,8 +38,35 @@ func newProber(s registry.Server, opts Options) *prober {
 			p.secrets = append(p.secrets, registry.Secret(v))
 		}
 	}
-	p.r = Result{Name: s.Name, Client: s.Client, Scope: s.Scope, File: s.File, Transport: s.Transport, Target: target(s), Phases: []PhaseTiming{}}
+	p.r = Result{Name: s.Name, Client: s.Client, Scope: s.Scope, File: s.File, Transport: s.Transport, Target: inert(target(s), false), Phases: []PhaseTiming{}}
+	p.timeout, p.r.TimeoutSource = StartupTimeout(s, p.env)
+	if opts.Timeout > 0 {
+		p.timeout, p.r.TimeoutSource = opts.Timeout, "given by the caller"
+	}
+	p.r.TimeoutMS = p.timeout.Milliseconds()
 	return p
+}
+
+// acquireStart takes a start slot when ProbeAll gave a gate; false when ctx
+// ended first.
+func (p *prober) acquireStart(ctx context.Context) bool {
+	if p.gate == nil {
+		return true
+	}
+	select {
+	case p.gate <- struct{}{}:
+		p.gateHeld = true
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// releaseStart gives the slot back; safe to call more than once.
+func (p *prober) releaseStart() {
+	if p.gateHeld {
+		p.gateOnce.Do(func() { <-p.gate })
+	}
 }
 
 // target is the redacted command line or URL, from the registry's already
@@ -55,9 +91,47 @@ func (p *prober) addSecret(v string) {
 }
 
 // scrub makes text from a server, a child process or an error safe to print:
-// configured secret values are removed, then token-like strings.
+// configured secret values are removed, then token-like strings, and
+// control characters are replaced (line breaks and tabs are kept).
 func (p *prober) scrub(s string) string {
-	return registry.RedactText(registry.Scrub(s, p.secrets...))
+	return inert(registry.RedactText(registry.Scrub(s, p.secrets...)), true)
+}
+
+// clean is scrub for one-line fields a server chose (its name, version,
+// tool names): line breaks are replaced too.
+func (p *prober) clean(s string) string {
+	return inert(registry.RedactText(registry.Scrub(s, p.secrets...)), false)
+}
+
+// inert replaces C0 and C1 control characters and DEL with U+FFFD, so text
+// a server chose cannot move a terminal's cursor, set its clipboard (OSC 52)
+// or forge lines; multiline keeps \n and \t. Invalid UTF-8 is replaced too.
+func inert(s string, multiline bool) string {
+	clean := true
+	for _, r := range s {
+		if isControl(r, multiline) || r == utf8.RuneError {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isControl(r, multiline) || r == utf8.RuneError {
+			r = '\uFFFD'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func isControl(r rune, multiline bool) bool {
+	if multiline && (r == '\n' || r == '\t') {
+		return false
+	}
+	return r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f
 }
 
 func (p *prober) errText(err error) string {
@@ -91,11 +165,20 @@ func (p *prober) note(format string, args ...any) {
 func (p *prober) ctxVerdict(ctx context.Context, phase string, err error) bool {
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		p.fail(phase, Timeout, fmt.Sprintf("no answer within %s: timed out in %s", p.opts.Timeout, phase), err)
+		p.fail(phase, Timeout, p.timeoutSummary(phase), err)
 	case ctx.Err() != nil:
 		p.fail(phase, Cancelled, "the probe was cancelled during "+phase, err)
 	default:
 		return false
 	}
 	return true
+}
+
+// timeoutSummary says what did not finish and how long the client would
+// have waited: for a process mcpmend started, that is start-up, not load.
+func (p *prober) timeoutSummary(phase string) string {
+	if p.s.Transport == registry.Stdio && (phase == PhaseConnect || phase == PhaseHandshake) {
+		return fmt.Sprintf("the server did not finish starting within %s (%s): it never answered %s", p.timeout, p.r.TimeoutSource, phase)
+	}
+	return fmt.Sprintf("no answer within %s (%s): timed out in %s", p.timeout, p.r.TimeoutSource, phase)
 }

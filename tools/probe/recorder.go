@@ -122,17 +122,17 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	e.Status = resp.StatusCode
-	e.ContentType = resp.Header.Get("Content-Type")
+	e.ContentType = inert(r.scrubSecrets(resp.Header.Get("Content-Type")), false)
 	for _, v := range resp.Header.Values("WWW-Authenticate") {
 		// A challenge is the server's, not a credential: only configured
 		// secrets are removed (RedactText would eat `Bearer realm=…`).
-		e.WWWAuthenticate = append(e.WWWAuthenticate, r.scrubSecrets(v))
+		e.WWWAuthenticate = append(e.WWWAuthenticate, inert(r.scrubSecrets(v), false))
 	}
 	if loc := resp.Header.Get("Location"); loc != "" {
 		if lu, err := req.URL.Parse(loc); err == nil {
 			loc = lu.String()
 		}
-		e.Location = registry.RedactURL(loc)
+		e.Location = inert(registry.RedactURL(loc), false)
 	}
 	if r.log != nil && id.IsValid() {
 		b := &endBody{ReadCloser: resp.Body}
@@ -163,13 +163,6 @@ func (r *recorder) exchanges() ([]Exchange, []error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]Exchange(nil), r.ex...), append([]error(nil), r.errs...)
-}
-
-// within returns a context done when either parent or life is.
-func within(parent, life context.Context) context.Context {
-	ctx, cancel := context.WithCancel(parent)
-	context.AfterFunc(life, cancel)
-	return ctx
 }
 
 // checkRedirect follows redirects as Claude Code does: a GET anywhere

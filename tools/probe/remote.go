@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -41,9 +42,9 @@ func (p *prober) remote(ctx context.Context) {
 			p.addSecret(v)
 		}
 	}
-	base := http.DefaultTransport.(*http.Transport).Clone()
+	base := probeTransport(nil)
 	defer base.CloseIdleConnections()
-	rec := newRecorder(ctx, base, u, headers, p)
+	rec := newRecorder(ctx, cappedTransport{base}, u, headers, p)
 	hc := &http.Client{Transport: rec, CheckRedirect: rec.checkRedirect}
 	log := newRPCLog()
 	t := &timedTransport{log: log, wrap: true}
@@ -81,7 +82,7 @@ func (p *prober) remoteConfig() (*url.URL, http.Header, error) {
 	for _, h := range p.s.Raw.Headers {
 		v := exp(h.Value.Reveal())
 		headers.Set(h.Name, v)
-		p.addSecret(v)
+		p.addSecret(v) // any header may carry a key, whatever its name
 	}
 	// Credentials a variable put into the URL (userinfo, ?key=…).
 	p.secrets = append(p.secrets, registry.Raw{URL: registry.Secret(raw)}.Secrets()...)
@@ -120,7 +121,9 @@ func (p *prober) classifyRemote(ctx context.Context, f *sessionFailure, rec *rec
 		if p.ctxVerdict(ctx, f.phase, rawErr) {
 			return
 		}
-		p.netVerdict(f.phase, rawErr)
+		if !p.netVerdict(f.phase, rawErr) {
+			p.fail(f.phase, ProtocolError, fmt.Sprintf("%s failed: %s", where(ex), ex.Error), rawErr)
+		}
 	case p.ctxVerdict(ctx, f.phase, f.err):
 	case found && ex.Status >= 300:
 		p.statusVerdict(ctx, f, ex, u)
@@ -163,7 +166,64 @@ func decisive(rec *recorder, t registry.Transport) (Exchange, error, bool) {
 	return Exchange{}, nil, false
 }
 
-// netVerdict classifies a transport error; false when it is none it knows.
+// Windows socket errors: syscall.ECONNREFUSED and friends are Unix
+// numbers, and a refused connection on Windows is WSAECONNREFUSED (10061),
+// which errors.Is(err, syscall.ECONNREFUSED) does not match. Compared by
+// number so the classification is the same, and testable, everywhere.
+const (
+	wsaECONNRESET    = 10054
+	wsaENETUNREACH   = 10051
+	wsaECONNREFUSED  = 10061
+	wsaEHOSTUNREACH  = 10065
+	wsaETIMEDOUT     = 10060
+	wsaEHOSTDOWN     = 10064
+	wsaECONNABORTED  = 10053
+	wsaENETDOWN      = 10050
+	wsaEADDRNOTAVAIL = 10049
+)
+
+// errnoIs reports whether err wraps a syscall.Errno equal to one of the
+// given Unix errnos or Windows socket error numbers.
+func errnoIs(err error, unix []syscall.Errno, windows ...uintptr) bool {
+	var no syscall.Errno
+	if !errors.As(err, &no) {
+		return false
+	}
+	for _, u := range unix {
+		if no == u {
+			return true
+		}
+	}
+	for _, w := range windows {
+		if uintptr(no) == w {
+			return true
+		}
+	}
+	return false
+}
+
+func refused(err error) bool {
+	return errnoIs(err, []syscall.Errno{syscall.ECONNREFUSED}, wsaECONNREFUSED)
+}
+
+func noRoute(err error) bool {
+	return errnoIs(err, []syscall.Errno{syscall.EHOSTUNREACH, syscall.ENETUNREACH, syscall.EHOSTDOWN, syscall.ENETDOWN, syscall.EADDRNOTAVAIL},
+		wsaEHOSTUNREACH, wsaENETUNREACH, wsaEHOSTDOWN, wsaENETDOWN, wsaEADDRNOTAVAIL)
+}
+
+func reset(err error) bool {
+	return errnoIs(err, []syscall.Errno{syscall.ECONNRESET, syscall.ECONNABORTED}, wsaECONNRESET, wsaECONNABORTED)
+}
+
+// afterConnect reports an error on a connection that was established (a
+// read or write failed), as opposed to a failed dial.
+func afterConnect(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && (op.Op == "read" || op.Op == "write")
+}
+
+// netVerdict classifies a transport error; false when it is none it knows
+// (the caller then says protocol_error: nothing unclassified is ok).
 func (p *prober) netVerdict(phase string, err error) bool {
 	var dnsErr *net.DNSError
 	var certErr *tls.CertificateVerificationError
@@ -174,12 +234,24 @@ func (p *prober) netVerdict(phase string, err error) bool {
 	switch {
 	case errors.As(err, &dnsErr):
 		p.fail(phase, Unreachable, "the host name does not resolve: "+dnsErr.Name, err)
-	case errors.Is(err, syscall.ECONNREFUSED):
+	case refused(err):
 		p.fail(phase, Unreachable, "connection refused: nothing listens at that address", err)
-	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+	case noRoute(err):
 		p.fail(phase, Unreachable, "no route to the host", err)
-	case errors.Is(err, syscall.ECONNRESET):
+	case errnoIs(err, []syscall.Errno{syscall.ETIMEDOUT}, wsaETIMEDOUT):
+		p.fail(phase, Unreachable, "the connection timed out: the host does not answer", err)
+	case reset(err) && afterConnect(err):
+		p.fail(phase, ProtocolError, "the server accepted the connection and reset it without an answer", err)
+	case reset(err):
 		p.fail(phase, Unreachable, "the connection was reset", err)
+	case errors.Is(err, errBodyTooLarge), strings.Contains(fmt.Sprint(err), errBodyTooLarge.Error()):
+		p.fail(phase, ProtocolError, "the server sent a response body larger than a probe reads (4 MB): an endless or runaway answer", err)
+	case strings.Contains(fmt.Sprint(err), "server response headers exceeded"):
+		p.fail(phase, ProtocolError, "the server sent more response headers than a client accepts", err)
+	case strings.Contains(fmt.Sprint(err), "malformed HTTP"):
+		p.fail(phase, ProtocolError, "the server does not speak HTTP on that port", err)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		p.fail(phase, ProtocolError, "the server closed the connection without an answer", err)
 	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &invalid):
 		p.fail(phase, TLSError, "the server's TLS certificate is not trusted", err)
 	case errors.As(err, &recErr):
@@ -262,9 +334,9 @@ func (p *prober) authEvidence(ctx context.Context, ex Exchange, u *url.URL) *Aut
 		return a
 	}
 	start := time.Now()
-	base := http.DefaultTransport.(*http.Transport).Clone()
+	base := probeTransport(refuseMetadata)
 	defer base.CloseIdleConnections()
-	a.OAuth = p.discoverOAuth(ctx, &http.Client{Transport: base, Timeout: 5 * time.Second}, u, a.Challenges)
+	a.OAuth = p.discoverOAuth(ctx, &http.Client{Transport: cappedTransport{base}, Timeout: 5 * time.Second}, u, a.Challenges)
 	var err error
 	if !a.OAuth.Found && len(a.OAuth.Problems) > 0 {
 		err = errors.New(a.OAuth.Problems[len(a.OAuth.Problems)-1])

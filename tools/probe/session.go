@@ -183,6 +183,7 @@ func (p *prober) runSession(ctx context.Context, t *timedTransport) *sessionFail
 	start := time.Now()
 	cs, err := client.Connect(ctx, t, nil)
 	total := t.until(start)
+	p.releaseStart() // started, or failed to: the next server may start
 	if !t.connected {
 		if t.err != nil {
 			err = t.err
@@ -203,9 +204,15 @@ func (p *prober) runSession(ctx context.Context, t *timedTransport) *sessionFail
 	}
 	defer cs.Close()
 	p.r.Server = serverInfo(cs.InitializeResult())
+	p.r.Server.Name, p.r.Server.Version = p.clean(p.r.Server.Name), p.clean(p.r.Server.Version)
+	p.r.Server.ProtocolVersion = p.clean(p.r.Server.ProtocolVersion)
+	for i, c := range p.r.Server.Capabilities {
+		p.r.Server.Capabilities[i] = p.clean(c)
+	}
 	if f := p.listTools(ctx, cs); f != nil {
 		return f
 	}
+	p.complete = true // initialize and tools/list succeeded: ok unless ping fails
 	start = time.Now()
 	err = cs.Ping(ctx, nil)
 	p.phase(PhasePing, time.Since(start), err, nil)
@@ -217,6 +224,7 @@ func (p *prober) runSession(ctx context.Context, t *timedTransport) *sessionFail
 		return nil
 	}
 	if err != nil {
+		p.complete = false
 		return &sessionFailure{PhasePing, err}
 	}
 	return nil
@@ -224,7 +232,9 @@ func (p *prober) runSession(ctx context.Context, t *timedTransport) *sessionFail
 
 func (p *prober) listTools(ctx context.Context, cs *mcp.ClientSession) *sessionFailure {
 	if caps := cs.InitializeResult().Capabilities; caps == nil || caps.Tools == nil {
-		p.note("the server does not offer tools (no tools capability), so tools/list was not called")
+		// Claude Code does not call tools/list then either: the server is
+		// usable as configured, with no tools.
+		p.note("the server does not offer tools (no tools capability), so tools/list was not called, as Claude Code does not call it")
 		return nil
 	}
 	start := time.Now()
@@ -237,7 +247,7 @@ func (p *prober) listTools(ctx context.Context, cs *mcp.ClientSession) *sessionF
 		}
 		for _, t := range res.Tools {
 			if len(p.r.Server.Tools) < maxToolNames {
-				p.r.Server.Tools = append(p.r.Server.Tools, t.Name)
+				p.r.Server.Tools = append(p.r.Server.Tools, p.clean(t.Name))
 			}
 		}
 		p.r.Server.ToolCount += len(res.Tools)

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +18,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpmend/mcpmend/registry"
 )
 
 // stderrTailBytes bounds the stderr kept per process.
@@ -24,6 +28,9 @@ const stderrTailBytes = 4096
 // stdio probes a stdio server: expand its configuration as its client does,
 // resolve the command on the merged PATH, start it in its own process group,
 // walk the session, and end the whole group.
+//
+// The timeout starts once a start slot is free (ProbeAll's gate), and the
+// slot is given back when the handshake ends.
 func (p *prober) stdio(ctx context.Context) {
 	start := time.Now()
 	cmd, ev, err := p.stdioCommand()
@@ -32,15 +39,37 @@ func (p *prober) stdio(ctx context.Context) {
 	if err != nil {
 		return // stdioCommand set the verdict
 	}
-	sp := &stdioProc{cmd: cmd, stderr: newTail(stderrTailBytes), grace: p.opts.Grace, exited: make(chan struct{})}
+	if !p.acquireStart(ctx) {
+		p.fail(PhaseConnect, Cancelled, "the probe was cancelled while waiting to start the server", ctx.Err())
+		return
+	}
+	defer p.releaseStart()
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	p.noise = &noiseLog{}
+	sp := &stdioProc{cmd: cmd, stderr: newTail(stderrTailBytes), grace: p.opts.Grace, exited: make(chan struct{}), noise: p.noise}
 	log := newRPCLog()
 	t := &timedTransport{inner: sp, log: log, wrap: true, onClose: sp.close}
 	f := p.runSession(ctx, t)
 	sp.close(nil) // idempotent: the SDK has usually closed it already
 	p.stdioEvidence(sp)
+	p.noiseEvidence()
 	if f != nil {
 		p.classifyStdio(ctx, sp, f)
 	}
+}
+
+// noiseEvidence reports stdout lines that were skipped.
+func (p *prober) noiseEvidence() {
+	lines, total := p.noise.get()
+	if total == 0 {
+		return
+	}
+	for _, l := range lines {
+		p.r.Process.StdoutNoise = append(p.r.Process.StdoutNoise, p.clean(l))
+	}
+	p.r.Process.StdoutNoiseLines = total
+	p.note("the server prints logs on stdout (%d line(s) that are not JSON-RPC, first: %q); Claude Code tolerates it and skips them, strict clients may not — logs belong on stderr", total, p.r.Process.StdoutNoise[0])
 }
 
 // stdioCommand builds the command exactly as the client would start it. On a
@@ -66,9 +95,14 @@ func (p *prober) stdioCommand() (*exec.Cmd, *ProcessEvidence, error) {
 	}
 	for _, e := range s.Raw.Env {
 		v := exp(e.Value.Reveal())
-		env[e.Name] = v
-		p.addSecret(v)
+		envSet(env, e.Name, v, runtime.GOOS) // a configured PATH replaces Windows' inherited Path
+		if registry.IsSecretName(e.Name) || registry.LooksLikeCredential(v) {
+			p.addSecret(v)
+		}
 	}
+	// Every process the server starts inherits this mark, even one that
+	// leaves the process group: it is how the probe finds them at the end.
+	env[probeMarkEnv] = newProbeMark()
 	if len(missing) > 0 {
 		ev.UnsetVars = sortedKeys(missing)
 		p.note("unset variables left as written, as the client leaves them: %s", strings.Join(ev.UnsetVars, ", "))
@@ -85,7 +119,7 @@ func (p *prober) stdioCommand() (*exec.Cmd, *ProcessEvidence, error) {
 		p.fail(PhaseConfig, ConfigError, "the working directory "+dir+" does not exist", err)
 		return nil, ev, err
 	}
-	path, err := lookPath(command, env["PATH"], dir)
+	path, err := lookPath(command, lookupEnv(env, "PATH"), dir)
 	if err != nil {
 		p.fail(PhaseConfig, CommandNotFound, fmt.Sprintf("%q was not found on the PATH the client passes to it", command), err)
 		return nil, ev, err
@@ -104,7 +138,9 @@ func errNotDir(st os.FileInfo) error {
 
 // workDir is where the server runs: its configured cwd, else its project
 // directory (where the client is started for local and project servers),
-// else Options.Dir, else ours.
+// else Options.Dir, else the home of the environment it runs with — never
+// mcpmend's own directory by default, where a repository's node_modules/.bin
+// could shadow what npx runs.
 func (p *prober) workDir(exp func(string) string) string {
 	switch {
 	case p.s.Cwd != "":
@@ -113,6 +149,12 @@ func (p *prober) workDir(exp func(string) string) string {
 		return p.s.Project
 	case p.opts.Dir != "":
 		return p.opts.Dir
+	}
+	if home := lookupEnv(p.env, "HOME"); home != "" {
+		return home
+	}
+	if home := lookupEnv(p.env, "USERPROFILE"); home != "" {
+		return home
 	}
 	wd, _ := os.Getwd()
 	return wd
@@ -160,6 +202,7 @@ type stdioProc struct {
 	group  procGroup
 	stderr *tailBuffer
 	grace  time.Duration
+	noise  *noiseLog
 
 	conn            mcp.Connection
 	stdinW, stderrR *os.File
@@ -196,6 +239,7 @@ func (sp *stdioProc) Connect(ctx context.Context) (mcp.Connection, error) {
 	sp.cmd.Stdin, sp.cmd.Stdout, sp.cmd.Stderr = inR, outW, errW
 	sp.cmd.WaitDelay = time.Second
 	prepare(sp.cmd)
+	becomeSubreaper()
 	if err := sp.cmd.Start(); err != nil {
 		closeAll()
 		return nil, err
@@ -216,25 +260,10 @@ func (sp *stdioProc) Connect(ctx context.Context) (mcp.Connection, error) {
 		sp.ownExit = !sp.closing.Load()
 		close(sp.exited)
 	}()
-	conn, err := (&mcp.IOTransport{Reader: &eofReader{outR, &sp.stdoutEOF}, Writer: inW}).Connect(ctx)
+	out := newNoiseFilter(outR, &sp.stdoutEOF, sp.noise)
+	conn, err := (&mcp.IOTransport{Reader: out, Writer: inW, MaxLineLength: maxStdioLine}).Connect(ctx)
 	sp.conn = conn
 	return conn, err
-}
-
-// eofReader notes when the child's stdout ends: a process that closed
-// stdout has usually exited, and the probe waits for that before deciding
-// whether it crashed or was closed.
-type eofReader struct {
-	*os.File
-	eof *atomic.Bool
-}
-
-func (r *eofReader) Read(p []byte) (int, error) {
-	n, err := r.File.Read(p)
-	if err != nil {
-		r.eof.Store(true)
-	}
-	return n, err
 }
 
 func (sp *stdioProc) waitExit(d time.Duration) bool {
@@ -270,6 +299,9 @@ func (sp *stdioProc) close(mcp.Connection) error {
 		}
 		sp.group.reap(sp.grace)
 		sp.group.release()
+		// Whatever escaped the group (setsid, a double fork) still carries
+		// the probe's mark.
+		killMarked(markOf(sp.cmd.Env))
 		if sp.conn != nil {
 			sp.conn.Close() // closes our ends of stdin and stdout
 		}
@@ -305,23 +337,28 @@ func (p *prober) stdioEvidence(sp *stdioProc) {
 	}
 }
 
-// classifyStdio turns a failed session into a verdict.
+// classifyStdio turns a failed session into a verdict. The summary names
+// the cause picked from the stderr tail, not merely its last line.
 func (p *prober) classifyStdio(ctx context.Context, sp *stdioProc, f *sessionFailure) {
 	ev := p.r.Process
-	last := lastLine(ev.StderrTail)
+	cause := causeLine(ev.StderrTail)
 	var syntax *json.SyntaxError
 	var rpcErr *jsonrpc.Error
 	switch {
 	case f.phase == PhaseConnect:
 		p.fail(f.phase, CommandNotFound, "the command could not be started", f.err)
-	case errors.As(f.err, &syntax) || strings.Contains(f.err.Error(), "invalid character"):
-		p.fail(f.phase, ProtocolError, "the server wrote something that is not JSON-RPC to stdout (MCP reserves stdout for protocol messages; logs belong on stderr)", f.err)
 	case ev.ExitCode != nil && *ev.ExitCode == 127:
-		p.fail(f.phase, CommandNotFound, "the process exited with code 127: a program it runs was not found"+suffix(last), f.err)
+		p.fail(f.phase, CommandNotFound, "the process exited with code 127: a program it runs was not found"+suffix(cause), f.err)
+	case (ev.ExitCode != nil || ev.Signal != "") && p.bridgeUnreachable(cause):
+		p.fail(f.phase, Unreachable, "the bridge cannot reach its remote server"+suffix(cause), f.err)
+	case ev.ExitCode != nil && cause == "" && ev.StdoutNoiseLines == 0:
+		p.fail(f.phase, Crashed, fmt.Sprintf("the process exited with code %d during %s without writing anything (no MCP answer, nothing on stderr)", *ev.ExitCode, f.phase), f.err)
 	case ev.ExitCode != nil:
-		p.fail(f.phase, Crashed, fmt.Sprintf("the process exited with code %d during %s", *ev.ExitCode, f.phase)+suffix(last), f.err)
+		p.fail(f.phase, Crashed, fmt.Sprintf("the process exited with code %d during %s", *ev.ExitCode, f.phase)+suffix(cause), f.err)
 	case ev.Signal != "":
-		p.fail(f.phase, Crashed, fmt.Sprintf("the process was killed by %s during %s", ev.Signal, f.phase)+suffix(last), f.err)
+		p.fail(f.phase, Crashed, fmt.Sprintf("the process was killed by %s during %s", ev.Signal, f.phase)+suffix(cause), f.err)
+	case errors.As(f.err, &syntax) || strings.Contains(f.err.Error(), "invalid character"):
+		p.fail(f.phase, ProtocolError, "the server wrote a malformed JSON-RPC message to stdout", f.err)
 	case p.ctxVerdict(ctx, f.phase, f.err):
 	case errors.As(f.err, &rpcErr):
 		p.fail(f.phase, ProtocolError, fmt.Sprintf("the server answered %s with an error", f.phase), f.err)
@@ -330,12 +367,88 @@ func (p *prober) classifyStdio(ctx context.Context, sp *stdioProc, f *sessionFai
 	}
 }
 
-func lastLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		s = s[i+1:]
+// causeLine picks what names the cause from a stderr tail: the line with
+// an error code or message a person can act on (ECONNREFUSED, ENOTFOUND,
+// E404, "X is required", "command not found", "Error: …"), and the
+// runner-up when it adds to it (server-filesystem's "Cannot access
+// directory X" before its "Error: None of the specified directories are
+// accessible"), in the order they were written. Without such a line it is
+// the last line that is not the end of a stack trace or npm's log pointer.
+func causeLine(tail string) string {
+	lines := strings.Split(tail, "\n")
+	type scored struct{ i, score int }
+	var best []scored
+	seen := map[string]bool{}
+	for i, l := range lines {
+		l = strings.TrimSpace(l)
+		if seen[l] || sourceEcho(lines, i) {
+			continue
+		}
+		seen[l] = true
+		if sc := causeScore(l); sc >= 3 {
+			best = append(best, scored{i, sc})
+		}
 	}
-	return s
+	if len(best) > 0 {
+		sort.SliceStable(best, func(a, b int) bool { return best[a].score > best[b].score })
+		best = best[:min(2, len(best))]
+		sort.Slice(best, func(a, b int) bool { return best[a].i < best[b].i })
+		var out []string
+		for _, b := range best {
+			out = append(out, strings.TrimSpace(lines[b.i]))
+		}
+		return strings.Join(out, " — ")
+	}
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(lines[i]); !boringLine(l) && !sourceEcho(lines, i) {
+			return l
+		}
+	}
+	return ""
+}
+
+// sourceEcho reports a line Node prints to show the source of an uncaught
+// error: it is followed by a line of only a caret.
+func sourceEcho(lines []string, i int) bool {
+	return i+1 < len(lines) && strings.Trim(lines[i+1], " \t^") == "" && strings.Contains(lines[i+1], "^")
+}
+
+// causeMarks score stderr lines: specific codes beat a generic "Error:".
+var causeMarks = []struct {
+	mark  string
+	score int
+}{
+	{"ECONNREFUSED", 5}, {"ENOTFOUND", 5}, {"EAI_AGAIN", 5}, {"ETIMEDOUT", 5}, {"EHOSTUNREACH", 5}, {"ECONNRESET", 4},
+	{"E404", 5}, {"404 Not Found", 5}, {"is required", 5}, {"command not found", 5}, {"Cannot find module", 5},
+	{"No such file or directory", 4}, {"ENOENT", 4}, {"EACCES", 4}, {"Permission denied", 4}, {"Cannot access", 4},
+	{"Error:", 3}, {"error:", 2}, {"ERROR", 1}, {"npm error", 1}, {"npm ERR!", 1},
+}
+
+// causeScore adds up the marks a line carries: "Error: X is required"
+// beats a line that merely mentions "is required".
+func causeScore(l string) int {
+	if boringLine(l) || strings.Trim(l, " ^") == "" {
+		return 0
+	}
+	sum := 0
+	for _, m := range causeMarks {
+		if strings.Contains(l, m.mark) {
+			sum += m.score
+		}
+	}
+	return sum
+}
+
+// boringLine is a line that explains nothing: punctuation closing a
+// printed object, a stack frame, npm's pointer to its log, Node's version.
+func boringLine(l string) bool {
+	switch {
+	case l == "", l == "…", strings.Trim(l, "{}[](),; ") == "":
+		return true
+	case strings.HasPrefix(l, "at "), strings.Contains(l, "A complete log of this run"), strings.HasPrefix(l, "Node.js v"):
+		return true
+	}
+	return false
 }
 
 func suffix(line string) string {

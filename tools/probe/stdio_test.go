@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -70,14 +71,48 @@ func TestStdioVerdicts(t *testing.T) {
 				t.Errorf("summary = %q, want the exit code and the last stderr line", r.Summary)
 			}
 		}},
-		{name: "garbage on stdout", server: stdioServer(t, "garbage"), want: ProtocolError, check: func(t *testing.T, r Result) {
-			if !strings.Contains(r.Error, "invalid character") {
-				t.Errorf("error = %q", r.Error)
+		// Claude Code's SDK skips lines that are not JSON-RPC: so does the probe.
+		{name: "logs on stdout", server: stdioServer(t, "garbage"), want: OK, check: func(t *testing.T, r Result) {
+			if r.Process.StdoutNoiseLines != 1 || r.Process.StdoutNoise[0] != "Server listening on stdio, ready!" {
+				t.Errorf("stdout noise = %d %q", r.Process.StdoutNoiseLines, r.Process.StdoutNoise)
+			}
+			if len(r.Notes) == 0 || !strings.Contains(strings.Join(r.Notes, " "), "prints logs on stdout") {
+				t.Errorf("notes = %q, want the stdout warning", r.Notes)
+			}
+		}},
+		{name: "JSON logs and escapes on stdout", server: stdioServer(t, "noisy"), want: OK, check: func(t *testing.T, r Result) {
+			if r.Process.StdoutNoiseLines != 3 || strings.ContainsRune(strings.Join(r.Process.StdoutNoise, ""), 0x1b) {
+				t.Errorf("stdout noise = %d %q", r.Process.StdoutNoiseLines, r.Process.StdoutNoise)
+			}
+			if r.Server == nil || r.Server.ToolCount != 3 {
+				t.Errorf("server = %+v", r.Server)
 			}
 		}},
 		{name: "exits at once", server: stdioServer(t, "exit0"), want: Crashed, check: func(t *testing.T, r Result) {
 			if r.Process.ExitCode == nil || *r.Process.ExitCode != 0 {
 				t.Errorf("exit code = %v, want 0", r.Process.ExitCode)
+			}
+			if !strings.Contains(r.Summary, "without writing anything") {
+				t.Errorf("summary = %q, want a quiet exit named", r.Summary)
+			}
+		}},
+		{name: "Node stack trace", server: stdioServer(t, "stacktrace"), want: Crashed, check: func(t *testing.T, r Result) {
+			if !strings.Contains(r.Summary, "Error: BRAVE_API_KEY environment variable is required") {
+				t.Errorf("summary = %q, want the Error: line, not the stack's end", r.Summary)
+			}
+		}},
+		{name: "server echoing its secret with escapes", server: stdioServer(t, "echo-secret"), want: ProtocolError, check: func(t *testing.T, r Result) {
+			raw, _ := json.Marshal(r)
+			for _, bad := range []string{"\\u001b", "\\u0007", "\u009b"} {
+				if strings.Contains(string(raw), bad) {
+					t.Errorf("a control character (%s) reached the result: %s", bad, raw)
+				}
+			}
+			if r.Server == nil || !strings.HasPrefix(r.Server.Name, "srv [redacted]") {
+				t.Errorf("server = %+v, want the echoed secret redacted", r.Server)
+			}
+			if !strings.Contains(r.Error, "bad key [redacted]") {
+				t.Errorf("error = %q", r.Error)
 			}
 		}},
 		{name: "missing command", server: missing, want: CommandNotFound, check: func(t *testing.T, r Result) {

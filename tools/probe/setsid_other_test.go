@@ -1,0 +1,5 @@
+//go:build !unix
+
+package probe
+
+func unixBehaviour(string) (int, bool) { return 0, false }
