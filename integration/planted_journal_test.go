@@ -152,3 +152,20 @@ func assertSameTree(t *testing.T, what string, before, after map[string]string) 
 		}
 	}
 }
+
+// TestDamagedEntryShownByStatus: an entry.json that does not parse is shown
+// as damaged, not as "No resets recorded", and is never run.
+func TestDamagedEntryShownByStatus(t *testing.T) {
+	home := t.TempDir()
+	dir := filepath.Join(home, ".local", "state", "mcpmend", "journal", "20260101T000000Z-000001")
+	os.MkdirAll(dir, 0o700)
+	os.WriteFile(filepath.Join(dir, "entry.json"), []byte(`{"id":"20260101T000000Z-000001","steps":[{"store":`), 0o600)
+	out, stderr, code := runCLI(t, home, "status")
+	if code != 0 || !strings.Contains(out, "DAMAGED") || strings.Contains(out, "No resets recorded") {
+		t.Errorf("status of a damaged journal: %d\n%s\n%s", code, out, stderr)
+	}
+	out, _, _ = runCLI(t, home, "status", "--json")
+	if !strings.Contains(out, `"damaged"`) {
+		t.Errorf("status --json does not list the damaged entry:\n%s", out)
+	}
+}

@@ -20,6 +20,9 @@ type ResetStatusOutput struct {
 	Journal string      `json:"journal" jsonschema:"the journal directory (entries and backups, private to the user)"`
 	Resets  []ResetView `json:"resets" jsonschema:"oldest first; one element when id was given"`
 	Worker  int         `json:"worker_pid,omitempty" jsonschema:"pid of the apply-pending worker waiting for locked stores, when one runs"`
+	// Damaged lists entries whose entry.json cannot be read: never run,
+	// shown so a damaged journal is not mistaken for an empty one.
+	Damaged []journal.DamagedEntry `json:"damaged,omitempty" jsonschema:"journal entries that cannot be read (never run); their backups stay on disk"`
 }
 
 // ResetView is one reset as the journal records it, without the internal
@@ -72,10 +75,11 @@ func ResetStatus(_ context.Context, d *Deps, in ResetStatusInput) (*ResetStatusO
 		}
 		out.Resets = append(out.Resets, viewOf(e))
 	} else {
-		es, err := j.List()
+		es, damaged, err := j.ListAll()
 		if err != nil {
 			return nil, err
 		}
+		out.Damaged = damaged
 		for _, e := range es {
 			out.Resets = append(out.Resets, viewOf(e))
 		}
@@ -130,8 +134,11 @@ func overall(e *journal.Entry) string {
 // Text lists resets one a line, or one reset step by step.
 func (o *ResetStatusOutput) Text() string {
 	var b strings.Builder
-	if len(o.Resets) == 0 {
+	if len(o.Resets) == 0 && len(o.Damaged) == 0 {
 		fmt.Fprintf(&b, "No resets recorded (journal %s).\n", o.Journal)
+	}
+	for _, d := range o.Damaged {
+		fmt.Fprintf(&b, "%s  DAMAGED: %s — never run; its backups stay in %s\n", d.ID, d.Reason, o.Journal)
 	}
 	for _, r := range o.Resets {
 		fmt.Fprintf(&b, "%s  %s  %s  %s\n", r.ID, serverRefText(r.Server), r.Status, r.Created.Local().Format(time.DateTime))

@@ -225,19 +225,32 @@ func (j *Journal) Get(id string) (*Entry, error) {
 }
 
 // List returns every entry, oldest first. Damaged entries are logged and
-// skipped.
+// skipped (ListAll reports them).
 func (j *Journal) List() ([]*Entry, error) {
+	es, _, err := j.ListAll()
+	return es, err
+}
+
+// DamagedEntry is an entry directory whose entry.json cannot be read.
+type DamagedEntry struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+}
+
+// ListAll returns every readable entry, oldest first, and every damaged one.
+func (j *Journal) ListAll() ([]*Entry, []DamagedEntry, error) {
 	if j.untrusted(j.Dir) != nil {
-		return nil, nil // logged: reported as no journal, never read
+		return nil, nil, nil // logged: reported as no journal, never read
 	}
 	des, err := os.ReadDir(j.Dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("journal: %w", err)
+		return nil, nil, fmt.Errorf("journal: %w", err)
 	}
 	var out []*Entry
+	var damaged []DamagedEntry
 	for _, d := range des {
 		if !d.IsDir() {
 			continue
@@ -245,12 +258,13 @@ func (j *Journal) List() ([]*Entry, error) {
 		e, err := j.Get(d.Name())
 		if err != nil {
 			j.Log.Warn("skipping journal entry", "id", d.Name(), "err", err)
+			damaged = append(damaged, DamagedEntry{ID: d.Name(), Reason: err.Error()})
 			continue
 		}
 		out = append(out, e)
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].ID < out[b].ID })
-	return out, nil
+	return out, damaged, nil
 }
 
 // lockEntry takes the entry's own lock, so two mcpmend processes (a CLI, a
