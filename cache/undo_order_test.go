@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -68,5 +69,38 @@ func TestUndoNewerFirst(t *testing.T) {
 	var ce *journal.ConflictError
 	if !errors.As(err, &ce) {
 		t.Fatalf("undo of the older reset after the newer: %v", err)
+	}
+}
+
+// TestUndoRetriesAFailedStepWithABackup: a step recorded "failed" although
+// its write landed (a `security` call that timed out after writing) is not
+// skipped by undo: its backup is put back.
+func TestUndoRetriesAFailedStepWithABackup(t *testing.T) {
+	home := t.TempDir()
+	env := testEnv(home)
+	needs := needsauth.File(env)
+	orig := `{"srv":{"timestamp":1},"other":{"timestamp":5}}`
+	writeFile(t, needs, orig)
+	m, err := mutation.PlanJSONDelete(store.NeedsAuth, needs, nil, 0, jsonedit.Compact, []mutation.JSONTarget{{Path: jsonedit.Path{"srv"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := journal.Open(env, nil)
+	e, err := RunReset(context.Background(), j, journal.ServerRef{Name: "srv", Client: "claude-code"}, []journal.Mutation{m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := filepath.Join(e.Dir(), "entry.json")
+	b, _ := os.ReadFile(entry)
+	os.WriteFile(entry, []byte(strings.Replace(string(b), `"status": "applied"`, `"status": "failed"`, 1)), 0o600)
+	e, err = j.Undo(context.Background(), e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(needs); string(got) != orig {
+		t.Errorf("after undo: %s", got)
+	}
+	if !strings.Contains(e.Steps[0].Reason, "undo checked its backup") {
+		t.Errorf("reason %q", e.Steps[0].Reason)
 	}
 }

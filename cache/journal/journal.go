@@ -528,6 +528,8 @@ func (j *Journal) Undo(ctx context.Context, id string) (*Entry, error) {
 				}
 			case s.Status == StatusPlanned || s.Status == StatusWaiting:
 				j.finish(e, s, StatusUndone, "cancelled before it was applied; nothing had changed")
+			case s.Status == StatusFailed && s.Attempts > 0:
+				j.retryFailed(ctx, e, s, m)
 			}
 		}
 		return errors.Join(errs...)
@@ -550,3 +552,33 @@ func (j *Journal) undoStep(ctx context.Context, e *Entry, s *Step, m Mutation) e
 	j.finish(e, s, StatusUndone, "")
 	return nil
 }
+
+// retryFailed runs Restore for a failed step that got as far as a backup: a
+// write can land and still be reported as failed (a `security` call that
+// timed out after the item was written), and undo must not skip what it
+// may have removed. Restore is idempotent — records still in place are
+// skipped — and a record rewritten by its owner since (ConflictError) is
+// not ours to put back. The step stays failed; its reason says what undo did.
+func (j *Journal) retryFailed(ctx context.Context, e *Entry, s *Step, m Mutation) {
+	if strings.Contains(s.Reason, undoCheckedNote) {
+		return
+	}
+	if _, err := os.Stat(j.backupDir(e, s)); err != nil {
+		return
+	}
+	var ce *ConflictError
+	err := m.Restore(ctx, j.backupDir(e, s))
+	switch {
+	case err == nil:
+		s.Reason += "; " + undoCheckedNote + ": whatever it had removed is back"
+	case errors.As(err, &ce):
+		return // the owner's newer value stays; nothing of ours to put back
+	default:
+		j.Log.Warn("undo: re-checking a failed step", "id", e.ID, "store", s.Store, "err", err)
+		return
+	}
+	s.Updated = j.now()
+	j.persist(e)
+}
+
+const undoCheckedNote = "undo checked its backup"
