@@ -30,6 +30,9 @@ type Inspector struct {
 	Env    registry.Env
 	Now    time.Time
 	Stores []store.Store
+	// Installs are the Claude Codes on the machine: each one in use gets
+	// its own verdict, judged by its version's rules.
+	Installs []registry.ClaudeInstall
 }
 
 // DefaultStores is every store mcpmend reads, for one pass over some
@@ -48,7 +51,7 @@ func DefaultStores(configured []registry.Server) []store.Store {
 
 // NewInspector returns an Inspector with DefaultStores.
 func NewInspector(env registry.Env, now time.Time, configured []registry.Server) *Inspector {
-	return &Inspector{Env: env, Now: now, Stores: DefaultStores(configured)}
+	return &Inspector{Env: env, Now: now, Stores: DefaultStores(configured), Installs: registry.ClaudeInstalls(env)}
 }
 
 // Inspect asks every store about srv. A store that fails adds Damage and the
@@ -65,6 +68,7 @@ func (in *Inspector) Inspect(ctx context.Context, srv registry.Server) *State {
 		st.Damage = append(st.Damage, damages(s.Name(), err)...)
 	}
 	st.Session = SessionView(srv, st.Records, st.Damage)
+	applyClients(st.Session, ClientVerdicts(in.Installs, srv, st.Records, in.Now), st.Records)
 	return st
 }
 

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -52,7 +52,7 @@ func TestResetApplyAndUndoByteForByte(t *testing.T) {
 	if got := readString(t, needs); got != newNeeds {
 		t.Fatalf("needs-auth after reset: %s", got)
 	}
-	if fi, _ := os.Stat(creds); fi.Mode().Perm() != 0o600 {
+	if fi, _ := os.Stat(creds); runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
 		t.Errorf("credentials mode %v, want 0600", fi.Mode().Perm())
 	}
 	if _, err := os.Stat(filepath.Join(filepath.Dir(creds), ".storage-write.lock")); !errors.Is(err, os.ErrNotExist) {
@@ -70,7 +70,7 @@ func TestResetApplyAndUndoByteForByte(t *testing.T) {
 	}
 	// Backups are private.
 	filepath.Walk(e.Dir(), func(p string, fi os.FileInfo, _ error) error {
-		if fi.Mode().Perm()&0o077 != 0 && !strings.HasSuffix(p, ".storage-write.lock") {
+		if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 && !strings.HasSuffix(p, ".storage-write.lock") {
 			t.Errorf("%s is readable by others: %v", p, fi.Mode())
 		}
 		return nil
@@ -261,8 +261,7 @@ func TestCrashAnywhereLeavesOldOrNewAndResumeFinishes(t *testing.T) {
 			creds, needs := writeStandard(t, home)
 			cmd := helperCmd(home, "reset", crashpoint.EnvVar+"="+pt)
 			out, err := cmd.CombinedOutput()
-			var ee *exec.ExitError
-			killed := errors.As(err, &ee) && ee.ExitCode() == -1
+			killed := crashpoint.Killed(err)
 			if err != nil && !killed {
 				t.Fatalf("reset helper: %v %s", err, out)
 			}
@@ -315,8 +314,7 @@ func TestCrashDuringUndo(t *testing.T) {
 			e := resetNow(t, home)
 			cmd := helperCmd(home, "undo", "RESET_ID="+e.ID, crashpoint.EnvVar+"="+pt)
 			out, err := cmd.CombinedOutput()
-			var ee *exec.ExitError
-			if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == -1) {
+			if err != nil && !crashpoint.Killed(err) {
 				t.Fatalf("undo helper: %v %s", err, out)
 			}
 			if c := readString(t, creds); c != stdCreds && c != newCreds {

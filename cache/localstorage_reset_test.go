@@ -434,8 +434,7 @@ func crashHelper(t *testing.T, home, mode, point string, env ...string) bool {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLocalStorageResetHelper$")
 	cmd.Env = append(os.Environ(), append([]string{lsHelperEnv + "=" + mode, "TEST_HOME=" + home, crashpoint.EnvVar + "=" + point}, env...)...)
 	out, err := cmd.CombinedOutput()
-	var ee *exec.ExitError
-	killed := errors.As(err, &ee) && ee.ExitCode() == -1
+	killed := crashpoint.Killed(err)
 	if err != nil && !killed {
 		t.Fatalf("%s helper: %v\n%s", mode, err, out)
 	}

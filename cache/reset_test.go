@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -368,7 +369,7 @@ func TestResetMCPRemoteFiles(t *testing.T) {
 			if got := snapshotDir(t, dir); !maps.Equal(got, before) {
 				t.Errorf("after undo %v, want %v", got, before)
 			}
-			if fi, _ := os.Stat(filepath.Join(dir, mine[mcpremote.KindClient])); fi.Mode().Perm() != 0o644 {
+			if fi, _ := os.Stat(filepath.Join(dir, mine[mcpremote.KindClient])); runtime.GOOS != "windows" && fi.Mode().Perm() != 0o644 {
 				t.Errorf("restored mode %v", fi.Mode().Perm())
 			}
 		})

@@ -26,6 +26,10 @@ type Session struct {
 	Gates  []ActiveGate `json:"gates,omitempty"` // the gates that block, when skipping
 	Until  *time.Time   `json:"until,omitempty"` // when the last blocking gate lapses
 	Reason string       `json:"reason"`          // one sentence for a person or a model
+	// Clients is each installed Claude Code's own verdict (Claude Desktop's
+	// Code chat runs its own version, updated apart from the terminal CLI,
+	// on the same files); absent when no install was found.
+	Clients []ClientVerdict `json:"clients,omitempty"`
 }
 
 // ActiveGate is one gate that blocks the server now.
@@ -54,7 +58,7 @@ func SessionView(srv registry.Server, recs []store.Record, damage []store.Damage
 		return &Session{Action: ActionNotLoaded, Reason: why}
 	}
 	if !store.GatedTransport(srv) {
-		return &Session{Action: ActionDial, Reason: fmt.Sprintf("%s servers are never gated: every session starts or dials it", srv.Transport)}
+		return &Session{Action: ActionDial, Reason: fmt.Sprintf("%s servers are never held back by what Claude Code remembers: every session starts or connects to it", srv.Transport)}
 	}
 	s := &Session{}
 	for _, r := range recs {
@@ -81,7 +85,7 @@ func SessionView(srv registry.Server, recs []store.Record, damage []store.Damage
 		}
 	}
 	s.Action = ActionDial
-	s.Reason = "no gate is active: the next session dials it" + tokenNote(recs)
+	s.Reason = "nothing Claude Code remembers blocks it: the next session connects to it" + tokenNote(srv, recs)
 	return s
 }
 
@@ -95,9 +99,9 @@ func notLoaded(srv registry.Server) string {
 	case srv.Approval == registry.Rejected:
 		return "project server rejected: sessions do not load it"
 	case !srv.Effective && srv.ShadowedBy != "":
-		return "shadowed by " + srv.ShadowedBy + ": sessions use that definition"
+		return "another definition of the name wins (" + srv.ShadowedBy + "): sessions use that one"
 	case !srv.Effective:
-		return "not the effective definition: sessions do not load it"
+		return "not the definition Claude Code uses: sessions do not load it"
 	}
 	return ""
 }
@@ -115,8 +119,12 @@ func skipReason(s *Session) string {
 		"; it dials again once every one has lapsed or been cleared"
 }
 
-// tokenNote tells whether the dial carries a stored token.
-func tokenNote(recs []store.Record) string {
+// tokenNote tells what the dial carries: the configured headers, a stored
+// token, or nothing (then a server that requires OAuth answers 401).
+func tokenNote(srv registry.Server, recs []store.Record) string {
+	if store.HasHeaders(srv) {
+		return " with its configured headers"
+	}
 	for _, r := range recs {
 		if r.Kind == credentials.KindTokens && (r.Store == store.Credentials || r.Store == store.Keychain) {
 			if r.Active {
@@ -125,5 +133,5 @@ func tokenNote(recs []store.Record) string {
 			return ", but its stored token has expired without a refresh token, so a server that requires OAuth will ask for a new sign-in"
 		}
 	}
-	return " without a token (a server that requires OAuth will answer 401 and Claude Code will write its gates again)"
+	return " without a token (a server that requires OAuth will answer 401, and Claude Code will remember that 401 again)"
 }

@@ -47,9 +47,11 @@ func TestSessionView(t *testing.T) {
 		{name: "damaged cache but gate B", cfg: cfg, needsAuth: `{"srv":`, cred: entry(fmt.Sprintf(`,"tokenlessRejectedAt":%d`, msAgo(time.Minute))),
 			action: ActionSkip, gates: "B"},
 		{name: "stdio never gated", cfg: `{"command":"node"}`, needsAuth: fmt.Sprintf(`{"srv":{"timestamp":%d}}`, msAgo(time.Minute)),
-			action: ActionDial, reason: "never gated"},
+			action: ActionDial, reason: "never held back"},
 		{name: "disabled", cfg: cfg, needsAuth: fmt.Sprintf(`{"srv":{"timestamp":%d}}`, msAgo(time.Minute)),
 			mutate: func(s *registry.Server) { s.Disabled = true }, action: ActionNotLoaded},
+		{name: "headers after a reset: no 'without a token'", cfg: `{"type":"http","url":"http://127.0.0.1:4131/mcp","headers":{"Authorization":"Bearer CANARY"}}`,
+			action: ActionDial, reason: "with its configured headers"},
 		{name: "usable token", cfg: cfg, cred: `{"accessToken":"CANARY","refreshToken":"CANARY"}`, action: ActionDial, reason: "with its stored token"},
 	}
 	for _, tt := range tests {

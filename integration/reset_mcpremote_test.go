@@ -188,7 +188,7 @@ func TestResetMCPRemoteCrash(t *testing.T) {
 			cmd := exec.Command(binary, "reset", "r")
 			cmd.Env = append(homeEnv(home), crashpoint.EnvVar+"="+tc.point)
 			err := cmd.Run()
-			if _, ok := err.(*exec.ExitError); !ok { // killed: -1 on Unix, 1 on Windows
+			if !crashpoint.Killed(err) {
 				t.Fatalf("mcpmend reset was not killed at %s: %v", tc.point, err)
 			}
 			if n := len(readDir(t, dir)); n == len(before) {

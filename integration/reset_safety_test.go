@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -170,7 +171,7 @@ func TestEditorAndResetsAgainstRealClaudeCode(t *testing.T) {
 	if !gjson.ValidBytes(cr) {
 		t.Fatalf(".credentials.json does not parse")
 	}
-	if fi, _ := os.Stat(credentials.File(env)); fi.Mode().Perm() != 0o600 {
+	if fi, _ := os.Stat(credentials.File(env)); runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
 		t.Errorf(".credentials.json mode %v", fi.Mode().Perm())
 	}
 	left := gjson.GetBytes(cr, "mcpOAuth")

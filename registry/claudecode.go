@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/tidwall/gjson"
@@ -77,6 +78,7 @@ func discoverClaudeCode(env Env) ([]Server, []Problem) {
 		}
 	}
 
+	d.placeWorkDirs(main, cwd)
 	servers := make([]Server, 0, len(d.all))
 	for _, s := range d.all {
 		servers = append(servers, *s.Server)
@@ -191,7 +193,9 @@ func (d *ccDiscovery) prepare(c ccContext, mainFile string) *ccPrepared {
 		doc, prob, ok := readJSON(ClaudeCode, f.path)
 		f.prob = prob
 		if ok {
-			src := ccSource{file: f.path, scope: ScopeProject, project: c.dir, prefix: "mcpServers.", expand: true}
+			// Not expanded yet: ${VAR} is expanded only into the servers
+			// Claude Code would run (see trustProjectServers).
+			src := ccSource{file: f.path, scope: ScopeProject, project: c.dir, prefix: "mcpServers."}
 			f.servers, f.probs = parseServers(src, gjson.GetBytes(doc, "mcpServers"), d.env)
 			shared = shared || len(f.servers) > 0
 		}
@@ -232,6 +236,7 @@ func (d *ccDiscovery) project(c ccContext, pre *ccPrepared, ownsUser bool) {
 		for _, s := range shared {
 			s.Approval = a.of(s.Name)
 		}
+		d.trustProjectServers(c, shared)
 	}
 	owned := append(append([]*ccServer{}, pre.local...), shared...)
 	if ownsUser {
@@ -301,3 +306,46 @@ func (d *ccDiscovery) loadable(s *ccServer) bool {
 
 // isOrg reports whether the organisation delivers s (enterprise or managed).
 func isOrg(s *ccServer) bool { return s.Scope == ScopeEnterprise || s.Scope == ScopeManaged }
+
+// trustProjectServers decides which .mcp.json servers Claude Code would
+// run: approved ones in a folder whose trust dialog was accepted. Those are
+// parsed again with ${VAR} expanded and start in the project folder; the
+// others are untrusted, keep their references as written and say how to
+// trust them.
+func (d *ccDiscovery) trustProjectServers(c ccContext, shared []*ccServer) {
+	trusted := c.proj != nil && c.proj.trusted
+	for _, s := range shared {
+		if s.Approval != Approved || !trusted {
+			s.untrust(claudeTrustHint(c.dir, s.Approval))
+			continue
+		}
+		src := ccSource{file: s.File, scope: ScopeProject, project: s.Project, prefix: strings.TrimSuffix(s.Path, escape(s.Name)), expand: true}
+		approval := s.Approval
+		x := claudeServer(src, s.Name, gjson.Parse(s.Raw.Entry), d.env)
+		*s.Server, s.skipped = *x.Server, x.skipped
+		s.Approval = approval
+		s.placeWorkDir(d.env, c.dir, true, "")
+	}
+}
+
+// placeWorkDirs decides where each user, organisation and local server
+// starts: Claude Code starts them in the session's folder (local servers:
+// their project's) once that folder's trust dialog was accepted; mcpmend
+// starts them there when it was, else in the home directory.
+func (d *ccDiscovery) placeWorkDirs(main *claudeMain, cwd ccContext) {
+	for _, s := range d.all {
+		dir, proj := cwd.dir, cwd.proj
+		switch s.Scope {
+		case ScopeProject:
+			if s.WorkDir == "" { // untrusted: never started
+				s.placeWorkDir(d.env, "", false, "")
+			}
+			continue
+		case ScopeLocal:
+			dir, proj = s.Project, main.project(s.Project)
+		}
+		trusted := proj != nil && proj.trusted
+		s.placeWorkDir(d.env, dir, trusted, fmt.Sprintf(
+			"Claude Code starts this server in %s only once that folder's trust dialog is accepted (hasTrustDialogAccepted), which it is not: mcpmend starts it in the home directory", dir))
+	}
+}

@@ -81,9 +81,10 @@ func claudeServer(src ccSource, name string, e gjson.Result, env Env) *ccServer 
 		x.server(s)
 	}
 	if x.changed { // derive the printable fields again, from what is dialled
-		s.Transport = transportOf(s.Raw.Type, s.Command, s.Raw.URL.Reveal())
+		s.Transport = transportOf(s.Raw.Type, s.Raw.Command.Reveal(), s.Raw.URL.Reveal())
 		s.Problems = nil
 		s.fillPublic()
+		s.Command = Scrub(s.Command, x.secrets...)
 		// A value taken from a secret-named variable (${API_TOKEN}) stays
 		// as hidden in output as it was in the file.
 		for i := range s.Args {
@@ -181,7 +182,8 @@ func (x *expander) expand(v string) string {
 // server expands the fields Claude Code expands: command, args, env values,
 // url, header values and headersHelper.
 func (x *expander) server(s *Server) {
-	s.Command = x.expand(s.Command)
+	s.Raw.Command = Secret(x.expand(s.Raw.Command.Reveal()))
+	s.Command = s.Raw.Command.Reveal()
 	for i, a := range s.Raw.Args {
 		s.Raw.Args[i] = Secret(x.expand(a.Reveal()))
 	}

@@ -68,10 +68,14 @@ func readClaudeMainBytes(path string, data []byte, done func(*claudeProject)) (*
 	ok := s.document(func(key string) bool {
 		switch key {
 		case "mcpServers":
+			// JSON.parse keeps the last of duplicate keys, here and inside.
 			raw, ok := s.skip()
-			m.servers = raw // JSON.parse keeps the last of duplicate keys
+			if ok {
+				m.servers = dedupeJSON(raw)
+			}
 			return ok
 		case "projects":
+			m.projects = map[string]*claudeProject{} // a repeated "projects" replaces the earlier one
 			if s.peek() != '{' {
 				return s.value()
 			}
@@ -102,7 +106,9 @@ func (p *claudeProject) member(s *jsonScanner, key string) bool {
 	switch key {
 	case "mcpServers":
 		raw, ok := s.skip()
-		p.servers = raw
+		if ok {
+			p.servers = dedupeJSON(raw) // last of duplicate keys wins, as in JSON.parse
+		}
 		return ok
 	case "disabledMcpServers":
 		raw, ok := s.skip()
@@ -148,19 +154,18 @@ func (m *claudeMain) project(dir string) *claudeProject {
 	return m.projects[dir]
 }
 
-// readLarge reads a whole file like os.ReadFile, a big one in four
+// readLarge reads a whole file like readBounded, a big one in four
 // concurrent parts: copying 100 MB out of the page cache is a fifth of
 // Discover's time, and it divides. A file that changes size while it is
 // read is read again the ordinary way.
 func readLarge(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, st, err := openRegular(path, maxClaudeJSONSize)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() || st.Size() < 16<<20 {
-		return os.ReadFile(path)
+	if st.Size() < 16<<20 {
+		return readBounded(path, maxClaudeJSONSize)
 	}
 	size := st.Size()
 	buf := make([]byte, size)
@@ -178,7 +183,7 @@ func readLarge(path string) ([]byte, error) {
 		failed = failed || <-errs != nil
 	}
 	if n, _ := f.ReadAt(make([]byte, 1), size); failed || n > 0 {
-		return os.ReadFile(path)
+		return readBounded(path, maxClaudeJSONSize)
 	}
 	return buf, nil
 }

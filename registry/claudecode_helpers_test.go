@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -18,6 +19,21 @@ import (
 // ~/.claude.json keys projects by absolute path, so fixtures are copied to a
 // temporary directory with the mark replaced.
 const ccRootMark = "@ROOT@"
+
+// ccMarkRE matches the mark with the path that follows it, so the path gets
+// this OS's separators (Claude Code keys projects by the native path).
+var ccMarkRE = regexp.MustCompile(regexp.QuoteMeta(ccRootMark) + `(/[^"'\s/]+)*`)
+
+// ccNative is v with the mark replaced by root and its path made native.
+func ccNative(v, root string) string {
+	return ccMarkRE.ReplaceAllStringFunc(v, func(m string) string {
+		return root + filepath.FromSlash(strings.TrimPrefix(m, ccRootMark))
+	})
+}
+
+// ccRel shows root in v as R, with forward slashes on every OS so one
+// expectation serves Windows too.
+func ccRel(v, root string) string { return filepath.ToSlash(strings.ReplaceAll(v, root, "R")) }
 
 // ccFixture copies testdata/claudecode/<name> to a temporary directory and
 // returns it.
@@ -30,6 +46,7 @@ func ccFixture(t testing.TB, name string) string {
 	}
 	root = filepath.Join(root, name)
 	jsonRoot := strings.ReplaceAll(root, `\`, `\\`)
+	jsonSep := strings.ReplaceAll(string(filepath.Separator), `\`, `\\`)
 	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -43,7 +60,9 @@ func ccFixture(t testing.TB, name string) string {
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(dst, []byte(strings.ReplaceAll(string(data), ccRootMark, jsonRoot)), 0o600)
+		return os.WriteFile(dst, []byte(ccMarkRE.ReplaceAllStringFunc(string(data), func(m string) string {
+			return jsonRoot + strings.ReplaceAll(strings.TrimPrefix(m, ccRootMark), "/", jsonSep)
+		})), 0o600)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +77,7 @@ func ccFixture(t testing.TB, name string) string {
 func ccEnv(root, cwd string, vars map[string]string) Env {
 	all := map[string]string{ManagedDirVar: filepath.Join(root, "no-managed-dir")}
 	for k, v := range vars {
-		all[k] = strings.ReplaceAll(v, ccRootMark, root)
+		all[k] = ccNative(v, root)
 	}
 	return Env{Home: filepath.Join(root, "home"), CWD: cwd, GOOS: "linux", Getenv: func(k string) string { return all[k] }}
 }
@@ -67,7 +86,7 @@ func ccEnv(root, cwd string, vars map[string]string) Env {
 // shown as R: "name scope(project) transport target env=[…] hdr=[…]
 // approval state | problems".
 func ccLine(s Server, root string) string {
-	r := func(v string) string { return strings.ReplaceAll(v, root, "R") }
+	r := func(v string) string { return ccRel(v, root) }
 	target := s.URL
 	if s.Transport == Stdio {
 		target = strings.TrimSpace(s.Command + " " + strings.Join(s.Args, " "))
@@ -113,11 +132,11 @@ func ccLines(servers []Server, root string) []string {
 func ccProblemLines(problems []Problem, root string) []string {
 	var out []string
 	for _, p := range problems {
-		line := fmt.Sprintf("%s:%d:%d", strings.ReplaceAll(p.File, root, "R"), p.Line, p.Column)
+		line := fmt.Sprintf("%s:%d:%d", ccRel(p.File, root), p.Line, p.Column)
 		if p.Server != "" {
 			line += " (" + p.Server + ")"
 		}
-		out = append(out, line+" "+strings.ReplaceAll(p.Message, root, "R"))
+		out = append(out, line+" "+ccRel(p.Message, root))
 	}
 	return out
 }

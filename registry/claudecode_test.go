@@ -126,7 +126,7 @@ func TestClaudeCode(t *testing.T) {
 			servers: func() []string {
 				l := ccProjLines("")
 				l[1] = `appr project(R/proj) stdio parent-appr env=[] hdr=[] rejected ignored @R/.mcp.json`
-				l[2] = `appr project(R/proj) stdio appr --port 3000 env=[] hdr=[] rejected ignored @R/proj/.mcp.json`
+				l[2] = `appr project(R/proj) stdio appr --port ${PORT:-3000} env=[] hdr=[] rejected ignored @R/proj/.mcp.json`
 				managed := `dup managed http https://m.example.com/dup env=[] hdr=[] effective @R/managed-settings-only/managed-settings.json`
 				by := "shadowed by managed R/managed-settings-only/managed-settings.json"
 				return append(append(l[:3:3], managed,

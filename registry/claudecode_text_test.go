@@ -37,7 +37,7 @@ func TestClaudeCodeTextHasNoSecrets(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(filepath.Join(root, rel), []byte(strings.ReplaceAll(string(data), "@ROOT@", root)), 0o600)
+		return os.WriteFile(filepath.Join(root, rel), []byte(strings.ReplaceAll(string(data), "@ROOT@", strings.ReplaceAll(root, `\`, `\\`))), 0o600)
 	})
 	if err != nil {
 		t.Fatal(err)

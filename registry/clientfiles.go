@@ -13,6 +13,10 @@ type configFile struct {
 	path    string
 	servers string // gjson path of the servers map inside the file
 	jsonc   bool   // comments and trailing commas allowed
+	// untrusted, when set, is how to trust the folder in the client: the
+	// client's own trust record for it does not say yes, so its servers
+	// are never started or dialled.
+	untrusted string
 }
 
 // fillFunc turns one entry into a server: v is the entry, doc the whole file
@@ -66,6 +70,9 @@ func readServersFile(client string, f configFile, fill fillFunc) ([]Server, []Pr
 			File: f.path, Path: f.servers + "." + escape(k.String()), Effective: true,
 		}
 		fill(&s, v, doc)
+		if f.untrusted != "" {
+			s.untrust(f.untrusted)
+		}
 		out = append(out, s)
 		return true
 	})
@@ -100,4 +107,13 @@ func projectFile(env Env, userPath string, elem ...string) (string, bool) {
 	}
 	p := filepath.Join(append([]string{env.CWD}, elem...)...)
 	return p, filepath.Clean(p) != filepath.Clean(userPath)
+}
+
+// placeJSONWorkDirs sets where each server starts: a trusted project
+// server in its project folder, everything else in the home directory.
+func placeJSONWorkDirs(env Env, servers []Server) {
+	for i := range servers {
+		s := &servers[i]
+		s.placeWorkDir(env, s.Project, s.Project != "" && !s.Untrusted, "")
+	}
 }

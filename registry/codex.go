@@ -22,18 +22,19 @@ func discoverCodex(env Env) ([]Server, []Problem) {
 
 	var servers []Server
 	var problems []Problem
+	trusted, why := codexTrust(user, userOK, userPath, env.CWD)
 	if p, ok := projectFile(env, userPath, ".codex", "config.toml"); ok {
 		doc, prob, ok := readTOML(Codex, p)
 		if prob != nil {
 			problems = append(problems, *prob)
 		}
 		if ok {
-			s, probs := codexServers(env, doc, "project", env.CWD, p)
-			trusted, why := codexTrust(user, userOK, userPath, env.CWD)
+			s, probs := codexServers(env, doc, "project", env.CWD, p, trusted)
 			for i := range s {
 				if !trusted {
 					s[i].Effective = false
 					s[i].Problems = append(s[i].Problems, why)
+					s[i].untrust(codexTrustHint(env.CWD, userPath))
 				}
 			}
 			servers = append(servers, s...)
@@ -44,9 +45,13 @@ func discoverCodex(env Env) ([]Server, []Problem) {
 		problems = append(problems, *userProb)
 	}
 	if userOK {
-		s, probs := codexServers(env, user, "user", "", userPath)
+		s, probs := codexServers(env, user, "user", "", userPath, true)
 		servers = append(servers, s...)
 		problems = append(problems, probs...)
+	}
+	for i := range servers {
+		servers[i].placeWorkDir(env, env.CWD, trusted, fmt.Sprintf(
+			"Codex starts this server in the session's folder; %s is not a trusted project, so mcpmend starts it in the home directory", env.CWD))
 	}
 	shadow(servers)
 	return servers, problems
@@ -81,7 +86,11 @@ func codexTrust(user tomlDoc, userOK bool, userPath, dir string) (trusted bool, 
 }
 
 // codexServers lists one file's [mcp_servers.NAME] tables in file order.
-func codexServers(env Env, doc tomlDoc, scope, project, file string) ([]Server, []Problem) {
+//
+// An entry from a project Codex does not trust (trusted false) takes
+// nothing from the environment: its env_http_headers and
+// bearer_token_env_var are named, never read.
+func codexServers(env Env, doc tomlDoc, scope, project, file string, trusted bool) ([]Server, []Problem) {
 	raw, ok := doc.root["mcp_servers"]
 	if !ok {
 		return nil, nil
@@ -96,7 +105,7 @@ func codexServers(env Env, doc tomlDoc, scope, project, file string) ([]Server, 
 			Name: name, Client: Codex, Scope: scope, Project: project,
 			File: file, Path: "mcp_servers." + escape(name), Effective: true,
 		}
-		codexEntry(&s, doc, table[name], []string{"mcp_servers", name}, env)
+		codexEntry(&s, doc, table[name], []string{"mcp_servers", name}, env, trusted)
 		out = append(out, s)
 	}
 	return out, nil
@@ -104,7 +113,7 @@ func codexServers(env Env, doc tomlDoc, scope, project, file string) ([]Server, 
 
 // codexEntry fills a server from its table. The fields shared with the JSON
 // clients go through entry(); Codex's own header fields are added after.
-func codexEntry(s *Server, doc tomlDoc, v any, path []string, env Env) {
+func codexEntry(s *Server, doc tomlDoc, v any, path []string, env Env, trusted bool) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		s.Raw.Entry = doc.json(v, path)
@@ -126,19 +135,23 @@ func codexEntry(s *Server, doc tomlDoc, v any, path []string, env Env) {
 	if enabled, ok := m["enabled"].(bool); ok && !enabled {
 		s.Disabled = true
 	}
-	codexHeaders(s, doc, m, path, env)
+	codexHeaders(s, doc, m, path, env, trusted)
 }
 
 // codexHeaders adds http_headers (values as written), env_http_headers (values
 // from the named environment variables) and bearer_token_env_var (an
 // Authorization header). A header whose variable is unset is still named, with
 // a problem: Codex sends it without a value or not at all.
-func codexHeaders(s *Server, doc tomlDoc, m map[string]any, path []string, env Env) {
+func codexHeaders(s *Server, doc tomlDoc, m map[string]any, path []string, env Env, trusted bool) {
 	add := func(name, value string) {
 		s.Raw.Headers = append(s.Raw.Headers, Header{Name: name, Value: Secret(value)})
 		s.HeaderNames = append(s.HeaderNames, name)
 	}
 	fromEnv := func(header, variable, prefix string) {
+		if !trusted {
+			s.HeaderNames = append(s.HeaderNames, header)
+			return
+		}
 		if val := env.Expand(variable); val != "" {
 			add(header, prefix+val)
 			return

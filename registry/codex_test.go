@@ -96,7 +96,7 @@ func TestCodex(t *testing.T) {
 			lines := ocLines(servers, base)
 			if tmp != "" {
 				for i := range lines {
-					lines[i] = strings.ReplaceAll(lines[i], tmp, "TMP")
+					lines[i] = strings.ReplaceAll(lines[i], filepath.ToSlash(tmp), "TMP")
 				}
 			}
 			ocCompare(t, "servers", lines, c.servers)

@@ -10,8 +10,10 @@ func discoverCursor(env Env) ([]Server, []Problem) {
 	global := env.Join(".cursor", "mcp.json")
 	var files []configFile
 	if p, ok := projectFile(env, global, ".cursor", "mcp.json"); ok {
-		files = append(files, configFile{scope: "project", project: env.CWD, path: p, servers: "mcpServers"})
+		files = append(files, configFile{scope: "project", project: env.CWD, path: p, servers: "mcpServers", untrusted: cursorTrustHint(env.CWD)})
 	}
 	files = append(files, configFile{scope: "global", path: global, servers: "mcpServers"})
-	return readServers(Cursor, files, func(s *Server, v, _ gjson.Result) { entry(s, v, env) })
+	servers, problems := readServers(Cursor, files, func(s *Server, v, _ gjson.Result) { entry(s, v, env) })
+	placeJSONWorkDirs(env, servers)
+	return servers, problems
 }

@@ -45,6 +45,7 @@ func discoverDesktop(env Env) ([]Server, []Problem) {
 			}
 		}
 	}
+	homeWorkDir(env, servers)
 	return servers, problems
 }
 

@@ -15,7 +15,11 @@ func discoverGemini(env Env) ([]Server, []Problem) {
 	user := env.Join(".gemini", "settings.json")
 	var files []configFile
 	if p, ok := projectFile(env, user, ".gemini", "settings.json"); ok {
-		files = append(files, configFile{scope: "project", project: env.CWD, path: p, servers: "mcpServers", jsonc: true})
+		f := configFile{scope: "project", project: env.CWD, path: p, servers: "mcpServers", jsonc: true}
+		if !geminiTrusted(env, env.CWD) {
+			f.untrusted = geminiTrustHint(env.CWD, geminiTrustFile(env))
+		}
+		files = append(files, f)
 	}
 	files = append(files, configFile{scope: "user", path: user, servers: "mcpServers", jsonc: true})
 
@@ -37,6 +41,7 @@ func discoverGemini(env Env) ([]Server, []Problem) {
 			s.Disabled = true
 		}
 	}
+	placeJSONWorkDirs(env, servers)
 	return servers, problems
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -23,7 +22,7 @@ func readJSON(client, path string) (doc []byte, prob *Problem, ok bool) {
 // file's text (BOM removed) into plain JSON before it is checked — what
 // readJSONC needs; everything else about reading a config is the same.
 func readConfig(client, path string, clean func([]byte) []byte) (doc []byte, prob *Problem, ok bool) {
-	data, err := os.ReadFile(path)
+	data, err := readBounded(path, maxConfigSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, false
 	}
@@ -37,11 +36,17 @@ func readConfig(client, path string, clean func([]byte) []byte) (doc []byte, pro
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, nil, false
 	}
-	if !gjson.ValidBytes(data) {
+	// The depth-bounded scanner, not gjson.ValidBytes, decides: a 40 MB
+	// "[[[[…" would otherwise overflow the stack of a recursive parser.
+	s := &jsonScanner{data: data}
+	if !s.document(nil) {
+		if s.depth > maxJSONDepth {
+			return nil, &Problem{Client: client, File: path, Message: fmt.Sprintf("invalid JSON: nested more than %d levels deep", maxJSONDepth)}, false
+		}
 		line, col, msg := SyntaxPosition(data)
 		return nil, &Problem{Client: client, File: path, Line: line, Column: col, Message: "invalid JSON: " + msg}, false
 	}
-	return data, nil, true
+	return dedupeJSON(data), nil, true
 }
 
 // errText is an error's text without the path (callers name the file).
@@ -90,7 +95,8 @@ func escape(name string) string { return gjson.Escape(name) }
 func entry(s *Server, v gjson.Result, env Env, urlKeys ...string) {
 	s.Raw.Entry = v.Raw
 	s.Raw.Type = v.Get("type").String()
-	s.Command = v.Get("command").String()
+	s.Raw.Command = Secret(v.Get("command").String())
+	s.Command = s.Raw.Command.Reveal() // scrubbed by fillPublic
 	for _, a := range v.Get("args").Array() {
 		s.Raw.Args = append(s.Raw.Args, Secret(a.String()))
 	}
@@ -113,7 +119,13 @@ func entry(s *Server, v gjson.Result, env Env, urlKeys ...string) {
 		return true
 	})
 	if h := v.Get("headersHelper"); h.Exists() {
-		s.Raw.HeadersHelper = Secret(h.String())
+		// Only Claude Code runs a headersHelper; elsewhere it is an
+		// unknown key, and mcpmend must not run what the client would not.
+		if s.Client == ClaudeCode {
+			s.Raw.HeadersHelper = Secret(h.String())
+		} else {
+			s.Problems = append(s.Problems, "headersHelper is a Claude Code setting: this client ignores it, and so does mcpmend")
+		}
 	}
 	if o := v.Get("oauth"); o.IsObject() {
 		s.OAuth = &OAuth{
@@ -158,6 +170,10 @@ func transportOf(typ, command, url string) Transport {
 
 // fillPublic derives the printable fields from Raw.
 func (s *Server) fillPublic() {
+	s.Command = ""
+	if c := s.Raw.Command.Reveal(); c != "" {
+		s.Command = RedactArgs([]string{c})[0] // a command can carry a key too
+	}
 	s.Args = nil
 	if len(s.Raw.Args) > 0 {
 		raw := make([]string, len(s.Raw.Args))

@@ -42,7 +42,7 @@ func ocLine(s Server, base string) string {
 	if !s.Effective {
 		state = "ignored"
 		if s.ShadowedBy != "" {
-			state = "shadowed by " + strings.ReplaceAll(s.ShadowedBy, base, "T")
+			state = "shadowed by " + ocRel(s.ShadowedBy, base)
 		}
 	}
 	if s.Disabled {
@@ -50,10 +50,14 @@ func ocLine(s Server, base string) string {
 	}
 	line := fmt.Sprintf("%s %s %s %s env=%v hdr=%v %s", s.Name, s.Scope, s.Transport, target, s.EnvNames, s.HeaderNames, state)
 	for _, p := range s.Problems {
-		line += " | " + strings.ReplaceAll(p, base, "T")
+		line += " | " + ocRel(p, base)
 	}
 	return line
 }
+
+// ocRel shows the fixture directory base in v as T, with forward slashes on
+// every OS so one expectation serves Windows too.
+func ocRel(v, base string) string { return filepath.ToSlash(strings.ReplaceAll(v, base, "T")) }
 
 // ocLines summarises servers in Discover's order.
 func ocLines(servers []Server, base string) []string {
@@ -69,7 +73,7 @@ func ocLines(servers []Server, base string) []string {
 func ocProblemLines(problems []Problem, base string) []string {
 	var out []string
 	for _, p := range problems {
-		out = append(out, fmt.Sprintf("%s:%d:%d %s", strings.ReplaceAll(p.File, base, "T"), p.Line, p.Column, p.Message))
+		out = append(out, fmt.Sprintf("%s:%d:%d %s", ocRel(p.File, base), p.Line, p.Column, p.Message))
 	}
 	return out
 }

@@ -177,7 +177,7 @@ func redactURLPath(p string) string {
 
 // tokenLike matches values that look like credentials wherever they appear:
 // bearer tokens, well-known key prefixes, long opaque strings.
-var tokenLike = regexp.MustCompile(`(?i)(bearer\s+\S+|basic\s+\S+|\b(sk|pk|ghp|gho|ghu|ghs|github_pat|xox[abprs]|glpat|AKIA)[-_A-Za-z0-9]{8,}|\b[A-Za-z0-9_\-]{32,}\b)`)
+var tokenLike = regexp.MustCompile(`(?i)(bearer\s+\S+|basic\s+[A-Za-z0-9+/_-]{4,}={0,2}|\b(sk|pk|ghp|gho|ghu|ghs|github_pat|xox[abprs]|glpat|AKIA)[-_A-Za-z0-9]{8,}|\b[A-Za-z0-9_\-]{32,}\b)`)
 
 // RedactArgs returns args safe to print: a value following a secret-looking
 // flag (--api-key X, --token=X), header values (--header "Authorization: X"),
@@ -289,7 +289,11 @@ func replaceTokens(s string, urlPath bool) string {
 		case strings.HasPrefix(lower, "bearer"):
 			b.WriteString("Bearer " + Redacted)
 		case strings.HasPrefix(lower, "basic"):
-			b.WriteString("Basic " + Redacted)
+			if cred := strings.TrimSpace(tok[len("basic"):]); !base64Credential(cred) {
+				b.WriteString(tok) // "Testing basic HTTP connectivity": a word, not a credential
+			} else {
+				b.WriteString("Basic " + Redacted)
+			}
 		case !urlPath && !knownKey.MatchString(tok) && inFilePath(s, m[0], m[1]):
 			b.WriteString(tok)
 		default:
@@ -312,6 +316,28 @@ func inFilePath(s string, start, end int) bool {
 	}
 	wordStart := strings.LastIndexAny(s[:start], " \t\n\"'(=") + 1
 	return !strings.Contains(s[wordStart:start], "://")
+}
+
+// base64Credential reports whether what follows "Basic " looks like the
+// base64 of user:password rather than an English word: it mixes cases, or
+// holds a digit, '+', '/' or '=' padding. A run long enough to be a token
+// anyway (32+) counts too.
+func base64Credential(s string) bool {
+	if len(s) >= 32 {
+		return true
+	}
+	var lower, upper bool
+	for _, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z':
+			lower = true
+		case c >= 'A' && c <= 'Z':
+			upper = true
+		default:
+			return true // a digit, '+', '/', '=', '-' or '_'
+		}
+	}
+	return lower && upper
 }
 
 // mayHoldSecret is a cheap test that lets RedactText skip its regexps on

@@ -79,11 +79,23 @@ type Server struct {
 	HeadersHelper bool      `json:"headers_helper,omitempty"`
 	OAuth         *OAuth    `json:"oauth,omitempty"`
 
-	Disabled   bool     `json:"disabled,omitempty"`
-	Approval   string   `json:"approval,omitempty"` // approved, pending or rejected; project servers only
-	Effective  bool     `json:"effective"`
-	ShadowedBy string   `json:"shadowed_by,omitempty"` // "scope file" of the definition that wins
-	Problems   []string `json:"problems,omitempty"`
+	Disabled bool   `json:"disabled,omitempty"`
+	Approval string `json:"approval,omitempty"` // approved, pending or rejected; project servers only
+	// Untrusted is set on a server from a project or workspace file whose
+	// client, as far as its files on disk say, does not trust that folder:
+	// mcpmend never starts or dials it (see trust.go). TrustHint says how
+	// to trust the folder in that client.
+	Untrusted bool   `json:"untrusted,omitempty"`
+	TrustHint string `json:"trust_hint,omitempty"`
+	// WorkDir is where a stdio server starts when it configures no cwd:
+	// its project folder when the client trusts it, else the home
+	// directory (never mcpmend's current directory); WorkDirNote says why
+	// when the client would have used another folder.
+	WorkDir     string   `json:"work_dir,omitempty"`
+	WorkDirNote string   `json:"work_dir_note,omitempty"`
+	Effective   bool     `json:"effective"`
+	ShadowedBy  string   `json:"shadowed_by,omitempty"` // "scope file" of the definition that wins
+	Problems    []string `json:"problems,omitempty"`
 
 	Raw Raw `json:"-"`
 }
@@ -93,6 +105,7 @@ type Server struct {
 // would and computes the keys clients file their memory under.
 type Raw struct {
 	Type          string   // the "type" field as written ("" when absent)
+	Command       Secret   // unredacted command (Server.Command is scrubbed like args)
 	URL           Secret   // unredacted URL
 	Args          []Secret // unredacted args
 	Env           []EnvVar // in file order

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -25,7 +24,7 @@ type tomlDoc struct {
 // returns ok=false and no problem; an unreadable or malformed one returns a
 // Problem naming the file and, for syntax errors, the line and column.
 func readTOML(client, path string) (doc tomlDoc, prob *Problem, ok bool) {
-	data, err := os.ReadFile(path)
+	data, err := readBounded(path, maxConfigSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return doc, nil, false
 	}
@@ -35,6 +34,9 @@ func readTOML(client, path string) (doc tomlDoc, prob *Problem, ok bool) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if len(bytes.TrimSpace(data)) == 0 {
 		return doc, nil, false
+	}
+	if line, deep := tomlTooDeep(data); deep {
+		return doc, &Problem{Client: client, File: path, Line: line, Message: fmt.Sprintf("invalid TOML: arrays or inline tables nested more than %d levels deep", maxTOMLDepth)}, false
 	}
 	md, err := toml.Decode(string(data), &doc.root)
 	if err != nil {
@@ -154,4 +156,60 @@ func jsonString(s string) string {
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(s)
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// maxTOMLDepth bounds the nesting of arrays and inline tables: the TOML
+// parser recurses on them, and a file of "[[[[…" overflowed the stack.
+// Real configurations nest two or three levels.
+const maxTOMLDepth = 200
+
+// tomlTooDeep reports whether data nests '[' or '{' more than maxTOMLDepth
+// deep outside strings and comments, and on which line. It over-counts
+// nothing a real file holds: table headers ([a], [[a]]) close on their line.
+func tomlTooDeep(data []byte) (line int, deep bool) {
+	depth, line := 0, 1
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; c {
+		case '\n':
+			line++
+		case '#':
+			for i < len(data) && data[i] != '\n' {
+				i++
+			}
+			i--
+		case '"', '\'':
+			i = tomlStringEnd(data, i)
+		case '[', '{':
+			if depth++; depth > maxTOMLDepth {
+				return line, true
+			}
+		case ']', '}':
+			depth = max(depth-1, 0)
+		}
+	}
+	return 0, false
+}
+
+// tomlStringEnd returns the index of the last byte of the string opening at
+// i: basic ("…", with escapes), literal ('…'), or multi-line ("""…""",
+// ”'…”'). An unterminated string runs to the end.
+func tomlStringEnd(data []byte, i int) int {
+	q := data[i]
+	delim := []byte{q}
+	if i+2 < len(data) && data[i+1] == q && data[i+2] == q {
+		delim = []byte{q, q, q}
+	}
+	for j := i + len(delim); j < len(data); j++ {
+		if q == '"' && data[j] == '\\' {
+			j++
+			continue
+		}
+		if len(delim) == 1 && data[j] == '\n' {
+			return j - 1 // single-line strings end at the line; let the parser judge
+		}
+		if bytes.HasPrefix(data[j:], delim) {
+			return j + len(delim) - 1
+		}
+	}
+	return len(data) - 1
 }

@@ -17,13 +17,13 @@ func discoverVSCode(env Env) ([]Server, []Problem) {
 	user := filepath.Join(userDir, "mcp.json")
 	var files []configFile
 	if p, ok := projectFile(env, user, ".vscode", "mcp.json"); ok {
-		files = append(files, configFile{scope: "workspace", project: env.CWD, path: p, servers: "servers", jsonc: true})
+		files = append(files, configFile{scope: "workspace", project: env.CWD, path: p, servers: "servers", jsonc: true, untrusted: vscodeTrustHint(env.CWD)})
 	}
 	files = append(files,
 		configFile{scope: "user", path: user, servers: "servers", jsonc: true},
 		configFile{scope: "user", path: filepath.Join(userDir, "settings.json"), servers: "mcp.servers", jsonc: true},
 	)
-	return readServers(VSCode, files, func(s *Server, v, doc gjson.Result) {
+	servers, problems := readServers(VSCode, files, func(s *Server, v, doc gjson.Result) {
 		entry(s, v, env)
 		inputs := doc.Get("inputs")
 		if strings.HasPrefix(s.Path, "mcp.servers.") {
@@ -31,6 +31,8 @@ func discoverVSCode(env Env) ([]Server, []Problem) {
 		}
 		s.Problems = append(s.Problems, undefinedInputs(s.Raw, inputs)...)
 	})
+	placeJSONWorkDirs(env, servers)
+	return servers, problems
 }
 
 // inputRef matches VS Code's ${input:id} prompt references.

@@ -10,7 +10,7 @@ const windsurfURL = "Windsurf reads serverUrl, not url"
 // entry with only url is listed, with that url, but Windsurf does not use it.
 func discoverWindsurf(env Env) ([]Server, []Problem) {
 	files := []configFile{{scope: "user", path: env.Join(".codeium", "windsurf", "mcp_config.json"), servers: "mcpServers"}}
-	return readServers(Windsurf, files, func(s *Server, v, _ gjson.Result) {
+	servers, problems := readServers(Windsurf, files, func(s *Server, v, _ gjson.Result) {
 		entry(s, v, env, "serverUrl", "url")
 		s.Disabled = v.Get("disabled").Bool()
 		if s.Command == "" && !v.Get("serverUrl").Exists() && v.Get("url").Exists() {
@@ -18,4 +18,6 @@ func discoverWindsurf(env Env) ([]Server, []Problem) {
 			s.Problems = append(s.Problems, windsurfURL)
 		}
 	})
+	homeWorkDir(env, servers)
+	return servers, problems
 }

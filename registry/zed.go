@@ -31,7 +31,7 @@ func zedSettings(env Env) string {
 // env}}, and extension servers that carry only {settings}.
 func discoverZed(env Env) ([]Server, []Problem) {
 	files := []configFile{{scope: "user", path: zedSettings(env), servers: "context_servers", jsonc: true}}
-	return readServers(Zed, files, func(s *Server, v, _ gjson.Result) {
+	servers, problems := readServers(Zed, files, func(s *Server, v, _ gjson.Result) {
 		if c := v.Get("command"); c.IsObject() {
 			entry(s, gjson.Parse(zedFlatten(v, c)), env)
 			s.Raw.Entry = v.Raw
@@ -43,6 +43,8 @@ func discoverZed(env Env) ([]Server, []Problem) {
 			s.Problems = []string{zedExtension}
 		}
 	})
+	homeWorkDir(env, servers)
+	return servers, problems
 }
 
 // zedFlatten rewrites the older {"command": {path, args, env}} entry in the

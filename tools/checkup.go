@@ -9,6 +9,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpmend/mcpmend/internal/inert"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/mcpmend/mcpmend/tools/diagnose"
 	"github.com/mcpmend/mcpmend/tools/probe"
@@ -51,7 +52,7 @@ func addCheckup(s *mcp.Server, d *Deps) {
 		Title: "Diagnose every configured MCP server",
 		Description: `Diagnose every MCP server configured on this machine at once: each client's servers are dialled concurrently as the client would dial them (probe_server), judged against what the client remembers (server_state) and its configuration, and listed with a status and, for each problem, the next step.
 
-Use it when the user says "my MCP tools stopped working" without naming a server, or to find the stuck sibling among many servers. It starts every server's process or sends HTTP requests, so it can take up to the timeout (by default as long as each server's client waits, e.g. Claude Code's 30 s; they run in parallel, one stdio start per CPU at a time, with progress notifications); mcp-remote is never started, its remote is dialled directly; skip_probe judges without dialling. It changes nothing. Disabled and unapproved project servers are not started.
+Use it when the user says "my MCP tools stopped working" without naming a server, or to find the stuck sibling among many servers. It starts every server's process or sends HTTP requests, so it can take up to the timeout (by default as long as each server's client waits, e.g. Claude Code's 30 s; they run in parallel, one stdio start per CPU at a time, with progress notifications); mcp-remote is never started, its remote is dialled directly; skip_probe judges without dialling. It changes nothing. Disabled servers are not started, and neither is any server from a folder its client does not trust (finding untrusted-folder, with how to trust it).
 
 Each server has status ok, warning or error, a one-line verdict and findings with severity, a stable code (stale-needs-auth, server-auth-required, credential-rejected, unreachable, crashed, command-not-found, pending-approval, config-ignored, …) and next: what to do, often an mcpmend tool call with arguments. files lists configuration files that do not parse or that the client no longer reads.
 
@@ -107,6 +108,9 @@ func CheckupProgress(ctx context.Context, d *Deps, in CheckupInput, progress pro
 		}
 		jobs = append(jobs, job)
 	}
+	if in.Client == "" || in.Client == registry.ClaudeDesktop {
+		jobs = append(jobs, connectorJobs(ctx, d.Env, inv)...)
+	}
 	now := d.now()
 	out := &CheckupOutput{Servers: diagnose.Run(ctx, jobs, diagnose.Options{Env: d.Env, Now: now, Inventory: inv, Probe: opts, Progress: progress}),
 		At: now.UTC()}
@@ -139,6 +143,8 @@ func definitionKey(s registry.Server) string { return s.Client + "\x00" + s.File
 // notDialled says why checkup leaves a server alone.
 func notDialled(s registry.Server, skip bool) string {
 	switch {
+	case s.Untrusted && s.TrustHint != "":
+		return "its client does not trust this folder, so mcpmend never starts it. " + s.TrustHint
 	case unapproved(s):
 		return "a project server the user has not approved: mcpmend never starts it"
 	case skip:
@@ -199,14 +205,14 @@ func (o *CheckupOutput) render(au audience) string {
 		}
 		for _, r := range group {
 			if r.Status == diagnose.StatusOK {
-				fmt.Fprintf(&b, "  ok       %-*s  %-5s  %s\n", width, r.Server.Name, r.Server.Transport, r.Verdict)
+				fmt.Fprintf(&b, "  ok       %-*s  %-5s  %s\n", width, inert.Line(r.Server.Name), r.Server.Transport, inert.Line(r.Verdict))
 			}
 		}
 		for _, r := range group {
 			if r.Status == diagnose.StatusOK {
 				continue
 			}
-			fmt.Fprintf(&b, "  %-7s  %-*s  %-5s  %s %s\n", statusWord(r.Status), width, r.Server.Name, r.Server.Transport, scopeText(r.Server), r.Server.File)
+			fmt.Fprintf(&b, "  %-7s  %-*s  %-5s  %s %s\n", statusWord(r.Status), width, inert.Line(r.Server.Name), r.Server.Transport, scopeText(r.Server), inert.Line(r.Server.File))
 			for _, f := range r.Findings {
 				au.writeFinding(&b, f, "      ", false)
 			}

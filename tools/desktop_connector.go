@@ -5,6 +5,7 @@ import (
 
 	"github.com/mcpmend/mcpmend/cache/desktop"
 	"github.com/mcpmend/mcpmend/registry"
+	"github.com/mcpmend/mcpmend/tools/diagnose"
 )
 
 // ScopeConnector is the scope of a Claude Desktop server that no config file
@@ -38,6 +39,30 @@ func findServerOrConnector(ctx context.Context, env registry.Env, inv *registry.
 		return srv, err
 	}
 	return DesktopConnector(name), nil
+}
+
+// connectorNotProbed is why a connector is judged without a probe.
+const connectorNotProbed = "a Claude Desktop connector: its address is kept in Desktop's account, not in a file mcpmend reads, so it cannot be dialled from here"
+
+// connectorJobs are the Claude Desktop connectors checkup reports: names
+// Desktop's Local Storage keeps items for that no config file defines. A
+// store that cannot be read adds nothing here (the configured servers'
+// diagnoses report the damage).
+func connectorJobs(ctx context.Context, env registry.Env, inv *registry.Inventory) []diagnose.Job {
+	configured := map[string]bool{}
+	names := make([]string, 0, len(inv.Servers))
+	for _, s := range inv.Servers {
+		configured[s.Name] = true
+		names = append(names, s.Name)
+	}
+	found, _ := desktop.Store{Others: names}.Names(ctx, env)
+	var jobs []diagnose.Job
+	for _, n := range found {
+		if !configured[n] {
+			jobs = append(jobs, diagnose.Job{Server: DesktopConnector(n), NotProbed: connectorNotProbed})
+		}
+	}
+	return jobs
 }
 
 // DesktopConnector is the Server mcpmend works on for a Claude Desktop

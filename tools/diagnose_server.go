@@ -8,8 +8,11 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpmend/mcpmend/internal/inert"
 	"github.com/mcpmend/mcpmend/registry"
+	"github.com/mcpmend/mcpmend/tools/bridge"
 	"github.com/mcpmend/mcpmend/tools/diagnose"
+	"github.com/mcpmend/mcpmend/tools/probe"
 )
 
 // DiagnoseServerInput names the server to diagnose.
@@ -28,6 +31,10 @@ type DiagnoseServerOutput struct {
 	diagnose.Report
 	Notes []string  `json:"notes,omitempty" jsonschema:"which definition was judged when the name has several"`
 	At    time.Time `json:"at" jsonschema:"when the client's stores were judged"`
+	// Bridge and Bridges are set only over MCP, where mcpmend knows the
+	// client running the conversation.
+	Bridge  *BridgeOffer  `json:"bridge,omitempty" jsonschema:"whether bridge_server can give this conversation the server's tools now"`
+	Bridges []bridge.Info `json:"bridges,omitempty" jsonschema:"the bridges active in this conversation"`
 }
 
 func addDiagnoseServer(s *mcp.Server, d *Deps) {
@@ -36,17 +43,20 @@ func addDiagnoseServer(s *mcp.Server, d *Deps) {
 		Title: "Diagnose one MCP server: what is wrong and what to do",
 		Description: `Diagnose one configured MCP server in one call: dial it as its client would (probe_server), read what the client remembers about it (server_state), check its configuration (list_servers), and judge them together.
 
-Use it when the user names a server that fails, shows "needs authentication" or "failed", or has no tools. It answers the question the separate tools leave open: is the server broken, is the credential wrong, or does the client merely remember an old failure? It starts the server's process or sends HTTP requests (as probe_server does) and changes nothing; skip_probe judges without dialling. Unapproved project servers are never started.
+Use it when the user names a server that fails, shows "needs authentication" or "failed", or has no tools. It answers the question the separate tools leave open: is the server broken, is the credential wrong, or does the client merely remember an old failure? It starts the server's process or sends HTTP requests (as probe_server does) and changes nothing; skip_probe judges without dialling. A server from a folder its client does not trust (unapproved or untrusted project and workspace servers) is never started: it is judged from its configuration (untrusted-folder, pending-approval).
 
 The result has status (ok, warning or error), a one-line verdict, and findings — each with severity, a stable code, a summary, redacted evidence and next: the step to take, often an mcpmend tool with its arguments. Key codes: stale-needs-auth (the server answers but Claude Code skips it because of a remembered 401 — next: reset_server_auth); server-auth-required (the server really needs a sign-in — next: claude mcp login NAME, not a reset); credential-rejected (the configured token or key is refused — fix the credential, a reset alone does not help); oauth-token-expired; unreachable, timeout, crashed, command-not-found, protocol-error; pending-approval, disabled, shadowed, config-ignored (an entry the client never reads).
 
 Example: {"name": "github"}; {"name": "github", "client": "cursor"}. Next: follow the first finding's next step, then diagnose_server again to confirm. For every server at once, use checkup.`,
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: false, OpenWorldHint: ptr(true), DestructiveHint: ptr(false)},
-	}, func(ctx context.Context, _ *mcp.CallToolRequest, in DiagnoseServerInput) (*mcp.CallToolResult, *DiagnoseServerOutput, error) {
+	}, func(ctx context.Context, req *mcp.CallToolRequest, in DiagnoseServerInput) (*mcp.CallToolResult, *DiagnoseServerOutput, error) {
 		out, err := DiagnoseServer(ctx, d, in)
 		if err != nil {
 			return nil, nil, err
 		}
+		healthy := out.Probe != nil && out.Probe.Verdict == probe.OK
+		out.Bridge = bridgeOffer(d, req.Session, out.Server, healthy, out.Session)
+		out.Bridges = d.activeBridges(req.Session)
 		return text(out.Text()), out, nil
 	})
 }
@@ -61,6 +71,13 @@ func DiagnoseServer(ctx context.Context, d *Deps, in DiagnoseServerInput) (*Diag
 	inv := registry.Discover(d.Env)
 	srv, note, err := findServerNote(inv, in.Name, in.Client, in.Scope)
 	if err != nil {
+		// A Claude Desktop connector is in no config file; its name still
+		// resolves when Desktop's Local Storage holds items for it.
+		if c, cerr := findServerOrConnector(ctx, d.Env, inv, in.Name, in.Client, in.Scope); cerr == nil {
+			srv, note, err = c, connectorNote, nil
+		}
+	}
+	if err != nil {
 		if len(inv.Problems) > 0 {
 			err = fmt.Errorf("%w (also %d problem(s) in configuration files, which may hide it: list_servers shows them)", err, len(inv.Problems))
 		}
@@ -69,9 +86,11 @@ func DiagnoseServer(ctx context.Context, d *Deps, in DiagnoseServerInput) (*Diag
 	job := diagnose.Job{Server: srv, Probe: true}
 	switch {
 	case in.SkipProbe:
-		job.Probe, job.NotProbed, job.Resolve = false, "probing was turned off", !unapproved(srv)
+		job.Probe, job.NotProbed, job.Resolve = false, "probing was turned off", !unapproved(srv) && srv.Scope != ScopeConnector
+	case srv.Scope == ScopeConnector:
+		job.Probe, job.NotProbed = false, connectorNotProbed
 	case unapproved(srv):
-		job.Probe, job.NotProbed = false, "a project server the user has not approved: mcpmend never starts it"
+		job.Probe, job.NotProbed = false, notDialled(srv, false)
 	}
 	now := d.now()
 	reports := diagnose.Run(ctx, []diagnose.Job{job}, diagnose.Options{Env: d.Env, Now: now, Inventory: inv, Probe: opts})
@@ -97,16 +116,16 @@ func (o *DiagnoseServerOutput) render(au audience) string {
 	var b strings.Builder
 	r := o.Report
 	s := r.Server
-	fmt.Fprintf(&b, "%s  %s  %s %s  %s\n", s.Name, s.Transport, s.Client, scopeText(s), target(s))
-	fmt.Fprintf(&b, "  defined in %s (%s)\n", s.File, s.Path)
-	fmt.Fprintf(&b, "Verdict: %s — %s\n", statusWord(r.Status), r.Verdict)
+	fmt.Fprintf(&b, "%s  %s  %s %s  %s\n", inert.Line(s.Name), s.Transport, s.Client, scopeText(s), target(s))
+	fmt.Fprintf(&b, "  defined in %s (%s)\n", inert.Line(s.File), inert.Line(s.Path))
+	fmt.Fprintf(&b, "Verdict: %s — %s\n", statusWord(r.Status), inert.Line(r.Verdict))
 	b.WriteString(probeLine(r) + "\n")
 	if r.Session != nil {
 		fmt.Fprintf(&b, "Next Claude Code session: %s", strings.ToUpper(r.Session.Action))
 		if r.Session.Until != nil {
 			fmt.Fprintf(&b, " until %s", r.Session.Until.UTC().Format(time.RFC3339))
 		}
-		fmt.Fprintf(&b, " — %s\n", r.Session.Reason)
+		fmt.Fprintf(&b, " — %s\n", inert.Line(r.Session.Reason))
 	}
 	if r.State != nil && r.State.Notable() {
 		fmt.Fprintf(&b, "Client memory: %s\n", r.State.Text())
@@ -122,6 +141,7 @@ func (o *DiagnoseServerOutput) render(au audience) string {
 	for _, n := range o.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)
 	}
+	writeBridge(&b, o.Bridge, o.Bridges)
 	return b.String()
 }
 
@@ -143,20 +163,20 @@ func probeLine(r diagnose.Report) string {
 	} else if p.Summary != "" {
 		line += " — " + p.Summary
 	}
-	return line
+	return inert.Line(line)
 }
 
 // writeFinding renders one finding; evidence only when asked (checkup's
 // overview leaves it to diagnose_server).
 func (au audience) writeFinding(b *strings.Builder, f diagnose.Finding, indent string, evidence bool) {
-	fmt.Fprintf(b, "%s%s %s: %s\n", indent, f.Severity, f.Code, f.Summary)
+	fmt.Fprintf(b, "%s%s %s: %s\n", indent, f.Severity, f.Code, inert.Line(f.Summary))
 	if evidence {
 		for _, e := range f.Evidence {
-			fmt.Fprintf(b, "%s    | %s\n", indent, e)
+			fmt.Fprintf(b, "%s    | %s\n", indent, inert.Line(e))
 		}
 	}
 	if f.Next != nil {
-		fmt.Fprintf(b, "%s  → %s\n", indent, au.actionText(*f.Next))
+		fmt.Fprintf(b, "%s  → %s\n", indent, inert.Line(au.actionText(*f.Next)))
 	}
 }
 

@@ -95,7 +95,7 @@ func TestDiagnoseServerStuckThenReset(t *testing.T) {
 	}
 
 	out, raw = callJSON[DiagnoseServerOutput](t, cs, &mcp.CallToolParams{Name: "diagnose_server", Arguments: map[string]any{"name": "untrusted"}})
-	if out.Probe != nil || out.Findings[0].Code != diagnose.CodePendingApproval || !strings.Contains(out.NotProbed, "not approved") {
+	if out.Probe != nil || out.Findings[0].Code != diagnose.CodePendingApproval || !strings.Contains(out.NotProbed, "does not trust this folder") {
 		t.Errorf("untrusted: %s", raw)
 	}
 	if _, err := os.Stat(marker); err == nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/internal/inert"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -114,7 +115,7 @@ func (o *ListServersOutput) Text() string {
 			client = s.Client
 			fmt.Fprintf(tw, "%s:\n", client)
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s", s.Name, s.Transport, scopeText(s), target(s))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s", inert.Line(s.Name), s.Transport, scopeText(s), target(s))
 		if st := status(s); st != "" {
 			fmt.Fprintf(tw, "  [%s]", st)
 		}
@@ -123,7 +124,7 @@ func (o *ListServersOutput) Text() string {
 			fmt.Fprintf(tw, "  \t\t\tstate: %s\n", sum.Text())
 		}
 		for _, p := range s.Problems {
-			fmt.Fprintf(tw, "  \t\t\tproblem: %s\n", p)
+			fmt.Fprintf(tw, "  \t\t\tproblem: %s\n", inert.Line(p))
 		}
 	}
 	tw.Flush()
@@ -132,7 +133,7 @@ func (o *ListServersOutput) Text() string {
 		ps := append([]registry.Problem(nil), o.Problems...)
 		sort.SliceStable(ps, func(i, j int) bool { return ps[i].File < ps[j].File })
 		for _, p := range ps {
-			b.WriteString("  " + ProblemText(p) + "\n")
+			b.WriteString("  " + inert.Line(ProblemText(p)) + "\n")
 		}
 	}
 	return b.String()
@@ -152,16 +153,16 @@ func ProblemText(p registry.Problem) string {
 
 func scopeText(s registry.Server) string {
 	if s.Project != "" {
-		return s.Scope + "(" + s.Project + ")"
+		return s.Scope + "(" + inert.Line(s.Project) + ")"
 	}
 	return s.Scope
 }
 
 func target(s registry.Server) string {
 	if s.Transport == registry.Stdio {
-		return strings.TrimSpace(s.Command + " " + strings.Join(s.Args, " "))
+		return inert.Line(strings.TrimSpace(s.Command + " " + strings.Join(s.Args, " ")))
 	}
-	return s.URL
+	return inert.Line(s.URL)
 }
 
 func status(s registry.Server) string {
@@ -178,6 +179,9 @@ func status(s registry.Server) string {
 	}
 	if s.Approval != "" && s.Approval != registry.Approved {
 		parts = append(parts, s.Approval)
+	}
+	if s.Untrusted {
+		parts = append(parts, "untrusted folder: never started by mcpmend")
 	}
 	return strings.Join(parts, ", ")
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpmend/mcpmend/internal/inert"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/mcpmend/mcpmend/tools/probe"
 )
@@ -42,9 +43,9 @@ func addProbeServer(s *mcp.Server, d *Deps) {
 
 Use it to tell a broken server from a client that merely remembers a failure: if probe_server says ok while the client shows "needs authentication" or "failed", the server is healthy and the client's memory is stale (see server_state). It starts the server's process (ending its whole process group afterwards) or sends HTTP requests: handshake (server/discover, then initialize), tools/list and ping, each timed. Nothing is changed; no OAuth sign-in or client registration happens. A server run through mcp-remote is not started (mcp-remote would register a client, write ~/.mcp-auth and open a browser): its remote is dialled directly with mcp-remote's stored token, read only, and a 401 means the user must sign in from the client. Logs a server prints on stdout are reported, not fatal (Claude Code skips them too). Each probe waits as long as the server's client would (Claude Code 30 s or MCP_TIMEOUT; Codex startup_timeout_sec).
 
-The verdict is one of: ok (server name, version, protocol, capabilities, tool count and names), auth_required (401 with no credential configured; the challenge and non-interactive OAuth discovery: resource metadata, authorization server, whether dynamic registration is offered), auth_rejected (401 although a credential was sent: the server refused this credential), forbidden (403; insufficient_scope or not), not_found, server_error (5xx), unreachable, tls_error, timeout (names the phase), protocol_error (not MCP: HTML, malformed JSON-RPC, garbage, a connection closed without an answer, an endless body), crashed (exit code, the stderr line naming the cause, the tail), command_not_found, helper_failed, config_error, not_started (would need allow_side_effects). Every HTTP response is listed with status, content type and WWW-Authenticate. Secrets are never shown.
+The verdict is one of: ok (server name, version, protocol, capabilities, tool count and names), auth_required (401 with no credential configured; the challenge and non-interactive OAuth discovery: resource metadata, authorization server, whether dynamic registration is offered), auth_rejected (401 although a credential was sent: the server refused this credential), forbidden (403; insufficient_scope or not), not_found, server_error (5xx), unreachable, tls_error, timeout (names the phase), protocol_error (not MCP: HTML, malformed JSON-RPC, garbage, a connection closed without an answer, an endless body), crashed (exit code, the stderr line naming the cause, the tail), command_not_found, helper_failed, config_error, not_started (would need allow_side_effects), not_trusted (from a folder its client does not trust: never started, with how to trust it). Every HTTP response is listed with status, content type and WWW-Authenticate. Secrets are never shown.
 
-Examples: {"name": "github"}; {"name": "github", "client": "cursor"}; {"all": true} probes everything concurrently with progress notifications; {"all": true, "client": "claude-code"}. Unapproved project servers are never started.`,
+Examples: {"name": "github"}; {"name": "github", "client": "cursor"}; {"all": true} probes everything concurrently with progress notifications; {"all": true, "client": "claude-code"}. Only what the client itself would run is started: a server from a project or workspace file whose client does not trust that folder (an unapproved .mcp.json server, a Codex project not trusted, any VS Code or Cursor workspace server) is never started or dialled — its verdict is not_trusted, with how to trust the folder in that client.`,
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: false, OpenWorldHint: ptr(true), DestructiveHint: ptr(false)},
 	}, func(ctx context.Context, req *mcp.CallToolRequest, in ProbeServerInput) (*mcp.CallToolResult, *ProbeServerOutput, error) {
 		var progress probe.Progress
@@ -105,7 +106,10 @@ func probeOptions(d *Deps, timeout float64) (probe.Options, error) {
 			environ = append(environ, "USERPROFILE="+d.Env.Home)
 		}
 	}
-	return probe.Options{Timeout: time.Duration(timeout * float64(time.Second)), Environ: environ, Dir: d.Env.CWD,
+	// Dir is only the fallback for a server the registry placed nowhere:
+	// home, never mcpmend's own directory (a repository's
+	// node_modules/.bin must not shadow what npx resolves).
+	return probe.Options{Timeout: time.Duration(timeout * float64(time.Second)), Environ: environ, Dir: d.Env.Home,
 		ClientVersion: Version, Logger: d.Logger}, nil
 }
 
@@ -124,9 +128,8 @@ func probeTargets(inv *registry.Inventory, in ProbeServerInput) ([]registry.Serv
 		if err != nil {
 			return nil, nil, err
 		}
-		if unapproved(s) {
-			return nil, nil, fmt.Errorf("%s is a project server %s in Claude Code (%s): mcpmend does not start commands from a project the user has not approved; approve it in Claude Code first", s.ID(), s.Approval, s.File)
-		}
+		// An untrusted server is not started: probe.Probe answers
+		// not_trusted with how to trust it in its client.
 		var notes []string
 		if note != "" {
 			notes = append(notes, note)
@@ -154,13 +157,16 @@ func probeTargets(inv *registry.Inventory, in ProbeServerInput) ([]registry.Serv
 	}
 	var notes []string
 	if skipped > 0 {
-		notes = append(notes, fmt.Sprintf("skipped %d disabled or unapproved server(s); probe one by name to include it", skipped))
+		notes = append(notes, fmt.Sprintf("skipped %d disabled, unapproved or untrusted server(s); probe one by name to include a disabled one (an untrusted one is never started)", skipped))
 	}
 	return out, notes, nil
 }
 
+// unapproved reports whether s's client would refuse to run it: a project
+// server not approved, or from a folder the client does not trust.
+// mcpmend never starts or dials such a server.
 func unapproved(s registry.Server) bool {
-	return s.Approval == registry.Pending || s.Approval == registry.Rejected
+	return s.Untrusted || s.Approval == registry.Pending || s.Approval == registry.Rejected
 }
 
 // Text renders a table, one probe a line, then the evidence for every
@@ -177,7 +183,7 @@ func (o *ProbeServerOutput) Text() string {
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "VERDICT\tSERVER\tCLIENT/SCOPE\tTRANSPORT\tTIME\tWHAT")
 	for _, r := range o.Results {
-		fmt.Fprintf(tw, "%s\t%s\t%s/%s\t%s\t%s\t%s\n", r.Verdict, r.Name, r.Client, r.Scope, r.Transport, msText(r.DurationMS), headline(r))
+		fmt.Fprintf(tw, "%s\t%s\t%s/%s\t%s\t%s\t%s\n", r.Verdict, inert.Line(r.Name), r.Client, r.Scope, r.Transport, msText(r.DurationMS), inert.Line(headline(r)))
 	}
 	tw.Flush()
 	for _, r := range o.Results {
@@ -210,27 +216,27 @@ func headline(r probe.Result) string {
 
 // details writes one result's evidence.
 func details(b *strings.Builder, r probe.Result) {
-	fmt.Fprintf(b, "%s (%s/%s, %s): %s", r.Name, r.Client, r.Scope, r.Target, r.Verdict)
+	fmt.Fprintf(b, "%s (%s/%s, %s): %s", inert.Line(r.Name), r.Client, r.Scope, inert.Line(r.Target), r.Verdict)
 	if r.Phase != "" {
 		fmt.Fprintf(b, " in %s", r.Phase)
 	}
 	b.WriteString("\n")
 	if r.Summary != "" {
-		fmt.Fprintf(b, "  %s\n", r.Summary)
+		fmt.Fprintf(b, "  %s\n", inert.Line(r.Summary))
 	}
 	if s := r.Server; s != nil {
-		fmt.Fprintf(b, "  server: %s %s, protocol %s via %s, capabilities: %s\n", s.Name, s.Version, s.ProtocolVersion, s.Handshake, strings.Join(s.Capabilities, ", "))
+		fmt.Fprintf(b, "  server: %s %s, protocol %s via %s, capabilities: %s\n", inert.Line(s.Name), inert.Line(s.Version), inert.Line(s.ProtocolVersion), s.Handshake, inert.Line(strings.Join(s.Capabilities, ", ")))
 		if len(s.Tools) > 0 {
 			more := ""
 			if s.ToolCount > len(s.Tools) {
 				more = fmt.Sprintf(" … (%d in all)", s.ToolCount)
 			}
-			fmt.Fprintf(b, "  tools: %s%s\n", strings.Join(s.Tools, ", "), more)
+			fmt.Fprintf(b, "  tools: %s%s\n", inert.Line(strings.Join(s.Tools, ", ")), more)
 		}
 	}
 	fmt.Fprintf(b, "  phases: %s\n", phasesText(r.Phases))
 	for _, e := range r.HTTP {
-		fmt.Fprintf(b, "  http: %s\n", exchangeText(e))
+		fmt.Fprintf(b, "  http: %s\n", inert.Line(exchangeText(e)))
 	}
 	if a := r.Auth; a != nil {
 		authText(b, a)
@@ -245,15 +251,15 @@ func details(b *strings.Builder, r probe.Result) {
 		if p.StderrTail != "" && (r.Verdict.Failed() || len(r.Notes) > 0) {
 			b.WriteString("  stderr (last lines):\n")
 			for _, l := range lastLines(p.StderrTail, 8) {
-				fmt.Fprintf(b, "    | %s\n", l)
+				fmt.Fprintf(b, "    | %s\n", inert.Line(l))
 			}
 		}
 	}
 	if r.Error != "" && r.Error != r.Summary {
-		fmt.Fprintf(b, "  error: %s\n", r.Error)
+		fmt.Fprintf(b, "  error: %s\n", inert.Line(r.Error))
 	}
 	for _, n := range r.Notes {
-		fmt.Fprintf(b, "  note: %s\n", n)
+		fmt.Fprintf(b, "  note: %s\n", inert.Line(n))
 	}
 }
 

@@ -224,13 +224,17 @@ func TestProbeServerLookup(t *testing.T) {
 		{ProbeServerInput{Name: "github", All: true}, "not both"},
 		{ProbeServerInput{Name: "github", Client: "emacs"}, "unknown client"},
 		{ProbeServerInput{Name: "github", Timeout: 500}, "between 1 and 120"},
-		{ProbeServerInput{Name: "pending-one"}, "has not approved"},
 	}
 	for _, tt := range tests {
 		_, err := ProbeServer(ctx, d, tt.in)
 		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 			t.Errorf("ProbeServer(%+v) error = %v, want %q", tt.in, err, tt.wantErr)
 		}
+	}
+	// An unapproved project server is answered, never started.
+	pend, err := ProbeServer(ctx, d, ProbeServerInput{Name: "pending-one"})
+	if err != nil || len(pend.Results) != 1 || pend.Results[0].Verdict != probe.NotTrusted || !strings.Contains(pend.Results[0].Summary, "approve") {
+		t.Errorf("pending-one: %+v, %v", pend, err)
 	}
 	// Defined at user and local scope: the local one is effective and is
 	// the one dialled (the user one points at a server that answers 404).

@@ -13,6 +13,7 @@ import (
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/cache/mcpremote"
 	"github.com/mcpmend/mcpmend/cache/store"
+	"github.com/mcpmend/mcpmend/internal/inert"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -54,6 +55,9 @@ type ResetServerAuthOutput struct {
 	Notes     []string       `json:"notes,omitempty" jsonschema:"what was deliberately left alone and why"`
 	PickUp    []string       `json:"pick_up,omitempty" jsonschema:"how each running client picks the change up"`
 	At        time.Time      `json:"at"`
+	// Bridge is set only over MCP, where mcpmend knows the client running
+	// the conversation.
+	Bridge *BridgeOffer `json:"bridge,omitempty" jsonschema:"whether bridge_server can give this conversation the server's tools now"`
 
 	forgetTokens bool // asked for, so the rendered next step repeats it
 }
@@ -70,10 +74,15 @@ Run with dry_run first: it returns the exact records that would change. Every re
 
 Afterwards the answer re-reads every store and gives the next session's verdict and how a running client picks the change up (a new session; /mcp → Reconnect in an open Claude Code REPL). Example: {"name": "github", "dry_run": true}.`,
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: ptr(true), IdempotentHint: true, OpenWorldHint: ptr(false)},
-	}, func(ctx context.Context, _ *mcp.CallToolRequest, in ResetServerAuthInput) (*mcp.CallToolResult, *ResetServerAuthOutput, error) {
+	}, func(ctx context.Context, req *mcp.CallToolRequest, in ResetServerAuthInput) (*mcp.CallToolResult, *ResetServerAuthOutput, error) {
 		out, err := ResetServerAuth(ctx, d, in)
 		if err != nil {
 			return nil, nil, err
+		}
+		if out.Outcome == OutcomeApplied || out.Outcome == OutcomeNothing {
+			// The reset does not dial: the offer is bridge_server's to
+			// confirm (it dials, and declines a server that does not answer).
+			out.Bridge = bridgeOffer(d, req.Session, out.Server, true, out.Session)
 		}
 		res := text(out.Text())
 		res.IsError = out.Outcome == OutcomeRefused || out.Outcome == OutcomeCancelled
@@ -132,7 +141,7 @@ func ResetServerAuth(ctx context.Context, d *Deps, in ResetServerAuthInput) (*Re
 	after := cache.NewInspector(d.Env, d.now(), inv.Servers).Inspect(context.WithoutCancel(ctx), srv)
 	out.Session, out.Remaining, out.Damage = after.Session, memory(after.Records), after.Damage
 	if out.Outcome != OutcomeRefused && out.Outcome != OutcomeCancelled {
-		out.PickUp = pickUp(srv, out.Outcome == OutcomeWaiting)
+		out.PickUp = pickUp(srv, out.Outcome == OutcomeWaiting, touchesDesktop(muts))
 	}
 	d.Logger.Info("reset", "id", e.ID, "server", srv.ID(), "outcome", out.Outcome)
 	return out, nil
@@ -201,8 +210,18 @@ func keptNotes(recs []store.Record, forget bool) []string {
 	return notes
 }
 
+// touchesDesktop reports whether the reset changes Claude Desktop's store.
+func touchesDesktop(muts []journal.Mutation) bool {
+	for _, m := range muts {
+		if m.Store() == store.Desktop {
+			return true
+		}
+	}
+	return false
+}
+
 // pickUp says how running clients notice the reset.
-func pickUp(srv registry.Server, waiting bool) []string {
+func pickUp(srv registry.Server, waiting, desktop bool) []string {
 	var out []string
 	if srv.Client == registry.ClaudeCode {
 		out = append(out, "Claude Code: every new session (claude, claude -p, the Desktop app's Code tab) reads the cleared state and dials "+srv.Name+
@@ -211,10 +230,10 @@ func pickUp(srv registry.Server, waiting bool) []string {
 	if runsMCPRemote(srv) {
 		out = append(out, "mcp-remote reads its files when it starts: restart the server in its client (Claude Desktop: quit and relaunch; Claude Code: a new session or /mcp → Reconnect). Without a stored registration or tokens it opens the browser to sign in.")
 	}
-	if srv.Client == registry.ClaudeDesktop {
-		msg := "Claude Desktop reads its state at launch: quit it completely (Cmd+Q on macOS, File → Exit elsewhere) and start it again."
+	if srv.Client == registry.ClaudeDesktop || desktop {
+		msg := "Claude Desktop reads its state at launch: quit it completely (⌘Q on macOS, File → Exit on Windows) and relaunch it; " + srv.Name + " is dialled again under the same name."
 		if waiting {
-			msg = "Claude Desktop holds its store while it runs: quit it completely (Cmd+Q on macOS, File → Exit elsewhere); the waiting part applies as it exits, then start it again."
+			msg = "Quit Claude Desktop (⌘Q on macOS, File → Exit on Windows); the reset applies as it exits; relaunch and " + srv.Name + " is dialled again under the same name."
 		}
 		out = append(out, msg)
 	}
@@ -242,7 +261,7 @@ func (o *ResetServerAuthOutput) HumanText() string { return o.render(forHuman) }
 func (o *ResetServerAuthOutput) render(au audience) string {
 	var b strings.Builder
 	s := o.Server
-	fmt.Fprintf(&b, "%s  %s  %s %s\n", s.Name, s.Transport, s.Client, scopeText(s))
+	fmt.Fprintf(&b, "%s  %s  %s %s\n", inert.Line(s.Name), s.Transport, s.Client, scopeText(s))
 	switch o.Outcome {
 	case OutcomeNothing:
 		b.WriteString("Nothing to reset: no store holds anything a reset removes for this server.\n")
@@ -277,12 +296,13 @@ func (o *ResetServerAuthOutput) render(au audience) string {
 	if len(o.Remaining) > 0 && o.Outcome != OutcomeDryRun {
 		b.WriteString("Still remembered:\n")
 		for _, r := range o.Remaining {
-			fmt.Fprintf(&b, "  %s %s — %s\n", r.Kind, r.Key, r.Detail)
+			fmt.Fprintf(&b, "  %s %s — %s\n", r.Kind, inert.Line(r.Key), inert.Line(r.Detail))
 		}
 	}
 	for _, p := range o.PickUp {
 		fmt.Fprintf(&b, "Pick-up: %s\n", p)
 	}
+	writeBridge(&b, o.Bridge, nil)
 	switch o.Outcome {
 	case OutcomeDryRun:
 		fmt.Fprintf(&b, "Next: to apply, %s.\n", au.call("reset_server_auth", resetArgs(o)))

@@ -6,8 +6,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpmend/mcpmend/cache/journal"
+	"github.com/mcpmend/mcpmend/internal/inert"
 )
 
 // ResetStatusInput picks one reset, or none for all of them.
@@ -141,7 +143,7 @@ func (o *ResetStatusOutput) Text() string {
 		fmt.Fprintf(&b, "%s  DAMAGED: %s — never run; its backups stay in %s\n", d.ID, d.Reason, o.Journal)
 	}
 	for _, r := range o.Resets {
-		fmt.Fprintf(&b, "%s  %s  %s  %s\n", r.ID, serverRefText(r.Server), r.Status, r.Created.Local().Format(time.DateTime))
+		fmt.Fprintf(&b, "%s  %s  %s  %s\n", inert.Line(r.ID), inert.Line(serverRefText(r.Server)), r.Status, r.Created.Local().Format(time.DateTime))
 		if len(o.Resets) == 1 {
 			writeSteps(&b, r.Steps, "  ")
 		}
@@ -177,7 +179,7 @@ func writeSteps(b *strings.Builder, steps []StepView, indent string) {
 }
 
 func writeChange(b *strings.Builder, c journal.Change, indent string) {
-	fmt.Fprintf(b, "%s%s %s in %s", indent, c.Action, c.Key, c.File)
+	fmt.Fprintf(b, "%s%s %s in %s", indent, c.Action, inert.Line(c.Key), inert.Line(c.File))
 	if c.Detail != "" {
 		fmt.Fprintf(b, " — %s", c.Detail)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpmend/mcpmend/internal/inert"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -40,6 +41,10 @@ type Deps struct {
 	// once, so a client never waits for it to start. It must return at once.
 	// Nil does nothing.
 	AfterHandshake func()
+
+	// bridges holds each server's bridge_server mounts (NewDeps makes it;
+	// a Deps built by hand shares a package-wide one); Close ends them.
+	bridges *bridgeSet
 }
 
 // NewDeps returns Deps for env, with a discarding logger and the real clock
@@ -48,7 +53,7 @@ func NewDeps(env registry.Env, logger *slog.Logger) *Deps {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Deps{Env: env, Logger: logger, Now: time.Now}
+	return &Deps{Env: env, Logger: logger, Now: time.Now, bridges: &bridgeSet{}}
 }
 
 // handshakeDone calls AfterHandshake once a handshake message has been
@@ -94,12 +99,15 @@ var toolList = []func(*mcp.Server, *Deps){
 	addResetServerAuth,
 	addResetStatus,
 	addUndoReset,
+	addBridgeServer,
 }
 
 // text wraps a compact, model-readable rendering of a typed result; the typed
-// value itself goes out as structuredContent.
+// value itself goes out as structuredContent (JSON, where control
+// characters are escaped). The text is made inert: names, commands, URLs
+// and stderr come from files and servers mcpmend does not control.
 func text(s string) *mcp.CallToolResult {
-	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: s}}}
+	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: inert.Text(s)}}}
 }
 
 // ptr returns a pointer to b, for the annotations the SDK takes as *bool.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mcpmend/mcpmend/cache"
 	"github.com/mcpmend/mcpmend/cache/store"
+	"github.com/mcpmend/mcpmend/internal/inert"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -93,10 +94,10 @@ func (o *ServerStateOutput) render(au audience) string {
 	var b strings.Builder
 	s := o.Server
 	if s.File == "" && s.Scope == ScopeConnector {
-		fmt.Fprintf(&b, "%s  %s %s\n  %s\n", s.Name, s.Client, s.Scope, connectorNote)
+		fmt.Fprintf(&b, "%s  %s %s\n  %s\n", inert.Line(s.Name), s.Client, s.Scope, connectorNote)
 	} else {
-		fmt.Fprintf(&b, "%s  %s  %s %s  %s\n", s.Name, s.Transport, s.Client, scopeText(s), target(s))
-		fmt.Fprintf(&b, "  defined in %s (%s)\n", s.File, s.Path)
+		fmt.Fprintf(&b, "%s  %s  %s %s  %s\n", inert.Line(s.Name), s.Transport, s.Client, scopeText(s), target(s))
+		fmt.Fprintf(&b, "  defined in %s (%s)\n", inert.Line(s.File), inert.Line(s.Path))
 	}
 	if o.Session != nil {
 		fmt.Fprintf(&b, "Next Claude Code session: %s", strings.ToUpper(o.Session.Action))
@@ -115,8 +116,8 @@ func (o *ServerStateOutput) render(au audience) string {
 			if r.Active {
 				mark = "ACTIVE"
 			}
-			fmt.Fprintf(&b, "  [%s] %s %s — %s\n", mark, r.Kind, r.Key, r.Detail)
-			fmt.Fprintf(&b, "      in %s\n", r.File)
+			fmt.Fprintf(&b, "  [%s] %s %s — %s\n", mark, r.Kind, inert.Line(r.Key), inert.Line(r.Detail))
+			fmt.Fprintf(&b, "      in %s\n", inert.Line(r.File))
 		}
 	}
 	for _, dm := range o.Damage {
@@ -129,7 +130,7 @@ func (o *ServerStateOutput) render(au audience) string {
 			if r.Since != nil {
 				at = r.Since.UTC().Format(time.RFC3339) + " "
 			}
-			fmt.Fprintf(&b, "  %s%s\n", at, r.Detail)
+			fmt.Fprintf(&b, "  %s%s\n", at, inert.Line(r.Detail))
 		}
 	}
 	if o.Session != nil && o.Session.Action == cache.ActionSkip {

@@ -108,7 +108,7 @@ func (o *UndoResetOutput) Text() string {
 	case UndoRefused:
 		fmt.Fprintf(&b, "Undo of %s REFUSED for some store: %s\n", r.ID, o.Refused)
 	default:
-		fmt.Fprintf(&b, "Reset %s of %s undone: every removed record is back.\n", r.ID, serverRefText(r.Server))
+		fmt.Fprintf(&b, "Reset %s of %s undone: every record it changed is back as it was.\n", r.ID, serverRefText(r.Server))
 	}
 	writeSteps(&b, r.Steps, "  ")
 	if o.Session != nil {

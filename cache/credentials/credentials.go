@@ -18,6 +18,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/mcpmend/mcpmend/cache/store"
+	"github.com/mcpmend/mcpmend/internal/ccversion"
 	"github.com/mcpmend/mcpmend/internal/keychain"
 	"github.com/mcpmend/mcpmend/internal/nodejson"
 	"github.com/mcpmend/mcpmend/registry"
@@ -231,6 +232,25 @@ func readStamp(m map[string]json.RawMessage, key string) stamp {
 	return stamp{Present: true, Valid: valid, Ms: ms}
 }
 
+// facts is the entry as every version's gates read it; nil for a
+// malformed entry, which no version reads.
+func (e OAuthEntry) facts() *ccversion.OAuthEntry {
+	if e.Problem != "" {
+		return nil
+	}
+	f := &ccversion.OAuthEntry{Tokens: e.HasAccessToken || e.HasRefreshToken, ClientID: e.HasClientID}
+	if d := e.Discovery; d != nil {
+		f.MetadataFound = d.OAuthMetadataFound
+		if d.TokenlessRejectedAt.Valid {
+			f.TokenlessRejectedAt = nodejson.PtrTime(nodejson.MsTime(d.TokenlessRejectedAt.Ms))
+		}
+		if d.RegistrationNotOffered.Valid {
+			f.RegistrationNotOfferedAt = nodejson.PtrTime(nodejson.MsTime(d.RegistrationNotOffered.Ms))
+		}
+	}
+	return f
+}
+
 // tokenless is Claude Code's precondition for gates B and C: an entry with
 // neither token whose discovery found OAuth metadata.
 func (e OAuthEntry) tokenless() (bool, string) {
@@ -409,7 +429,12 @@ func credentialRecords(storeName, file string, c *Credentials, srv registry.Serv
 		return store.Record{Store: storeName, File: file, Key: key, Kind: kind, Resettable: true}
 	}
 	if e, ok := c.OAuth[mine]; ok && mine != "" {
-		recs = append(recs, entryRecords(rec, e, srv, now)...)
+		own := entryRecords(rec, e, srv, now)
+		facts := &ccversion.Memory{OAuth: e.facts()}
+		for i := range own {
+			own[i].Facts = facts
+		}
+		recs = append(recs, own...)
 	}
 	if cc, ok := c.ClientConfig[mine]; ok && mine != "" {
 		r := rec(mine, KindClientConfig)

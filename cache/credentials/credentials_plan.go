@@ -93,7 +93,7 @@ func credentialTargets(c *Credentials, srv registry.Server, current map[string]b
 	if store.GatedTransport(srv) {
 		key := Key(srv)
 		if e, ok := c.OAuth[key]; ok {
-			out = append(out, oauthTargets(e, forget)...)
+			out = append(out, oauthTargets(e, srv, forget)...)
 		}
 		if _, ok := c.ClientConfig[key]; ok && forget {
 			out = append(out, mutation.JSONTarget{Path: jsonedit.Path{"mcpOAuthClientConfig", key}, Kind: KindClientConfig,
@@ -120,7 +120,7 @@ func credentialTargets(c *Credentials, srv registry.Server, current map[string]b
 }
 
 // oauthTargets is what goes of srv's own mcpOAuth entry.
-func oauthTargets(e OAuthEntry, forget bool) []mutation.JSONTarget {
+func oauthTargets(e OAuthEntry, srv registry.Server, forget bool) []mutation.JSONTarget {
 	entry := jsonedit.Path{"mcpOAuth", e.Key}
 	tokens := e.HasAccessToken || e.HasRefreshToken
 	switch {
@@ -133,7 +133,7 @@ func oauthTargets(e OAuthEntry, forget bool) []mutation.JSONTarget {
 		return []mutation.JSONTarget{{Path: entry, Kind: entryKind(e), Detail: "the whole entry, holding " + holds(e) + " (forget_tokens: what `claude mcp logout` removes)"}}
 	case !tokens:
 		return []mutation.JSONTarget{{Path: entry, Kind: entryKind(e), Detail: "the tokenless entry holding " + holds(e) +
-			gatesOf(e) + ": removed whole, as Claude Code does after a successful connection"}}
+			gatesOf(e, srv) + ": removed whole, as Claude Code does after a successful connection"}}
 	}
 	var out []mutation.JSONTarget
 	if e.Discovery != nil && e.Discovery.TokenlessRejectedAt.Present {
@@ -161,7 +161,9 @@ func entryKind(e OAuthEntry) string {
 }
 
 // gatesOf names the gate stamps an entry carries, for a change's detail.
-func gatesOf(e OAuthEntry) string {
+// For a server that sends headers the stamps block nothing (gates B and C
+// apply only to servers without headers), and the detail says so instead.
+func gatesOf(e OAuthEntry, srv registry.Server) string {
 	var g []string
 	if e.Discovery != nil && e.Discovery.TokenlessRejectedAt.Present {
 		g = append(g, "B")
@@ -169,8 +171,11 @@ func gatesOf(e OAuthEntry) string {
 	if e.Discovery != nil && e.Discovery.RegistrationNotOffered.Present {
 		g = append(g, "C")
 	}
-	if len(g) == 0 {
+	switch {
+	case len(g) == 0:
 		return ""
+	case sendsHeaders(srv):
+		return " (its stamps do not block this server, which sends headers)"
 	}
 	return " (clears gate " + strings.Join(g, " and ") + ")"
 }

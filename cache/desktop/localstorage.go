@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -23,6 +24,9 @@ import (
 const (
 	KindItem    = "local-storage-item"    // the key names the server: a reset may delete it
 	KindMention = "local-storage-mention" // only mentions it: reported, never deleted
+	// KindLeftoverCopy is a temporary copy of the database, tokens included,
+	// that mcpmend made to read it and could not remove.
+	KindLeftoverCopy = "leftover-temp-copy"
 )
 
 // Store is Claude Desktop's Electron Local Storage
@@ -41,13 +45,23 @@ type Store struct {
 // Name implements store.Store.
 func (Store) Name() string { return store.Desktop }
 
-// Inspect implements store.Store: for a claude-desktop server, the Local Storage
-// items that name or mention it; nothing for other clients' servers.
+// Inspect implements store.Store: for a claude-desktop server — and for a
+// Claude Code one, which Desktop's Code chat uses under the same name — the
+// Local Storage items that name or mention it; nothing for other clients'
+// servers.
 func (s Store) Inspect(ctx context.Context, env registry.Env, srv registry.Server, now time.Time) ([]store.Record, error) {
-	if srv.Client != registry.ClaudeDesktop {
+	if !Remembers(srv) {
 		return nil, nil
 	}
 	return s.InspectName(ctx, env, srv.Name)
+}
+
+// Remembers reports whether Claude Desktop's Local Storage may hold
+// items for srv's name: its own servers and connectors, and Claude Code's,
+// since Desktop's Code chat runs Claude Code on the same ~/.claude.json and
+// keeps its own memory of those servers by name.
+func Remembers(srv registry.Server) bool {
+	return srv.Client == registry.ClaudeDesktop || srv.Client == registry.ClaudeCode
 }
 
 // InspectDesktop returns what Claude Desktop's Local Storage holds about the
@@ -70,8 +84,19 @@ func (s Store) InspectName(ctx context.Context, env registry.Env, name string) (
 		for _, m := range sc.Matches {
 			out = append(out, matchRecord(sc, m))
 		}
+		for _, l := range sc.Leftovers {
+			out = append(out, leftoverRecord(l))
+		}
 	}
 	return out, err
+}
+
+// leftoverRecord reports a temporary copy that could not be removed: it
+// holds Claude Desktop's tokens, so the user should know where it is.
+func leftoverRecord(l localstorage.Leftover) store.Record {
+	return store.Record{Store: store.Desktop, File: l.Path, Key: filepath.Base(l.Path), Kind: KindLeftoverCopy,
+		Detail: "a temporary copy of Claude Desktop's Local Storage (its tokens included) that mcpmend made to read it " +
+			"could not be removed: delete this directory; the next run also retries it after 10 minutes — " + l.Error}
 }
 
 // ScanName reads every located Local Storage directory for name and returns
@@ -181,6 +206,9 @@ func matchRecord(sc *localstorage.Scan, m localstorage.Hit) store.Record {
 		r.Detail += fmt.Sprintf("; Claude Desktop has the database open (pid %d): read from a copy", sc.Lock.PID)
 	case sc.Lock.Held:
 		r.Detail += "; Claude Desktop has the database open: read from a copy"
+	case sc.Lock.Unknown && runtime.GOOS == "windows":
+		// Probing on Windows takes the lock for an instant: readers skip it.
+		r.Detail += "; read from a copy (whether Claude Desktop has it open is not probed on Windows)"
 	case sc.Lock.Unknown:
 		r.Detail += "; lock not checkable here: read from a copy"
 	}

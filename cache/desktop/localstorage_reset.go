@@ -68,9 +68,11 @@ type Delete struct {
 // Delete per database holding items whose key names the server.
 // It applies to claude-desktop servers — configured or not: Desktop's remote
 // connectors live only in its own storage, so a caller may pass a Server with
-// just Name and Client set. A damaged database refuses the whole reset.
+// just Name and Client set — and to Claude Code servers, whose name Desktop's
+// Code chat remembers too (Remembers). A damaged database refuses the whole
+// reset.
 func (s Store) PlanReset(ctx context.Context, env registry.Env, req store.ResetRequest) ([]journal.Mutation, error) {
-	if req.Server.Client != registry.ClaudeDesktop {
+	if !Remembers(req.Server) {
 		return nil, nil
 	}
 	if s.Others == nil {
@@ -85,10 +87,6 @@ func (s Store) PlanReset(ctx context.Context, env registry.Env, req store.ResetR
 		m := planLocalStorage(sc)
 		if len(m.Targets) == 0 {
 			continue
-		}
-		if _, _, err := localstorage.ProbeLock(sc.Dir); errors.Is(err, localstorage.ErrLockUnsupported) {
-			return nil, fmt.Errorf("%s holds %d item(s) for %s, but editing Claude Desktop's Local Storage is not supported on %s yet "+
-				"(Chromium's lock there is unverified): %w", sc.Dir, len(m.Targets), req.Server.Name, runtime.GOOS, err)
 		}
 		muts = append(muts, m)
 	}
@@ -148,27 +146,29 @@ func quitAdvice(pid int, then string) string {
 	if pid > 0 {
 		who += " (pid " + strconv.Itoa(pid) + ")"
 	}
-	how := "quit it completely (File → Exit; closing the window leaves it running)"
-	if runtime.GOOS == "darwin" {
-		how = "quit it with Cmd+Q (closing the window leaves it running)"
+	how := "quit it completely (closing the window leaves it running)"
+	switch runtime.GOOS {
+	case "windows":
+		how = "quit it completely (File → Exit, or right-click its icon in the notification area → Quit; " +
+			"closing the window leaves it running)"
+	case "darwin":
+		how = "quit it with ⌘Q (closing the window leaves it running)"
 	}
 	return who + " and holds its Local Storage: quit Claude Desktop first — " + how + "; " + then
 }
 
 // What follows quitting, for a reset (scheduled) and an undo (not).
 const (
-	thenReset = "the reset applies as it exits"
+	thenReset = "the reset applies as it exits; relaunch it and the server is dialled again under the same name"
 	thenUndo  = "then run the undo again"
 )
 
-// Blocked implements journal.Mutation: Chromium's fcntl lock on LOCK, probed without
-// taking it. Held is retryable (the app quitting frees it); an OS where the
-// lock cannot be checked is not.
+// Blocked implements journal.Mutation: Chromium's lock on LOCK — fcntl on
+// Unix, probed without taking it; LockFileEx on Windows, taken and released
+// at once. Held is retryable (the app quitting frees it); an error is not.
 func (m *Delete) Blocked(context.Context) (string, bool) {
 	held, pid, err := localstorage.ProbeLock(m.Dir)
 	switch {
-	case errors.Is(err, localstorage.ErrLockUnsupported):
-		return "editing Claude Desktop's Local Storage is not supported on " + runtime.GOOS + " yet; nothing was changed", false
 	case err != nil:
 		return err.Error(), false
 	case held:

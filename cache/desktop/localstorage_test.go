@@ -288,9 +288,13 @@ func TestDesktopRecords(t *testing.T) {
 		t.Errorf("github-tools resettable keys = %s", got)
 	}
 
-	// Store contract: only claude-desktop servers are inspected.
-	if r, err := s.Inspect(context.Background(), registry.Env{}, registry.Server{Name: "github", Client: registry.ClaudeCode}, time.Now()); r != nil || err != nil {
-		t.Errorf("claude-code server: %v %v", r, err)
+	// Store contract: claude-desktop servers are inspected, and Claude Code
+	// ones (Desktop's Code chat uses their names); no other client's.
+	if r, err := s.Inspect(context.Background(), registry.Env{}, registry.Server{Name: "github", Client: registry.Cursor}, time.Now()); r != nil || err != nil {
+		t.Errorf("cursor server: %v %v", r, err)
+	}
+	if r, err := s.Inspect(context.Background(), registry.Env{}, registry.Server{Name: "github", Client: registry.ClaudeCode}, time.Now()); len(r) != len(recs) || err != nil {
+		t.Errorf("claude-code server: %d records, %v", len(r), err)
 	}
 	if r, err := s.Inspect(context.Background(), registry.Env{}, registry.Server{Name: "github", Client: registry.ClaudeDesktop}, time.Now()); len(r) != len(recs) || err != nil {
 		t.Errorf("claude-desktop server: %d records, %v", len(r), err)

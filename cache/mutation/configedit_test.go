@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -85,7 +86,7 @@ func TestEditKeepsNodeLayoutAndEveryOtherByte(t *testing.T) {
 	if string(got) != want {
 		t.Fatalf("got\n%s\nwant\n%s", got, want)
 	}
-	if fi, _ := os.Stat(file); fi.Mode().Perm() != 0o600 {
+	if fi, _ := os.Stat(file); runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
 		t.Errorf("mode %v, want the file's own 0600", fi.Mode().Perm())
 	}
 	if b, err := os.ReadFile(res.Backup); err != nil || string(b) != nodeClaudeJSON {
@@ -177,7 +178,7 @@ func TestEditHandWrittenFileIsNotReindented(t *testing.T) {
 	if got, _ := os.ReadFile(file); string(got) != want {
 		t.Fatalf("got %q\nwant %q", got, want)
 	}
-	if fi, _ := os.Stat(file); fi.Mode().Perm() != 0o644 {
+	if fi, _ := os.Stat(file); runtime.GOOS != "windows" && fi.Mode().Perm() != 0o644 {
 		t.Errorf("mode %v, want 0644 kept", fi.Mode().Perm())
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mcpmend/mcpmend/cache/store"
+	"github.com/mcpmend/mcpmend/internal/ccversion"
 	"github.com/mcpmend/mcpmend/internal/nodejson"
 	"github.com/mcpmend/mcpmend/registry"
 )
@@ -141,6 +142,8 @@ func (s Store) Inspect(_ context.Context, env registry.Env, srv registry.Server,
 		if e.Problem == "" {
 			r.Since = nodejson.PtrTime(nodejson.MsTime(e.TimestampMs))
 		}
+		r.Facts = &ccversion.Memory{GateA: &ccversion.GateAEntry{Timestamp: nodejson.MsTime(e.TimestampMs),
+			TTL: time.Duration(e.TTLms * float64(time.Millisecond)), HasTTL: e.HasTTL, HasID: e.HasID, Malformed: e.Problem != ""}}
 		return []store.Record{r}, nil
 	}
 	return nil, nil

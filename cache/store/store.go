@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/mcpmend/mcpmend/cache/journal"
+	"github.com/mcpmend/mcpmend/internal/ccversion"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -22,6 +23,9 @@ type Record struct {
 	// Resettable is true when reset_server_auth may remove it; false for
 	// records that only mention the server beside other data.
 	Resettable bool `json:"resettable"`
+	// Facts is what a gate store read, before any version's rules judged it,
+	// so that each installed Claude Code can be judged by its own rules.
+	Facts *ccversion.Memory `json:"-"`
 }
 
 // Damage reports a store that exists but cannot be read faithfully. A

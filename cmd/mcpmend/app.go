@@ -9,6 +9,7 @@ import (
 	"github.com/lmittmann/tint"
 	"github.com/mattn/go-isatty"
 
+	"github.com/mcpmend/mcpmend/internal/inert"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/mcpmend/mcpmend/tools"
 )
@@ -68,6 +69,7 @@ func (a *app) emit(v any, text string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(v)
 	}
-	_, err := io.WriteString(a.stdout, text)
+	// Inert: the text carries names, commands and server output.
+	_, err := io.WriteString(a.stdout, inert.Text(text))
 	return err
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
+	"github.com/mcpmend/mcpmend/internal/inert"
 	"github.com/mcpmend/mcpmend/tools"
 	"github.com/mcpmend/mcpmend/tools/probe"
 )
@@ -99,7 +100,7 @@ func (b *progressBar) update(done, total int, r probe.Result) {
 	}
 	fill := barWidth * done / max(total, 1)
 	fmt.Fprintf(b.w, "\r\033[K[%s%s] %d/%d, %d failed — %s: %s", strings.Repeat("#", fill), strings.Repeat(".", barWidth-fill),
-		done, total, b.bad, r.Name, r.Verdict)
+		done, total, b.bad, inert.Line(r.Name), r.Verdict)
 }
 
 func (b *progressBar) finish() {

@@ -67,6 +67,7 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	deps := *a.deps
 	deps.Logger = slog.New(quietCancel{a.deps.Logger.Handler(), ctx})
 	a.deps = &deps
+	defer a.deps.Close() // end every bridge_server upstream session
 	log := a.deps.Logger
 	var httpDone func()
 	if o.http != "" {

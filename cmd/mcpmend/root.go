@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/mcpmend/mcpmend/internal/inert"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -33,6 +34,8 @@ var commandTable = []func(*app) *cobra.Command{
 	newResetCmd,
 	newStatusCmd,
 	newUndoCmd,
+	newInstallCmd,
+	newUninstallCmd,
 	newServeCmd,
 	newApplyPendingCmd,
 	newVersionCmd,
@@ -125,10 +128,11 @@ func execute(ctx context.Context, a *app, args []string) int {
 		return ee.code
 	}
 	if msg, ok := usageMessage(root, cmd, args, err); ok {
-		fmt.Fprintf(a.stderr, "mcpmend: %s\n", msg)
+		fmt.Fprintf(a.stderr, "mcpmend: %s\n", inert.Text(msg))
 		return 2
 	}
-	fmt.Fprintf(a.stderr, "mcpmend %s: %v\n", cmd.Name(), humanize(err))
+	// Inert: an error can quote a server name or a file's text.
+	fmt.Fprintf(a.stderr, "mcpmend %s: %s\n", cmd.Name(), inert.Text(humanize(err)))
 	return 1
 }
 

@@ -9,10 +9,13 @@
 package crashpoint
 
 import (
+	"errors"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // EnvVar names the crash point a child process dies at.
@@ -51,9 +54,20 @@ func Hit(name string) {
 	if !die {
 		return
 	}
-	p, err := os.FindProcess(os.Getpid())
-	if err == nil {
-		_ = p.Kill() // SIGKILL on unix, TerminateProcess on Windows
+	killSelf()
+	// Never return: the kill is asynchronous on some systems. Not select{},
+	// which the runtime may call a deadlock and exit with status 2 first.
+	for {
+		time.Sleep(time.Hour)
 	}
-	select {} // never return: the kill is asynchronous on some systems
+}
+
+// Killed reports whether err is how a process that died at a crash point
+// ends: killed by SIGKILL on Unix, terminated with KilledExitCode on Windows.
+func Killed(err error) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	return killedStatus(ee)
 }

@@ -37,7 +37,16 @@
 // and a probe releases the lock at once. goleveldb against goleveldb returns
 // a raw EWOULDBLOCK, not storage.ErrLocked. If the app starts while the lock
 // is held here, its session sees an empty in-memory localStorage; the file on
-// disk is untouched. On Windows (unverified) reads copy first.
+// disk is untouched.
+//
+// On Windows Chromium's LevelDB environment locks LOCK with base::File::Lock,
+// that is LockFileEx(LOCKFILE_EXCLUSIVE_LOCK|LOCKFILE_FAIL_IMMEDIATELY) over
+// the whole range, for as long as the database is open (package winlock).
+// There is no F_GETLK: ProbeLock takes the same lock and releases it at once,
+// so only a reset probes (Blocked, Apply); readers report the lock as unknown
+// and read a copy. TakeLock holds it through the edit, which never opens the
+// live directory with goleveldb (goleveldb's Windows open of LOCK is
+// exclusive and would clash with that handle).
 //
 // # Reading while the app runs
 //

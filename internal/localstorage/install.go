@@ -348,7 +348,9 @@ func placeFile(src, dir, name string, perm fs.FileMode) error {
 		os.Remove(tmp)
 		return err
 	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+	// lockedfile.Rename retries on Windows while a scanner or indexer has
+	// the file open (the app itself is out: its lock is ours).
+	if err := lockedfile.Rename(tmp, filepath.Join(dir, name)); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("install %s: %w", name, err)
 	}
@@ -423,7 +425,7 @@ func Settle(live, recPath string) error {
 			return err
 		}
 		if h == left[n] {
-			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			if err := lockedfile.Remove(p); err != nil {
 				return fmt.Errorf("remove %s: %w", p, err)
 			}
 		}
@@ -475,7 +477,7 @@ func RestoreWhole(live, dir string) error {
 func BackupDB(live, dir string) error {
 	os.Remove(filepath.Join(dir, lsBackupDigest))
 	db := filepath.Join(dir, BackupDBName)
-	if err := os.RemoveAll(db); err != nil {
+	if err := lockedfile.RemoveTree(db); err != nil {
 		return fmt.Errorf("back up %s: %w", live, err)
 	}
 	if err := lockedfile.BackupDir(live, db, func(rel string) bool { return rel == "LOCK" || strings.HasPrefix(rel, TempPrefix) }); err != nil {

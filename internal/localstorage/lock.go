@@ -1,14 +1,9 @@
 package localstorage
 
 import (
-	"errors"
 	"runtime"
 	"strconv"
 )
-
-// ErrLockUnsupported is returned by ProbeLock and LockLocalStorage where mcpmend cannot
-// check Chromium's lock (Windows, until verified there).
-var ErrLockUnsupported = errors.New("checking Chromium's LevelDB lock is not supported on this OS")
 
 // LockedError says another process — normally the app itself — holds a
 // Local Storage database's lock.
@@ -30,12 +25,16 @@ func (e *LockedError) Error() string {
 type LockState struct {
 	Held    bool `json:"held"`
 	PID     int  `json:"pid,omitempty"`     // holder, when known
-	Unknown bool `json:"unknown,omitempty"` // the lock could not be checked (Windows, or an error)
+	Unknown bool `json:"unknown,omitempty"` // the lock was not checked (readers on Windows) or could not be
 }
 
 // ProbeLockState wraps ProbeLock for readers, which never fail on a lock
-// they cannot check: they read a copy either way.
+// they cannot check: they read a copy either way. On Windows, where probing
+// means taking the lock for an instant, readers do not probe (readersProbe).
 func ProbeLockState(dir string) LockState {
+	if !readersProbe {
+		return LockState{Unknown: true}
+	}
 	held, pid, err := ProbeLock(dir)
 	if err != nil {
 		return LockState{Unknown: true}

@@ -14,6 +14,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// readersProbe: on Unix the probe only asks (F_GETLK), so readers use it.
+const readersProbe = true
+
 // ProbeLock reports whether another process holds Chromium's LevelDB lock on
 // dir/LOCK, and the holder's PID when the kernel says (0 when it does not,
 // e.g. across PID namespaces).

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,8 +14,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/mcpmend/mcpmend/internal/privtemp"
 	"github.com/syndtr/goleveldb/leveldb"
 	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
 	"github.com/syndtr/goleveldb/leveldb/opt"
@@ -34,6 +37,35 @@ type Scan struct {
 	Undecodable int                    `json:"undecodable,omitempty"` // item rows that did not decode
 	Matches     []Hit                  `json:"matches,omitempty"`
 	Attempts    int                    `json:"attempts"` // copies read (more than 1 when a copy was torn)
+	// Leftovers are temporary copies of the database (tokens included) that
+	// could not be removed after reading; each was logged at warn too.
+	Leftovers []Leftover `json:"leftover_copies,omitempty"`
+}
+
+// Leftover is a temporary copy that could not be removed, and why.
+type Leftover struct {
+	Path  string `json:"path"`
+	Error string `json:"error"`
+}
+
+// TempDirPrefix names the temporary directories reads copy a database into;
+// CleanStale at the first read of a process removes the ones a killed run
+// left.
+const TempDirPrefix = "mcpmend-localstorage-"
+
+// cleanOnce clears stale copies once per process, before its first read.
+var cleanOnce sync.Once
+
+// cleanStaleCopies removes copies a killed run left in the temp directory:
+// ours by prefix and owner, older than privtemp.StaleAge.
+func cleanStaleCopies() {
+	removed, err := privtemp.CleanStale(TempDirPrefix, privtemp.StaleAge)
+	for _, p := range removed {
+		slog.Info("removed a temporary copy of Claude Desktop's Local Storage that an earlier run left", "path", p)
+	}
+	if err != nil {
+		slog.Warn("could not remove a temporary copy of Claude Desktop's Local Storage (it holds tokens)", "err", err)
+	}
 }
 
 // OriginInfo is one storage key's rows. A reset that deletes every item of
@@ -91,13 +123,16 @@ func ScanDir(ctx context.Context, dir string, classify Classify) (*Scan, error) 
 	} else if !fi.IsDir() {
 		return nil, &DamagedError{Dir: dir, Reason: "not a directory"}
 	}
+	cleanOnce.Do(cleanStaleCopies)
 	lock := ProbeLockState(dir)
 	var err error
+	var left []Leftover
 	for attempt := 1; attempt <= ReadAttempts; attempt++ {
 		scan := &Scan{Dir: dir, Lock: lock, Origins: map[string]*OriginInfo{}, Attempts: attempt}
-		err = readCopy(ctx, dir, scan, classify)
+		err = readCopy(ctx, dir, scan, classify, &left)
 		if err == nil || ctx.Err() != nil || errors.Is(err, ErrForeignFormat) {
 			if err == nil {
+				scan.Leftovers = left
 				return scan, nil
 			}
 			break
@@ -134,14 +169,23 @@ type damage struct{ reason string }
 
 func (d *damage) Error() string { return d.reason }
 
-// readCopy snapshots dir (snapshotDBFiles), opens the snapshot and visits
-// every row into scan.
-func readCopy(ctx context.Context, dir string, scan *Scan, classify Classify) error {
-	tmp, err := os.MkdirTemp("", "mcpmend-localstorage-")
+// readCopy snapshots dir (snapshotDBFiles) into a private temp directory,
+// opens the snapshot and visits every row into scan. The copy holds tokens:
+// its removal is checked, and a copy left behind is logged at warn and
+// added to left.
+func readCopy(ctx context.Context, dir string, scan *Scan, classify Classify, left *[]Leftover) error {
+	tmp, err := privtemp.Mkdir(TempDirPrefix)
 	if err != nil {
 		return fmt.Errorf("temp dir for a copy of %s: %w", dir, err)
 	}
-	defer os.RemoveAll(tmp) // the copy holds tokens: never leave it behind
+	// Deferred before db.Close below, so it runs after it: Windows cannot
+	// delete files that are still open.
+	defer func() {
+		if rerr := privtemp.Remove(tmp); rerr != nil {
+			slog.Warn("could not remove a temporary copy of Claude Desktop's Local Storage (it holds tokens)", "path", tmp, "err", rerr)
+			*left = append(*left, Leftover{Path: tmp, Error: rerr.Error()})
+		}
+	}()
 	n, linked, err := snapshotDBFiles(dir, tmp)
 	if err != nil || n == 0 {
 		return err // n == 0: an empty directory is an empty scan

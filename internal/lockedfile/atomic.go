@@ -109,13 +109,17 @@ type WriteOptions struct {
 	// BeforeRename is a last check (e.g. Held.Check); an error aborts and
 	// nothing is replaced.
 	BeforeRename func() error
+	// KeepOwner gives the new file the owner and group of the one it
+	// replaces (unix; needs the right to chown, i.e. root, when they differ).
+	KeepOwner bool
 }
 
 // WriteFile replaces path atomically: it writes `<name>.tmp.<pid>.<hex>` in
 // the same directory (Claude Code's own temp naming), fsyncs it, renames it
 // over path and fsyncs the directory. Readers see the old file or the new
 // one, never a mix; after a crash the file is old or new and at most a temp
-// file is left behind (RemoveStaleTemps clears those).
+// file is left behind (RemoveStaleTemps clears those). On Windows the rename
+// is retried for BusyBudget while another program has the file open.
 func WriteFile(path string, data []byte, opt WriteOptions) error {
 	perm := opt.Perm
 	if perm == 0 {
@@ -132,13 +136,23 @@ func WriteFile(path string, data []byte, opt WriteOptions) error {
 		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	if opt.KeepOwner {
+		if err := keepOwner(tmp, path); err != nil {
+			os.Remove(tmp)
+			return err
+		}
+	}
 	crashpoint.Hit("atomic-before-rename")
 	if err := commitChecks(opt); err != nil {
 		os.Remove(tmp)
 		return err
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := Rename(tmp, path); err != nil {
 		os.Remove(tmp)
+		var busy *BusyError
+		if errors.As(err, &busy) {
+			return err // names the file and the likely holder already
+		}
 		return fmt.Errorf("replace %s: %w", path, err)
 	}
 	crashpoint.Hit("atomic-after-rename")

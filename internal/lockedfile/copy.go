@@ -128,10 +128,13 @@ func SyncDir(dir string) {
 }
 
 // Remove deletes the file at path, which another program may own (an
-// mcp-remote token file). A file already gone is not an error. Callers sync
-// the directory (SyncDir) once after a batch of removals.
+// mcp-remote token file). A file already gone is not an error. On Windows a
+// file another program has open is retried for BusyBudget, then reported as
+// a *BusyError naming it. Callers sync the directory (SyncDir) once after a
+// batch of removals.
 func Remove(path string) error {
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	err := systemRetrier().do("delete", path, func() error { return os.Remove(path) })
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	return nil
@@ -139,8 +142,48 @@ func Remove(path string) error {
 
 // RemoveTree deletes a directory tree mcpmend made for itself: a staging
 // copy, a check copy, a backup that is no longer needed. It must never be
-// given a directory another program owns.
-func RemoveTree(dir string) error { return os.RemoveAll(dir) }
+// given a directory another program owns. os.RemoveAll is tried first; when
+// it fails (Go's Windows RemoveAll relies on FileDispositionInformationEx,
+// which Wine and some file systems lack) the tree is removed file by file,
+// each removal retried while another program — a virus scanner reading a
+// fresh copy — holds it. The error names what is left.
+func RemoveTree(dir string) error {
+	first := os.RemoveAll(dir)
+	if first == nil {
+		return nil
+	}
+	if err := removeTree(dir); err != nil {
+		return fmt.Errorf("remove %s: %w (first attempt: %v)", dir, err, first)
+	}
+	return nil
+}
+
+// removeTree removes dir depth first with plain deletes.
+func removeTree(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		if e.IsDir() {
+			err = removeTree(p)
+		} else {
+			err = Remove(p)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return Remove(dir)
+}
 
 // OpenAppend opens mcpmend's own log file at path for appending, creating it
 // with perm when missing.

@@ -316,7 +316,7 @@ func TestWriteFileModes(t *testing.T) {
 				t.Fatal(err)
 			}
 			fi, _ := os.Stat(p)
-			if fi.Mode().Perm() != tt.want {
+			if hasModes && fi.Mode().Perm() != tt.want {
 				t.Errorf("mode %v, want %v", fi.Mode().Perm(), tt.want)
 			}
 			assertNoTemps(t, p)
@@ -376,8 +376,7 @@ func TestWriteFileCrashLeavesOldOrNew(t *testing.T) {
 			os.WriteFile(p, []byte(old), 0o600)
 			cmd := helperCmd(t, "write", "WRITE_FILE="+p, "WRITE_DATA="+new, crashpoint.EnvVar+"="+tc.point)
 			err := cmd.Run()
-			var ee *exec.ExitError
-			if !errors.As(err, &ee) || ee.ExitCode() != -1 {
+			if !crashpoint.Killed(err) {
 				t.Fatalf("%s run %d: helper was not killed: %v", tc.point, run, err)
 			}
 			got, _ := os.ReadFile(p)
@@ -451,7 +450,7 @@ func TestAcquireCreatesAMissingParent(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.Release()
-	if fi, err := os.Stat(filepath.Dir(l.Path)); err != nil || fi.Mode().Perm() != 0o700 {
+	if fi, err := os.Stat(filepath.Dir(l.Path)); err != nil || hasModes && fi.Mode().Perm() != 0o700 {
 		t.Fatalf("parent: %v %v", fi, err)
 	}
 }

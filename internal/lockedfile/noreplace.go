@@ -70,7 +70,7 @@ func Quarantine(path string) (*Quarantined, error) {
 
 // Discard removes the quarantined file for good.
 func (q *Quarantined) Discard() error {
-	if err := os.Remove(q.Name); err != nil {
+	if err := Remove(q.Name); err != nil { // Remove retries a sharing violation on Windows
 		return err
 	}
 	SyncDir(filepath.Dir(q.Path))

@@ -2,20 +2,33 @@
 
 package lockedfile
 
-import "os"
+import (
+	"errors"
 
-// pidAlive reports whether a process with this pid exists: on Windows
-// FindProcess opens a handle, which fails for a process that is gone.
+	"golang.org/x/sys/windows"
+)
+
+// stillActive is GetExitCodeProcess's answer for a running process.
+const stillActive = 259
+
+// pidAlive reports whether a process with this pid is running. Opening it is
+// not enough: a process that exited stays openable while anyone (its parent,
+// an antivirus) holds a handle to it, so the exit code decides.
 func pidAlive(pid int) bool {
 	if pid <= 0 {
 		return false
 	}
-	p, err := os.FindProcess(pid)
+	h, err := windows.OpenProcess(windows.PROCESS_QUERY_LIMITED_INFORMATION, false, uint32(pid))
 	if err != nil {
-		return false
+		// Access denied: it exists, it is just not ours to open.
+		return errors.Is(err, windows.ERROR_ACCESS_DENIED)
 	}
-	_ = p.Release()
-	return true
+	defer windows.CloseHandle(h)
+	var code uint32
+	if err := windows.GetExitCodeProcess(h, &code); err != nil {
+		return true
+	}
+	return code == stillActive
 }
 
 // syncDir is a no-op on Windows: directories cannot be opened for fsync

@@ -189,10 +189,14 @@ func (f *facts) logEvidence() []string {
 	return ev
 }
 
-// gatesText is "gates A+B until T".
+// gatesText is "gates A+B until T" — or, when the installed Claude Codes
+// disagree, whose verdict is whose.
 func (f *facts) gatesText() string {
 	if !f.skip {
 		return ""
+	}
+	if disagree(f.sess.Clients) {
+		return cache.ClientsSentence(f.sess.Clients)
 	}
 	var gs []string
 	for _, g := range f.sess.Gates {
@@ -208,6 +212,35 @@ func (f *facts) gatesText() string {
 		t += " until " + stamp(*f.sess.Until)
 	}
 	return t
+}
+
+// whoSkips names what skips the server: "Claude Code's next session", or
+// the installed Claude Codes that skip it when they disagree.
+func (f *facts) whoSkips() string {
+	if f.sess == nil || !disagree(f.sess.Clients) {
+		return "Claude Code's next session"
+	}
+	var who []string
+	for _, c := range f.sess.Clients {
+		if c.Action == cache.ActionSkip {
+			who = append(who, c.Who)
+		}
+	}
+	if len(who) == 0 {
+		return "Claude Code's next session"
+	}
+	return strings.Join(who, " and ")
+}
+
+// disagree reports whether the installed Claude Codes reach different
+// verdicts (then each is named), or one's version was not measured.
+func disagree(cs []cache.ClientVerdict) bool {
+	for _, c := range cs {
+		if c.Action != cs[0].Action || c.Assumed != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // probeEvidence is the probe's own account: its summary, where it stopped,

@@ -17,6 +17,7 @@ const (
 	CodeShadows         = "shadows"          // this definition wins over others of the name
 	CodeConfigIgnored   = "config-ignored"   // the client does not use this entry at all
 	CodeConfigProblem   = "config-problem"   // something in the entry or its file is off
+	CodeUntrusted       = "untrusted-folder" // its client does not trust the folder: never started
 )
 
 // configFindings judges the registry entry: whether the client loads this
@@ -35,6 +36,11 @@ func (f *facts) configFindings() []Finding {
 		out = append(out, Finding{Severity: Info, Code: CodeRejected,
 			Summary: fmt.Sprintf("%s is a project server (%s) the user rejected: Claude Code does not load it", s.Name, s.File),
 			Next:    &Action{Step: fmt.Sprintf("only if it is wanted after all: run `claude mcp reset-project-choices` in %s and approve it", s.Project)}})
+	case s.Untrusted:
+		out = append(out, Finding{Severity: Warning, Code: CodeUntrusted,
+			Summary:  fmt.Sprintf("%s comes from %s, a folder %s does not trust as far as its files say: mcpmend judges it without starting or dialling it", s.Name, s.File, clientTitle(s.Client)),
+			Evidence: []string{"untrusted project/workspace file " + s.File},
+			Next:     &Action{Step: "only if the user trusts this repository: " + s.TrustHint}})
 	case s.Disabled:
 		out = append(out, Finding{Severity: Info, Code: CodeDisabled,
 			Summary: fmt.Sprintf("%s is disabled in %s: it is not started or dialled", s.Name, clientTitle(s.Client)),

@@ -94,10 +94,10 @@ func (f *facts) notProbed() []Finding {
 	}
 	if f.skip {
 		return []Finding{{Severity: Error, Code: CodeSkippedByClient,
-			Summary: fmt.Sprintf("Claude Code's next session sends %s no request and reports it as needing authentication (%s); it was not dialled (%s), so whether the server itself is fine is not known",
-				f.s.Name, f.gatesText(), why),
+			Summary: fmt.Sprintf("%s sends %s no request and reports it as needing authentication (%s); it was not dialled (%s), so whether the server itself is fine is not known",
+				f.whoSkips(), f.s.Name, f.gatesText(), why),
 			Evidence: f.gateEvidence(),
-			Next:     f.diagnoseAction("dial it to tell stale memory (a reset cures that) from a server that really needs a sign-in")}}
+			Next:     f.diagnoseAction("connect to it (a probe) to tell stale memory (a reset cures that) from a server that really needs a sign-in")}}
 	}
 	return []Finding{{Severity: Info, Code: CodeNotProbed, Summary: fmt.Sprintf("%s was not dialled: %s", f.s.Name, why)}}
 }
@@ -134,11 +134,37 @@ func (f *facts) answered(r *probe.Result) []Finding {
 	for _, n := range r.Notes {
 		if strings.Contains(n, "then the session succeeded") {
 			return []Finding{{Severity: Info, Code: CodeTransientFailure,
-				Summary:  fmt.Sprintf("%s answered, but only after a failure on the way: a client that saw only that failure may remember it", f.s.Name),
+				Summary:  fmt.Sprintf("%s answered, but only after a failure on the way: %s", f.s.Name, f.after401(strings.Contains(n, "answered 401"))),
 				Evidence: []string{n}}}
 		}
 	}
 	return nil
+}
+
+// after401 says who would remember such a failure: per installed Claude
+// Code when they are known (the answer changed between versions), else
+// the cautious general statement.
+func (f *facts) after401(was401 bool) string {
+	if !was401 || f.sess == nil || len(f.sess.Clients) == 0 {
+		return "a client that saw only that failure may remember it"
+	}
+	var keeps, forgets []string
+	for _, c := range f.sess.Clients {
+		switch c.After401 {
+		case "needs-auth":
+			keeps = append(keeps, c.Who)
+		case "failed":
+			forgets = append(forgets, c.Who)
+		}
+	}
+	var parts []string
+	if len(keeps) > 0 {
+		parts = append(parts, strings.Join(keeps, " and ")+" would remember a 401 like it and skip the server for a while afterwards")
+	}
+	if len(forgets) > 0 {
+		parts = append(parts, strings.Join(forgets, " and ")+" would report it failed and try again next session")
+	}
+	return strings.Join(parts, "; ")
 }
 
 // authRequired: a 401 and the probe sent no credential. Whether that is a

@@ -95,6 +95,9 @@ func TestJudge(t *testing.T) {
 	crashed.Process = &probe.ProcessEvidence{ExitCode: &exit3, StderrTail: "starting\nfatal: config missing\n"}
 	pending := stdioServer("proj", "node")
 	pending.Scope, pending.Project, pending.Approval, pending.Effective, pending.File = "project", "/work/p", registry.Pending, false, "/work/p/.mcp.json"
+	untrusted := stdioServer("ws", "sh")
+	untrusted.Client, untrusted.Scope, untrusted.Project, untrusted.File = registry.VSCode, "workspace", "/work/p", "/work/p/.vscode/mcp.json"
+	untrusted.Untrusted, untrusted.TrustHint = true, "VS Code runs workspace servers only in a trusted workspace"
 	disabled := plain
 	disabled.Disabled, disabled.Project, disabled.Scope = true, "/work/p", "local"
 	shadowed := plain
@@ -156,6 +159,8 @@ func TestJudge(t *testing.T) {
 			codes: "skipped-by-client", status: "error", nextTool: "diagnose_server"},
 		{name: "not dialled, nothing remembered", in: Input{Server: plain, State: state(plain, nil), NotProbed: "skip_probe was set"},
 			codes: "not-probed", status: StatusOK, verdictHa: "no problem found without dialling it"},
+		{name: "untrusted workspace", in: Input{Server: untrusted, State: state(untrusted, nil), NotProbed: "its client does not trust this folder"},
+			codes: "untrusted-folder not-probed", status: "warning", nextHas: "only if the user trusts this repository: VS Code runs"},
 		{name: "pending approval", in: Input{Server: pending, State: state(pending, nil), NotProbed: "not approved"},
 			codes: "pending-approval not-probed", status: "warning", nextHas: "enabledMcpjsonServers"},
 		{name: "disabled", in: Input{Server: disabled, State: state(disabled, nil, gateA(true)), NotProbed: "disabled"},

@@ -45,7 +45,12 @@ func Run(ctx context.Context, jobs []Job, opts Options) []Report {
 	}
 	var dial []registry.Server
 	slot := map[int]int{}
+	jobs = append([]Job(nil), jobs...)
 	for i, j := range jobs {
+		if j.Probe && j.Server.Untrusted { // never started, whoever asks
+			jobs[i].Probe, jobs[i].NotProbed = false, "its client does not trust this folder: "+j.Server.TrustHint
+			continue
+		}
 		if j.Probe {
 			slot[i] = len(dial)
 			dial = append(dial, j.Server)

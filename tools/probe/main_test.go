@@ -87,7 +87,12 @@ func runBehaviour(b string) int {
 		return serveStdio()
 	case "hang": // reads nothing, answers nothing, shrugs off SIGTERM
 		signal.Ignore(syscall.SIGTERM)
-		select {}
+		// Not select{}: where no signal goroutine is running (Windows) the
+		// runtime calls that a deadlock and exits, and the server "hangs"
+		// for no time at all.
+		for {
+			time.Sleep(time.Hour)
+		}
 	case "crash": // dies during the handshake, explaining itself on stderr
 		bufio.NewReader(os.Stdin).ReadString('\n')
 		fmt.Fprintln(os.Stderr, "starting probe-test server")

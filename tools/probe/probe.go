@@ -58,6 +58,7 @@ const (
 	ConfigError     Verdict = "config_error"      // the entry cannot be dialled as written
 	NotSupported    Verdict = "not_supported"     // a transport mcpmend cannot dial
 	Cancelled       Verdict = "cancelled"         // the caller cancelled the probe
+	NotTrusted      Verdict = "not_trusted"       // from a folder its client does not trust: not started
 	NotStarted      Verdict = "not_started"       // starting it may open a browser or write state; needs AllowSideEffects
 )
 
@@ -226,6 +227,8 @@ func probe(ctx context.Context, s registry.Server, opts Options, gate chan struc
 	p.gate = gate
 	start := time.Now()
 	switch {
+	case s.Untrusted: // the client would not run it: neither does mcpmend
+		p.fail(PhaseConfig, NotTrusted, "not started: "+s.TrustHint, nil)
 	case s.Transport == registry.Stdio && p.bridged():
 		p.bridge(ctx)
 	case s.Transport == registry.Stdio:

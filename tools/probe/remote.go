@@ -394,7 +394,7 @@ func (p *prober) flakyNotes(rec *recorder) {
 			if e.RPC != "" {
 				what = e.RPC
 			}
-			p.note("%s first answered %d, then the session succeeded: a transient failure like this is what makes a client cache \"needs authentication\" for a healthy server", what, e.Status)
+			p.note("%s first answered %d, then the session succeeded: a client that met only that failure may remember the server as needing authentication (whether it does depends on the client, its version and the server's headers)", what, e.Status)
 			return
 		}
 	}

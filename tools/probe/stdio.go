@@ -84,7 +84,11 @@ func (p *prober) stdioCommand() (*exec.Cmd, *ProcessEvidence, error) {
 		}
 		return v
 	}
-	command := exp(s.Command)
+	command := s.Raw.Command.Reveal()
+	if command == "" { // a Server built by hand, not by the registry
+		command = s.Command
+	}
+	command = exp(command)
 	args := make([]string, len(s.Raw.Args))
 	for i, a := range s.Raw.Args {
 		args[i] = exp(a.Reveal())
@@ -109,6 +113,9 @@ func (p *prober) stdioCommand() (*exec.Cmd, *ProcessEvidence, error) {
 	}
 	dir := p.workDir(exp)
 	ev.Dir = dir
+	if s.Cwd == "" && s.WorkDirNote != "" {
+		p.note("%s", s.WorkDirNote)
+	}
 	if strings.TrimSpace(command) == "" {
 		err := errors.New("no command configured")
 		p.fail(PhaseConfig, ConfigError, "the entry has no command to run", err)
@@ -136,15 +143,18 @@ func errNotDir(st os.FileInfo) error {
 	return nil
 }
 
-// workDir is where the server runs: its configured cwd, else its project
-// directory (where the client is started for local and project servers),
-// else Options.Dir, else the home of the environment it runs with — never
-// mcpmend's own directory by default, where a repository's node_modules/.bin
-// could shadow what npx runs.
+// workDir is where the server runs: its configured cwd, else where the
+// registry says its client would start it (WorkDir: a trusted project's
+// folder, else home), else its project directory, else Options.Dir, else
+// the home of the environment it runs with — never mcpmend's own directory
+// by default, where a repository's node_modules/.bin could shadow what npx
+// runs.
 func (p *prober) workDir(exp func(string) string) string {
 	switch {
 	case p.s.Cwd != "":
 		return exp(p.s.Cwd)
+	case p.s.WorkDir != "":
+		return p.s.WorkDir
 	case p.s.Project != "":
 		return p.s.Project
 	case p.opts.Dir != "":
