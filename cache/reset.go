@@ -38,7 +38,15 @@ func PlanReset(ctx context.Context, env registry.Env, req store.ResetRequest, pl
 // the parts still waiting are cancelled, so a reset either takes effect in
 // every store that could be written or changes nothing; steps that wait for
 // a locked store (Claude Desktop running) stay waiting when nothing failed.
+//
+// A cancelled ctx (a signal, an MCP client cancelling the call) is an
+// outcome too: the step in flight finishes or rolls back, the steps not
+// started are marked cancelled, and the steps already applied are put back,
+// so a cancelled reset changes nothing (see journal.Cancelled).
 func RunReset(ctx context.Context, j *journal.Journal, ref journal.ServerRef, muts []journal.Mutation) (*journal.Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("cancelled before anything was recorded or changed: %w", context.Cause(ctx))
+	}
 	e, err := j.Begin(ref, muts, journal.BeginOptions{})
 	if err != nil {
 		return nil, err
@@ -47,12 +55,12 @@ func RunReset(ctx context.Context, j *journal.Journal, ref journal.ServerRef, mu
 	if err != nil {
 		return e, err
 	}
-	if !Failed(e) {
+	if !Failed(e) && !journal.Cancelled(e) {
 		return e, nil
 	}
-	undone, err := j.Undo(ctx, e.ID)
+	undone, err := j.Undo(context.WithoutCancel(ctx), e.ID)
 	if err != nil {
-		return undone, fmt.Errorf("a store refused the reset and rolling back the others failed: %w", err)
+		return undone, fmt.Errorf("the reset was refused or cancelled and rolling back the stores already changed failed: %w", err)
 	}
 	return undone, nil
 }

@@ -33,13 +33,17 @@ const (
 	OutcomeApplied = "applied"
 	OutcomeWaiting = "waiting"
 	OutcomeRefused = "refused"
+	// OutcomeCancelled: the call was cancelled (a signal, the client); the
+	// step in flight finished or rolled back, the stores already changed
+	// were put back, and nothing resumes the rest.
+	OutcomeCancelled = "cancelled"
 )
 
 // ResetServerAuthOutput says what was (or would be) removed, what waits,
 // what the client will do next and how a running client picks it up.
 type ResetServerAuthOutput struct {
 	Server  registry.Server  `json:"server"`
-	Outcome string           `json:"outcome" jsonschema:"dry-run, nothing-to-reset, applied, waiting (some store is locked; it applies later) or refused (nothing was changed)"`
+	Outcome string           `json:"outcome" jsonschema:"dry-run, nothing-to-reset, applied, waiting (some store is locked; it applies later), refused (nothing was changed) or cancelled (the call was cancelled; every store is as before)"`
 	ID      string           `json:"id,omitempty" jsonschema:"the reset's id in the journal, for reset_status and undo_reset"`
 	Changes []journal.Change `json:"changes" jsonschema:"the records removed (or, with dry_run, that would be): store, file, key, kind; never values"`
 	Steps   []StepView       `json:"steps,omitempty" jsonschema:"per store: applied, waiting (with why) or failed (with why)"`
@@ -81,7 +85,7 @@ Afterwards the answer re-reads every store and gives the next session's verdict 
 			out.Bridge = bridgeOffer(d, req.Session, out.Server, true, out.Session)
 		}
 		res := text(out.Text())
-		res.IsError = out.Outcome == OutcomeRefused
+		res.IsError = out.Outcome == OutcomeRefused || out.Outcome == OutcomeCancelled
 		return res, out, nil
 	})
 }
@@ -132,9 +136,11 @@ func ResetServerAuth(ctx context.Context, d *Deps, in ResetServerAuthInput) (*Re
 	if out.Outcome == OutcomeWaiting {
 		out.Notes = append(out.Notes, startWorker(d))
 	}
-	after := cache.NewInspector(d.Env, d.now(), inv.Servers).Inspect(ctx, srv)
+	// The answer re-reads the stores even when the call was cancelled: it is
+	// the only place a cancelled reset says what it left.
+	after := cache.NewInspector(d.Env, d.now(), inv.Servers).Inspect(context.WithoutCancel(ctx), srv)
 	out.Session, out.Remaining, out.Damage = after.Session, memory(after.Records), after.Damage
-	if out.Outcome != OutcomeRefused {
+	if out.Outcome != OutcomeRefused && out.Outcome != OutcomeCancelled {
 		out.PickUp = pickUp(srv, out.Outcome == OutcomeWaiting, touchesDesktop(muts))
 	}
 	d.Logger.Info("reset", "id", e.ID, "server", srv.ID(), "outcome", out.Outcome)
@@ -143,6 +149,9 @@ func ResetServerAuth(ctx context.Context, d *Deps, in ResetServerAuthInput) (*Re
 
 // outcomeOf condenses the journal entry after RunReset.
 func outcomeOf(e *journal.Entry) string {
+	if journal.Cancelled(e) {
+		return OutcomeCancelled
+	}
 	if cache.Failed(e) {
 		return OutcomeRefused
 	}
@@ -263,6 +272,9 @@ func (o *ResetServerAuthOutput) render(au audience) string {
 		}
 	case OutcomeRefused:
 		fmt.Fprintf(&b, "REFUSED (reset %s): a store refused, so every part already applied was put back — see each store:\n", o.ID)
+		writeSteps(&b, o.Steps, "  ")
+	case OutcomeCancelled:
+		fmt.Fprintf(&b, "CANCELLED (reset %s): the call was cancelled; the store in progress finished or rolled back, every part already applied was put back, and nothing resumes the rest — see each store:\n", o.ID)
 		writeSteps(&b, o.Steps, "  ")
 	default:
 		fmt.Fprintf(&b, "Reset %s: %s\n", o.ID, strings.ToUpper(o.Outcome))
