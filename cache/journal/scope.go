@@ -71,3 +71,16 @@ func (j *Journal) refuse(e *Entry, err error) error {
 	j.Log.Warn("journal step refused", "id", e.ID, "err", err)
 	return err
 }
+
+// Check decodes every step of e and checks that each stays inside what its
+// store derives for this home and server, running nothing. It is what every
+// replay, resume and undo does before it acts, so an entry that passes here
+// is one mcpmend would act on.
+func (j *Journal) Check(e *Entry) error {
+	for i := range e.Steps {
+		if _, err := j.mutationOf(e, &e.Steps[i]); err != nil {
+			return fmt.Errorf("step %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
