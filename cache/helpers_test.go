@@ -10,6 +10,8 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/mcpmend/mcpmend/cache/mutation"
+	"github.com/mcpmend/mcpmend/internal/keychain"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -87,5 +89,10 @@ func fakeSecurity(t testing.TB) (path, storeFile string) {
 	}
 	storeFile = filepath.Join(dir, "keychain.json")
 	t.Setenv("FAKE_SECURITY_STORE", storeFile)
+	// A step rebuilt from the journal never runs a program the entry names:
+	// it runs mutation.ReplayKeychain, pointed here at the stand-in.
+	old := mutation.ReplayKeychain
+	mutation.ReplayKeychain = func() *keychain.Client { return &keychain.Client{Security: path} }
+	t.Cleanup(func() { mutation.ReplayKeychain = old })
 	return path, storeFile
 }

@@ -9,10 +9,7 @@ import (
 	"time"
 
 	"github.com/mcpmend/mcpmend/cache/credentials"
-	"github.com/mcpmend/mcpmend/cache/desktop"
-	"github.com/mcpmend/mcpmend/cache/mcplogs"
 	"github.com/mcpmend/mcpmend/cache/mcpremote"
-	"github.com/mcpmend/mcpmend/cache/needsauth"
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/registry"
 )
@@ -33,23 +30,6 @@ type Inspector struct {
 	// Installs are the Claude Codes on the machine: each one in use gets
 	// its own verdict, judged by its version's rules.
 	Installs []registry.ClaudeInstall
-}
-
-// DefaultStores is every store mcpmend reads, for one pass over some
-// servers: each store is read once per pass (the stores keep what they read,
-// indexed by what the lookups need), so a command's work grows with the size
-// of the configuration and the stores, not with their product. configured
-// is every server the registry found, so that the credentials store can
-// tell an orphaned entry from one another scope still uses. A pass sees the
-// stores as they were when first read: make a new one for each command.
-func DefaultStores(configured []registry.Server) []store.Store {
-	return []store.Store{
-		needsauth.ForInspection(),
-		credentials.ForInspection(configured),
-		mcpremote.ForInspection(),
-		mcplogs.ForInspection(),
-		desktop.ForInspection(configured),
-	}
 }
 
 // NewInspector returns an Inspector with DefaultStores.

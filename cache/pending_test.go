@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/internal/lockedfile"
+	"github.com/mcpmend/mcpmend/registry"
 )
 
 // lockedWrite is a stand-in for the Claude Desktop LevelDB mutation with the
@@ -30,6 +31,7 @@ func init() {
 		var m lockedWrite
 		return &m, json.Unmarshal(spec, &m)
 	})
+	journal.RegisterScope("test/locked", func(registry.Env, journal.ServerRef, journal.Mutation) error { return nil })
 }
 
 func (m *lockedWrite) Store() string                  { return "test/locked" }

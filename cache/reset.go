@@ -5,30 +5,10 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/mcpmend/mcpmend/cache/credentials"
-	"github.com/mcpmend/mcpmend/cache/desktop"
 	"github.com/mcpmend/mcpmend/cache/journal"
-	"github.com/mcpmend/mcpmend/cache/mcpremote"
-	"github.com/mcpmend/mcpmend/cache/needsauth"
 	"github.com/mcpmend/mcpmend/cache/store"
-	"github.com/mcpmend/mcpmend/internal/keychain"
 	"github.com/mcpmend/mcpmend/registry"
 )
-
-// DefaultResetPlanners is every store a reset changes, in the order its
-// steps run: the gate stamps first, then the needs-auth entry (so a session
-// starting in between still finds a gate and writes nothing new), then
-// mcp-remote's files, then Claude Desktop's Local Storage (the one step that
-// may have to wait for its app to quit). keychain overrides the platform's
-// Keychain (tests); nil means the platform's.
-func DefaultResetPlanners(configured []registry.Server, keychain *keychain.Client) []store.Store {
-	return []store.Store{
-		credentials.Store{Configured: configured, Keychain: keychain},
-		needsauth.Store{},
-		mcpremote.Store{},
-		desktop.Store{Others: desktop.ServerNames(configured)},
-	}
-}
 
 // PlanReset asks every planner and returns their mutations. Any error —
 // a damaged store above all — refuses the whole reset before anything is
@@ -58,7 +38,15 @@ func PlanReset(ctx context.Context, env registry.Env, req store.ResetRequest, pl
 // the parts still waiting are cancelled, so a reset either takes effect in
 // every store that could be written or changes nothing; steps that wait for
 // a locked store (Claude Desktop running) stay waiting when nothing failed.
+//
+// A cancelled ctx (a signal, an MCP client cancelling the call) is an
+// outcome too: the step in flight finishes or rolls back, the steps not
+// started are marked cancelled, and the steps already applied are put back,
+// so a cancelled reset changes nothing (see journal.Cancelled).
 func RunReset(ctx context.Context, j *journal.Journal, ref journal.ServerRef, muts []journal.Mutation) (*journal.Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("cancelled before anything was recorded or changed: %w", context.Cause(ctx))
+	}
 	e, err := j.Begin(ref, muts, journal.BeginOptions{})
 	if err != nil {
 		return nil, err
@@ -67,12 +55,12 @@ func RunReset(ctx context.Context, j *journal.Journal, ref journal.ServerRef, mu
 	if err != nil {
 		return e, err
 	}
-	if !Failed(e) {
+	if !Failed(e) && !journal.Cancelled(e) {
 		return e, nil
 	}
-	undone, err := j.Undo(ctx, e.ID)
+	undone, err := j.Undo(context.WithoutCancel(ctx), e.ID)
 	if err != nil {
-		return undone, fmt.Errorf("a store refused the reset and rolling back the others failed: %w", err)
+		return undone, fmt.Errorf("the reset was refused or cancelled and rolling back the stores already changed failed: %w", err)
 	}
 	return undone, nil
 }

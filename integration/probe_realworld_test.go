@@ -67,13 +67,14 @@ func probeArgs(t *testing.T, home string, args []string, extraEnv ...string) pro
 	cmd.Dir = home
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
+	rss := measureRSS(t, cmd)
 	start := time.Now()
 	err := cmd.Run()
 	run := probeRun{raw: out.String(), elapsed: time.Since(start)}
 	if _, ok := err.(*exec.ExitError); err != nil && !ok {
 		t.Fatalf("probe %s: %v", name, err)
 	}
-	run.maxRSS = peakRSS(cmd.ProcessState)
+	run.maxRSS = rss()
 	var res struct{ Results []realProbe }
 	if err := json.Unmarshal([]byte(run.raw), &res); err != nil || len(res.Results) != 1 {
 		t.Fatalf("probe %s --json: %v\nstdout: %s\nstderr: %s", name, err, run.raw, errb.String())

@@ -2,7 +2,10 @@
 
 package integration
 
-import "os"
+import (
+	"os/exec"
+	"testing"
+)
 
-// peakRSS is 0 where rusage is not available.
-func peakRSS(*os.ProcessState) int64 { return 0 }
+// measureRSS reports 0 where rusage is not available.
+func measureRSS(*testing.T, *exec.Cmd) func() int64 { return func() int64 { return 0 } }

@@ -4,19 +4,48 @@ package integration
 
 import (
 	"os"
-	"runtime"
-	"syscall"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
 )
 
-// peakRSS is a finished process's peak resident set size in bytes, from
-// its rusage (kilobytes on Linux, bytes on macOS).
-func peakRSS(ps *os.ProcessState) int64 {
-	ru, ok := ps.SysUsage().(*syscall.Rusage)
-	if !ok {
-		return 0
+var (
+	rsswrapOnce sync.Once
+	rsswrapPath string
+	rsswrapErr  error
+)
+
+// measureRSS makes cmd run under testdata/rsswrap, which records the
+// command's own peak RSS (see its doc: measured from the test process the
+// figure would include the test's own peak), and returns a func that reads
+// the figure, in bytes, once cmd has finished.
+func measureRSS(t *testing.T, cmd *exec.Cmd) func() int64 {
+	t.Helper()
+	rsswrapOnce.Do(func() {
+		rsswrapPath = filepath.Join(filepath.Dir(binary), "rsswrap")
+		b := exec.Command("go", "build", "-o", rsswrapPath, "./testdata/rsswrap")
+		if out, err := b.CombinedOutput(); err != nil {
+			rsswrapErr = err
+			t.Logf("building rsswrap: %s", out)
+		}
+	})
+	if rsswrapErr != nil {
+		t.Fatalf("building rsswrap: %v", rsswrapErr)
 	}
-	if runtime.GOOS == "darwin" {
-		return int64(ru.Maxrss)
+	out := filepath.Join(t.TempDir(), "rss")
+	cmd.Args = append([]string{rsswrapPath, cmd.Path}, cmd.Args[1:]...)
+	cmd.Path = rsswrapPath
+	cmd.Env = append(cmd.Env, "RSSWRAP_OUT="+out)
+	return func() int64 {
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Errorf("reading the peak RSS: %v", err)
+			return 0
+		}
+		n, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+		return n
 	}
-	return int64(ru.Maxrss) * 1024
 }

@@ -34,6 +34,10 @@ const (
 	OutcomeApplied = "applied"
 	OutcomeWaiting = "waiting"
 	OutcomeRefused = "refused"
+	// OutcomeCancelled: the call was cancelled (a signal, the client); the
+	// step in flight finished or rolled back, the stores already changed
+	// were put back, and nothing resumes the rest.
+	OutcomeCancelled = "cancelled"
 )
 
 // ResetServerAuthOutput says what was (or would be) removed, what waits,
@@ -43,7 +47,7 @@ type ResetServerAuthOutput struct {
 	Verdict string           `json:"verdict" jsonschema:"what happened, in one line"`
 	Next    *diagnose.Action `json:"next,omitempty" jsonschema:"the one thing to do now: a tool call or a step for the user"`
 	Server  registry.Server  `json:"server"`
-	Outcome string           `json:"outcome" jsonschema:"dry-run, nothing-to-reset, applied, waiting (some store is locked; it applies later) or refused (nothing was changed)"`
+	Outcome string           `json:"outcome" jsonschema:"dry-run, nothing-to-reset, applied, waiting (some store is locked; it applies later), refused (nothing was changed) or cancelled (the call was cancelled; every store is as before)"`
 	ID      string           `json:"id,omitempty" jsonschema:"the reset's id in the journal, for reset_status and undo_reset"`
 	Changes []journal.Change `json:"changes" jsonschema:"the records removed (or, with dry_run, that would be): store, file, key, kind; never values"`
 	Steps   []StepView       `json:"steps,omitempty" jsonschema:"per store: applied, waiting (with why) or failed (with why)"`
@@ -89,7 +93,7 @@ The result leads with status, verdict and next, then the records changed, the ne
 			}
 		}
 		res := text(out.Text())
-		res.IsError = out.Outcome == OutcomeRefused
+		res.IsError = out.Outcome == OutcomeRefused || out.Outcome == OutcomeCancelled
 		return res, out.brief(), nil
 	})
 }
@@ -148,9 +152,11 @@ func resetServerAuth(ctx context.Context, d *Deps, in ResetServerAuthInput) (*Re
 	if out.Outcome == OutcomeWaiting {
 		out.Notes = append(out.Notes, startWorker(d))
 	}
-	after := cache.NewInspector(d.Env, d.now(), inv.Servers).Inspect(ctx, srv)
+	// The answer re-reads the stores even when the call was cancelled: it is
+	// the only place a cancelled reset says what it left.
+	after := cache.NewInspector(d.Env, d.now(), inv.Servers).Inspect(context.WithoutCancel(ctx), srv)
 	out.Session, out.Remaining, out.Damage = after.Session, memory(after.Records), after.Damage
-	if out.Outcome != OutcomeRefused {
+	if out.Outcome != OutcomeRefused && out.Outcome != OutcomeCancelled {
 		out.PickUp = pickUp(srv, out.Outcome == OutcomeWaiting, touchesDesktop(muts))
 	}
 	d.Logger.Info("reset", "id", e.ID, "server", srv.ID(), "outcome", out.Outcome)
@@ -159,6 +165,9 @@ func resetServerAuth(ctx context.Context, d *Deps, in ResetServerAuthInput) (*Re
 
 // outcomeOf condenses the journal entry after RunReset.
 func outcomeOf(e *journal.Entry) string {
+	if journal.Cancelled(e) {
+		return OutcomeCancelled
+	}
 	if cache.Failed(e) {
 		return OutcomeRefused
 	}
@@ -288,6 +297,9 @@ func (o *ResetServerAuthOutput) render(au audience) string {
 	case OutcomeRefused:
 		fmt.Fprintf(&b, "REFUSED (reset %s): a store refused, so every part already applied was put back — see each store:\n", o.ID)
 		writeSteps(&b, o.Steps, "  ")
+	case OutcomeCancelled:
+		fmt.Fprintf(&b, "CANCELLED (reset %s): the call was cancelled; the store in progress finished or rolled back, every part already applied was put back, and nothing resumes the rest — see each store:\n", o.ID)
+		writeSteps(&b, o.Steps, "  ")
 	default:
 		fmt.Fprintf(&b, "Reset %s: %s\n", o.ID, strings.ToUpper(o.Outcome))
 		writeSteps(&b, o.Steps, "  ")
@@ -340,6 +352,9 @@ func (o *ResetServerAuthOutput) lead() {
 	case OutcomeRefused:
 		o.Status, o.Verdict = string(diagnose.Error), "refused: a store refused, every part applied was put back; nothing changed"
 		o.Next = &diagnose.Action{Step: "tell the user why (steps) and what to fix; nothing was changed"}
+	case OutcomeCancelled:
+		o.Status, o.Verdict = string(diagnose.Error), "reset "+o.ID+" cancelled: the stores already changed were put back"
+		o.Next = &diagnose.Action{Step: "see what each store holds now", Tool: "reset_status", Arguments: map[string]any{"id": o.ID}}
 	case OutcomeWaiting:
 		o.Status, o.Verdict = string(diagnose.Warning), fmt.Sprintf("reset %s: part applied, part waits for a store its client holds", o.ID)
 		o.Next = &diagnose.Action{Step: "tell the user to quit Claude Desktop completely (Cmd+Q on macOS, File → Exit on Windows): the waiting part applies as it exits; then relaunch it and " + name + " is dialled again under the same name",

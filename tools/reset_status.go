@@ -26,6 +26,9 @@ type ResetStatusOutput struct {
 	Journal string           `json:"journal" jsonschema:"the journal directory (entries and backups, private to the user)"`
 	Resets  []ResetView      `json:"resets" jsonschema:"oldest first; one element when id was given"`
 	Worker  int              `json:"worker_pid,omitempty" jsonschema:"pid of the apply-pending worker waiting for locked stores, when one runs"`
+	// Damaged lists entries whose entry.json cannot be read: never run,
+	// shown so a damaged journal is not mistaken for an empty one.
+	Damaged []journal.DamagedEntry `json:"damaged,omitempty" jsonschema:"journal entries that cannot be read (never run); their backups stay on disk"`
 }
 
 // ResetView is one reset as the journal records it, without the internal
@@ -42,7 +45,7 @@ type ResetView struct {
 // StepView is one store's part of a reset.
 type StepView struct {
 	Store     string           `json:"store"`
-	Status    journal.Status   `json:"status" jsonschema:"planned, waiting, applied, failed or undone"`
+	Status    journal.Status   `json:"status" jsonschema:"planned, waiting, applied, failed, undone or cancelled (never started; nothing resumes it)"`
 	Reason    string           `json:"reason,omitempty" jsonschema:"why it waits or failed, or what undo refused"`
 	InFlight  string           `json:"in_flight,omitempty" jsonschema:"set when a process was interrupted in this phase; the next mcpmend apply-pending, reset or undo, or MCP session of mcpmend serve, finishes or rolls it back"`
 	Changes   []journal.Change `json:"changes,omitempty"`
@@ -79,10 +82,11 @@ func ResetStatus(_ context.Context, d *Deps, in ResetStatusInput) (*ResetStatusO
 		}
 		out.Resets = append(out.Resets, viewOf(e))
 	} else {
-		es, err := j.List()
+		es, damaged, err := j.ListAll()
 		if err != nil {
 			return nil, err
 		}
+		out.Damaged = damaged
 		for _, e := range es {
 			out.Resets = append(out.Resets, viewOf(e))
 		}
@@ -118,6 +122,8 @@ func overall(e *journal.Entry) string {
 	switch {
 	case inFlight:
 		return "in-progress"
+	case n[journal.StatusCancelled] > 0:
+		return "cancelled"
 	case n[journal.StatusFailed] > 0:
 		return "failed"
 	case n[journal.StatusWaiting] > 0:
@@ -141,8 +147,11 @@ func (o *ResetStatusOutput) Text() string {
 	if o.Next != nil {
 		fmt.Fprintf(&b, "Next: %s\n", inert.Line(forModel.actionText(*o.Next)))
 	}
-	if len(o.Resets) == 0 {
+	if len(o.Resets) == 0 && len(o.Damaged) == 0 {
 		fmt.Fprintf(&b, "No resets recorded (journal %s).\n", o.Journal)
+	}
+	for _, d := range o.Damaged {
+		fmt.Fprintf(&b, "%s  DAMAGED: %s — never run; its backups stay in %s\n", d.ID, d.Reason, o.Journal)
 	}
 	for _, r := range o.Resets {
 		fmt.Fprintf(&b, "%s  %s  %s  %s\n", inert.Line(r.ID), inert.Line(serverRefText(r.Server)), r.Status, r.Created.Local().Format(time.DateTime))

@@ -76,7 +76,7 @@ func planKeychain(ctx context.Context, kc *keychain.Client, it keychain.Item, lo
 	if err != nil {
 		return nil, &store.DamagedError{Store: store.Keychain, File: it.String(), Reason: err.Error()}
 	}
-	m := &mutation.KeychainDelete{Security: kc.Security, Timeout: kc.Timeout, Item: it, Lock: mutation.SpecOfLock(lock)}
+	m := mutation.NewKeychainDelete(kc, it, mutation.SpecOfLock(lock))
 	for _, t := range credentialTargets(c, srv, current, forget) {
 		if raw, ok, _ := jsonedit.Get(data, t.Path); ok {
 			t.Hash = mutation.HashBytes(raw)

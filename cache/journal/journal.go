@@ -2,8 +2,6 @@ package journal
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +29,10 @@ const (
 	StatusApplied Status = "applied" // done and verified
 	StatusFailed  Status = "failed"  // refused or failed; the store is as it was (Reason says why)
 	StatusUndone  Status = "undone"  // undone from its backup, or cancelled before it was applied
+	// StatusCancelled: the reset was cancelled (a signal, an MCP client
+	// cancelling the call) before this step started; nothing changed and
+	// nothing resumes it.
+	StatusCancelled Status = "cancelled"
 )
 
 // Write-ahead phases: persisted before the action starts and cleared with
@@ -78,6 +80,7 @@ type Entry struct {
 	Updated time.Time `json:"updated"`
 	Steps   []Step    `json:"steps"`
 	dir     string
+	held    *lockedfile.KernelHeld // the entry's lock while this process works on it
 }
 
 // Dir is the entry's directory (entry.json and the backups).
@@ -103,6 +106,9 @@ type Journal struct {
 	// leaves the journal owned by the home's owner, and root accepts a
 	// journal that owner owns (see trust).
 	Home string
+	// Env is the environment the stores' paths are derived from when a
+	// step's scope is checked (see RegisterScope).
+	Env registry.Env
 }
 
 // Open returns the journal for env (nothing is created until a reset).
@@ -110,7 +116,7 @@ func Open(env registry.Env, log *slog.Logger) *Journal {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Journal{Dir: filepath.Join(env.StateHome(), "journal"), Log: log, Now: time.Now, Home: env.Home}
+	return &Journal{Dir: filepath.Join(env.StateHome(), "journal"), Log: log, Now: time.Now, Home: env.Home, Env: env}
 }
 
 func (j *Journal) now() time.Time { return j.Now().UTC() }
@@ -143,10 +149,7 @@ func (j *Journal) Begin(srv ServerRef, muts []Mutation, opt BeginOptions) (*Entr
 		opt.MaxWait = DefaultMaxWait
 	}
 	now := j.now()
-	var rnd [4]byte
-	_, _ = rand.Read(rnd[:])
-	e := &Entry{ID: now.Format("20060102T150405Z") + "-" + hex.EncodeToString(rnd[:]), Server: srv, Created: now, Updated: now}
-	e.dir = filepath.Join(j.Dir, e.ID)
+	e := &Entry{Server: srv, Created: now, Updated: now}
 	for i, m := range muts {
 		spec, err := m.Spec()
 		if err != nil {
@@ -158,9 +161,11 @@ func (j *Journal) Begin(srv ServerRef, muts []Mutation, opt BeginOptions) (*Entr
 	if err := j.untrusted(j.Dir); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(e.dir, 0o700); err != nil {
-		return nil, fmt.Errorf("journal: %w", err)
+	id, err := j.reserve(now)
+	if err != nil {
+		return nil, err
 	}
+	e.ID, e.dir = id, filepath.Join(j.Dir, id)
 	if err := j.save(e); err != nil {
 		return nil, err
 	}
@@ -171,7 +176,16 @@ func (j *Journal) Begin(srv ServerRef, muts []Mutation, opt BeginOptions) (*Entr
 const entryFile = "entry.json"
 
 // save persists e atomically: a crash leaves the previous version or this one.
+//
+// While the entry's lock is held, save first checks it still is: a process
+// that finds its lock gone (the entry removed or replaced under it) must not
+// write what it believed over what someone else did since.
 func (j *Journal) save(e *Entry) error {
+	if e.held != nil {
+		if err := e.held.Check(); err != nil {
+			return fmt.Errorf("journal %s not saved: %w", e.ID, err)
+		}
+	}
 	e.Updated = j.now()
 	b, err := json.MarshalIndent(e, "", "  ")
 	if err != nil {
@@ -211,19 +225,32 @@ func (j *Journal) Get(id string) (*Entry, error) {
 }
 
 // List returns every entry, oldest first. Damaged entries are logged and
-// skipped.
+// skipped (ListAll reports them).
 func (j *Journal) List() ([]*Entry, error) {
+	es, _, err := j.ListAll()
+	return es, err
+}
+
+// DamagedEntry is an entry directory whose entry.json cannot be read.
+type DamagedEntry struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+}
+
+// ListAll returns every readable entry, oldest first, and every damaged one.
+func (j *Journal) ListAll() ([]*Entry, []DamagedEntry, error) {
 	if j.untrusted(j.Dir) != nil {
-		return nil, nil // logged: reported as no journal, never read
+		return nil, nil, nil // logged: reported as no journal, never read
 	}
 	des, err := os.ReadDir(j.Dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("journal: %w", err)
+		return nil, nil, fmt.Errorf("journal: %w", err)
 	}
 	var out []*Entry
+	var damaged []DamagedEntry
 	for _, d := range des {
 		if !d.IsDir() {
 			continue
@@ -231,28 +258,35 @@ func (j *Journal) List() ([]*Entry, error) {
 		e, err := j.Get(d.Name())
 		if err != nil {
 			j.Log.Warn("skipping journal entry", "id", d.Name(), "err", err)
+			damaged = append(damaged, DamagedEntry{ID: d.Name(), Reason: err.Error()})
 			continue
 		}
 		out = append(out, e)
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].ID < out[b].ID })
-	return out, nil
+	return out, damaged, nil
 }
 
 // lockEntry takes the entry's own lock, so two mcpmend processes (a CLI, a
-// serve, the apply-pending worker) never run the same entry at once. A holder
-// that died is taken over at once.
-func (j *Journal) lockEntry(ctx context.Context, e *Entry, wait time.Duration) (*lockedfile.Held, error) {
-	l := lockedfile.DirLock{Path: filepath.Join(e.dir, "lock"), Stale: 30 * time.Second, Wait: wait, OwnerFile: true, Owner: "another mcpmend"}
+// serve, the apply-pending worker) never run the same entry at once. It is
+// a kernel lock (lockedfile.KernelLock): it never expires under a live
+// holder, however long that holder is stopped or asleep, and a holder that
+// died releases it at once.
+func (j *Journal) lockEntry(ctx context.Context, e *Entry, wait time.Duration) (*lockedfile.KernelHeld, error) {
+	l := lockedfile.KernelLock{Path: filepath.Join(e.dir, entryLockFile), Wait: wait, Owner: "another mcpmend"}
 	return l.Acquire(ctx)
 }
+
+// entryLockFile is the entry's lock file (older versions used a "lock"
+// directory, which is ignored).
+const entryLockFile = "entry.lock"
 
 // Apply runs every planned or waiting step of the reset id: steps whose
 // store is locked become "waiting" (apply-pending finishes them), the others
 // end "applied" or "failed". It also finishes a step a crash interrupted.
 func (j *Journal) Apply(ctx context.Context, id string) (*Entry, error) {
 	return j.withEntry(ctx, id, 10*time.Second, func(e *Entry) error {
-		j.advance(ctx, e)
+		j.advance(ctx, e, true)
 		return nil
 	})
 }
@@ -263,7 +297,9 @@ func (j *Journal) withEntry(ctx context.Context, id string, wait time.Duration, 
 	if err != nil {
 		return nil, err
 	}
-	h, err := j.lockEntry(ctx, e, wait)
+	// The wait is bounded and not cancellable: a reset cancelled between
+	// Begin and Apply must still get its steps marked cancelled.
+	h, err := j.lockEntry(context.WithoutCancel(ctx), e, wait)
 	if err != nil {
 		return e, fmt.Errorf("reset %s is being worked on by another process: %w", id, err)
 	}
@@ -272,18 +308,25 @@ func (j *Journal) withEntry(ctx context.Context, id string, wait time.Duration, 
 	if e, err = j.Get(id); err != nil { // re-read under the lock
 		return nil, err
 	}
+	e.held = h
+	defer func() { e.held = nil }()
 	return e, fn(e)
 }
 
 // advance moves every unfinished step forward once: recover what a crash
-// interrupted, give up steps that waited too long, apply the rest.
-func (j *Journal) advance(ctx context.Context, e *Entry) {
+// interrupted, give up steps that waited too long, apply the rest. Once ctx
+// ends no step starts; with cancelRest (the reset the user is running, not a
+// later replay) the steps not started are marked cancelled.
+func (j *Journal) advance(ctx context.Context, e *Entry, cancelRest bool) {
 	for i := range e.Steps {
-		if ctx.Err() != nil {
-			return
-		}
 		s := &e.Steps[i]
-		m, err := decodeMutation(s.Kind, s.Spec)
+		if ctx.Err() != nil {
+			if cancelRest && s.Phase == "" && (s.Status == StatusPlanned || s.Status == StatusWaiting) {
+				j.finish(e, s, StatusCancelled, cancelReason(ctx))
+			}
+			continue
+		}
+		m, err := j.mutationOf(e, s)
 		if err != nil {
 			if s.Status == StatusPlanned || s.Status == StatusWaiting {
 				j.finish(e, s, StatusFailed, err.Error())
@@ -291,10 +334,10 @@ func (j *Journal) advance(ctx context.Context, e *Entry) {
 			continue
 		}
 		if s.Phase != "" {
-			j.recover(ctx, e, i, m)
+			j.recover(stepContext(ctx), e, i, m)
 		}
 		if s.Status == StatusPlanned || s.Status == StatusWaiting {
-			j.runStep(ctx, e, i, m)
+			j.runStep(stepContext(ctx), e, i, m)
 		}
 	}
 }
@@ -334,13 +377,18 @@ func (j *Journal) runStep(ctx context.Context, e *Entry, i int, m Mutation) {
 		j.block(e, s, reason, retryable)
 		return
 	}
+	// Each attempt backs up into its own directory, recorded before it is
+	// written, so no attempt ever removes or overwrites another's backup.
+	prev := s.Backup
+	s.Backup = fmt.Sprintf("backup-%d.%d", i, s.Attempts+1)
 	dir := j.backupDir(e, s)
 	if err := j.setPhase(e, s, phaseBackup); err != nil {
 		j.Log.Error("journal", "err", err)
+		s.Backup = prev
 		return // nothing done: the step stays as it was
 	}
 	crashpoint.Hit("journal-before-backup")
-	lockedfile.RemoveTree(dir)
+	lockedfile.RemoveTree(dir) // only a crashed earlier try of this very attempt
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		j.finish(e, s, StatusFailed, "backup: "+err.Error())
 		return
@@ -394,6 +442,8 @@ func (j *Journal) settle(ctx context.Context, e *Entry, s *Step, m Mutation, app
 	}
 	applied, verr := m.Verify(ctx, j.backupDir(e, s))
 	switch {
+	case verr == nil && !applied && cancelled(applyErr):
+		j.finish(e, s, StatusCancelled, cancelReason(WaitContext(ctx)))
 	case verr != nil:
 		why := "after apply the store does not verify: " + verr.Error()
 		if applyErr != nil {
@@ -451,12 +501,19 @@ func (j *Journal) recover(ctx context.Context, e *Entry, i int, m Mutation) {
 // Undo puts back everything reset id removed, newest step first. Steps not
 // yet applied are cancelled. A step whose records were re-created since
 // refuses (ConflictError) and stays applied; the error lists them.
+//
+// An undo, once started, is finished: it runs under a context that cannot
+// be cancelled (every Restore is bounded by its own lock wait and timeouts).
 func (j *Journal) Undo(ctx context.Context, id string) (*Entry, error) {
+	ctx = context.WithoutCancel(ctx)
 	return j.withEntry(ctx, id, 10*time.Second, func(e *Entry) error {
+		if err := j.laterOverlap(e); err != nil {
+			return err
+		}
 		var errs []error
 		for i := len(e.Steps) - 1; i >= 0; i-- {
 			s := &e.Steps[i]
-			m, err := decodeMutation(s.Kind, s.Spec)
+			m, err := j.mutationOf(e, s)
 			if err != nil {
 				errs = append(errs, err)
 				continue
@@ -471,6 +528,8 @@ func (j *Journal) Undo(ctx context.Context, id string) (*Entry, error) {
 				}
 			case s.Status == StatusPlanned || s.Status == StatusWaiting:
 				j.finish(e, s, StatusUndone, "cancelled before it was applied; nothing had changed")
+			case s.Status == StatusFailed && s.Attempts > 0:
+				j.retryFailed(ctx, e, s, m)
 			}
 		}
 		return errors.Join(errs...)
@@ -493,3 +552,33 @@ func (j *Journal) undoStep(ctx context.Context, e *Entry, s *Step, m Mutation) e
 	j.finish(e, s, StatusUndone, "")
 	return nil
 }
+
+// retryFailed runs Restore for a failed step that got as far as a backup: a
+// write can land and still be reported as failed (a `security` call that
+// timed out after the item was written), and undo must not skip what it
+// may have removed. Restore is idempotent — records still in place are
+// skipped — and a record rewritten by its owner since (ConflictError) is
+// not ours to put back. The step stays failed; its reason says what undo did.
+func (j *Journal) retryFailed(ctx context.Context, e *Entry, s *Step, m Mutation) {
+	if strings.Contains(s.Reason, undoCheckedNote) {
+		return
+	}
+	if _, err := os.Stat(j.backupDir(e, s)); err != nil {
+		return
+	}
+	var ce *ConflictError
+	err := m.Restore(ctx, j.backupDir(e, s))
+	switch {
+	case err == nil:
+		s.Reason += "; " + undoCheckedNote + ": whatever it had removed is back"
+	case errors.As(err, &ce):
+		return // the owner's newer value stays; nothing of ours to put back
+	default:
+		j.Log.Warn("undo: re-checking a failed step", "id", e.ID, "store", s.Store, "err", err)
+		return
+	}
+	s.Updated = j.now()
+	j.persist(e)
+}
+
+const undoCheckedNote = "undo checked its backup"

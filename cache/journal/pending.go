@@ -51,11 +51,11 @@ func (j *Journal) resumeAll(ctx context.Context) (*ResumeReport, error) {
 		}
 		id := e.ID
 		e, err := j.withEntry(ctx, id, 200*time.Millisecond, func(e *Entry) error {
-			j.advance(ctx, e)
+			j.advance(ctx, e, false)
 			return nil
 		})
-		var le *lockedfile.LockedError
-		if errors.As(err, &le) {
+		var he *lockedfile.HeldError
+		if errors.As(err, &he) {
 			rep.Busy = append(rep.Busy, id)
 			continue
 		}
@@ -86,10 +86,11 @@ type PendingOptions struct {
 // worker holds the worker lock; that one will do the work.
 var ErrWorkerRunning = errors.New("another mcpmend apply-pending is already running")
 
-// workerLock allows one apply-pending worker per state directory.
-func workerLock(env registry.Env) lockedfile.DirLock {
-	return lockedfile.DirLock{Path: filepath.Join(env.StateHome(), "apply-pending.lock"), Stale: time.Minute,
-		Wait: 100 * time.Millisecond, OwnerFile: true, Owner: "mcpmend apply-pending"}
+// workerLock allows one apply-pending worker per state directory: a kernel
+// lock, held for the worker's life (see lockedfile.KernelLock).
+func workerLock(env registry.Env) lockedfile.KernelLock {
+	return lockedfile.KernelLock{Path: filepath.Join(env.StateHome(), "apply-pending.flock"),
+		Wait: 100 * time.Millisecond, Owner: "mcpmend apply-pending"}
 }
 
 // RunPending is the apply-pending worker: it takes the worker lock, then
@@ -110,9 +111,9 @@ func RunPending(ctx context.Context, env registry.Env, opt PendingOptions) (*Res
 		return nil, fmt.Errorf("state directory: %w", err)
 	}
 	h, err := workerLock(env).Acquire(ctx)
-	var le *lockedfile.LockedError
-	if errors.As(err, &le) {
-		return nil, fmt.Errorf("%w (%v)", ErrWorkerRunning, le)
+	var he *lockedfile.HeldError
+	if errors.As(err, &he) {
+		return nil, fmt.Errorf("%w (%v)", ErrWorkerRunning, he)
 	}
 	if err != nil {
 		return nil, err
@@ -169,15 +170,15 @@ func DefaultWorkerCommand(env registry.Env) (WorkerCommand, error) {
 // its pid.
 func WorkerRunning(env registry.Env) (bool, int) {
 	l := workerLock(env)
-	l.Wait = time.Millisecond
+	l.Wait = 0
 	h, err := l.Acquire(context.Background())
 	if err == nil {
 		_ = h.Release()
 		return false, 0
 	}
-	var le *lockedfile.LockedError
-	if errors.As(err, &le) {
-		return true, le.PID
+	var he *lockedfile.HeldError
+	if errors.As(err, &he) {
+		return true, he.PID
 	}
 	return false, 0
 }

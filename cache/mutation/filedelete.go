@@ -1,6 +1,7 @@
 package mutation
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/internal/crashpoint"
@@ -121,9 +123,16 @@ func (m *FileDelete) Backup(_ context.Context, dir string) error {
 }
 
 // Apply implements journal.Mutation: it checks every file first and refuses, deleting
-// nothing, if one was rewritten since planning; then it deletes them. If a
-// delete fails the files already deleted are put back.
-func (m *FileDelete) Apply(ctx context.Context, dir string) error {
+// nothing, if one was rewritten since planning. Then it moves every planned
+// file aside (lockedfile.Quarantine) and looks at what it moved: only when
+// each is still the planned content are they removed; otherwise all go back
+// (a newer file the owner wrote meanwhile is never replaced) and the reset
+// is refused. A sign-in written between the check and the move is thus
+// never deleted.
+func (m *FileDelete) Apply(_ context.Context, dir string) error {
+	if err := m.recoverQuarantined(); err != nil {
+		return err
+	}
 	var doomed []int
 	for i, t := range m.Targets {
 		st, _, err := t.state()
@@ -140,23 +149,46 @@ func (m *FileDelete) Apply(ctx context.Context, dir string) error {
 			doomed = append(doomed, i)
 		}
 	}
-	for n, i := range doomed {
+	var moved []*lockedfile.Quarantined
+	putBack := func(cause error) error {
+		var errs []error
+		for _, q := range moved {
+			if err := q.Unquarantine(); err != nil {
+				errs = append(errs, fmt.Errorf("putting back %s: %w (it is at %s)", q.Path, err, q.Name))
+			}
+		}
+		return errors.Join(append([]error{cause}, errs...)...)
+	}
+	for _, i := range doomed {
+		t := m.Targets[i]
+		q, err := lockedfile.Quarantine(t.Path)
+		if err != nil {
+			return putBack(err)
+		}
+		if q == nil {
+			continue // removed meanwhile: nothing of ours is left there
+		}
+		moved = append(moved, q)
+		if HashBytes(q.Data) != t.Hash {
+			return putBack(&lockedfile.ChangedError{Path: t.Path, What: "it was rewritten while the reset ran (put back as it was)"})
+		}
+	}
+	// A writer whose open(O_TRUNC) had looked the path up just before the
+	// move truncates and writes the moved file a moment later: look again
+	// after that moment, and put everything back if it changed.
+	time.Sleep(quarantineSettle)
+	for _, q := range moved {
+		if now, err := os.ReadFile(q.Name); err != nil || !bytes.Equal(now, q.Data) {
+			return putBack(&lockedfile.ChangedError{Path: q.Path, What: "it was written while the reset moved it (put back)"})
+		}
+	}
+	for n, q := range moved {
 		if n == 1 {
 			crashpoint.Hit("file-delete-midway")
 		}
-		if err := lockedfile.Remove(m.Targets[i].Path); err != nil {
-			if rerr := m.Restore(ctx, dir); rerr != nil {
-				return fmt.Errorf("delete %s: %w; putting back the files already deleted failed: %v", m.Targets[i].Path, err, rerr)
-			}
-			var busy *lockedfile.BusyError
-			if errors.As(err, &busy) {
-				return fmt.Errorf("%w (the files already deleted were put back)", err)
-			}
-			return fmt.Errorf("delete %s: %w (the files already deleted were put back)", m.Targets[i].Path, err)
+		if err := q.Discard(); err != nil {
+			return putBack(fmt.Errorf("delete %s: %w", q.Path, err))
 		}
-	}
-	if len(doomed) > 0 {
-		lockedfile.SyncDir(filepath.Dir(m.Targets[doomed[0]].Path))
 	}
 	return nil
 }
@@ -165,7 +197,13 @@ func (m *FileDelete) Apply(ctx context.Context, dir string) error {
 // content any more; not applied when none was deleted; an error when some
 // were deleted and some not (a crash between two deletes), so the journal
 // restores the deleted ones.
+//
+// Files a crashed Apply had moved aside are put back first, so they count
+// as not deleted.
 func (m *FileDelete) Verify(context.Context, string) (bool, error) {
+	if err := m.recoverQuarantined(); err != nil {
+		return false, err
+	}
 	var left, gone int
 	for _, t := range m.Targets {
 		st, _, err := t.state()
@@ -193,6 +231,9 @@ func (m *FileDelete) Verify(context.Context, string) (bool, error) {
 // (written by its owner since, e.g. a new sign-in) makes it refuse with a
 // *ConflictError before anything is written.
 func (m *FileDelete) Restore(_ context.Context, dir string) error {
+	if err := m.recoverQuarantined(); err != nil {
+		return err
+	}
 	type put struct {
 		t    FileTarget
 		data []byte
@@ -217,14 +258,37 @@ func (m *FileDelete) Restore(_ context.Context, dir string) error {
 			return &journal.ConflictError{File: t.Path, Key: filepath.Base(t.Path)}
 		}
 	}
+	// Published only where nothing is: a sign-in written since the check
+	// above is never overwritten (lockedfile.Publish).
 	for _, p := range todo {
-		perm := p.t.Perm
+		perm := p.t.Perm & 0o666 // never executable or special, whatever the spec says
 		if perm == 0 {
 			perm = 0o600
 		}
-		if err := lockedfile.WriteFile(p.t.Path, p.data, lockedfile.WriteOptions{Perm: perm}); err != nil {
+		err := lockedfile.Publish(p.t.Path, p.data, perm)
+		if errors.Is(err, fs.ErrExist) {
+			if st, cur, serr := p.t.state(); serr == nil && st != fileGone && HashBytes(cur) == HashBytes(p.data) {
+				continue // already back
+			}
+			return &journal.ConflictError{File: p.t.Path, Key: filepath.Base(p.t.Path)}
+		}
+		if err != nil {
 			return fmt.Errorf("restore %s: %w", p.t.Path, err)
 		}
 	}
 	return nil
+}
+
+// quarantineSettle is how long Apply waits before looking at moved files a
+// second time.
+const quarantineSettle = 5 * time.Millisecond
+
+// recoverQuarantined puts back what a crashed Apply moved aside and did not
+// get to look at or discard (see lockedfile.RecoverQuarantined).
+func (m *FileDelete) recoverQuarantined() error {
+	var errs []error
+	for _, t := range m.Targets {
+		errs = append(errs, lockedfile.RecoverQuarantined(t.Path))
+	}
+	return errors.Join(errs...)
 }

@@ -46,7 +46,7 @@ func (s *LockSpec) acquire(ctx context.Context) (release func(), check func() er
 	if l == nil {
 		return func() {}, func() error { return nil }, nil
 	}
-	h, err := l.Acquire(ctx)
+	h, err := l.Acquire(journal.WaitContext(ctx)) // nothing written yet: a cancelled caller may stop waiting
 	if err != nil {
 		return nil, nil, err
 	}

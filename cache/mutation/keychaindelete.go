@@ -26,16 +26,42 @@ func init() { journal.RegisterSpec[KeychainDelete](KindKeychainDelete) }
 // It works like JSONDelete: values are checked against their planned hashes
 // before anything is written, the blob is re-written compact, and undo puts
 // back the whole blob when nothing else changed it, else each record.
+//
+// The security(1) program is never named by the journal: a step rebuilt from
+// an entry runs ReplayKeychain (the platform's /usr/bin/security), whatever
+// an older entry's "security" field says.
 type KeychainDelete struct {
-	Security string        `json:"security"` // the security executable
-	Timeout  time.Duration `json:"timeout,omitempty"`
-	Item     keychain.Item `json:"item"`
-	Lock     *LockSpec     `json:"lock,omitempty"`
-	Targets  []JSONTarget  `json:"targets"`
+	Timeout time.Duration `json:"timeout,omitempty"`
+	Item    keychain.Item `json:"item"`
+	Lock    *LockSpec     `json:"lock,omitempty"`
+	Targets []JSONTarget  `json:"targets"`
+
+	client *keychain.Client // the planner's; nil when rebuilt from the journal
+}
+
+// ReplayKeychain is the Keychain a KeychainDelete rebuilt from the journal
+// talks to: keychain.Platform (a fixed /usr/bin/security on macOS, none
+// elsewhere). Tests point it at a stand-in; nothing read from disk does.
+var ReplayKeychain = keychain.Platform
+
+// NewKeychainDelete plans a removal from item through kc.
+func NewKeychainDelete(kc *keychain.Client, item keychain.Item, lock *LockSpec) *KeychainDelete {
+	m := &KeychainDelete{Item: item, Lock: lock, client: kc}
+	if kc != nil {
+		m.Timeout = kc.Timeout
+	}
+	return m
 }
 
 func (m *KeychainDelete) keychain() *keychain.Client {
-	return &keychain.Client{Security: m.Security, Timeout: m.Timeout}
+	if m.client != nil {
+		return m.client
+	}
+	kc := ReplayKeychain()
+	if kc == nil {
+		return nil
+	}
+	return &keychain.Client{Security: kc.Security, Timeout: m.Timeout}
 }
 
 // Store implements journal.Mutation.

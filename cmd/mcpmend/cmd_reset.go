@@ -16,7 +16,9 @@ func newResetCmd(a *app) *cobra.Command {
 		Long: `Clear what the clients remember about one server — Claude Code's needs-auth cache and credential
 stamps, mcp-remote's registration, Claude Desktop's Local Storage items for it — so the next session
 dials it afresh. Stored tokens are kept unless --forget-tokens. Every reset is journalled with
-backups: mcpmend undo ID puts it back. Exits 1 when a store refused (nothing was changed).`,
+backups: mcpmend undo ID puts it back. Exits 1 when a store refused (nothing was changed); interrupted
+(Ctrl-C, SIGTERM, SIGHUP) it finishes or rolls back the store in progress, puts back what it changed, and
+exits 128+N.`,
 		Example: `  mcpmend reset github --dry-run
   mcpmend reset github
   mcpmend reset github --client claude-code --scope local --forget-tokens`,
@@ -31,8 +33,8 @@ backups: mcpmend undo ID puts it back. Exits 1 when a store refused (nothing was
 			if err := a.emit(out, out.HumanText()); err != nil {
 				return err
 			}
-			if out.Outcome == tools.OutcomeRefused {
-				return exitError{1}
+			if out.Outcome == tools.OutcomeRefused || out.Outcome == tools.OutcomeCancelled {
+				return exitError{1} // a signal's 128+N wins (see execute)
 			}
 			return nil
 		},
