@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -187,7 +186,7 @@ func (m *EntryChange) Restore(ctx context.Context, dir string) error {
 		if err := snap.Unchanged(); err != nil {
 			return err
 		}
-		if err := os.Remove(m.File); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := lockedfile.Remove(m.File); err != nil {
 			return fmt.Errorf("remove %s, which install created: %w", m.File, err)
 		}
 		return nil
