@@ -44,7 +44,7 @@ func ListServers(ctx context.Context, d *Deps, in ListServersInput) (*ListServer
 		env.CWD = in.Project
 	}
 	inv := registry.Discover(env)
-	out := &ListServersOutput{Servers: []registry.Server{}}
+	out := &ListServersOutput{Servers: make([]registry.Server, 0, len(inv.Servers))}
 	for _, s := range inv.Servers {
 		if in.Client != "" && s.Client != in.Client || in.Name != "" && s.Name != in.Name {
 			continue

@@ -39,7 +39,7 @@ func newListCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.emit(out, out.Text())
+			return a.emitFunc(out, out.Text)
 		},
 	}
 	addClientFlag(cmd, &in.Client, "only this client's servers")

@@ -36,7 +36,7 @@ with the next step for every problem. Exits 1 when any finding is an error, so s
 			if err != nil {
 				return err
 			}
-			if err := a.emit(out, out.HumanText()); err != nil {
+			if err := a.emitFunc(out, out.HumanText); err != nil {
 				return err
 			}
 			if out.Failed() {
@@ -70,7 +70,7 @@ step for every finding. Exits 1 when a finding is an error.`,
 			if err != nil {
 				return err
 			}
-			if err := a.emit(out, out.HumanText()); err != nil {
+			if err := a.emitFunc(out, out.HumanText); err != nil {
 				return err
 			}
 			if out.Status == "error" {

@@ -24,7 +24,7 @@ Local Storage items, and say whether Claude Code's next session dials the server
 			if err != nil {
 				return err
 			}
-			return a.emit(out, out.HumanText())
+			return a.emitFunc(out, out.HumanText)
 		},
 	}
 	addClientFlag(cmd, &in.Client, "the client, when several configure NAME")
