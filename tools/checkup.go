@@ -159,7 +159,7 @@ func (o *CheckupOutput) HumanText() string { return o.render(forHuman) }
 func (o *CheckupOutput) render(au audience) string {
 	var b strings.Builder
 	if len(o.Servers) == 0 && len(o.Files) == 0 {
-		b.WriteString("No MCP servers to check (none configured, or none of the client asked for).\n")
+		b.WriteString("No MCP servers to check (none configured, or none for the client asked for).\n")
 		writeSearched(&b, o.Searched)
 		return b.String()
 	}
