@@ -358,11 +358,11 @@ func TestBridgeEndsWithMcpmend(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _ := json.Marshal(res.StructuredContent)
-	if !strings.Contains(string(out), `"status":"bridged"`) || !strings.Contains(string(out), "inner__diagnose_server") {
+	if !strings.Contains(string(out), `"status":"bridged"`) || !strings.Contains(string(out), `"inner__diagnose"`) {
 		t.Fatalf("bridge: %s", out)
 	}
 	// The bridged mcpmend answers through the outer one.
-	if r, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "inner__list_servers", Arguments: map[string]any{}}); err != nil || r.IsError {
+	if r, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "inner__reset_status", Arguments: map[string]any{}}); err != nil || r.IsError {
 		t.Fatalf("bridged call: %v %+v", err, r)
 	}
 	data, err := os.ReadFile(pidFile)
