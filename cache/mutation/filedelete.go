@@ -173,7 +173,7 @@ func (m *FileDelete) Apply(_ context.Context, dir string) error {
 			return putBack(&lockedfile.ChangedError{Path: t.Path, What: "it was rewritten while the reset ran (put back as it was)"})
 		}
 	}
-	// A writer whose open(O_TRUNC) had looked the path up just before the
+	// A writer whose truncating open had looked the path up just before the
 	// move truncates and writes the moved file a moment later: look again
 	// after that moment, and put everything back if it changed.
 	time.Sleep(quarantineSettle)
