@@ -5,8 +5,6 @@
 package storetest
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -62,17 +60,6 @@ func Env(home string, vars ...string) registry.Env {
 		m[vars[i]] = vars[i+1]
 	}
 	return registry.Env{Home: home, CWD: home, GOOS: "linux", Getenv: func(k string) string { return m[k] }}
-}
-
-// WriteFile writes data to path (0600), making its directory.
-func WriteFile(t testing.TB, path, data string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // Now is the clock of table tests: stamps are written relative to it.
