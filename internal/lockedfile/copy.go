@@ -188,5 +188,9 @@ func removeTree(dir string) error {
 // OpenAppend opens mcpmend's own log file at path for appending, creating it
 // with perm when missing.
 func OpenAppend(path string, perm fs.FileMode) (*os.File, error) {
-	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, perm)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, perm)
+	if err == nil {
+		_ = InheritOwner(path) // root's log in a user's state directory stays theirs
+	}
+	return f, err
 }

@@ -3,10 +3,12 @@
 package lockedfile
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestWriteFileKeepsOwner: run as root (`sudo mcpmend install`), a
@@ -41,4 +43,52 @@ func TestWriteFileKeepsOwner(t *testing.T) {
 	if st := fi.Sys().(*syscall.Stat_t); st.Uid != 0 {
 		t.Fatalf("uid %d without KeepOwner", st.Uid)
 	}
+}
+
+// TestRootWritesNewFilesAsTheDirectoryOwner: a file or directory root
+// creates in a user's directory (a restored mcp-remote file, ~/.claude for
+// a lock, a replaced file through its symlink) belongs to that user.
+func TestRootWritesNewFilesAsTheDirectoryOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("changing a file's owner needs root")
+	}
+	home := t.TempDir()
+	if err := os.Chown(home, 4242, 4243); err != nil {
+		t.Fatal(err)
+	}
+	owned := func(p string) {
+		t.Helper()
+		fi, err := os.Lstat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := fi.Sys().(*syscall.Stat_t); st.Uid != 4242 || st.Gid != 4243 {
+			t.Errorf("%s is %d:%d, want 4242:4243", p, st.Uid, st.Gid)
+		}
+	}
+	deep := filepath.Join(home, ".local", "state", "mcpmend")
+	if err := MkdirAll(deep, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	owned(filepath.Join(home, ".local"))
+	owned(filepath.Join(home, ".local", "state"))
+	owned(deep)
+	p := filepath.Join(deep, "new.json")
+	if err := WriteFile(p, []byte("{}"), WriteOptions{KeepOwner: true}); err != nil {
+		t.Fatal(err)
+	}
+	owned(p)
+	pub := filepath.Join(deep, "published.json")
+	if err := Publish(pub, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	owned(pub)
+	l := DirLock{Path: filepath.Join(home, ".claude", ".storage-write.lock"), Stale: 15 * time.Second}
+	h, err := l.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	owned(filepath.Join(home, ".claude"))
+	owned(l.Path)
+	h.Release()
 }
