@@ -143,10 +143,10 @@ func (m *EntryChange) Apply(ctx context.Context, dir string) error {
 	if err := writePrivate(filepath.Join(dir, bkApplied), []byte(hex.EncodeToString(sum(out)))); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(m.File), 0o700); err != nil {
+	if err := lockedfile.MkdirAll(filepath.Dir(m.File), 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", filepath.Dir(m.File), err)
 	}
-	return lockedfile.WriteFile(m.File, out, lockedfile.WriteOptions{Expect: &snap, BeforeRename: check, KeepOwner: true})
+	return lockedfile.WriteFile(m.File, out, writeOptions(&snap, check))
 }
 
 // Verify implements journal.Mutation: the entry is what the change asked for.
@@ -178,7 +178,7 @@ func (m *EntryChange) Restore(ctx context.Context, dir string) error {
 	if origErr != nil && absentErr != nil {
 		return errors.New("no backup of " + m.File + " in " + dir)
 	}
-	opt := lockedfile.WriteOptions{Expect: &snap, BeforeRename: check, KeepOwner: true}
+	opt := writeOptions(&snap, check)
 	if applied, err := os.ReadFile(filepath.Join(dir, bkApplied)); err == nil && snap.Exists && string(applied) == hex.EncodeToString(sum(snap.Data)) {
 		if origErr == nil {
 			return lockedfile.WriteFile(m.File, orig, opt)
@@ -218,4 +218,11 @@ func (m *EntryChange) Restore(ctx context.Context, dir string) error {
 		return fmt.Errorf("%s: %w", m.File, err)
 	}
 	return lockedfile.WriteFile(m.File, out, opt)
+}
+
+// writeOptions is how a client's config file is replaced: its owner kept
+// (root installing for a user), through a symlink as the clients
+// themselves write it (a dotfiles manager's link stays a link).
+func writeOptions(snap *lockedfile.Snapshot, check func() error) lockedfile.WriteOptions {
+	return lockedfile.WriteOptions{Expect: snap, BeforeRename: check, KeepOwner: true, Links: lockedfile.FollowSymlinks}
 }

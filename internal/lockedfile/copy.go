@@ -65,14 +65,17 @@ func RestoreDir(backup, dst string, keep func(rel string) bool) error {
 		}
 		rel, _ := filepath.Rel(backup, p)
 		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o700)
+			return MkdirAll(filepath.Join(dst, rel), 0o700)
 		}
 		want[rel] = true
 		data, err := os.ReadFile(p)
 		if err != nil {
 			return err
 		}
-		return WriteFile(filepath.Join(dst, rel), data, WriteOptions{})
+		// The database's owner replaces its files by rename, never writes
+		// through links, and other links to them are mcpmend's own staging
+		// copies: replace the name, as it does. The user keeps ownership.
+		return WriteFile(filepath.Join(dst, rel), data, WriteOptions{KeepOwner: true, Links: ReplaceName})
 	})
 	if err != nil {
 		return fmt.Errorf("restore %s from %s: %w", dst, backup, err)

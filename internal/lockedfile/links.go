@@ -30,6 +30,11 @@ const (
 	// and the link stays. For files whose owner writes through links too
 	// (Claude Code's ~/.claude.json, files rewritten in place).
 	FollowSymlinks
+	// ReplaceName replaces the name whatever it is, as before links were
+	// looked at: for files whose owner itself only ever replaces them by
+	// rename, and whose other hard links can only be mcpmend's own
+	// snapshots (a Chromium LevelDB's tables, linked into a staging copy).
+	ReplaceName
 )
 
 // LinkError reports a store file mcpmend will not replace because of a
@@ -65,6 +70,9 @@ func (e *LinkError) Error() string {
 // it is a plain file with one link or absent; under FollowSymlinks, the
 // final target of a symlink. Otherwise it returns a *LinkError.
 func Resolve(path string, links Links) (string, error) {
+	if links == ReplaceName {
+		return path, nil
+	}
 	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return path, nil
