@@ -2,9 +2,9 @@ package credentials
 
 import (
 	"context"
-	"errors"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"os/user"
 	"path/filepath"
 	"regexp"
