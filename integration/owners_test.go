@@ -21,7 +21,7 @@ const userUID, userGID = 4242, 4243
 // server with a registration, as a user's own programs left them.
 type userHome struct {
 	home, creds, needs, clientInfo string
-	credsData, needsData          string
+	credsData, needsData           string
 }
 
 func newUserHome(t *testing.T) *userHome {
