@@ -3,7 +3,9 @@
 // ~/.claude.json and .credentials.json (a lock is a directory created with
 // mkdir, kept fresh by touching its mtime, abandoned when its mtime is older
 // than a stale time), and replaces files atomically, refusing when a file
-// changed underneath since it was read.
+// changed underneath since it was read. A replace keeps the file's owner
+// when root writes a user's file (KeepOwner), and never splits a link: a
+// symlink is written through or refused, a hard-linked file refused (Links).
 //
 // It is the one place where mcpmend writes a file another program owns;
 // registry's config editor and cache's store mutations both go through it.
