@@ -44,11 +44,18 @@ type LinkError struct {
 	Target string // the symlink's target, when it is one
 	NLink  uint64 // hard links, when more than one
 	Why    string // what the owning program does with the link, when known
+	// Foreign is set when root was asked to write through a link to a file
+	// of another owner than the link's directory: LinkUID, TargetUID.
+	Foreign            bool
+	LinkUID, TargetUID int
 }
 
 func (e *LinkError) Error() string {
 	var what, fix string
 	switch {
+	case e.Foreign:
+		return fmt.Sprintf("%s is a symlink to %s, which belongs to uid %d, not to uid %d who owns the link's directory: "+
+			"as root, mcpmend never writes through a link into another owner's file; nothing was written", e.Path, e.Target, e.TargetUID, e.LinkUID)
 	case e.NLink > 1:
 		what = fmt.Sprintf("has %d hard links", e.NLink)
 		fix = "replacing it would leave the other names with the old content and writing it in place is not crash-safe"
@@ -106,6 +113,9 @@ func followLink(path string, links Links) (string, error) {
 	}
 	if links != FollowSymlinks {
 		return "", &LinkError{Path: path, Target: target}
+	}
+	if ok, lu, tu := linkOwnerMayWrite(path, target); !ok {
+		return "", &LinkError{Path: path, Target: target, Foreign: true, LinkUID: lu, TargetUID: tu}
 	}
 	return target, nil
 }

@@ -14,3 +14,6 @@ func InheritOwner(string) error { return nil }
 // replace there keeps no other name's content either way, and the stores
 // mcpmend writes are not hard-linked by the programs that own them).
 func nlink(fs.FileInfo) uint64 { return 1 }
+
+// linkOwnerMayWrite allows every link where files have no Unix owner.
+func linkOwnerMayWrite(string, string) (bool, int, int) { return true, 0, 0 }

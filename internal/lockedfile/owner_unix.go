@@ -11,7 +11,8 @@ import (
 )
 
 // keepOwner gives tmp the owner and group of path — or, when path does not
-// exist yet, of the directory it is created in — when mcpmend runs as root.
+// exist yet or is root's in a user's directory, of the directory it is in —
+// when mcpmend runs as root.
 // `sudo mcpmend reset` on a user's home must not leave a file there owned by
 // root: the program that owns it, running as that user, could no longer read
 // it (0600) or keep it (Claude Code would sign the user out). Anyone else
@@ -22,8 +23,11 @@ func keepOwner(tmp, path string) error {
 		return nil
 	}
 	uid, gid, ok := ownerOf(path)
-	if !ok {
-		uid, gid, ok = ownerOf(filepath.Dir(path))
+	if du, dg, dok := ownerOf(filepath.Dir(path)); dok && (!ok || uid == 0 && du != 0) {
+		// A new file gets its directory's owner; so does a root-owned
+		// file in a user's directory — an earlier root run's leftover,
+		// which the user's own program cannot use.
+		uid, gid, ok = du, dg, true
 	}
 	if !ok || uid == 0 && gid == os.Getegid() {
 		return nil
@@ -71,4 +75,19 @@ func nlink(fi fs.FileInfo) uint64 {
 		return uint64(st.Nlink)
 	}
 	return 1
+}
+
+// linkOwnerMayWrite reports whether the symlink at link may be written
+// through to target. For root the target must belong to the owner of the
+// directory holding the link: a user's link must not steer root into
+// rewriting another user's or the system's file (a link from ~/.claude.json
+// to /etc/… is the user's to make, not root's to follow). Anyone else is
+// held to their own rights by the kernel.
+func linkOwnerMayWrite(link, target string) (ok bool, linkUID, targetUID int) {
+	if os.Geteuid() != 0 {
+		return true, 0, 0
+	}
+	lu, _, lok := ownerOf(filepath.Dir(link))
+	tu, _, tok := ownerOf(target)
+	return !lok || !tok || lu == tu, lu, tu
 }

@@ -4,8 +4,10 @@ package lockedfile
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -91,4 +93,36 @@ func TestRootWritesNewFilesAsTheDirectoryOwner(t *testing.T) {
 	owned(filepath.Join(home, ".claude"))
 	owned(l.Path)
 	h.Release()
+}
+
+// TestRootDoesNotFollowAUsersLinkElsewhere: a user's symlink must not
+// steer root into rewriting a file of someone else (the system's); and a
+// root-owned file a root run left in the user's directory is given back.
+func TestRootDoesNotFollowAUsersLinkElsewhere(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("changing a file's owner needs root")
+	}
+	home, system := t.TempDir(), t.TempDir()
+	os.Chown(home, 4242, 4243)
+	victim := filepath.Join(system, "passwd.json")
+	os.WriteFile(victim, []byte(`{"root":1}`), 0o644)
+	link := filepath.Join(home, ".claude.json")
+	os.Symlink(victim, link)
+	err := WriteFile(link, []byte(`{}`), WriteOptions{Links: FollowSymlinks, KeepOwner: true})
+	var le *LinkError
+	if !errors.As(err, &le) || !le.Foreign || !strings.Contains(err.Error(), "belongs to uid 0, not to uid 4242") {
+		t.Fatalf("root followed a user's link to a root file: %v", err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != `{"root":1}` {
+		t.Fatalf("the system's file changed: %s", b)
+	}
+	leftover := filepath.Join(home, "needs.json")
+	os.WriteFile(leftover, []byte(`{}`), 0o600) // root's, in the user's directory
+	if err := WriteFile(leftover, []byte(`{"a":1}`), WriteOptions{KeepOwner: true}); err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := os.Stat(leftover)
+	if st := fi.Sys().(*syscall.Stat_t); st.Uid != 4242 || st.Gid != 4243 {
+		t.Errorf("the leftover is %d:%d, want the directory owner's 4242:4243", st.Uid, st.Gid)
+	}
 }
