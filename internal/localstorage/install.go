@@ -236,8 +236,8 @@ func ExpectRows(before, after Rows, ops []Op) error {
 type InstallRecord struct {
 	OldCurrent string             `json:"old_current"`
 	NewCurrent string             `json:"new_current"`
-	New        map[string]string  `json:"new"` // written: name → sha256
-	Old        map[string]string  `json:"old"` // superseded: name → sha256
+	New        map[string]string  `json:"new"`                 // written: name → sha256
+	Old        map[string]string  `json:"old"`                 // superseded: name → sha256
 	Installed  map[string]FileSum `json:"installed,omitempty"` // every file of the new database, CURRENT included
 	Backup     string             `json:"backup,omitempty"`    // the whole database as it was before (BackupDB's dir)
 	Settled    bool               `json:"settled"`
