@@ -129,8 +129,8 @@ type Torn struct {
 
 // String says what was dropped, for the undo's answer.
 func (t Torn) String() string {
-	return fmt.Sprintf("its log %s ended in a write cut short (%d bytes: %s), which LevelDB reads as the end of the log; the %d bytes of complete records before it were kept",
-		t.Log, t.Cut, t.Reason, t.Kept)
+	return fmt.Sprintf("its log %s ended in a write cut short (the last %d bytes: %s); LevelDB reads that as the end of the log, and so did the undo: everything before it was kept",
+		t.Log, t.Cut, t.Reason)
 }
 
 // CutTornTail makes a staging copy read the way LevelDB reads it: when the
