@@ -160,8 +160,8 @@ func TestLocalStorageUndoKeepsWritesAfterATornLog(t *testing.T) {
 			tear(t, dir)
 			mustStrictFail(t, dir)
 			asLevelDB := dbRows(t, dir)
-			newer := string(localstorage.ItemRowKey("https://claude.ai", "written-after-the-reset"))
-			if _, ok := asLevelDB[newer]; !ok {
+			newer := localstorage.ItemRowKey("https://claude.ai", "written-after-the-reset")
+			if _, ok := asLevelDB[string(newer)]; !ok {
 				t.Fatal("LevelDB does not read the newer item: the tear went too far")
 			}
 			reason := undoneReason(t, home, e)
@@ -169,7 +169,7 @@ func TestLocalStorageUndoKeepsWritesAfterATornLog(t *testing.T) {
 			if d := diffRows(withRemovedBack(asLevelDB, old, reset), after); len(d) > 0 {
 				t.Fatalf("after undo: %v", d)
 			}
-			if after[newer] != string(localstorage.EncodeString("KEEP-ME")) {
+			if after[string(newer)] != string(localstorage.EncodeString("KEEP-ME")) {
 				t.Fatal("the item written after the reset is gone")
 			}
 			if _, err := desktop.Scan(context.Background(), dir, nil); err != nil {
