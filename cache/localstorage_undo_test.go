@@ -270,3 +270,40 @@ func TestLocalStorageUndoRefusesDamageNotOurs(t *testing.T) {
 		})
 	}
 }
+
+// TestLocalStorageUndoOfATornLogCrash kills the undo of a database with a
+// torn log at each of its points: LevelDB then reads the torn database or
+// the undone one, never a mix, and the next start finishes the undo with the
+// app's newer item kept.
+func TestLocalStorageUndoOfATornLogCrash(t *testing.T) {
+	pts := []string{"journal-before-restore", "localstorage-after-batch", "localstorage-mid-install", "localstorage-before-commit", "localstorage-after-commit"}
+	for _, pt := range pts {
+		t.Run(pt, func(t *testing.T) {
+			home, dir := desktopHome(t)
+			old := dbRows(t, dir)
+			e := runDesktopReset(t, home, "github")
+			reset := dbRows(t, dir)
+			appWrites(t, dir, [2]string{"written-after-the-reset", "KEEP-ME"})
+			appendHalfRecord(t, dir)
+			torn := dbRows(t, dir)
+			undone := withRemovedBack(torn, old, reset)
+			if !crashHelper(t, home, "undo", pt, "RESET_ID="+e.ID) {
+				t.Fatalf("not killed at %s", pt)
+			}
+			oldOrNew(t, dbRows(t, dir), torn, undone, "after the kill")
+			env := testEnv(home)
+			if _, err := journal.ResumePending(context.Background(), env, nil); err != nil {
+				t.Fatal(err)
+			}
+			if st := statuses(onlyEntry(t, env)); st != "undone" {
+				t.Fatalf("after the next start: %s %q", st, onlyEntry(t, env).Steps[0].Reason)
+			}
+			if d := diffRows(undone, dbRows(t, dir)); len(d) > 0 {
+				t.Fatalf("undo not completed: %v", d)
+			}
+			if _, err := desktop.Scan(context.Background(), dir, nil); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
