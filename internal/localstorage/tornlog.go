@@ -36,10 +36,11 @@ const (
 
 // logTail is what a scan of one log found after its last complete record.
 type logTail struct {
-	end    int    // bytes up to the end of the last complete record
-	reason string // what the unreadable bytes after end are; "" when none
-	at     int    // where they start
-	torn   bool   // they run to the end of the file: a write cut short
+	records int    // complete records before end
+	end     int    // bytes up to the end of the last complete record
+	reason  string // what the unreadable bytes after end are; "" when none
+	at      int    // where they start
+	torn    bool   // they run to the end of the file: a write cut short
 }
 
 // scanLog walks the chunks of a log and stops at the first unreadable one.
@@ -96,6 +97,7 @@ func (t *logTail) step(typ byte, pos, n int, frag *int) string {
 	case typ == chunkFull && *frag < 0, typ == chunkLast && *frag >= 0:
 		*frag = -1
 		t.end = pos + logHeader + n
+		t.records++
 	case typ == chunkFirst && *frag < 0:
 		*frag = pos
 	case typ == chunkMiddle && *frag >= 0:

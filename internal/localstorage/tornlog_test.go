@@ -1,16 +1,19 @@
 package localstorage
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/journal"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 )
 
@@ -207,4 +210,60 @@ func diffHashes(a, b Rows) []string {
 		}
 	}
 	return out
+}
+
+// journalBytes writes records through goleveldb's own log writer.
+func journalBytes(t testing.TB, records ...[]byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := journal.NewWriter(&buf)
+	for _, r := range records {
+		jw, err := w.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		jw.Write(r)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// FuzzScanLog: any bytes scan without panicking; the kept part is exactly
+// what goleveldb's strict log reader reads without error, record for
+// record; and it scans clean again (what CutTornTail relies on).
+func FuzzScanLog(f *testing.F) {
+	log := journalBytes(f, []byte("one"), bytes.Repeat([]byte("two"), 50), []byte("three"))
+	f.Add(log)
+	f.Add(log[:len(log)-3])
+	f.Add(append(append([]byte(nil), log...), 0x12, 0x34, 0x56, 0x78, 200, 0, 1, 'x'))
+	f.Add(make([]byte, 40))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s := scanLog(data)
+		if s.end < 0 || s.end > len(data) || s.reason != "" && (s.at < s.end || s.at > len(data)) {
+			t.Fatalf("scan %+v of %d bytes", s, len(data))
+		}
+		kept := data[:s.end]
+		if again := scanLog(kept); again.reason != "" || again.end != s.end || again.records != s.records {
+			t.Fatalf("the kept part scans %+v, first %+v", again, s)
+		}
+		r := journal.NewReader(bytes.NewReader(kept), nil, true, true)
+		n := 0
+		for ; ; n++ {
+			rr, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err == nil {
+				_, err = io.ReadAll(rr)
+			}
+			if err != nil {
+				t.Fatalf("goleveldb's strict reader fails on the kept part after %d records: %v", n, err)
+			}
+		}
+		if n != s.records {
+			t.Fatalf("goleveldb reads %d records, the scan kept %d", n, s.records)
+		}
+	})
 }
