@@ -575,6 +575,9 @@ func (m *Delete) putBack(ctx context.Context, dir, stage string, saved []savedRo
 		return err
 	}
 	m.note = fmt.Sprintf("put back the %d removed rows; every row written since the reset was kept", len(ops))
+	if len(ops) < len(saved) {
+		m.note = fmt.Sprintf("put back %d of the %d removed rows (the others were already there); every row written since the reset was kept", len(ops), len(saved))
+	}
 	if torn != nil {
 		m.note += "; " + torn.String()
 	}

@@ -131,7 +131,7 @@ type Torn struct {
 
 // String says what was dropped, for the undo's answer.
 func (t Torn) String() string {
-	return fmt.Sprintf("its log %s ended in a write cut short (the last %d bytes: %s); LevelDB reads that as the end of the log, and so did the undo: everything before it was kept",
+	return fmt.Sprintf("the log %s ended in a write cut short (the last %d bytes: %s); LevelDB reads that as the end of the log, and so did the undo: everything before it was kept",
 		t.Log, t.Cut, t.Reason)
 }
 
