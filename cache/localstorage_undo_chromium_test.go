@@ -25,13 +25,20 @@ import (
 
 // TestLocalStorageUndoAfterRealChromiumWrote: real Chromium opens the
 // database a reset installed, a page writes an item, Chromium is killed
-// (SIGKILL: no flush) and its log is left with half a record at the end.
-// Undo must keep the item and put github's rows back — and Chromium, started
-// again on the result, must read the item.
+// (SIGKILL: no flush) and its log is torn — half a record appended, or its
+// last record (a second, later item) cut short. Undo must keep the first
+// item, put github's rows back and drop only the torn write — and Chromium,
+// started again on the result, must read exactly that.
 func TestLocalStorageUndoAfterRealChromiumWrote(t *testing.T) {
 	if _, err := os.Stat(chromiumtest.DefaultPath); err != nil || testing.Short() {
 		t.Skipf("needs Debian chromium at %s (installed by .ci/run); skipped in -short", chromiumtest.DefaultPath)
 	}
+	t.Run("half a record appended", func(t *testing.T) { undoAfterChromium(t, false) })
+	t.Run("last record cut short", func(t *testing.T) { undoAfterChromium(t, true) })
+}
+
+// undoAfterChromium runs one case of TestLocalStorageUndoAfterRealChromiumWrote.
+func undoAfterChromium(t *testing.T, cut bool) {
 	// The profile is Claude Desktop's userData in a home: Chromium's
 	// user-data-dir ~/.config with the profile directory "Claude".
 	home, dir := desktopHome(t)
@@ -41,20 +48,39 @@ func TestLocalStorageUndoAfterRealChromiumWrote(t *testing.T) {
 	reset := dbRows(t, dir)
 
 	url := blankPage(t)
-	key := string(localstorage.ItemRowKey(strings.TrimSuffix(url, "/"), "written-after-the-reset"))
+	origin := strings.TrimSuffix(url, "/")
+	kept := string(localstorage.ItemRowKey(origin, "written-after-the-reset"))
+	torn := string(localstorage.ItemRowKey(origin, "torn-write"))
 	b := launchChromium(t, profile)
 	s, err := b.OpenPage(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Eval(s, `localStorage.setItem('written-after-the-reset', 'KEEP-ME')`, nil); err != nil {
-		t.Fatal(err)
-	}
-	waitForRow(t, dir, key)
+	setAndWait(t, b, s, dir, kept, `localStorage.setItem('written-after-the-reset', 'KEEP-ME')`)
 	b.Kill()
-	appendHalfRecord(t, dir)
+	if cut {
+		// Chromium commits at most about once a minute after its first
+		// commit: a second session writes the record that gets torn.
+		b = launchChromium(t, profile)
+		if s, err = b.OpenPage(url); err != nil {
+			t.Fatal(err)
+		}
+		setAndWait(t, b, s, dir, torn, `localStorage.setItem('torn-write', 'x'.repeat(3000))`)
+		b.Kill()
+	}
+	if cut {
+		cutLog(t, dir, 100)
+	} else {
+		appendHalfRecord(t, dir)
+	}
 	mustStrictFail(t, dir)
 	asLevelDB := dbRows(t, dir)
+	if _, ok := asLevelDB[kept]; !ok {
+		t.Fatal("LevelDB does not read the first item: the tear went too far")
+	}
+	if _, ok := asLevelDB[torn]; ok {
+		t.Fatal("LevelDB still reads the torn write: the tear missed it")
+	}
 
 	reason := undoneReason(t, home, e)
 	if d := diffRows(withRemovedBack(asLevelDB, old, reset), dbRows(t, dir)); len(d) > 0 {
@@ -63,17 +89,18 @@ func TestLocalStorageUndoAfterRealChromiumWrote(t *testing.T) {
 	if !strings.Contains(reason, "put back the") || !strings.Contains(reason, "cut short") {
 		t.Fatalf("the undo's answer: %q", reason)
 	}
+	t.Logf("undo: %s", reason)
 
 	b = launchChromium(t, profile)
 	if s, err = b.OpenPage(url); err != nil {
 		t.Fatal(err)
 	}
-	var got *string
-	if err := b.Eval(s, `localStorage.getItem('written-after-the-reset')`, &got); err != nil {
+	var got struct{ Kept, Torn *string }
+	if err := b.Eval(s, `({kept: localStorage.getItem('written-after-the-reset'), torn: localStorage.getItem('torn-write')})`, &got); err != nil {
 		t.Fatal(err)
 	}
-	if got == nil || *got != "KEEP-ME" {
-		t.Fatalf("Chromium reads the item written after the reset as %v", got)
+	if got.Kept == nil || *got.Kept != "KEEP-ME" || got.Torn != nil {
+		t.Fatalf("Chromium after undo reads the kept item as %v and the torn one as %v", got.Kept, got.Torn)
 	}
 	if err := b.Close(); err != nil {
 		t.Log(err)
@@ -84,6 +111,15 @@ func TestLocalStorageUndoAfterRealChromiumWrote(t *testing.T) {
 			t.Fatalf("after Chromium reopened the undone database, row %q is not as before the reset", k)
 		}
 	}
+}
+
+// setAndWait runs a page's write and waits until Chromium has committed row.
+func setAndWait(t *testing.T, b *chromiumtest.Browser, session, dir, row, js string) {
+	t.Helper()
+	if err := b.Eval(session, js, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitForRow(t, dir, row)
 }
 
 // resetDir resets github's items in the Local Storage database dir.
