@@ -547,7 +547,11 @@ func (m *Delete) restoreWhole(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := localstorage.RestoreWhole(m.Dir, rec.Backup); err != nil {
+	backup, err := rec.BackupDir(dir)
+	if err != nil {
+		return err
+	}
+	if err := localstorage.RestoreWhole(m.Dir, backup); err != nil {
 		return err
 	}
 	m.note = "the whole database was replaced by the backup taken before mcpmend's own install: it no longer read back, and Claude Desktop had not written it since"

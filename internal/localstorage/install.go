@@ -239,7 +239,7 @@ type InstallRecord struct {
 	New        map[string]string  `json:"new"`                 // written: name → sha256
 	Old        map[string]string  `json:"old"`                 // superseded: name → sha256
 	Installed  map[string]FileSum `json:"installed,omitempty"` // every file of the new database, CURRENT included
-	Backup     string             `json:"backup,omitempty"`    // the whole database as it was before (BackupDB's dir)
+	Backup     string             `json:"backup,omitempty"`    // BackupDB's dir of the database as it was, relative to the step directory
 	Settled    bool               `json:"settled"`
 }
 
@@ -290,7 +290,7 @@ func readCurrent(dir string) (string, error) {
 
 // Install moves the staged database into live (see the package comment
 // above). backup is the directory BackupDB filled with live as it was, for
-// the record. The caller holds Chromium's lock on live. On an error before
+// the record: the step directory recPath belongs to, or one inside it. The caller holds Chromium's lock on live. On an error before
 // the commit, the new files are removed again and live is as it was.
 func Install(live, stage, recPath, backup string) error {
 	oldCur, err := readCurrent(live)
@@ -301,7 +301,10 @@ func Install(live, stage, recPath, backup string) error {
 	if err != nil {
 		return fmt.Errorf("staging copy: %w", err)
 	}
-	rec := InstallRecord{OldCurrent: oldCur, NewCurrent: newCur, New: map[string]string{}, Old: map[string]string{}, Backup: backup}
+	rec := InstallRecord{OldCurrent: oldCur, NewCurrent: newCur, New: map[string]string{}, Old: map[string]string{}}
+	if rel, err := filepath.Rel(strings.TrimSuffix(recPath, InstallExt), backup); err == nil && filepath.IsLocal(rel) {
+		rec.Backup = rel
+	}
 	if rec.NewCurrent == rec.OldCurrent {
 		return fmt.Errorf("the staging copy still names %s: nothing to install", oldCur)
 	}

@@ -37,12 +37,22 @@ func fileSums(stage string, digests map[string]string) (map[string]FileSum, erro
 	return out, nil
 }
 
+// BackupDir is the directory holding the database as it was before the
+// install, inside step (the directory the record sits beside). The record is
+// data: a backup it names outside step is refused.
+func (rec *InstallRecord) BackupDir(step string) (string, error) {
+	if rec == nil || !filepath.IsLocal(rec.Backup) {
+		return "", fmt.Errorf("the install record beside %s names no backup inside it", step)
+	}
+	return filepath.Join(step, rec.Backup), nil
+}
+
 // OwnInstall reports whether live is still exactly what the install rec
 // describes left: CURRENT names the manifest it installed, every file it
 // installed has the recorded size and hash, and no manifest, log or table
 // is newer than them. Otherwise it says what it found instead.
 func OwnInstall(live string, rec *InstallRecord) (why string, ours bool) {
-	if rec == nil || len(rec.Installed) == 0 || rec.Backup == "" {
+	if rec == nil || len(rec.Installed) == 0 || !filepath.IsLocal(rec.Backup) {
 		return "no record of the files an install of mcpmend left there", false
 	}
 	cur, err := readCurrent(live)

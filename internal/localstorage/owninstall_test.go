@@ -33,7 +33,7 @@ func installOnFixture(t *testing.T) (string, *InstallRecord) {
 		t.Fatal(err)
 	}
 	rec, err := ReadRecord(recPath)
-	if err != nil || rec == nil || rec.Backup != step || rec.Installed["CURRENT"].SHA256 == "" {
+	if b, _ := rec.BackupDir(step); err != nil || rec == nil || b != step || rec.Installed["CURRENT"].SHA256 == "" {
 		t.Fatalf("record %+v %v", rec, err)
 	}
 	return live, rec
@@ -87,6 +87,16 @@ func TestOwnInstall(t *testing.T) {
 		t.Fatal("no record is ours")
 	}
 	live, rec := installOnFixture(t)
+	for _, b := range []string{"../elsewhere", "/tmp/planted", ""} {
+		rec.Backup = b // a planted record naming a backup outside the step
+		if _, ours := OwnInstall(live, rec); ours {
+			t.Fatalf("a record naming backup %q is ours", b)
+		}
+		if _, err := rec.BackupDir("/step"); err == nil {
+			t.Fatalf("backup %q resolves", b)
+		}
+	}
+	rec.Backup = "."
 	rec.Installed = nil // a record written before installs recorded their files
 	if why, ours := OwnInstall(live, rec); ours || !strings.Contains(why, "no record") {
 		t.Fatalf("an old record: %v %q", ours, why)
