@@ -307,3 +307,26 @@ func TestLocalStorageUndoOfATornLogCrash(t *testing.T) {
 		})
 	}
 }
+
+// TestLocalStorageVerifyReadsATornLog: after a reset, an app killed
+// mid-append leaves a torn log; Verify reads it as LevelDB does and finds
+// the reset in place, instead of an error that would roll the reset back.
+func TestLocalStorageVerifyReadsATornLog(t *testing.T) {
+	home, dir := desktopHome(t)
+	e := runDesktopReset(t, home, "github")
+	appWrites(t, dir, [2]string{"written-after-the-reset", "KEEP-ME"})
+	appendHalfRecord(t, dir)
+	mustStrictFail(t, dir)
+	var m desktop.Delete
+	if err := json.Unmarshal(e.Steps[0].Spec, &m); err != nil {
+		t.Fatal(err)
+	}
+	before := dirDigest(t, dir)
+	applied, err := m.Verify(context.Background(), filepath.Join(e.Dir(), e.Steps[0].Backup))
+	if err != nil || !applied {
+		t.Fatalf("Verify of a reset database with a torn log = %v, %v; want applied", applied, err)
+	}
+	if dirDigest(t, dir) != before {
+		t.Fatal("Verify changed the database")
+	}
+}

@@ -409,7 +409,7 @@ func (m *Delete) readLive(ctx context.Context, dir string) (localstorage.Rows, e
 		var rows localstorage.Rows
 		if err == nil {
 			if err = localstorage.CopyDB(m.Dir, check, skip); err == nil {
-				if rows, _, err = localstorage.ReadRows(ctx, check, m.Dir, nil); err == nil {
+				if rows, err = readCheck(ctx, check, m.Dir); err == nil {
 					return rows, nil
 				}
 			}
@@ -417,6 +417,29 @@ func (m *Delete) readLive(ctx context.Context, dir string) (localstorage.Rows, e
 		if held, _, _ := localstorage.ProbeLock(m.Dir); !held || ctx.Err() != nil {
 			break // a quiescent database reads the same every time
 		}
+	}
+	return nil, err
+}
+
+// readCheck reads a copy of live strictly, or — when the app is not
+// running and the copy's newest log only ends in a write cut short — the way
+// LevelDB reads it (internal/localstorage doc.go, "Undo"). While the app
+// runs, a torn tail may be a write still in progress: the strict error
+// stands and readLive retries.
+func readCheck(ctx context.Context, check, live string) (localstorage.Rows, error) {
+	rows, _, err := localstorage.ReadRows(ctx, check, live, nil)
+	var de *localstorage.DamagedError
+	if !errors.As(err, &de) {
+		return rows, err
+	}
+	if held, _, perr := localstorage.ProbeLock(live); held || perr != nil {
+		return nil, err
+	}
+	if torn, terr := localstorage.CutTornTail(check, live); terr != nil || torn.Cut == 0 {
+		return nil, err
+	}
+	if rows, _, rerr := localstorage.ReadRows(ctx, check, live, nil); rerr == nil {
+		return rows, nil
 	}
 	return nil, err
 }
