@@ -110,7 +110,9 @@
 //     not read.
 //
 // goleveldb never opens the live directory for this either: the cut and
-// both reads are on the private copy.
+// both reads are on the private copy. A reset's Verify reads the same way
+// while the app is not running (while it runs, a torn tail may be a write in
+// progress, and the strict read is retried instead).
 //
 // # Making real fixtures
 //
