@@ -290,8 +290,9 @@ func readCurrent(dir string) (string, error) {
 
 // Install moves the staged database into live (see the package comment
 // above). backup is the directory BackupDB filled with live as it was, for
-// the record: the step directory recPath belongs to, or one inside it. The caller holds Chromium's lock on live. On an error before
-// the commit, the new files are removed again and live is as it was.
+// the record: the step directory recPath belongs to, or one inside it. The
+// caller holds Chromium's lock on live. On an error before the commit, the
+// new files are removed again and live is as it was.
 func Install(live, stage, recPath, backup string) error {
 	oldCur, err := readCurrent(live)
 	if err != nil {
