@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"context"
 	binenc "encoding/binary"
 	"encoding/json"
 	"maps"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/syndtr/goleveldb/leveldb"
 
 	"github.com/mcpmend/mcpmend/internal/localstorage"
@@ -56,28 +58,54 @@ func desktopWritesThenDies(t *testing.T, dir, row, value string) {
 	f.Close()
 }
 
-// TestDesktopUndoKeepsWritesAfterATornLog: `mcpmend undo` of a Desktop reset
-// after Desktop wrote an item and died mid-append keeps that item, puts
-// github's items back, exits 0 and says it put rows back into the database
-// as LevelDB reads it.
+// TestDesktopUndoKeepsWritesAfterATornLog: undo of a Desktop reset after
+// Desktop wrote an item and died mid-append keeps that item, puts github's
+// items back, and says it put rows back into the database as LevelDB reads
+// it — `mcpmend undo` (exit 0) and the undo_reset tool (its verdict, which
+// is what the model reads first).
 func TestDesktopUndoKeepsWritesAfterATornLog(t *testing.T) {
-	home, _, dir := desktopHome(t)
-	orig := itemRows(t, dir)
-	page, _, _ := origins(t, decodeView(t, orig))
-	id := resetGithub(t, home)
-	row := string(localstorage.ItemRowKey(page, "written-after-the-reset"))
-	desktopWritesThenDies(t, dir, row, "KEEP-ME")
-
-	out, errOut, code := runCLI(t, home, "--home", home, "undo", id)
-	t.Logf("undo:\n%s", out)
-	if code != 0 || !strings.Contains(out, "put back the") || !strings.Contains(out, "cut short") {
-		t.Fatalf("undo: %d\n%s\n%s", code, out, errOut)
+	undos := map[string]func(t *testing.T, home, id string) string{
+		"mcpmend undo": func(t *testing.T, home, id string) string {
+			out, errOut, code := runCLI(t, home, "--home", home, "undo", id)
+			if code != 0 {
+				t.Fatalf("undo: %d\n%s\n%s", code, out, errOut)
+			}
+			noSecrets(t, "undo", out, errOut)
+			return out
+		},
+		"undo_reset": func(t *testing.T, home, id string) string {
+			res, err := connect(t, home).CallTool(context.Background(), &mcp.CallToolParams{Name: "undo_reset", Arguments: map[string]any{"id": id}})
+			if err != nil || res.IsError {
+				t.Fatalf("undo_reset: %v %+v", err, res)
+			}
+			b, _ := json.Marshal(res.StructuredContent)
+			var out struct{ Status, Verdict, Outcome string }
+			if err := json.Unmarshal(b, &out); err != nil || out.Outcome != "undone" {
+				t.Fatalf("undo_reset answered %s", b)
+			}
+			noSecrets(t, "undo_reset", string(b))
+			return out.Verdict
+		},
 	}
-	noSecrets(t, "undo", out, errOut)
-	want := maps.Clone(orig)
-	want[row] = string(localstorage.EncodeString("KEEP-ME"))
-	if got := itemRows(t, dir); !maps.Equal(got, want) {
-		t.Fatalf("after undo: %d item rows, want %d (the fixture's and the one written since)", len(got), len(want))
+	for name, undo := range undos {
+		t.Run(name, func(t *testing.T) {
+			home, _, dir := desktopHome(t)
+			orig := itemRows(t, dir)
+			page, _, _ := origins(t, decodeView(t, orig))
+			id := resetGithub(t, home)
+			row := string(localstorage.ItemRowKey(page, "written-after-the-reset"))
+			desktopWritesThenDies(t, dir, row, "KEEP-ME")
+			answer := undo(t, home, id)
+			t.Logf("%s:\n%s", name, answer)
+			if !strings.Contains(answer, "put back the") || !strings.Contains(answer, "cut short") {
+				t.Fatalf("the answer does not say how the store was undone:\n%s", answer)
+			}
+			want := maps.Clone(orig)
+			want[row] = string(localstorage.EncodeString("KEEP-ME"))
+			if got := itemRows(t, dir); !maps.Equal(got, want) {
+				t.Fatalf("after undo: %d item rows, want %d (the fixture's and the one written since)", len(got), len(want))
+			}
+		})
 	}
 }
 
