@@ -559,7 +559,7 @@ func refuseUndo(live, dir string, cause error, notOurs string) error {
 	if errors.As(cause, &de) {
 		reason = de.Reason
 	}
-	return &localstorage.DamagedError{Dir: live, Reason: reason + "; undo changed nothing: it puts rows back only into a database it can read the way LevelDB does, " +
+	return &localstorage.DamagedError{Dir: live, Reason: reason + "; undo changed nothing: it puts rows back only into a database it reads completely — strictly, or losing nothing but a write cut short at the end of the newest log, as LevelDB does — " +
 		"and replaces the whole database only when it is provably what mcpmend's own install left (here: " + notOurs + "); the backup stays in " + dir}
 }
 
