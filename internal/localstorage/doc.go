@@ -107,7 +107,11 @@
 //     or missing table, a manifest that disagrees — refuses with the
 //     directory and what was found, and nothing changes. Guessing would
 //     either lose the app's newer writes or install a database LevelDB does
-//     not read.
+//     not read. (A torn tail the app appended to after a restart — Chromium
+//     reuses its log — is such a case: LevelDB skips the rest of that 32 KiB
+//     block and reads on, dropping whatever it held. Undo does not drop it
+//     for the app; once the app has flushed that log into a table, the log
+//     is gone and undo works again.)
 //
 // goleveldb never opens the live directory for this either: the cut and
 // both reads are on the private copy. A reset's Verify reads the same way
