@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -131,6 +132,12 @@ func (e *Entry) TokensExpire(r Retention) time.Time {
 	return e.Created.Add(r.Tokens)
 }
 
+// PruneOptions tunes Prune.
+type PruneOptions struct {
+	DryRun bool     // only report
+	Spare  []string // ids never touched in this pass (the entry `undo ID` is about to undo)
+}
+
 // PruneReport is what a Prune pass did, or (dry run) would do.
 type PruneReport struct {
 	Retention Retention `json:"retention"`
@@ -167,8 +174,9 @@ const pruneTrash = ".pruned-"
 // drops the backups of forget_tokens entries whose window passed. It never
 // touches an entry that is pending or in flight or that another process
 // holds, nor an entry an older kept reset overlaps (undoing that older one
-// later must still see it: see laterOverlap). With dryRun it only reports.
-func (j *Journal) Prune(r Retention, dryRun bool) (*PruneReport, error) {
+// later must still see it: see laterOverlap).
+func (j *Journal) Prune(r Retention, opt PruneOptions) (*PruneReport, error) {
+	dryRun := opt.DryRun
 	rep := &PruneReport{Retention: r, DryRun: dryRun, Removed: []PrunedEntry{}}
 	entries, damaged, err := j.ListAll()
 	if err != nil {
@@ -181,6 +189,10 @@ func (j *Journal) Prune(r Retention, dryRun bool) (*PruneReport, error) {
 	now := j.now()
 	var kept []*Entry
 	for _, e := range entries {
+		if slices.Contains(opt.Spare, e.ID) {
+			kept = append(kept, e) // the entry the command is about to work on
+			continue
+		}
 		if exp := e.TokensExpire(r); !exp.IsZero() && !now.Before(exp) && e.BackupsDropped == nil && !e.Pending() {
 			if err := j.dropBackups(e, dryRun); err != nil {
 				rep.Kept = append(rep.Kept, KeptEntry{ID: e.ID, Reason: "token backups not dropped: " + err.Error()})
