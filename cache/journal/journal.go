@@ -221,7 +221,7 @@ func (j *Journal) Get(id string) (*Entry, error) {
 	}
 	b, err := os.ReadFile(filepath.Join(dir, entryFile))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no reset with id %q in %s", id, j.Dir)
+		return nil, fmt.Errorf("no reset with id %q in %s (a reset is pruned, with its backups, once its retention passes: %s)", id, j.Dir, RetentionEnv)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
