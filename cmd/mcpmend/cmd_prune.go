@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcpmend/mcpmend/cache"
 	"github.com/mcpmend/mcpmend/cache/journal"
+	"github.com/mcpmend/mcpmend/cache/mutation"
 )
 
 // pruneOutput is what `mcpmend prune` did (or, with --dry-run, would do).
@@ -16,6 +17,8 @@ type pruneOutput struct {
 	*journal.PruneReport
 	Journal      string   `json:"journal"`
 	TempsRemoved []string `json:"temps_removed,omitempty"`
+	// ConfigBackups are expired whole-file copies the config editor saved.
+	ConfigBackups []string `json:"config_backups_removed,omitempty"`
 }
 
 // newPruneCmd removes what the journal no longer keeps. It acts by
@@ -88,6 +91,7 @@ func prune(a *app, r journal.Retention, opt journal.PruneOptions) (*pruneOutput,
 		return nil, err
 	}
 	out := &pruneOutput{PruneReport: rep, Journal: j.Dir}
+	out.ConfigBackups = mutation.PruneConfigBackups(a.deps.Env, r.Entries, time.Now(), opt.DryRun)
 	if !opt.DryRun {
 		out.TempsRemoved = cache.RemoveStaleTemps(a.deps.Env)
 	}
@@ -112,6 +116,9 @@ func pruneText(o *pruneOutput) string {
 	}
 	for _, d := range o.Damaged {
 		fmt.Fprintf(&b, "damaged %s: never pruned (%s); remove it from %s by hand once you no longer need its backups\n", d.ID, d.Reason, o.Journal)
+	}
+	for _, p := range o.ConfigBackups {
+		fmt.Fprintf(&b, "%s %s, an expired copy of a config file\n", verb, p)
 	}
 	for _, p := range o.TempsRemoved {
 		fmt.Fprintf(&b, "removed %s, left by a killed run\n", p)
