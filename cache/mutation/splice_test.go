@@ -1,0 +1,67 @@
+package mutation
+
+import (
+	"bytes"
+	"slices"
+	"testing"
+
+	"github.com/mcpmend/mcpmend/internal/jsonedit"
+)
+
+// byteCounts is the multiset of b's bytes.
+func byteCounts(b []byte) [256]int {
+	var c [256]int
+	for _, x := range b {
+		c[x]++
+	}
+	return c
+}
+
+// TestRemovedRunsHoldOnlyRemovedBytes: for deletions whose edges repeat
+// the neighbours' bytes (keys sharing a prefix, equal values), the splices
+// rebuild the document exactly and hold, byte for byte as a multiset,
+// exactly the bytes the deletions removed — nothing of a kept member.
+func TestRemovedRunsHoldOnlyRemovedBytes(t *testing.T) {
+	for _, tc := range []struct {
+		doc  string
+		keys [][]string
+	}{
+		{`{"a":1,"a2":1,"a22":1}`, [][]string{{"a"}, {"a22"}}},
+		{`{"x":{"k":"v"},"x":{"k":"v"}}`, [][]string{{"x"}}},
+		{`{"mcpOAuth":{"s|1":{"t":"A"},"s|11":{"t":"SECRET"}},"c":{"s|1":{}}}`, [][]string{{"mcpOAuth", "s|1"}, {"c", "s|1"}}},
+		{`{"only":{"z":1}}`, [][]string{{"only"}}},
+		{"{\n  \"a\": 1,\n  \"b\": 2\n}", [][]string{{"b"}}},
+	} {
+		var targets []JSONTarget
+		for _, k := range tc.keys {
+			raw, ok, _ := jsonedit.Get([]byte(tc.doc), k)
+			if !ok {
+				continue
+			}
+			targets = append(targets, JSONTarget{Path: k, Hash: HashBytes(raw)})
+		}
+		out, splices, err := deleteTargets([]byte(tc.doc), targets, "doc")
+		if err != nil || splices == nil {
+			t.Fatalf("%s: %v, splices %v", tc.doc, err, splices)
+		}
+		got, ok := rebuild(out, splices)
+		if !ok || !bytes.Equal(got, []byte(tc.doc)) {
+			t.Fatalf("%s: rebuilt %q", tc.doc, got)
+		}
+		// The multiset of the splices' bytes is exactly what went.
+		var text []byte
+		for _, sp := range splices {
+			text = append(text, sp.Text...)
+		}
+		pre, post := byteCounts([]byte(tc.doc)), byteCounts(out)
+		for i := range pre {
+			pre[i] -= post[i]
+		}
+		if byteCounts(text) != pre {
+			t.Errorf("%s: splices %q hold other bytes than the removed ones", tc.doc, text)
+		}
+		if slices.ContainsFunc(splices, func(sp splice) bool { return bytes.Contains([]byte(sp.Text), []byte("SECRET")) }) {
+			t.Errorf("%s: a kept member's value is in a splice: %v", tc.doc, splices)
+		}
+	}
+}
