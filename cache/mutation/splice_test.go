@@ -65,3 +65,37 @@ func TestRemovedRunsHoldOnlyRemovedBytes(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRemovedRuns: for any JSON object and any of its top-level or
+// second-level keys, deleting them gives splices that rebuild the document
+// exactly and hold only the removed bytes — or none at all.
+func FuzzRemovedRuns(f *testing.F) {
+	f.Add(`{"a":1,"a2":1}`, "a", "")
+	f.Add(`{"mcpOAuth":{"s|1":{"t":"A"},"s|11":{"t":"B"}},"claudeAiOauth":{"accessToken":"C"}}`, "mcpOAuth", "s|1")
+	f.Add("{\n  \"x\": [1, 2],\n  \"y\": {}\n}", "y", "")
+	f.Fuzz(func(t *testing.T, doc, k1, k2 string) {
+		path := jsonedit.Path{k1}
+		if k2 != "" {
+			path = append(path, k2)
+		}
+		raw, ok, err := jsonedit.Get([]byte(doc), path)
+		if err != nil || !ok || (&JSONDelete{}).parses([]byte(doc)) != nil {
+			return
+		}
+		out, splices, err := deleteTargets([]byte(doc), []JSONTarget{{Path: path, Hash: HashBytes(raw)}}, "doc")
+		if err != nil || splices == nil {
+			return
+		}
+		got, ok := rebuild(out, splices)
+		if !ok || !bytes.Equal(got, []byte(doc)) {
+			t.Fatalf("rebuilt %q from %q, want %q", got, out, doc)
+		}
+		pre, post := byteCounts([]byte(doc)), byteCounts(out)
+		for i := range pre {
+			pre[i] -= post[i]
+		}
+		if byteCounts([]byte(splices[0].Text)) != pre {
+			t.Fatalf("splice %q holds other bytes than the removed ones (%q → %q)", splices[0].Text, doc, out)
+		}
+	})
+}
