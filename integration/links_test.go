@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,8 +83,14 @@ func TestLinkedStoresWrittenThrough(t *testing.T) {
 		t.Fatalf("undo through the link: %s, want %s", got, sc.needsData)
 	}
 
+	// ~/.claude.json as Claude Code writes it (Node's 2-space layout), so
+	// undo gives back its bytes exactly.
 	cfg := filepath.Join(sc.home, ".claude.json")
-	orig := readFile(t, cfg)
+	var doc any
+	json.Unmarshal([]byte(readFile(t, cfg)), &doc)
+	b, _ := json.MarshalIndent(doc, "", "  ")
+	os.WriteFile(cfg, b, 0o600)
+	orig := string(b)
 	cfgTarget := linkInto(t, sc.home, cfg, false)
 	ir := install(t, sc.home, 0, "install", "--client", "claude-code")
 	outcome(t, ir, "installed")

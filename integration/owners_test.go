@@ -86,8 +86,8 @@ func needRoot(t *testing.T) {
 // TestRootOnUserHomeRefusedWithoutAsOwner: `sudo mcpmend reset` (HOME is
 // the user's) or `mcpmend --home DIR` as root on a home another user owns is
 // refused with the home, its owner and --as-owner named, and nothing in the
-// home changes — not even a state directory is created. Undo, apply-pending
-// and install refuse alike.
+// home changes — not even a state directory is created. Undo, apply-pending,
+// prune and install refuse alike.
 func TestRootOnUserHomeRefusedWithoutAsOwner(t *testing.T) {
 	needRoot(t)
 	u := newUserHome(t)
@@ -119,6 +119,8 @@ func TestRootOnUserHomeRefusedWithoutAsOwner(t *testing.T) {
 	refused("undo", out, stderr, code)
 	out, stderr, code = runCLI(t, u.home, "apply-pending", "--once")
 	refused("apply-pending", out, stderr, code)
+	out, stderr, code = runCLI(t, u.home, "prune")
+	refused("prune", out, stderr, code)
 	assertSameTree(t, "after the refused undo and apply-pending", applied, treeHashes(t, u.home, ""))
 }
 
