@@ -148,6 +148,12 @@ func TestIssue54710EndToEnd(t *testing.T) {
 	if !strings.Contains(rs.Next.Step, quit) || rs.Next.Tool != "reset_status" || !strings.Contains(resetText, quit) {
 		t.Errorf("the answer does not tell the user to quit Claude Desktop: %s\n%s", reset, resetText)
 	}
+	// Words true for a header server: no "without a token", no gate letters.
+	for _, wrong := range []string{"without a token", "gate A", "gate B", "clears gate"} {
+		if strings.Contains(one+oneText+reset+resetText, wrong) {
+			t.Errorf("the answers say %q of a server with an Authorization header", wrong)
+		}
+	}
 	if gateWritten(home, name54710) {
 		t.Error("Claude Code's part is not applied now")
 	}

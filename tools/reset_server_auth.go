@@ -66,6 +66,7 @@ type ResetServerAuthOutput struct {
 
 	forgetTokens bool   // asked for, so the rendered next step repeats it
 	worker       string // the note on the apply-pending worker, one of Notes
+	mentions     string // the note counting mere mentions (the diagnosis counted them too), one of Notes
 }
 
 func addResetServerAuth(s *mcp.Server, d *Deps) {
@@ -129,7 +130,7 @@ func resetServerAuth(ctx context.Context, d *Deps, in ResetServerAuthInput) (*Re
 	for _, m := range muts {
 		out.Changes = append(out.Changes, m.Describe()...)
 	}
-	out.Notes = keptNotes(before.Records, in.ForgetTokens)
+	out.Notes, out.mentions = keptNotes(before.Records, in.ForgetTokens)
 	switch {
 	case len(muts) == 0:
 		out.Outcome = OutcomeNothing
@@ -210,9 +211,9 @@ func memory(recs []store.Record) []store.Record {
 	return out
 }
 
-// keptNotes says what a reset deliberately leaves.
-func keptNotes(recs []store.Record, forget bool) []string {
-	var notes []string
+// keptNotes says what a reset deliberately leaves; the note on mere
+// mentions is also returned alone.
+func keptNotes(recs []store.Record, forget bool) (notes []string, mentionNote string) {
 	tokens, mentions := false, 0
 	for _, r := range recs {
 		switch {
@@ -227,9 +228,10 @@ func keptNotes(recs []store.Record, forget bool) []string {
 		notes = append(notes, "stored tokens, client secrets and entries of earlier URLs are kept (and mcp-remote's registration beside its tokens); forget_tokens removes them too")
 	}
 	if mentions > 0 {
-		notes = append(notes, fmt.Sprintf("%d record(s) only mention the server inside other data: left alone", mentions))
+		mentionNote = fmt.Sprintf("%d record(s) only mention the server inside other data: left alone", mentions)
+		notes = append(notes, mentionNote)
 	}
-	return notes
+	return notes, mentionNote
 }
 
 // touchesDesktop reports whether the reset changes Claude Desktop's store.
@@ -415,7 +417,7 @@ func (o *ResetServerAuthOutput) brief() *ResetServerAuthOutput {
 		}
 		c.Steps[i] = st
 	}
-	c.Notes = slices.DeleteFunc(slices.Clone(o.Notes), func(n string) bool { return n != "" && n == o.worker })
+	c.Notes = slices.DeleteFunc(slices.Clone(o.Notes), func(n string) bool { return n != "" && (n == o.worker || n == o.mentions) })
 	c.Session = briefSession(o.Session)
 	c.Before = nil // the verdict and the changes say what it was
 	c.Remaining = nil

@@ -32,7 +32,7 @@ func (f *facts) stateFindings() []Finding {
 			Next:     &Action{Step: "look at " + d.File + " (the client that owns it may rewrite it on its next start); then diagnose again"}}
 		if f.sess != nil && f.sess.Action == cache.ActionUnknown {
 			x.Severity = Error
-			x.Summary += "; so whether Claude Code's next session dials the server cannot be told"
+			x.Summary += "; so whether Claude Code's next session connects to the server cannot be told"
 		}
 		out = append(out, x)
 	}
@@ -114,7 +114,7 @@ func healthyLine(in Input, fs []Finding) string {
 		}
 	}
 	if in.State != nil && in.State.Session != nil && in.State.Session.Action == cache.ActionDial {
-		parts = append(parts, "the next Claude Code session dials it")
+		parts = append(parts, "the next Claude Code session connects to it")
 	}
 	if len(parts) == 0 {
 		return "healthy"
