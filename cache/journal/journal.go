@@ -549,7 +549,7 @@ func (j *Journal) undoStep(ctx context.Context, e *Entry, s *Step, m Mutation) e
 		j.persist(e)
 		return err
 	}
-	j.finish(e, s, StatusUndone, "")
+	j.finish(e, s, StatusUndone, restoreNote(m))
 	return nil
 }
 
