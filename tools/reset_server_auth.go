@@ -50,7 +50,7 @@ type ResetServerAuthOutput struct {
 	Server  registry.Server  `json:"server"`
 	Outcome string           `json:"outcome" jsonschema:"dry-run, nothing-to-reset, applied, waiting (some store is locked; it applies later), refused (nothing was changed) or cancelled (the call was cancelled; every store is as before)"`
 	ID      string           `json:"id,omitempty" jsonschema:"the reset's id in the journal, for reset_status and undo_reset"`
-	Changes []journal.Change `json:"changes" jsonschema:"the records removed (or, with dry_run, that would be): store, file, key, kind; never values"`
+	Changes []journal.Change `json:"changes" jsonschema:"the records removed (or, with dry_run, that would be): store, key and kind (a dry run adds file and detail); never values"`
 	Steps   []StepView       `json:"steps,omitempty" jsonschema:"per store: applied, waiting (with why) or failed (with why)"`
 	Before  *cache.Session   `json:"before,omitempty" jsonschema:"Claude Code only: the next session's verdict before the reset"`
 	Session *cache.Session   `json:"session,omitempty" jsonschema:"Claude Code only: the next session's verdict now, from a fresh read of every store"`
