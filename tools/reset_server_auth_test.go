@@ -223,7 +223,7 @@ func TestResetBriefWhileDesktopWaits(t *testing.T) {
 	for _, started := range []bool{true, false} {
 		o := &ResetServerAuthOutput{Server: srv, Outcome: OutcomeWaiting, ID: "20261126T101500Z-1a2b3c4d",
 			Changes: []journal.Change{gate, item},
-			Steps: []StepView{{Store: store.NeedsAuth, Status: journal.StatusApplied}, {Store: store.Desktop, Status: journal.StatusWaiting, Reason: "Claude Desktop is running (pid 7)"}},
+			Steps:   []StepView{{Store: store.NeedsAuth, Status: journal.StatusApplied}, {Store: store.Desktop, Status: journal.StatusWaiting, Reason: "Claude Desktop is running (pid 7)"}},
 			Session: &cache.Session{Action: cache.ActionDial, Reason: "both connect", Clients: []cache.ClientVerdict{{Who: "a", Action: cache.ActionDial}, {Who: "b", Action: cache.ActionDial}}},
 			Remaining: []store.Record{
 				{Store: store.Desktop, Key: item.Key, Kind: "local-storage-item", Resettable: true},
