@@ -66,9 +66,11 @@ func desktopWrites54710(t *testing.T, userData, dir string) (b *chromiumtest.Bro
 // TestIssue54710EndToEnd is claude-code issue 54710 on one machine, fixed
 // through mcpmend's MCP tools over stdio in two calls. A ~/.claude.json
 // server with a static Authorization header is healthy, but Claude Code's
-// needs-auth cache holds a stamp for it (a timestamp ahead of the clock:
-// Claude Desktop's bundled 2.1.119 honours it for 15 minutes past that
-// time, the terminal's 2.1.328 ignores it); Claude Desktop runs (real
+// needs-auth cache holds a stamp for it — ahead of the clock, as a clock
+// set back leaves it: Claude Desktop's bundled 2.1.119 (no lower bound)
+// skips the server until 15 minutes past that time, the terminal's 2.1.328
+// ignores it, so the two disagree on the same files (a fresh stamp would
+// block both, which TestModelFirstBudgets54710 covers); Claude Desktop runs (real
 // Chromium holding its Local Storage, with items keyed by the name). Then:
 // diagnose says Desktop's Code chat skips the server and the terminal CLI
 // connects — and the real 2.1.119 does skip it; reset_server_auth clears
@@ -102,16 +104,14 @@ func TestIssue54710EndToEnd(t *testing.T) {
 		Servers []struct{ Name, Status string }
 	}
 	if json.Unmarshal([]byte(all), &overview); len(overview.Servers) != 7 {
-		t.Logf("servers: %+v", overview.Servers)
-		t.Errorf("diagnose {} of the 7 servers: %s", all)
+		t.Errorf("diagnose {} judged %+v, want the 7 servers:\n%s", overview.Servers, all)
 	}
 
 	m.calls = 0
 	one, oneText := m.call("diagnose", map[string]any{"name": name54710}, budgetDiagnoseOne)
 	t.Logf("diagnose:\n%s\n%s", one, oneText)
 	var d struct {
-		Status, Verdict string
-		Next            struct {
+		Next struct {
 			Tool      string
 			Arguments map[string]any
 		}
