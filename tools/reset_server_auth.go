@@ -69,8 +69,8 @@ type ResetServerAuthOutput struct {
 func addResetServerAuth(ts *toolSet) {
 	d := ts.d
 	addTool(ts, &mcp.Tool{
-		Name:        "reset_server_auth",
-		Title:       "Clear a client's memory of one MCP server",
+		Name:  "reset_server_auth",
+		Title: "Clear a client's memory of one MCP server",
 		Description: `Clear what a client remembers about one MCP server so the same name connects afresh: no renaming, nothing lost, undoable. Call it when diagnose's next says so (stale-needs-auth: the server answers but the client skips it).
 
 It removes, for that server only: Claude Code's needs-auth entry; its tokenless credentials entry (or, beside stored tokens, only the failure stamps); mcp-remote's registration and sign-in files; Claude Desktop's storage items whose key names the server. Stored tokens are kept unless forget_tokens is true (then the next connection needs a new sign-in). Configuration files are never changed.
