@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpmend/mcpmend/internal/lazyre"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -88,4 +89,12 @@ func loopbackMCP(t *testing.T) *httptest.Server {
 	}, nil))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// TestPatternsCompile: every package-level pattern (compiled lazily, on
+// first use, so that start-up does not pay for it) is valid.
+func TestPatternsCompile(t *testing.T) {
+	if err := lazyre.CompileAll(); err != nil {
+		t.Fatal(err)
+	}
 }
