@@ -195,7 +195,11 @@ func addTool[In, Out any](ts *toolSet, t *mcp.Tool, input func() *jsonschema.Sch
 		})
 	}
 	tt := *t
-	tt.InputSchema = &jsonschema.Schema{Type: "object"} // placeholders: tools/list sends the generated schemas
+	// Placeholders: tools/list sends the generated schemas. The SDK
+	// marshals the input schema once here (for x-mcp-header annotations):
+	// raw bytes spare a fresh process building encoding/json's encoder for
+	// jsonschema.Schema. It only checks the output schema's pointer.
+	tt.InputSchema = json.RawMessage(`{"type":"object"}`)
 	tt.OutputSchema = &jsonschema.Schema{}
 	if ts.ours == nil {
 		ts.ours = map[*mcp.Tool]string{}
