@@ -51,7 +51,7 @@ func (p *prober) remote(ctx context.Context) {
 	switch p.s.Transport {
 	case registry.HTTP:
 		t.inner, t.wrap, rec.log = &mcp.StreamableClientTransport{Endpoint: u.String(), HTTPClient: hc}, false, log
-		rec.sp.on = true // initialize leaves beside server/discover (speculate.go)
+		rec.sp.on = speculateInitialize // initialize leaves beside server/discover (speculate.go)
 	case registry.SSE:
 		// The SSE stream lives on the ctx given to Connect; the probe's ctx
 		// spans every phase and is cancelled only when the probe ends.

@@ -41,6 +41,10 @@ import (
 // pipe to a process that has already started, and over SSE and WebSocket
 // the answer does not come back on the request.
 
+// speculateInitialize turns the speculation on; only the benchmark turns
+// it off, to time the probe without it side by side.
+var speculateInitialize = true
+
 // legacyProtocol is the protocol version go-sdk's Client.Connect puts in
 // the initialize it sends after a failed server/discover. Should an SDK
 // upgrade change it, the comparison refuses every speculation (the probe
