@@ -456,12 +456,13 @@ func oldOrNew(t *testing.T, rows, old, new map[string]string, when string) strin
 
 // TestLocalStorageResetCrash kills a reset with SIGKILL before the backup,
 // after it, after the batch (before compaction), before and after the
-// CURRENT switch, and before the journal update: LevelDB then sees the old
+// CURRENT switch, before the journal update, and before and in the middle
+// of dropping the whole copy: LevelDB then sees the old
 // or the new database, never a mix; the next start (ResumePending) finishes
 // the reset with every leftover file gone; undo then restores the rows.
 func TestLocalStorageResetCrash(t *testing.T) {
 	pts := []string{"journal-before-backup", "journal-after-backup", "localstorage-after-batch", "localstorage-mid-install",
-		"localstorage-before-commit", "localstorage-after-commit", "journal-after-apply"}
+		"localstorage-before-commit", "localstorage-after-commit", "journal-after-apply", "localstorage-before-drop", "localstorage-mid-drop"}
 	for _, pt := range pts {
 		t.Run(pt, func(t *testing.T) {
 			home, dir := desktopHome(t)
@@ -493,6 +494,9 @@ func TestLocalStorageResetCrash(t *testing.T) {
 			}
 			if left, _ := filepath.Glob(filepath.Join(dir, localstorage.TempPrefix+"*")); len(left) > 0 {
 				t.Errorf("temp files left: %v", left)
+			}
+			if localstorage.HasWholeBackup(stepDir(e)) {
+				t.Error("the applied step's backup still holds the whole database")
 			}
 			if _, err := journal.Open(env, nil).Undo(context.Background(), e.ID); err != nil {
 				t.Fatal(err)
