@@ -529,6 +529,9 @@ func TestLocalStorageUndoCrash(t *testing.T) {
 			if st := statuses(onlyEntry(t, env)); st != "undone" {
 				t.Fatalf("after the next start: %s", st)
 			}
+			if localstorage.HasWholeBackup(filepath.Join(stepDir(e), "undo")) {
+				t.Error("the undo's own whole copy was left behind")
+			}
 			if d := diffRows(old, dbRows(t, dir)); len(d) > 0 {
 				t.Fatalf("undo not completed: %v", d)
 			}

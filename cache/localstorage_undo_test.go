@@ -316,6 +316,9 @@ func TestLocalStorageUndoOfATornLogCrash(t *testing.T) {
 			if d := diffRows(undone, dbRows(t, dir)); len(d) > 0 {
 				t.Fatalf("undo not completed: %v", d)
 			}
+			if localstorage.HasWholeBackup(filepath.Join(stepDir(e), "undo")) {
+				t.Error("the undo's own whole copy was left behind")
+			}
 			if _, err := desktop.Scan(context.Background(), dir, nil); err != nil {
 				t.Fatal(err)
 			}

@@ -640,12 +640,14 @@ func (m *Delete) putBack(ctx context.Context, dir, stage string, saved []savedRo
 	if err != nil {
 		return err
 	}
-	if len(ops) == 0 {
-		m.note = "every removed row was already back; nothing changed"
-		return nil
-	}
 	// The undo's own backup, for putting back what it installs if it fails.
 	pre := filepath.Join(dir, "undo")
+	if len(ops) == 0 {
+		m.note = "every removed row was already back; nothing changed"
+		// An undo killed after its commit left its whole copy behind;
+		// the database reads and holds every row, so nothing needs it.
+		return lockedfile.RemoveTree(pre)
+	}
 	if err := localstorage.BackupDB(m.Dir, pre); err != nil {
 		return err
 	}
