@@ -224,6 +224,13 @@ func (m *Delete) Apply(ctx context.Context, dir string) (err error) {
 	if _, err := os.Stat(m.Dir); errors.Is(err, fs.ErrNotExist) {
 		return nil // the whole database is gone: nothing of ours is left
 	}
+	defer func() {
+		// An Apply that installed nothing (refused, blocked, nothing to
+		// delete) leaves a whole copy nothing will read (keepLess).
+		if rec, rerr := localstorage.ReadRecord(m.recPath(dir)); rerr == nil && rec == nil {
+			m.keepLess(dir, nil, false)
+		}
+	}()
 	l, err := m.lock(thenReset)
 	if err != nil {
 		return err
@@ -365,6 +372,12 @@ func (m *Delete) Verify(ctx context.Context, dir string) (_ bool, err error) {
 	if err != nil {
 		return false, err
 	}
+	var proven bool
+	defer func() {
+		if err == nil {
+			m.keepLess(dir, rec, proven)
+		}
+	}()
 	if rec != nil && !rec.Settled {
 		// Lock only when there is something to finish: an app starting
 		// while we hold the lock would run with an empty localStorage.
@@ -391,17 +404,19 @@ func (m *Delete) Verify(ctx context.Context, dir string) (_ bool, err error) {
 			return false, nil
 		}
 	}
-	m.keepLess(dir, rec, proven)
 	return true, nil
 }
 
-// keepLess drops, once the reset is verified, what no undo can need any
-// more (internal/localstorage keep.go): a staging copy a killed Apply left,
-// and the whole copy of the database, which holds every other item and
-// connector token — when a strict read of a copy that is exactly mcpmend's
-// install succeeded (proven), when no install was made (rec nil: the items
-// went some other way and undo has nothing to replace), or to finish a drop
-// a kill interrupted. Undo then puts rows back or refuses; it never replaces
+// keepLess drops, after a Verify that read the store, what no undo can
+// need any more (internal/localstorage keep.go): a staging copy a killed
+// Apply left, and the whole copy of the database, which holds every other
+// item and connector token — when a strict read of a copy that is exactly
+// mcpmend's install succeeded (proven); when no install was made from dir
+// (rec nil: the live database was never touched from this backup, and undo
+// only replaces the whole database after an install of its own, so nothing
+// reads the copy — Apply taking it afresh if ever run on dir again) or the
+// install was rolled back (localstorage.RolledBack); or to finish a drop a
+// kill interrupted. Undo then puts rows back or refuses; it never replaces
 // the whole database without the copy. A failure only leaves the copy,
 // which goes with the entry.
 func (m *Delete) keepLess(dir string, rec *localstorage.InstallRecord, proven bool) {
@@ -412,7 +427,8 @@ func (m *Delete) keepLess(dir string, rec *localstorage.InstallRecord, proven bo
 		if err != nil {
 			return
 		}
-		if backup = b; !proven && localstorage.HasWholeBackup(backup) {
+		backup = b
+		if !proven && !localstorage.RolledBack(m.Dir, rec) && localstorage.HasWholeBackup(backup) {
 			return
 		}
 	}

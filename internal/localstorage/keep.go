@@ -53,3 +53,24 @@ func DropWholeBackup(dir string) error {
 	}
 	return lockedfile.RemoveTree(gone)
 }
+
+// RolledBack reports whether the install rec is undone in live: CURRENT
+// names the manifest it replaced and no file it wrote is left (an install
+// killed before its commit and settled, or one Apply put the backup back
+// over). live is then as it was before the install and can never again be
+// exactly what the install left (OwnInstall), so the install's whole copy
+// serves nothing.
+func RolledBack(live string, rec *InstallRecord) bool {
+	if rec == nil {
+		return false
+	}
+	if cur, err := readCurrent(live); err != nil || cur != rec.OldCurrent {
+		return false
+	}
+	for n := range rec.New {
+		if _, err := os.Lstat(filepath.Join(live, n)); !errors.Is(err, fs.ErrNotExist) {
+			return false
+		}
+	}
+	return true
+}
