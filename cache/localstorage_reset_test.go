@@ -276,10 +276,19 @@ func TestLocalStorageResetWaitsForTheApp(t *testing.T) {
 	if err != nil || statuses(e) != "waiting" {
 		t.Fatalf("reset while locked: %v %s", err, statuses(e))
 	}
-	// Apply itself also refuses to edit under the app, as a BlockedError.
+	// Apply itself also refuses to edit under the app, as a BlockedError,
+	// and drops the whole copy taken before the app took the lock: an
+	// attempt that installed nothing leaves nothing for an undo to read.
 	var be *journal.BlockedError
-	if err := muts[0].Apply(context.Background(), t.TempDir()); !errors.As(err, &be) {
+	bd := t.TempDir()
+	if err := localstorage.BackupDB(dir, bd); err != nil || !localstorage.HasWholeBackup(bd) {
+		t.Fatal(err)
+	}
+	if err := muts[0].Apply(context.Background(), bd); !errors.As(err, &be) {
 		t.Fatalf("Apply while locked = %v", err)
+	}
+	if localstorage.HasWholeBackup(bd) {
+		t.Error("a blocked Apply kept the whole copy")
 	}
 	if dirDigest(t, dir) != digest {
 		t.Fatal("the database changed while the app held it")
@@ -338,6 +347,9 @@ func TestLocalStorageResetRefusesARewrittenItem(t *testing.T) {
 	}
 	if dirDigest(t, dir) != digest || len(diffRows(rewritten, dbRows(t, dir))) > 0 {
 		t.Fatal("a refused reset changed the database")
+	}
+	if localstorage.HasWholeBackup(stepDir(e)) {
+		t.Error("a refused reset kept the whole copy")
 	}
 }
 
@@ -456,12 +468,13 @@ func oldOrNew(t *testing.T, rows, old, new map[string]string, when string) strin
 
 // TestLocalStorageResetCrash kills a reset with SIGKILL before the backup,
 // after it, after the batch (before compaction), before and after the
-// CURRENT switch, and before the journal update: LevelDB then sees the old
+// CURRENT switch, before the journal update, and before and in the middle
+// of dropping the whole copy: LevelDB then sees the old
 // or the new database, never a mix; the next start (ResumePending) finishes
 // the reset with every leftover file gone; undo then restores the rows.
 func TestLocalStorageResetCrash(t *testing.T) {
 	pts := []string{"journal-before-backup", "journal-after-backup", "localstorage-after-batch", "localstorage-mid-install",
-		"localstorage-before-commit", "localstorage-after-commit", "journal-after-apply"}
+		"localstorage-before-commit", "localstorage-after-commit", "journal-after-apply", "localstorage-before-drop", "localstorage-mid-drop"}
 	for _, pt := range pts {
 		t.Run(pt, func(t *testing.T) {
 			home, dir := desktopHome(t)
@@ -494,6 +507,22 @@ func TestLocalStorageResetCrash(t *testing.T) {
 			if left, _ := filepath.Glob(filepath.Join(dir, localstorage.TempPrefix+"*")); len(left) > 0 {
 				t.Errorf("temp files left: %v", left)
 			}
+			// No attempt's backup keeps the whole database: not the applied
+			// one's, nor that of an attempt the kill cut short.
+			attempts, _ := filepath.Glob(filepath.Join(e.Dir(), "backup-*"))
+			for _, a := range attempts {
+				if fi, err := os.Stat(a); err != nil || !fi.IsDir() {
+					continue
+				}
+				for _, n := range []string{localstorage.BackupDBName, "db.dropped", localstorage.StageDirName} {
+					if _, err := os.Stat(filepath.Join(a, n)); err == nil {
+						t.Errorf("%s keeps %s", filepath.Base(a), n)
+					}
+				}
+			}
+			if len(attempts) == 0 {
+				t.Error("no backup directory")
+			}
 			if _, err := journal.Open(env, nil).Undo(context.Background(), e.ID); err != nil {
 				t.Fatal(err)
 			}
@@ -524,6 +553,9 @@ func TestLocalStorageUndoCrash(t *testing.T) {
 			}
 			if st := statuses(onlyEntry(t, env)); st != "undone" {
 				t.Fatalf("after the next start: %s", st)
+			}
+			if localstorage.HasWholeBackup(filepath.Join(stepDir(e), "undo")) {
+				t.Error("the undo's own whole copy was left behind")
 			}
 			if d := diffRows(old, dbRows(t, dir)); len(d) > 0 {
 				t.Fatalf("undo not completed: %v", d)

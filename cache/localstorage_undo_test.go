@@ -188,11 +188,33 @@ func TestLocalStorageUndoKeepsWritesAfterATornLog(t *testing.T) {
 // mcpmend's own doing (the app has not written a byte since): undo puts the
 // whole backup back, and says so. The install writing a table that does not
 // read back is simulated by damaging the table and recording the damaged
-// bytes as the installed ones.
+// bytes as the installed ones. A reset that verifies drops its whole copy,
+// so the backup is the one earlier versions wrote and kept (legacyCopy):
+// such backups still undo this way.
 func TestLocalStorageUndoReplacesItsOwnDamagedInstall(t *testing.T) {
 	home, dir := desktopHome(t)
 	old := dbRows(t, dir)
+	pre := preImage(t, dir)
 	e := runDesktopReset(t, home, "github")
+	legacyCopy(t, pre, e)
+	fakeOwnDamage(t, dir, e)
+	reason := undoneReason(t, home, e)
+	if d := diffRows(old, dbRows(t, dir)); len(d) > 0 {
+		t.Fatalf("after undo: %v", d)
+	}
+	if _, err := desktop.Scan(context.Background(), dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(reason, "whole database was replaced") {
+		t.Fatalf("the undo's answer: %q", reason)
+	}
+}
+
+// fakeOwnDamage damages the installed tables of dir and records the damaged
+// bytes as what e's install wrote: the database then fails the strict read
+// and is provably mcpmend's own (OwnInstall).
+func fakeOwnDamage(t *testing.T, dir string, e *journal.Entry) {
+	t.Helper()
 	corruptTable(t, dir)
 	mustStrictFail(t, dir)
 	recPath := filepath.Join(e.Dir(), e.Steps[0].Backup) + localstorage.InstallExt
@@ -212,15 +234,8 @@ func TestLocalStorageUndoReplacesItsOwnDamagedInstall(t *testing.T) {
 	if err := os.WriteFile(recPath, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	reason := undoneReason(t, home, e)
-	if d := diffRows(old, dbRows(t, dir)); len(d) > 0 {
-		t.Fatalf("after undo: %v", d)
-	}
-	if _, err := desktop.Scan(context.Background(), dir, nil); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(reason, "whole database was replaced") {
-		t.Fatalf("the undo's answer: %q", reason)
+	if why, ours := localstorage.OwnInstall(dir, rec); !ours {
+		t.Fatalf("the faked damage is not provably ours: %s", why)
 	}
 }
 
@@ -300,6 +315,9 @@ func TestLocalStorageUndoOfATornLogCrash(t *testing.T) {
 			}
 			if d := diffRows(undone, dbRows(t, dir)); len(d) > 0 {
 				t.Fatalf("undo not completed: %v", d)
+			}
+			if localstorage.HasWholeBackup(filepath.Join(stepDir(e), "undo")) {
+				t.Error("the undo's own whole copy was left behind")
 			}
 			if _, err := desktop.Scan(context.Background(), dir, nil); err != nil {
 				t.Fatal(err)

@@ -420,6 +420,11 @@ func TestDesktopResetWithRealChromium(t *testing.T) {
 		noSecrets(t, "apply-pending.log", string(log))
 		t.Logf("apply-pending.log:\n%s", log)
 	}
+	// Verified: the backup keeps the removed rows, not the whole database
+	// with github-tools' token in it.
+	if e, err := journal.Open(env, nil).Get(rs.ID); err != nil || localstorage.HasWholeBackup(filepath.Join(e.Dir(), e.Steps[0].Backup)) {
+		t.Fatalf("the applied reset still keeps the whole database (%v)", err)
+	}
 	want := withoutGithubItems(origView)
 	if got := decodeView(t, itemRows(t, dir)); !maps.Equal(got[page], want[page]) || !maps.Equal(got[part], want[part]) {
 		t.Fatalf("after the reset LevelDB holds %v, want %v", got, want)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/cache/store"
+	"github.com/mcpmend/mcpmend/internal/crashpoint"
 	"github.com/mcpmend/mcpmend/internal/localstorage"
 	"github.com/mcpmend/mcpmend/internal/lockedfile"
 	"github.com/mcpmend/mcpmend/registry"
@@ -54,7 +55,10 @@ type Target struct {
 // before and after, deletes in one synced batch (with an origin's META: and
 // METAACCESS: rows when its last item goes, as localStorage.clear does),
 // compacts so the deleted values do not linger, and restores the backup on
-// any failure. Items that only mention the server are never planned.
+// any failure. Items that only mention the server are never planned. Once
+// Verify has read the installed database back in full, the whole copy goes
+// (keepLess): what stays is the removed rows, the install record and the
+// digest of the pre-image.
 //
 // Undo puts the removed rows back byte for byte (record level: whatever the
 // app wrote since is kept) and refuses with a *ConflictError, changing
@@ -195,7 +199,8 @@ func (m *Delete) recPath(dir string) string {
 // Backup implements journal.Mutation: the whole directory but LOCK. Apply checks it
 // again under the lock and takes it afresh if the app wrote in between; when
 // the app has the database open right now, a copy could be torn, so none is
-// taken here (Apply then waits for the lock and backs up under it).
+// taken here (Apply then waits for the lock and backs up under it). The copy
+// lives only until Verify proves the install reads back (keepLess).
 func (m *Delete) Backup(_ context.Context, dir string) (err error) {
 	defer func() { err = storeDamage(err) }()
 	if _, err := os.Stat(m.Dir); errors.Is(err, fs.ErrNotExist) {
@@ -219,6 +224,13 @@ func (m *Delete) Apply(ctx context.Context, dir string) (err error) {
 	if _, err := os.Stat(m.Dir); errors.Is(err, fs.ErrNotExist) {
 		return nil // the whole database is gone: nothing of ours is left
 	}
+	defer func() {
+		// An Apply that installed nothing (refused, blocked, nothing to
+		// delete) leaves a whole copy nothing will read (keepLess).
+		if rec, rerr := localstorage.ReadRecord(m.recPath(dir)); rerr == nil && rec == nil {
+			m.keepLess(dir, nil, false)
+		}
+	}()
 	l, err := m.lock(thenReset)
 	if err != nil {
 		return err
@@ -360,6 +372,12 @@ func (m *Delete) Verify(ctx context.Context, dir string) (_ bool, err error) {
 	if err != nil {
 		return false, err
 	}
+	var proven bool
+	defer func() {
+		if err == nil {
+			m.keepLess(dir, rec, proven)
+		}
+	}()
 	if rec != nil && !rec.Settled {
 		// Lock only when there is something to finish: an app starting
 		// while we hold the lock would run with an empty localStorage.
@@ -371,7 +389,7 @@ func (m *Delete) Verify(ctx context.Context, dir string) (_ bool, err error) {
 			}
 		}
 	}
-	rows, err := m.readLive(ctx, dir)
+	rows, proven, err := m.readLive(ctx, dir)
 	var de *localstorage.DamagedError
 	if errors.As(err, &de) && rec == nil {
 		// Damaged, but not by an install of ours (none was made): the
@@ -389,13 +407,47 @@ func (m *Delete) Verify(ctx context.Context, dir string) (_ bool, err error) {
 	return true, nil
 }
 
+// keepLess drops, after a Verify that read the store, what no undo can
+// need any more (internal/localstorage keep.go): a staging copy a killed
+// Apply left, and the whole copy of the database, which holds every other
+// item and connector token — when a strict read of a copy that is exactly
+// mcpmend's install succeeded (proven); when no install was made from dir
+// (rec nil: the live database was never touched from this backup, and undo
+// only replaces the whole database after an install of its own, so nothing
+// reads the copy — Apply taking it afresh if ever run on dir again) or the
+// install was rolled back (localstorage.RolledBack); or to finish a drop a
+// kill interrupted. Undo then puts rows back or refuses; it never replaces
+// the whole database without the copy. A failure only leaves the copy,
+// which goes with the entry.
+func (m *Delete) keepLess(dir string, rec *localstorage.InstallRecord, proven bool) {
+	lockedfile.RemoveTree(filepath.Join(dir, localstorage.StageDirName))
+	backup := dir
+	if rec != nil {
+		b, err := rec.BackupDir(dir)
+		if err != nil {
+			return
+		}
+		backup = b
+		if !proven && !localstorage.RolledBack(m.Dir, rec) && localstorage.HasWholeBackup(backup) {
+			return
+		}
+	}
+	if localstorage.HasWholeBackup(backup) {
+		crashpoint.Hit("localstorage-before-drop")
+	}
+	if err := localstorage.DropWholeBackup(backup); err != nil {
+		slog.Warn("the whole copy of Claude Desktop's Local Storage stays in the reset's backup until the entry is pruned", "err", err)
+	}
+}
+
 // readLive reads a copy of the live database, leaving out the leftovers of
 // an unsettled install, and retries a torn copy while the app may be
-// writing.
-func (m *Delete) readLive(ctx context.Context, dir string) (localstorage.Rows, error) {
+// writing. proven says the copy was exactly what mcpmend's install left
+// (OwnInstall, checked before the read: a read may write to the copy) and
+// read strictly: the install reads back.
+func (m *Delete) readLive(ctx context.Context, dir string) (_ localstorage.Rows, proven bool, err error) {
 	check := filepath.Join(dir, localstorage.CheckDirName)
 	defer lockedfile.RemoveTree(check)
-	var err error
 	for attempt := 1; attempt <= localstorage.ReadAttempts; attempt++ {
 		var rec *localstorage.InstallRecord
 		var left map[string]string
@@ -409,8 +461,10 @@ func (m *Delete) readLive(ctx context.Context, dir string) (localstorage.Rows, e
 		var rows localstorage.Rows
 		if err == nil {
 			if err = localstorage.CopyDB(m.Dir, check, skip); err == nil {
-				if rows, err = readCheck(ctx, check, m.Dir); err == nil {
-					return rows, nil
+				_, ours := localstorage.OwnInstall(check, rec)
+				var strict bool
+				if rows, strict, err = readCheck(ctx, check, m.Dir); err == nil {
+					return rows, ours && strict, nil
 				}
 			}
 		}
@@ -418,30 +472,30 @@ func (m *Delete) readLive(ctx context.Context, dir string) (localstorage.Rows, e
 			break // a quiescent database reads the same every time
 		}
 	}
-	return nil, err
+	return nil, false, err
 }
 
 // readCheck reads a copy of live strictly, or — when the app is not
 // running and the copy's newest log only ends in a write cut short — the way
 // LevelDB reads it (internal/localstorage doc.go, "Undo"). While the app
 // runs, a torn tail may be a write still in progress: the strict error
-// stands and readLive retries.
-func readCheck(ctx context.Context, check, live string) (localstorage.Rows, error) {
+// stands and readLive retries. strict says the copy read as it was.
+func readCheck(ctx context.Context, check, live string) (_ localstorage.Rows, strict bool, _ error) {
 	rows, _, err := localstorage.ReadRows(ctx, check, live, nil)
 	var de *localstorage.DamagedError
 	if !errors.As(err, &de) {
-		return rows, err
+		return rows, err == nil, err
 	}
 	if held, _, perr := localstorage.ProbeLock(live); held || perr != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if torn, terr := localstorage.CutTornTail(check, live); terr != nil || torn.Cut == 0 {
-		return nil, err
+		return nil, false, err
 	}
 	if rows, _, rerr := localstorage.ReadRows(ctx, check, live, nil); rerr == nil {
-		return rows, nil
+		return rows, false, nil
 	}
-	return nil, err
+	return nil, false, err
 }
 
 // Restore implements journal.Mutation: under Chromium's lock, every removed
@@ -533,6 +587,12 @@ func (m *Delete) readForUndo(ctx context.Context, dir, stage string) (localstora
 		return nil, nil, rerr
 	}
 	notOurs, ours := localstorage.OwnInstall(m.Dir, rec)
+	if ours && !wholeKept(dir, rec) {
+		// The install read back in full when the reset was verified, and
+		// its whole copy went then (keepLess): whatever fails now is not
+		// what the install wrote, and nothing may replace the database.
+		ours, notOurs = false, "mcpmend's install is unchanged, but it read back in full when the reset was verified and the whole copy of the database was dropped then"
+	}
 	if ours {
 		slog.Warn("Local Storage does not read back after mcpmend's own install and has not been written since; putting the whole backup back", "dir", m.Dir, "reason", de.Reason)
 		return nil, nil, errOwnInstall
@@ -549,6 +609,13 @@ func (m *Delete) readForUndo(ctx context.Context, dir, stage string) (localstora
 		return nil, nil, refuseUndo(m.Dir, dir, de, notOurs)
 	}
 	return before, &torn, err
+}
+
+// wholeKept reports whether the backup the install rec names still holds
+// the whole copy of the database.
+func wholeKept(dir string, rec *localstorage.InstallRecord) bool {
+	b, err := rec.BackupDir(dir)
+	return err == nil && localstorage.HasWholeBackup(b)
 }
 
 // refuseUndo is the refusal of an undo over a database that reads neither
@@ -589,12 +656,14 @@ func (m *Delete) putBack(ctx context.Context, dir, stage string, saved []savedRo
 	if err != nil {
 		return err
 	}
-	if len(ops) == 0 {
-		m.note = "every removed row was already back; nothing changed"
-		return nil
-	}
 	// The undo's own backup, for putting back what it installs if it fails.
 	pre := filepath.Join(dir, "undo")
+	if len(ops) == 0 {
+		m.note = "every removed row was already back; nothing changed"
+		// An undo killed after its commit left its whole copy behind;
+		// the database reads and holds every row, so nothing needs it.
+		return lockedfile.RemoveTree(pre)
+	}
 	if err := localstorage.BackupDB(m.Dir, pre); err != nil {
 		return err
 	}

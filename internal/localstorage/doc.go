@@ -118,6 +118,14 @@
 // while the app is not running (while it runs, a torn tail may be a write in
 // progress, and the strict read is retried instead).
 //
+// # What a reset keeps
+//
+// The whole copy BackupDB takes is dropped once the reset verifies: a strict
+// read of a copy that is exactly what the install left proves the install
+// reads back, so the whole replace above can never be needed for it (keep.go).
+// The removed rows, the install record and the pre-image's digest stay; undo
+// without the copy puts rows back or refuses.
+//
 // # Making real fixtures
 //
 // Debian's chromium runs headless as root with --headless --no-sandbox

@@ -522,6 +522,9 @@ func BackupDB(live, dir string) error {
 // BackupCurrent reports whether dir/db is a complete backup of live as it is
 // now (its database files and CURRENT).
 func BackupCurrent(live, dir string) bool {
+	if !HasWholeBackup(dir) {
+		return false
+	}
 	b, err := os.ReadFile(filepath.Join(dir, lsBackupDigest))
 	if err != nil {
 		return false
