@@ -4,9 +4,6 @@ package cache
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/mcpmend/mcpmend/cache/journal"
-	"github.com/mcpmend/mcpmend/internal/localstorage"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -44,12 +40,16 @@ func TestLocalStorageRootKeepsOwnership(t *testing.T) {
 		t.Fatal(err)
 	}
 	notOwned(t, home, "after the undo")
+	// The whole-database restore: a reset whose whole copy was kept (as
+	// older versions did) and whose install is damaged as only mcpmend's
+	// own could be (main's helpers, as its own test of that path).
+	pre := preImage(t, dir)
 	e, err = RunReset(context.Background(), j, journal.ServerRef{Name: "github", Client: registry.ClaudeDesktop}, planDesktop(t, home, "github"))
 	if err != nil || statuses(e) != "applied" {
 		t.Fatalf("second reset: %v %+v", err, e)
 	}
-	corruptTable(t, dir)
-	ownDamage(t, dir, filepath.Join(e.Dir(), e.Steps[0].Backup)+localstorage.InstallExt)
+	legacyCopy(t, pre, e)
+	fakeOwnDamage(t, dir, e)
 	if _, err := j.Undo(context.Background(), e.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -79,27 +79,4 @@ func notOwned(t *testing.T, root, when string) {
 		}
 		return nil
 	})
-}
-
-// ownDamage makes the damage corruptTable did count as mcpmend's own
-// install (the record names the files as they are now), so undo replaces
-// the whole database — the path that restores every file from the backup.
-func ownDamage(t *testing.T, dir, recPath string) {
-	t.Helper()
-	rec, err := localstorage.ReadRecord(recPath)
-	if err != nil || rec == nil {
-		t.Fatalf("install record: %+v %v", rec, err)
-	}
-	for n := range rec.Installed {
-		b, err := os.ReadFile(filepath.Join(dir, n))
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := sha256.Sum256(b)
-		rec.Installed[n] = localstorage.FileSum{Size: int64(len(b)), SHA256: hex.EncodeToString(h[:])}
-	}
-	b, _ := json.Marshal(rec)
-	if err := os.WriteFile(recPath, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
 }
