@@ -10,6 +10,7 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/mcpmend/mcpmend/internal/inert"
+	"github.com/mcpmend/mcpmend/internal/jsonindent"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/mcpmend/mcpmend/tools"
 )
@@ -72,9 +73,14 @@ func (a *app) emit(v any, text string) error {
 // --json never shows cost a quarter of the command.
 func (a *app) emitFunc(v any, text func() string) error {
 	if a.g.json {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
+		// The bytes of an Encoder with SetIndent("", "  "), indented by
+		// jsonindent: encoding/json's indent was a third of `list --json`
+		// on 15,000 servers.
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		return jsonindent.Write(a.stdout, append(b, '\n'), "", "  ")
 	}
 	// Inert: the text carries names, commands and server output.
 	_, err := io.WriteString(a.stdout, inert.Text(text()))
