@@ -75,14 +75,21 @@ func (a *app) emitFunc(v any, text func() string) error {
 	if a.g.json {
 		// The bytes of an Encoder with SetIndent("", "  "), indented by
 		// jsonindent: encoding/json's indent was a third of `list --json`
-		// on 15,000 servers.
-		b, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		return jsonindent.Write(a.stdout, append(b, '\n'), "", "  ")
+		// on 15,000 servers. The Encoder hands its buffer over in one
+		// Write, without the copy json.Marshal makes.
+		return json.NewEncoder(indentWriter{a.stdout}).Encode(v)
 	}
 	// Inert: the text carries names, commands and server output.
 	_, err := io.WriteString(a.stdout, inert.Text(text()))
 	return err
+}
+
+// indentWriter indents each Write, one whole JSON value (see emitFunc).
+type indentWriter struct{ w io.Writer }
+
+func (iw indentWriter) Write(p []byte) (int, error) {
+	if err := jsonindent.Write(iw.w, p, "", "  "); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
