@@ -54,7 +54,7 @@ type ServerBrief struct {
 	Name     string         `json:"name"`
 	Client   string         `json:"client"`
 	Status   string         `json:"status"`
-	Verdict  string         `json:"verdict,omitempty" jsonschema:"left out for the one server asked about: the result's verdict is its"`
+	Verdict  string         `json:"verdict,omitempty" jsonschema:"left out when one server was asked about: the result's own verdict is that server's"`
 	Scope    string         `json:"scope,omitempty" jsonschema:"given when the server is not healthy"`
 	File     string         `json:"file,omitempty" jsonschema:"the configuration file, when the server is not healthy"`
 	Probe    string         `json:"probe,omitempty" jsonschema:"one server: what it answered right now"`
