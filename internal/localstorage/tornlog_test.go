@@ -267,3 +267,32 @@ func FuzzScanLog(f *testing.F) {
 		}
 	})
 }
+
+// TestBadLengthBeforeTheLastBlockIsNotTorn: a chunk header in a block
+// before the last whose length runs past the end of the file is not a write
+// cut short — a writer never writes a chunk longer than its block, and
+// LevelDB reads past it (it drops that block and keeps the records of the
+// blocks after). The undo must read what LevelDB reads or refuse; cutting
+// there dropped every record after it, which an undo then installed.
+func TestBadLengthBeforeTheLastBlockIsNotTorn(t *testing.T) {
+	src, logPath := makeLogDB(t)
+	full, _ := os.ReadFile(logPath)
+	pos := ((len(full)-1)/logBlock - 1) * logBlock // first chunk of the block before the last
+	if pos <= 0 || pos+logHeader+0xffff <= len(full) {
+		t.Fatalf("fixture: a %d-byte log has no such chunk at %d", len(full), pos)
+	}
+	data := append([]byte(nil), full...)
+	data[pos+4], data[pos+5] = 0xff, 0xff
+	os.WriteFile(logPath, data, 0o644)
+	torn, rows, err := cutAndRead(t, src)
+	if err != nil {
+		var de *DamagedError
+		if !errors.As(err, &de) || torn.Cut != 0 {
+			t.Fatalf("refused, but not as damage: %+v %v", torn, err)
+		}
+		return // refused: nothing is lost
+	}
+	if d := diffHashes(lenientRows(t, src), rows); len(d) > 0 {
+		t.Fatalf("cut %+v as a torn write: %d rows differ from what LevelDB reads", torn, len(d))
+	}
+}
