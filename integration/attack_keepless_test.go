@@ -97,3 +97,24 @@ func TestPruneRacingUndo(t *testing.T) {
 		}
 	}
 }
+
+// TestDryRunResetRemovesNothing: `reset NAME --dry-run` only lists; it
+// must not run the prune pass a real reset runs at its start — it deleted
+// the token backups of an earlier reset whose window had passed, so a look
+// at what a reset would do cost the user the undo of another.
+func TestDryRunResetRemovesNothing(t *testing.T) {
+	home := t.TempDir()
+	_, _, id := forgetTokensReset(t, home, nil)
+	shiftEntry(t, home, id, 8*24*time.Hour) // the forget-tokens window passed
+	before := journalText(t, home)
+	if !strings.Contains(before, "OLD-TOK") {
+		t.Fatal("the reset kept no token backup")
+	}
+	out, errOut, code := runCLIWith(t, home, nil, "reset", "srv", "--client", "claude-code", "--dry-run")
+	if code != 0 {
+		t.Fatalf("dry run: %d\n%s\n%s", code, out, errOut)
+	}
+	if after := journalText(t, home); after != before {
+		t.Fatalf("a dry-run reset changed the journal (token backups kept: %v)", strings.Contains(after, "OLD-TOK"))
+	}
+}
