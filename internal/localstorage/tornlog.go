@@ -54,7 +54,14 @@ func scanLog(data []byte) logTail {
 		}
 		n, why := chunkAt(data, pos)
 		if why == "" {
-			why = t.step(data[pos+logHeader-1], pos, n, &frag)
+			if why = t.step(data[pos+logHeader-1], pos, n, &frag); why != "" {
+				// A readable chunk out of order is data after the bytes
+				// dropped, not a write cut short (LevelDB keeps a record
+				// that follows an unfinished one).
+				u := t.unreadable(data, pos, n, frag, why)
+				u.torn = false
+				return u
+			}
 		}
 		if why != "" {
 			return t.unreadable(data, pos, n, frag, why)
