@@ -69,11 +69,11 @@ type ResetServerAuthOutput struct {
 	mentions     string // the note counting mere mentions (the diagnosis counted them too), one of Notes
 }
 
-func addResetServerAuth(s *mcp.Server, d *Deps) {
-	addTool(s, &mcp.Tool{
-		InputSchema: inputSchema[ResetServerAuthInput](nil),
-		Name:        "reset_server_auth",
-		Title:       "Clear a client's memory of one MCP server",
+func addResetServerAuth(ts *toolSet) {
+	d := ts.d
+	addTool(ts, &mcp.Tool{
+		Name:  "reset_server_auth",
+		Title: "Clear a client's memory of one MCP server",
 		Description: `Clear what a client remembers about one MCP server so the same name connects afresh: no renaming, nothing lost, undoable. Call it when diagnose's next says so (stale-needs-auth: the server answers but the client skips it).
 
 It removes, for that server only: Claude Code's needs-auth entry; its tokenless credentials entry (or, beside stored tokens, only the failure stamps); mcp-remote's registration and sign-in files; Claude Desktop's storage items whose key names the server. Stored tokens are kept unless forget_tokens is true (then the next connection needs a new sign-in). Configuration files are never changed.
@@ -82,7 +82,7 @@ It applies at once: every reset is journalled with byte-for-byte backups and und
 
 The result leads with status, verdict and next, then the records changed, the next session's verdict and pick_up: how each running client notices (a new session; /mcp → Reconnect in an open Claude Code). Example: {"name": "github"}.`,
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: ptr(true), IdempotentHint: true, OpenWorldHint: ptr(false)},
-	}, func(ctx context.Context, req *mcp.CallToolRequest, in ResetServerAuthInput) (*mcp.CallToolResult, *ResetServerAuthOutput, error) {
+	}, nil, func(ctx context.Context, req *mcp.CallToolRequest, in ResetServerAuthInput) (*mcp.CallToolResult, *ResetServerAuthOutput, error) {
 		out, err := ResetServerAuth(ctx, d, in)
 		if err != nil {
 			return nil, nil, err

@@ -6,8 +6,9 @@ import (
 	"encoding/hex"
 	"os/user"
 	"path/filepath"
-	"regexp"
 	"strings"
+
+	"github.com/mcpmend/mcpmend/internal/lazyre"
 
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/cache/mutation"
@@ -205,7 +206,7 @@ func Lock(env registry.Env) lockedfile.DirLock {
 
 // accountName is Claude Code's Keychain account: $USER, else the OS user
 // name, replaced by "claude-code-user" when it has other characters.
-var accountName = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
+var accountName = lazyre.New(`^[a-zA-Z0-9._-]+$`)
 
 // KeychainItem is the Keychain item Claude Code keeps its
 // credentials in for env: service "Claude Code-credentials", suffixed with
