@@ -47,9 +47,10 @@ func discoverClaudeCode(env Env) ([]Server, []Problem) {
 	var wg sync.WaitGroup
 	for range max(1, runtime.GOMAXPROCS(0)) {
 		wg.Go(func() {
+			memo := serverMemo{}
 			for p := range jobs {
 				if p.dir != cwd.key && p.dir != cwd.dir {
-					p.pre = d.prepare(projectContext(p), mainFile)
+					p.pre = d.prepare(projectContext(p), mainFile, memo)
 				}
 			}
 		})
@@ -71,7 +72,7 @@ func discoverClaudeCode(env Env) ([]Server, []Problem) {
 	if slash := filepath.ToSlash(cwd.key); cwd.proj == nil && slash != cwd.key && main.project(slash) != nil {
 		cwd.key, cwd.proj = slash, main.project(slash) // Windows keys may be written with '/'
 	}
-	d.project(cwd, d.prepare(cwd, mainFile), true)
+	d.project(cwd, d.prepare(cwd, mainFile, nil), true)
 	for _, dir := range main.projectDirs() {
 		if p := main.project(dir); dir != cwd.key && dir != cwd.dir {
 			d.project(projectContext(p), p.pre, false)
@@ -180,11 +181,11 @@ type ccMCPFile struct {
 }
 
 // prepare reads and parses what one project defines. It touches nothing
-// shared, so workers run it concurrently.
-func (d *ccDiscovery) prepare(c ccContext, mainFile string) *ccPrepared {
+// shared, so workers run it concurrently, each with its own memo.
+func (d *ccDiscovery) prepare(c ccContext, mainFile string, memo serverMemo) *ccPrepared {
 	pre := &ccPrepared{}
 	if c.proj != nil && c.proj.servers != nil {
-		pre.local, pre.localProbs = parseServers(ccSource{file: mainFile, scope: ScopeLocal, project: c.key, expand: true,
+		pre.local, pre.localProbs = parseServers(ccSource{file: mainFile, scope: ScopeLocal, project: c.key, expand: true, memo: memo,
 			prefix: "projects." + escape(c.key) + ".mcpServers."}, gjson.ParseBytes(c.proj.servers), d.env)
 	}
 	shared := false
@@ -195,7 +196,7 @@ func (d *ccDiscovery) prepare(c ccContext, mainFile string) *ccPrepared {
 		if ok {
 			// Not expanded yet: ${VAR} is expanded only into the servers
 			// Claude Code would run (see trustProjectServers).
-			src := ccSource{file: f.path, scope: ScopeProject, project: c.dir, prefix: "mcpServers."}
+			src := ccSource{file: f.path, scope: ScopeProject, project: c.dir, prefix: "mcpServers.", memo: memo}
 			f.servers, f.probs = parseServers(src, gjson.GetBytes(doc, "mcpServers"), d.env)
 			shared = shared || len(f.servers) > 0
 		}

@@ -34,6 +34,7 @@ func validClaudeName(name string) bool {
 type ccSource struct {
 	file    string
 	scope   string
+	memo    serverMemo // identical entries built once (nil: none)
 	project string
 	prefix  string // gjson path of the mcpServers object, escaped, with a trailing "."
 	expand  bool   // ${VAR} is expanded (user, local and project scopes)
@@ -61,7 +62,7 @@ func parseServers(src ccSource, v gjson.Result, env Env) ([]*ccServer, []Problem
 				Message: fmt.Sprintf("%s%s is %s, not an object: Claude Code skips it", src.prefix, escape(name), kindOf(e))})
 			return true
 		}
-		s := claudeServer(src, name, e, env)
+		s := src.memo.build(src, name, e.Raw, func() *ccServer { return claudeServer(src, name, e, env) })
 		if i, dup := index[name]; dup {
 			out[i] = s
 		} else {

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 
 	"github.com/tidwall/gjson"
@@ -47,6 +48,9 @@ func claudeMainFile(env Env) string {
 // handing each project to done as soon as it is scanned (nil: none). A
 // missing or empty file gives nil and no problem.
 func readClaudeMain(env Env, path string, done func(*claudeProject)) (*claudeMain, *Problem) {
+	if m, prob, ok := readClaudeMainMapped(path, done); ok {
+		return m, prob
+	}
 	data, err := readLarge(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -55,6 +59,46 @@ func readClaudeMain(env Env, path string, done func(*claudeProject)) (*claudeMai
 		return nil, &Problem{Client: ClaudeCode, File: path, Message: "cannot read: " + errText(err)}
 	}
 	return readClaudeMainBytes(path, data, done)
+}
+
+// mapMinSize is the size from which ~/.claude.json is mapped rather than
+// read: mapping a file that is in the page cache costs a few page-table
+// entries, where reading it costs a copy into fresh memory, and on a
+// virtual machine faulting in 100 MB of fresh memory took 200–300 ms of
+// CPU, three times the scan itself.
+const mapMinSize = 1 << 20
+
+// readClaudeMainMapped is readClaudeMain through a read-only mapping of a
+// large file; ok is false when the file is small, cannot be mapped, or
+// shrank under the mapping while it was scanned (another program
+// truncated it in place: a fault, which the scan recovers from), and the
+// caller reads it the ordinary way. Nothing kept refers to the mapping
+// (readClaudeMainBytes copies what it keeps), so it is unmapped here.
+func readClaudeMainMapped(path string, done func(*claudeProject)) (m *claudeMain, prob *Problem, ok bool) {
+	f, st, err := openRegular(path, maxClaudeJSONSize)
+	if err != nil || st.Size() < mapMinSize {
+		if f != nil {
+			f.Close()
+		}
+		return nil, nil, false
+	}
+	data, unmap, err := mapFile(f, st.Size())
+	f.Close()
+	if err != nil {
+		return nil, nil, false
+	}
+	defer unmap()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			if _, fault := r.(interface{ Addr() uintptr }); !fault {
+				panic(r)
+			}
+			m, prob, ok = nil, nil, false
+		}
+	}()
+	m, prob = readClaudeMainBytes(path, data, done)
+	return m, prob, true
 }
 
 // readClaudeMainBytes parses the file's contents (see readClaudeMain).
@@ -71,7 +115,7 @@ func readClaudeMainBytes(path string, data []byte, done func(*claudeProject)) (*
 			// JSON.parse keeps the last of duplicate keys, here and inside.
 			raw, ok := s.skip()
 			if ok {
-				m.servers = dedupeJSON(raw)
+				m.servers = bytes.Clone(dedupeJSON(raw)) // not a view of the file's bytes (see readClaudeMainMapped)
 			}
 			return ok
 		case "projects":
@@ -107,7 +151,7 @@ func (p *claudeProject) member(s *jsonScanner, key string) bool {
 	case "mcpServers":
 		raw, ok := s.skip()
 		if ok {
-			p.servers = dedupeJSON(raw) // last of duplicate keys wins, as in JSON.parse
+			p.servers = bytes.Clone(dedupeJSON(raw)) // last of duplicate keys wins, as in JSON.parse; a copy (see readClaudeMainMapped)
 		}
 		return ok
 	case "disabledMcpServers":

@@ -1,6 +1,9 @@
 package registry
 
-import "bytes"
+import (
+	"bytes"
+	"slices"
+)
 
 // dedupeJSON resolves duplicate object keys in valid JSON the way the
 // JavaScript clients (Claude Code, Claude Desktop, Cursor, VS Code, Gemini
@@ -14,6 +17,15 @@ import "bytes"
 // already be valid (depth-bounded) JSON; it is returned as is when no key
 // repeats, else as compact JSON.
 func dedupeJSON(data []byte) []byte {
+	if !hasDuplicateKeys(data) { // the usual case: no rewrite, no copy
+		return data
+	}
+	return rewriteDuplicates(data)
+}
+
+// rewriteDuplicates is dedupeJSON's rewrite, for input with a repeated key
+// (or any valid input: it returns data itself when no key repeats).
+func rewriteDuplicates(data []byte) []byte {
 	d := &deduper{s: jsonScanner{data: data}}
 	var out bytes.Buffer
 	out.Grow(len(data))
@@ -96,4 +108,65 @@ func (d *deduper) object(out *bytes.Buffer) {
 		out.Write(m.val)
 	}
 	out.WriteByte('}')
+}
+
+// hasDuplicateKeys reports whether any object in data, valid JSON, repeats
+// a key (compared decoded, as dedupeJSON does). It only reads: rewriting
+// every server entry of a 15,000-server ~/.claude.json to find none was a
+// tenth of `list`.
+func hasDuplicateKeys(data []byte) bool {
+	c := dupChecker{s: jsonScanner{data: data}}
+	c.value()
+	return c.dup
+}
+
+// dupChecker walks a valid document; keys holds the keys of the objects
+// being walked, each object's from its own base index.
+type dupChecker struct {
+	s    jsonScanner
+	keys []string
+	dup  bool
+}
+
+func (c *dupChecker) value() bool {
+	s := &c.s
+	switch s.peek() {
+	case '{':
+		base := len(c.keys)
+		var seen map[string]bool // for a large object, where a linear search would be quadratic
+		ok := s.object(func(key string) bool {
+			switch {
+			case c.dup:
+			case seen != nil:
+				c.dup = seen[key]
+				seen[key] = true
+			case slices.Contains(c.keys[base:], key):
+				c.dup = true
+			case len(c.keys)-base >= 32:
+				seen = map[string]bool{key: true}
+				for _, k := range c.keys[base:] {
+					seen[k] = true
+				}
+			}
+			if seen == nil {
+				c.keys = append(c.keys, key)
+			}
+			return c.value()
+		})
+		c.keys = c.keys[:base]
+		return ok
+	case '[':
+		s.pos++
+		for first := true; s.peek() != ']' && s.pos < len(s.data); first = false {
+			if !first {
+				s.pos++ // ','
+			}
+			if !c.value() {
+				return false
+			}
+		}
+		s.pos++
+		return true
+	}
+	return s.value()
 }

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,11 +50,29 @@ func TestDedupeJSON(t *testing.T) {
 		` [ {"x": [1, {"y":1,"y":2}]} ]`: `[{"x":[1,{"y":2}]}]`,
 		`{"a\u0062":1,"ab":2}`:           `{"a\u0062":2}`,
 		`{}`:                             `{}`,
+		// past 32 keys the check keeps a map: a repeat found there, a nested one, none
+		manyKeys(40, `"k3":9`):            strings.Replace(manyKeys(40, ""), `"k3":3`, `"k3":9`, 1),
+		manyKeys(40, `"o":{"z":1,"z":2}`): manyKeys(40, `"o":{"z":2}`),
+		manyKeys(40, `"k40":1`):           manyKeys(40, `"k40":1`),
+		manyKeys(40, `"k39":0`):           strings.Replace(manyKeys(40, ""), `"k39":39`, `"k39":0`, 1),
 	} {
 		if got := string(dedupeJSON([]byte(in))); got != want {
 			t.Errorf("dedupeJSON(%s) = %s, want %s", in, got, want)
 		}
 	}
+}
+
+// manyKeys is an object of n members k0…k(n-1), then extra when not empty.
+func manyKeys(n int, extra string) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range n {
+		fmt.Fprintf(&b, `"k%d":%d,`, i, i)
+	}
+	if extra == "" {
+		return strings.TrimSuffix(b.String(), ",") + "}"
+	}
+	return b.String() + extra + "}"
 }
 
 func must(t *testing.T, err error) {

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -128,6 +129,9 @@ func FuzzDedupeJSON(f *testing.F) {
 			return // valid for JSON.parse, not for Go (e.g. invalid UTF-8 handling is the same, depth is not)
 		}
 		out := dedupeJSON(data)
+		if full := rewriteDuplicates(data); !bytes.Equal(out, full) {
+			t.Fatalf("dedupeJSON(%q) = %q, the full rewrite %q (hasDuplicateKeys = %v)", data, out, full, hasDuplicateKeys(data))
+		}
 		if err := json.Unmarshal(out, &after); err != nil {
 			t.Fatalf("dedupeJSON(%q) = %q, not valid JSON: %v", data, out, err)
 		}

@@ -1,11 +1,16 @@
 package tools
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"text/tabwriter"
 
 	"github.com/mcpmend/mcpmend/cache"
@@ -61,6 +66,46 @@ func ListServers(ctx context.Context, d *Deps, in ListServersInput) (*ListServer
 	}
 	out.States = summarize(ctx, d, env, inv.Servers, out.Servers)
 	return out, nil
+}
+
+// AppendJSON appends o to dst exactly as json.Marshal encodes it, with the
+// servers encoded on every core: 15,000 servers are 5 MB of JSON, and
+// encoding them was the longest single step of `list --json` after
+// discovery. An element of a slice encodes the same wherever it stands, so
+// the parts are joined as they are.
+func (o *ListServersOutput) AppendJSON(dst []byte) ([]byte, error) {
+	const head = `{"servers":[]`
+	workers := min(runtime.GOMAXPROCS(0), len(o.Servers)/256)
+	if workers < 2 {
+		b, err := json.Marshal(o)
+		return append(dst, b...), err
+	}
+	rest := *o
+	rest.Servers = []registry.Server{}
+	tail, err := json.Marshal(&rest)
+	if err != nil || !bytes.HasPrefix(tail, []byte(head)) {
+		b, err := json.Marshal(o)
+		return append(dst, b...), err
+	}
+	parts := make([][]byte, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*len(o.Servers)/workers, (w+1)*len(o.Servers)/workers
+		wg.Go(func() { parts[w], errs[w] = json.Marshal(o.Servers[lo:hi]) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return dst, err
+	}
+	dst = append(dst, head[:len(head)-1]...)
+	for w, p := range parts { // each part is [e,…]: its elements, comma-joined
+		if w > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, p[1:len(p)-1]...)
+	}
+	return append(append(dst, ']'), tail[len(head):]...), nil
 }
 
 func validClient(c string) bool {

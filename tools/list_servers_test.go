@@ -130,3 +130,29 @@ func TestListServersClientFilter(t *testing.T) {
 		}
 	}
 }
+
+// TestListAppendJSON: the list's own encoder gives json.Marshal's bytes,
+// for a list long enough to be encoded in parts, a short one, an empty one
+// and one without servers.
+func TestListAppendJSON(t *testing.T) {
+	d := readsHome(t, 200)
+	long, err := ListServers(context.Background(), d, ListServersInput{})
+	if err != nil || len(long.Servers) < 512 || len(long.States) == 0 {
+		t.Fatalf("%v, %d servers", err, len(long.Servers))
+	}
+	long.Problems = append(long.Problems, registry.Problem{Client: "cursor", File: "/x/<y>.json", Message: "a & b"})
+	short := *long
+	short.Servers = short.Servers[:3]
+	for name, o := range map[string]*ListServersOutput{
+		"long": long, "short": &short, "empty": {Servers: []registry.Server{}}, "nil": {},
+	} {
+		want, err := json.Marshal(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := o.AppendJSON([]byte("prefix"))
+		if err != nil || string(got) != "prefix"+string(want) {
+			t.Errorf("%s: AppendJSON differs from json.Marshal (err %v, %d vs %d bytes)", name, err, len(got)-6, len(want))
+		}
+	}
+}

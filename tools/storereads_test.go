@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/mcpmend/mcpmend/cache"
 	"github.com/mcpmend/mcpmend/cache/mcplogs"
 	"github.com/mcpmend/mcpmend/cache/store"
 )
@@ -119,4 +121,28 @@ func keys(m map[string]int) string {
 	}
 	sort.Strings(ks)
 	return strings.Join(ks, "\n")
+}
+
+// TestListStatesConcurrent: on a list long enough to be inspected on
+// several cores, the states are those of inspecting each server in turn
+// (run it with -race: the stores are shared by the inspecting goroutines).
+func TestListStatesConcurrent(t *testing.T) {
+	d := readsHome(t, 200) // 600 servers
+	out, err := ListServers(context.Background(), d, ListServersInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Servers) < 512 {
+		t.Fatalf("%d servers: too few to be inspected concurrently", len(out.Servers))
+	}
+	in := cache.NewInspector(d.Env, d.now(), out.Servers)
+	want := map[string]cache.Summary{}
+	for _, s := range out.Servers {
+		if sum := in.Inspect(context.Background(), s).Summary(); !sum.IsZero() {
+			want[StateKey(s)] = sum
+		}
+	}
+	if len(want) == 0 || !reflect.DeepEqual(out.States, want) {
+		t.Errorf("concurrent states (%d) differ from sequential ones (%d)", len(out.States), len(want))
+	}
 }

@@ -348,7 +348,8 @@ func (s Store) Inspect(ctx context.Context, env registry.Env, srv registry.Serve
 	if srv.Client != registry.ClaudeCode {
 		return nil, nil
 	}
-	current := s.currentKeys(srv)
+	mine := ownKey(srv) // hashed once per server: it is looked up in each store
+	current := s.currentKeys(srv, mine)
 	var recs []store.Record
 	var errs []error
 	path := File(env)
@@ -362,7 +363,7 @@ func (s Store) Inspect(ctx context.Context, env registry.Env, srv registry.Serve
 	if p.err != nil {
 		errs = append(errs, p.err)
 	} else if p.c != nil {
-		recs = append(recs, credentialRecords(store.Credentials, path, p, srv, current, now)...)
+		recs = append(recs, credentialRecords(store.Credentials, path, p, srv, mine, current, now)...)
 		recs = append(recs, s.linkRecords(path, srv)...)
 	}
 	if kc := s.keychain(env); kc != nil {
@@ -377,7 +378,7 @@ func (s Store) Inspect(ctx context.Context, env registry.Env, srv registry.Serve
 		if p.err != nil {
 			errs = append(errs, p.err)
 		} else if p.c != nil {
-			recs = append(recs, credentialRecords(store.Keychain, it.String(), p, srv, current, now)...)
+			recs = append(recs, credentialRecords(store.Keychain, it.String(), p, srv, mine, current, now)...)
 		}
 	}
 	return recs, errors.Join(errs...)
@@ -448,10 +449,11 @@ func ownHome(home string) bool {
 }
 
 // currentKeys is the set of keys some configuration of srv's name uses.
-func (s Store) currentKeys(srv registry.Server) map[string]bool {
+// mine is ownKey(srv).
+func (s Store) currentKeys(srv registry.Server, mine string) map[string]bool {
 	keys := map[string]bool{}
-	if store.GatedTransport(srv) {
-		keys[Key(srv)] = true
+	if mine != "" {
+		keys[mine] = true
 	}
 	if s.memo != nil {
 		for k := range s.configuredKeys()[srv.Name] {
@@ -486,14 +488,20 @@ func (s Store) configuredKeys() map[string]map[string]bool {
 	})
 }
 
-// credentialRecords turns one parsed store into records for srv.
-func credentialRecords(storeName, file string, p parsedStore, srv registry.Server, current map[string]bool, now time.Time) []store.Record {
+// ownKey is srv's own key, "" when its transport is not one Claude Code
+// keeps credentials for.
+func ownKey(srv registry.Server) string {
+	if store.GatedTransport(srv) {
+		return Key(srv)
+	}
+	return ""
+}
+
+// credentialRecords turns one parsed store into records for srv, whose
+// own key is mine (ownKey).
+func credentialRecords(storeName, file string, p parsedStore, srv registry.Server, mine string, current map[string]bool, now time.Time) []store.Record {
 	c := p.c
 	var recs []store.Record
-	mine := ""
-	if store.GatedTransport(srv) {
-		mine = Key(srv)
-	}
 	rec := func(key, kind string) store.Record {
 		return store.Record{Store: storeName, File: file, Key: key, Kind: kind, Resettable: true}
 	}

@@ -35,7 +35,7 @@ func FuzzCredentials(f *testing.F) {
 				}
 			}
 		}
-		for _, r := range credentialRecords(store.Credentials, "f", parsedStore{c: c, oauthByName: keysByName(c.OAuth), clientByName: keysByName(c.ClientConfig)}, srv, current, fixedNow) {
+		for _, r := range credentialRecords(store.Credentials, "f", parsedStore{c: c, oauthByName: keysByName(c.OAuth), clientByName: keysByName(c.ClientConfig)}, srv, ownKey(srv), current, fixedNow) {
 			if strings.Contains(r.Detail, "SECRETSECRET") {
 				t.Fatalf("token value in %q", r.Detail)
 			}

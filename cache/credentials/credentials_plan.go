@@ -39,7 +39,7 @@ func (s Store) PlanReset(ctx context.Context, env registry.Env, req store.ResetR
 	if req.LockWait > 0 {
 		lock.Wait = req.LockWait
 	}
-	current := s.currentKeys(srv)
+	current := s.currentKeys(srv, ownKey(srv))
 	var muts []journal.Mutation
 	path := File(env)
 	snap, err := lockedfile.Read(path)

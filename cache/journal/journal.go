@@ -324,6 +324,13 @@ func (j *Journal) withEntry(ctx context.Context, id string, wait time.Duration, 
 	// The wait is bounded and not cancellable: a reset cancelled between
 	// Begin and Apply must still get its steps marked cancelled.
 	h, err := j.lockEntry(context.WithoutCancel(ctx), e, wait)
+	if errors.Is(err, fs.ErrNotExist) {
+		// The entry went since it was read (a prune in another process):
+		// say so, not that someone works on it, nor show it as it was.
+		if _, gerr := j.Get(id); gerr != nil {
+			return nil, gerr
+		}
+	}
 	if err != nil {
 		return e, fmt.Errorf("reset %s is being worked on by another process: %w", id, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -79,10 +80,13 @@ func ParseRetention(s string) (time.Duration, error) {
 	}
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.ParseFloat(days, 64)
-		if err != nil || n <= 0 {
+		// NaN, Inf and ages beyond what a Duration holds (or below a
+		// nanosecond) would convert to 0 or a negative: "never", silently.
+		ns := n * float64(24*time.Hour)
+		if err != nil || !(ns >= 1 && ns < math.MaxInt64) {
 			return 0, errors.New("want a positive number of days such as 30d, a duration such as 72h, or never")
 		}
-		return time.Duration(n * float64(24*time.Hour)), nil
+		return time.Duration(ns), nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {

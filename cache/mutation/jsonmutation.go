@@ -87,6 +87,9 @@ func PlanJSONDelete(store, file string, lock *lockedfile.DirLock, perm fs.FileMo
 // planTargets adds the targets present in data, the bytes the plan is made
 // from, each with the hash of its value, which Apply checks again.
 func (m *JSONDelete) planTargets(data []byte, targets []JSONTarget) error {
+	if err := noDuplicates(m.StoreName, m.File, data, targets); err != nil {
+		return err
+	}
 	for _, t := range targets {
 		raw, ok, err := jsonedit.Get(data, t.Path)
 		if err != nil {
@@ -109,7 +112,7 @@ func (m *JSONDelete) parses(data []byte) error {
 	if !gjson.ValidBytes(data) || !gjson.ParseBytes(data).IsObject() {
 		return &store.DamagedError{Store: m.StoreName, File: m.File, Reason: "not a JSON object"}
 	}
-	return nil
+	return noDuplicates(m.StoreName, m.File, data, m.Targets)
 }
 
 // Store implements journal.Mutation.

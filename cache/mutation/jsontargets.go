@@ -10,7 +10,10 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/tidwall/gjson"
+
 	"github.com/mcpmend/mcpmend/cache/journal"
+	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/jsonedit"
 	"github.com/mcpmend/mcpmend/internal/lockedfile"
 )
@@ -255,6 +258,44 @@ func putBack(doc []byte, recs []savedRecord, where string) (out []byte, changed 
 		changed = true
 	}
 	return doc, changed, nil
+}
+
+// noDuplicates refuses a document that holds a key on a target's path more
+// than once: JSON.parse (Claude Code) keeps the last, the path lookups find
+// the first, so an edit would change a copy the owner never reads and a
+// reset or undo would report what did not happen.
+func noDuplicates(storeName, where string, doc []byte, targets []JSONTarget) error {
+	for _, t := range targets {
+		if key, ok := duplicateOn(doc, t.Path); ok {
+			return &store.DamagedError{Store: storeName, File: where, Reason: key + " appears more than once (the owner reads the last); nothing was changed"}
+		}
+	}
+	return nil
+}
+
+// duplicateOn names the first key along p that its object in doc holds
+// more than once.
+func duplicateOn(doc []byte, p jsonedit.Path) (string, bool) {
+	cur := gjson.ParseBytes(doc)
+	for i, k := range p {
+		if !cur.IsObject() {
+			return "", false
+		}
+		n := 0
+		cur.ForEach(func(key, _ gjson.Result) bool {
+			if key.String() == k {
+				n++
+			}
+			return n < 2
+		})
+		if n > 1 {
+			return p[:i+1].String(), true
+		}
+		if cur = cur.Get(gjson.Escape(k)); !cur.Exists() {
+			return "", false
+		}
+	}
+	return "", false
 }
 
 func compact(b []byte) []byte { return jsonedit.Format(b, b, jsonedit.Compact) }

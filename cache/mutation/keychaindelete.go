@@ -94,7 +94,7 @@ func (m *KeychainDelete) read(ctx context.Context) ([]byte, bool, error) {
 	if !gjson.ValidBytes(data) || !gjson.ParseBytes(data).IsObject() {
 		return nil, true, &store.DamagedError{Store: store.Keychain, File: m.Item.String(), Reason: "not a JSON object"}
 	}
-	return data, true, nil
+	return data, true, noDuplicates(store.Keychain, m.Item.String(), data, m.Targets)
 }
 
 // Backup implements journal.Mutation: each planned value, nothing else of

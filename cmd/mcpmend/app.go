@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mcpmend/mcpmend/internal/inert"
+	"github.com/mcpmend/mcpmend/internal/jsonindent"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/mcpmend/mcpmend/tools"
 )
@@ -75,19 +76,44 @@ func (a *app) emit(v any, text string) error {
 // --json never shows cost a quarter of the command.
 func (a *app) emitFunc(v any, text func() string) error {
 	if a.g.json {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
+		// The bytes of an Encoder with SetIndent("", "  "), indented by
+		// jsonindent: encoding/json's indent was a third of `list --json`
+		// on 15,000 servers. The Encoder hands its buffer over in one
+		// Write, without the copy json.Marshal makes.
+		if aj, ok := v.(jsonAppender); ok {
+			b, err := aj.AppendJSON(make([]byte, 0, 64<<10))
+			if err != nil {
+				return err
+			}
+			return jsonindent.Write(a.stdout, append(b, '\n'), "", "  ")
+		}
+		return json.NewEncoder(indentWriter{a.stdout}).Encode(v)
 	}
 	// Inert: the text carries names, commands and server output.
 	_, err := io.WriteString(a.stdout, inert.Text(text()))
 	return err
 }
 
+// indentWriter indents each Write, one whole JSON value (see emitFunc).
+type indentWriter struct{ w io.Writer }
+
+func (iw indentWriter) Write(p []byte) (int, error) {
+	if err := jsonindent.Write(iw.w, p, "", "  "); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// jsonAppender is a result that encodes itself exactly as json.Marshal
+// would, faster (tools.ListServersOutput: its servers on every core).
+type jsonAppender interface {
+	AppendJSON(dst []byte) ([]byte, error)
+}
+
 // addAsOwnerFlag adds --as-owner to a command that writes stores (reset,
-// undo, apply-pending, install, uninstall, serve): without it, writing a
-// home that belongs to another user than the one mcpmend runs as is
-// refused (internal/homeowner).
+// undo, apply-pending, prune, install, uninstall, serve): without it,
+// writing a home that belongs to another user than the one mcpmend runs as
+// is refused (internal/homeowner).
 func addAsOwnerFlag(cmd *cobra.Command, a *app) {
 	cmd.Flags().BoolVar(&a.g.asOwner, "as-owner", false,
 		"as root, write a home that belongs to another user (sudo, --home), every file keeping that user as its owner")

@@ -99,7 +99,11 @@ func (a *app) start(cmd *cobra.Command, args []string) error {
 		return usageError{err.Error()}
 	}
 	a.init()
-	resumeAtStart(cmd.Context(), a, cmd.Name(), args)
+	name := cmd.Name()
+	if dry, err := cmd.Flags().GetBool("dry-run"); err == nil && dry {
+		name += " --dry-run" // only lists: read-only, so it neither replays nor prunes
+	}
+	resumeAtStart(cmd.Context(), a, name, args)
 	return nil
 }
 

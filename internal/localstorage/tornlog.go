@@ -54,7 +54,14 @@ func scanLog(data []byte) logTail {
 		}
 		n, why := chunkAt(data, pos)
 		if why == "" {
-			why = t.step(data[pos+logHeader-1], pos, n, &frag)
+			if why = t.step(data[pos+logHeader-1], pos, n, &frag); why != "" {
+				// A readable chunk out of order is data after the bytes
+				// dropped, not a write cut short (LevelDB keeps a record
+				// that follows an unfinished one).
+				u := t.unreadable(data, pos, n, frag, why)
+				u.torn = false
+				return u
+			}
 		}
 		if why != "" {
 			return t.unreadable(data, pos, n, frag, why)
@@ -62,7 +69,8 @@ func scanLog(data []byte) logTail {
 		pos += logHeader + n
 	}
 	if frag >= 0 {
-		return t.unreadable(data, frag, len(data)-frag, frag, "a record whose last part never came")
+		t = t.unreadable(data, frag, len(data)-frag, frag, "a record whose last part never came")
+		t.torn = true // every chunk read; only the end never came
 	}
 	return t
 }
@@ -109,9 +117,13 @@ func (t *logTail) step(typ byte, pos, n int, frag *int) string {
 
 // unreadable records the first unreadable bytes: those of the chunk at pos
 // (payload length n), or of the unfinished record from frag on. They are a
-// torn tail when they run to the end of the file or are all zero.
+// torn tail when they run to the end of the file from within its last block
+// (a chunk in an earlier block that claims to run past the end is longer
+// than its block — no writer wrote it, and LevelDB reads on after that
+// block), or are all zero.
 func (t logTail) unreadable(data []byte, pos, n, frag int, why string) logTail {
-	t.torn = pos+logHeader+n >= len(data) || allZero(data[pos:])
+	lastBlock := pos/logBlock == (len(data)-1)/logBlock
+	t.torn = pos+logHeader+n >= len(data) && lastBlock || allZero(data[pos:])
 	t.at, t.reason = pos, why
 	if frag >= 0 && frag < pos {
 		t.at = frag

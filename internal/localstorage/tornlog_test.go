@@ -267,3 +267,76 @@ func FuzzScanLog(f *testing.F) {
 		}
 	})
 }
+
+// TestBadLengthBeforeTheLastBlockIsNotTorn: a chunk header in a block
+// before the last whose length runs past the end of the file is not a write
+// cut short — a writer never writes a chunk longer than its block, and
+// LevelDB reads past it (it drops that block and keeps the records of the
+// blocks after). The undo must read what LevelDB reads or refuse; cutting
+// there dropped every record after it, which an undo then installed.
+func TestBadLengthBeforeTheLastBlockIsNotTorn(t *testing.T) {
+	src, logPath := makeLogDB(t)
+	full, _ := os.ReadFile(logPath)
+	pos := ((len(full)-1)/logBlock - 1) * logBlock // first chunk of the block before the last
+	if pos <= 0 || pos+logHeader+0xffff <= len(full) {
+		t.Fatalf("fixture: a %d-byte log has no such chunk at %d", len(full), pos)
+	}
+	data := append([]byte(nil), full...)
+	data[pos+4], data[pos+5] = 0xff, 0xff
+	os.WriteFile(logPath, data, 0o644)
+	torn, rows, err := cutAndRead(t, src)
+	if err != nil {
+		var de *DamagedError
+		if !errors.As(err, &de) || torn.Cut != 0 {
+			t.Fatalf("refused, but not as damage: %+v %v", torn, err)
+		}
+		return // refused: nothing is lost
+	}
+	if d := diffHashes(lenientRows(t, src), rows); len(d) > 0 {
+		t.Fatalf("cut %+v as a torn write: %d rows differ from what LevelDB reads", torn, len(d))
+	}
+}
+
+// TestRecordAfterAnUnfinishedOneIsNotTorn: a record whose end never came
+// (FIRST written, the rest lost in a crash) followed by a complete record
+// — what LevelDB leaves when it reopens and reuses the log after such a
+// crash, then writes again — is not a write cut short. Chromium's LevelDB
+// (log_reader.cc, "partial record without end") drops the unfinished record
+// and keeps the one after; goleveldb drops both, so no strict read here can
+// give what Chromium reads. Cutting from the unfinished record dropped that
+// newer record, which an undo then installed: it must refuse.
+func TestRecordAfterAnUnfinishedOneIsNotTorn(t *testing.T) {
+	src, logPath := makeLogDB(t)
+	full, _ := os.ReadFile(logPath)
+	first, lastChunk := -1, -1
+	for pos := 0; pos < len(full); {
+		if left := logBlock - pos%logBlock; left < logHeader {
+			pos += left
+			continue
+		}
+		n, why := chunkAt(full, pos)
+		if why != "" {
+			t.Fatalf("fixture log unreadable at %d: %s", pos, why)
+		}
+		switch full[pos+logHeader-1] {
+		case chunkFirst:
+			if first < 0 && (pos+logHeader+n)%logBlock == 0 {
+				first = pos + logHeader + n // a FIRST chunk that ends its block
+			}
+		case chunkFull:
+			lastChunk = pos
+		}
+		pos += logHeader + n
+	}
+	if first < 0 || lastChunk < 0 || lastChunk+logHeader+600 < len(full) {
+		t.Fatalf("fixture: FIRST ending a block at %d, last FULL chunk at %d of %d", first, lastChunk, len(full))
+	}
+	data := append(append([]byte(nil), full[:first]...), full[lastChunk:]...)
+	os.WriteFile(logPath, data, 0o644)
+	cp := copyFixture(t, src)
+	torn, err := CutTornTail(cp, src)
+	var de *DamagedError
+	if !errors.As(err, &de) || torn.Cut != 0 {
+		t.Fatalf("a complete record after an unfinished one was taken for a torn write: %+v %v", torn, err)
+	}
+}
