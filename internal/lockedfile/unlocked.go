@@ -1,0 +1,301 @@
+package lockedfile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+)
+
+// Replacing a file whose owner rewrites it in place with no lock at all
+// (Claude Code's needs-auth cache: open with O_TRUNC, write, close):
+//
+// A re-read right before a rename still leaves a window between the two in
+// which an owner's write is lost, because the rename unlinks the file the
+// owner just wrote (measured: about 1 in 1,000 writes at 1,100 writes/s).
+// ReplaceUnlocked closes it by never unlinking what it has not read:
+//
+//   - Where Exchange works (Linux renameat2 RENAME_EXCHANGE, macOS
+//     renamex_np RENAME_SWAP), the new content is swapped in and the file
+//     that was live is then still there, under the temp name, to be read.
+//     If it is not exactly the content the edit was computed from, the owner
+//     wrote in between: Merge folds their write into ours and the result is
+//     swapped in again, and so on (bounded). An owner that had truncated the
+//     old file before the swap but not yet written it is waited for (the
+//     file is read until Complete accepts it).
+//   - Elsewhere (Windows, file systems without the call) the live file is
+//     held open from the re-read to past the rename; an in-place write into
+//     it lands in the held file and is merged the same way. The remaining
+//     window: a writer that replaces the file by rename (not Claude Code's
+//     way for this file) between the final stat and the rename is lost; on
+//     Windows, where a held file cannot be renamed over, the check is a
+//     re-read right before the rename, and an in-place write after that
+//     re-read is lost.
+//   - After maxMergeRounds interleaved writes in a row the last version the
+//     owner wrote is kept beside the file and named in the error, never
+//     dropped.
+
+// Content is a file's bytes, or its absence.
+type Content struct {
+	Exists bool
+	Data   []byte
+}
+
+func (c Content) equal(o Content) bool {
+	return c.Exists == o.Exists && bytes.Equal(c.Data, o.Data)
+}
+
+// Unlocked tells ReplaceUnlocked how to recognise and merge the owner's
+// writes.
+type Unlocked struct {
+	// Complete reports whether b is a whole file as the owner writes it
+	// (JSON that parses): a shorter read is an owner's write in progress
+	// and is read again, for up to settleBudget. Nil accepts anything.
+	Complete func(b []byte) bool
+	// Merge returns ours with the owner's change folded in: theirs is what
+	// the file held where base was expected. It must keep every entry the
+	// owner wrote.
+	Merge func(base, theirs, ours Content) ([]byte, error)
+	// NoExchange takes the portable path even where Exchange works (tests,
+	// and file systems known to implement the call wrongly).
+	NoExchange bool
+}
+
+const (
+	// maxMergeRounds bounds how many interleaved owner writes one
+	// replacement merges before it gives up.
+	maxMergeRounds = 64
+	// settleBudget is how long a file an owner has truncated but not yet
+	// rewritten is waited for.
+	settleBudget = 2 * time.Second
+	// holdAcrossRename: only Windows refuses to rename over a file we hold.
+	holdAcrossRename = runtime.GOOS != "windows"
+)
+
+// ReplaceUnlocked replaces path, expected to hold expect, with data for a
+// file its owner writes without a lock, keeping every write the owner makes
+// meanwhile (see the comment above Content). opt's Perm, KeepOwner and
+// BeforeRename apply as in WriteFile; Expect is ignored (expect is used).
+func ReplaceUnlocked(path string, expect Snapshot, data []byte, opt WriteOptions, u Unlocked) error {
+	r := &unlocked{path: path, opt: opt, u: u, perm: opt.Perm}
+	if r.perm == 0 {
+		r.perm = 0o600
+		if expect.Exists && expect.Mode != 0 {
+			r.perm = expect.Mode
+		}
+	}
+	base, ours := Content{Exists: expect.Exists, Data: expect.Data}, data
+	for round := 0; ; round++ {
+		got, swapped, err := r.swap(base, ours)
+		if err != nil {
+			return err
+		}
+		if swapped && got.equal(base) {
+			return nil
+		}
+		if round == maxMergeRounds {
+			return r.keep(got, fmt.Errorf("another program rewrote it %d times in a row while mcpmend replaced it", round))
+		}
+		next, err := u.Merge(base, got, Content{Exists: true, Data: ours})
+		if err != nil {
+			if swapped {
+				return r.keep(got, err)
+			}
+			return err
+		}
+		if swapped {
+			base = Content{Exists: true, Data: ours}
+		} else {
+			base = got
+		}
+		ours = next
+	}
+}
+
+// unlocked is one ReplaceUnlocked call.
+type unlocked struct {
+	path       string
+	opt        WriteOptions
+	u          Unlocked
+	perm       fs.FileMode
+	noExchange bool // Exchange failed with ErrNoExchange once
+}
+
+// swap puts ours at the path and returns what the path held right before
+// it. swapped is false when nothing was placed because the path no longer
+// held base; got is then what it holds instead.
+func (r *unlocked) swap(base Content, ours []byte) (got Content, swapped bool, err error) {
+	if !base.Exists {
+		return r.create(ours)
+	}
+	if !r.u.NoExchange && !r.noExchange {
+		got, swapped, err = r.exchange(ours)
+		if !errors.Is(err, ErrNoExchange) {
+			return got, swapped, err
+		}
+		r.noExchange = true
+	}
+	return r.replaceHeld(base, ours)
+}
+
+// temp writes ours to a synced temp file beside the path, with the mode
+// (and owner) the path should have.
+func (r *unlocked) temp(ours []byte) (string, error) {
+	tmp, err := tempName(r.path)
+	if err != nil {
+		return "", err
+	}
+	if err := writeSynced(tmp, ours, r.perm); err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("write %s: %w", r.path, err)
+	}
+	if r.opt.KeepOwner {
+		if err := keepOwner(tmp, r.path); err != nil {
+			os.Remove(tmp)
+			return "", err
+		}
+	}
+	if r.opt.BeforeRename != nil {
+		if err := r.opt.BeforeRename(); err != nil {
+			os.Remove(tmp)
+			return "", err
+		}
+	}
+	return tmp, nil
+}
+
+// create publishes ours where there was no file, never replacing one the
+// owner created meanwhile.
+func (r *unlocked) create(ours []byte) (Content, bool, error) {
+	tmp, err := r.temp(ours)
+	if err != nil {
+		return Content{}, false, err
+	}
+	err = renameNoReplace(tmp, r.path)
+	if errors.Is(err, fs.ErrExist) {
+		os.Remove(tmp)
+		snap, err := Read(r.path)
+		return Content{Exists: snap.Exists, Data: snap.Data}, false, err
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return Content{}, false, fmt.Errorf("create %s: %w", r.path, err)
+	}
+	return Content{}, true, syncDir(filepath.Dir(r.path))
+}
+
+// exchange swaps ours in and reads the file that was live, which the
+// exchange left at the temp name.
+func (r *unlocked) exchange(ours []byte) (Content, bool, error) {
+	tmp, err := r.temp(ours)
+	if err != nil {
+		return Content{}, false, err
+	}
+	defer os.Remove(tmp)
+	if err := Exchange(tmp, r.path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return Content{}, false, nil // the owner deleted it: merge with absence
+		}
+		if errors.Is(err, ErrNoExchange) {
+			return Content{}, false, ErrNoExchange
+		}
+		return Content{}, false, fmt.Errorf("replace %s: %w", r.path, err)
+	}
+	if err := syncDir(filepath.Dir(r.path)); err != nil {
+		return Content{}, false, fmt.Errorf("sync directory of %s: %w", r.path, err)
+	}
+	got, err := r.settle(func() ([]byte, error) { return os.ReadFile(tmp) })
+	return got, true, err
+}
+
+// replaceHeld is the portable path: the live file is held open from the
+// re-read until after the rename, and read again through the descriptor.
+func (r *unlocked) replaceHeld(base Content, ours []byte) (Content, bool, error) {
+	f, err := os.Open(r.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Content{}, false, nil
+	}
+	if err != nil {
+		return Content{}, false, fmt.Errorf("read %s: %w", r.path, err)
+	}
+	defer f.Close()
+	readHeld := func() ([]byte, error) { return io.ReadAll(io.NewSectionReader(f, 0, 1<<62)) }
+	cur, err := r.settle(readHeld)
+	if err != nil || !cur.equal(base) {
+		return cur, false, err
+	}
+	tmp, err := r.temp(ours)
+	if err != nil {
+		return Content{}, false, err
+	}
+	if now, changed, err := r.stillHeld(f, base); err != nil || changed {
+		os.Remove(tmp)
+		return now, false, err
+	}
+	if err := Rename(tmp, r.path); err != nil {
+		os.Remove(tmp)
+		return Content{}, false, fmt.Errorf("replace %s: %w", r.path, err)
+	}
+	if err := syncDir(filepath.Dir(r.path)); err != nil {
+		return Content{}, false, fmt.Errorf("sync directory of %s: %w", r.path, err)
+	}
+	if !holdAcrossRename {
+		return base, true, nil
+	}
+	got, err := r.settle(readHeld)
+	return got, true, err
+}
+
+// stillHeld checks, right before the rename, that the path still names the
+// held file (unix: fstat against stat) or, where the file cannot stay held
+// (Windows), that it still reads as base; it closes f on Windows.
+func (r *unlocked) stillHeld(f *os.File, base Content) (now Content, changed bool, err error) {
+	if holdAcrossRename {
+		held, err1 := f.Stat()
+		live, err2 := os.Stat(r.path)
+		if err1 == nil && err2 == nil && os.SameFile(held, live) {
+			return Content{}, false, nil
+		}
+	} else {
+		f.Close()
+	}
+	snap, err := Read(r.path)
+	now = Content{Exists: snap.Exists, Data: snap.Data}
+	return now, err != nil || !now.equal(base), err
+}
+
+// settle reads until Complete accepts the bytes or settleBudget passes: an
+// owner that truncated the file is given the time to write it.
+func (r *unlocked) settle(read func() ([]byte, error)) (Content, error) {
+	deadline := time.Now().Add(settleBudget)
+	pause := 50 * time.Microsecond
+	for {
+		b, err := read()
+		if err != nil {
+			return Content{}, fmt.Errorf("read %s: %w", r.path, err)
+		}
+		if r.u.Complete == nil || r.u.Complete(b) || time.Now().After(deadline) {
+			return Content{Exists: true, Data: b}, nil
+		}
+		time.Sleep(pause)
+		pause = min(2*pause, 5*time.Millisecond)
+	}
+}
+
+// keep saves a version the owner wrote that could not be merged beside the
+// file, so that it is never lost, and names it in the error.
+func (r *unlocked) keep(theirs Content, why error) error {
+	if !theirs.Exists {
+		return fmt.Errorf("%s: %w", r.path, why)
+	}
+	name := fmt.Sprintf("%s.mcpmend-unmerged-%d", r.path, time.Now().UnixMilli())
+	if err := os.WriteFile(name, theirs.Data, r.perm); err != nil {
+		return fmt.Errorf("%s: %w; saving the other program's version failed too: %v", r.path, why, err)
+	}
+	return fmt.Errorf("%s: %w; the other program's last version is kept at %s", r.path, why, name)
+}
