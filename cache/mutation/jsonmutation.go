@@ -161,7 +161,7 @@ func (m *JSONDelete) Apply(ctx context.Context, dir string) error {
 		return err
 	}
 	crashpoint.Hit("json-before-replace")
-	return lockedfile.WriteFile(m.File, out, lockedfile.WriteOptions{Perm: m.Perm, Expect: &snap, BeforeRename: check})
+	return m.replace(snap, out, check, m.reapplyRemoval)
 }
 
 // Verify implements journal.Mutation: applied when no target key exists. A key
@@ -193,9 +193,7 @@ func (m *JSONDelete) Restore(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	write := func(data []byte) error {
-		return lockedfile.WriteFile(m.File, data, lockedfile.WriteOptions{Perm: m.Perm, Expect: &snap, BeforeRename: check})
-	}
+	write := func(data []byte) error { return m.replace(snap, data, check, nil) }
 	doc := []byte("{}")
 	if snap.Exists {
 		if pre, ok := appliedPreImage(dir, snap.Data); ok {

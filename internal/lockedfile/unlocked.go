@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"time"
+
+	"github.com/mcpmend/mcpmend/internal/crashpoint"
 )
 
 // Replacing a file whose owner rewrites it in place with no lock at all
@@ -176,6 +178,7 @@ func (r *unlocked) create(ours []byte) (Content, bool, error) {
 	if err != nil {
 		return Content{}, false, err
 	}
+	crashpoint.Hit("atomic-before-rename")
 	err = renameNoReplace(tmp, r.path)
 	if errors.Is(err, fs.ErrExist) {
 		os.Remove(tmp)
@@ -186,6 +189,7 @@ func (r *unlocked) create(ours []byte) (Content, bool, error) {
 		os.Remove(tmp)
 		return Content{}, false, fmt.Errorf("create %s: %w", r.path, err)
 	}
+	crashpoint.Hit("atomic-after-rename")
 	return Content{}, true, syncDir(filepath.Dir(r.path))
 }
 
@@ -197,6 +201,7 @@ func (r *unlocked) exchange(ours []byte) (Content, bool, error) {
 		return Content{}, false, err
 	}
 	defer os.Remove(tmp)
+	crashpoint.Hit("atomic-before-rename")
 	if err := Exchange(tmp, r.path); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return Content{}, false, nil // the owner deleted it: merge with absence
@@ -206,6 +211,7 @@ func (r *unlocked) exchange(ours []byte) (Content, bool, error) {
 		}
 		return Content{}, false, fmt.Errorf("replace %s: %w", r.path, err)
 	}
+	crashpoint.Hit("atomic-after-rename")
 	if err := syncDir(filepath.Dir(r.path)); err != nil {
 		return Content{}, false, fmt.Errorf("sync directory of %s: %w", r.path, err)
 	}
@@ -237,10 +243,12 @@ func (r *unlocked) replaceHeld(base Content, ours []byte) (Content, bool, error)
 		os.Remove(tmp)
 		return now, false, err
 	}
+	crashpoint.Hit("atomic-before-rename")
 	if err := Rename(tmp, r.path); err != nil {
 		os.Remove(tmp)
 		return Content{}, false, fmt.Errorf("replace %s: %w", r.path, err)
 	}
+	crashpoint.Hit("atomic-after-rename")
 	if err := syncDir(filepath.Dir(r.path)); err != nil {
 		return Content{}, false, fmt.Errorf("sync directory of %s: %w", r.path, err)
 	}
