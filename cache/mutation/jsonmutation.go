@@ -59,7 +59,7 @@ type JSONDelete struct {
 // does not parse is a *DamagedError.
 func PlanJSONDelete(store, file string, lock *lockedfile.DirLock, perm fs.FileMode, style jsonedit.Style, targets []JSONTarget) (*JSONDelete, error) {
 	m := &JSONDelete{StoreName: store, File: file, Lock: SpecOfLock(lock), Perm: perm, Style: style}
-	snap, err := lockedfile.Read(file)
+	snap, err := m.read()
 	if err != nil || !snap.Exists {
 		return m, err
 	}
@@ -124,7 +124,7 @@ func (m *JSONDelete) Blocked(context.Context) (string, bool) { return "", false 
 
 // Backup implements journal.Mutation: the whole file and each planned value.
 func (m *JSONDelete) Backup(_ context.Context, dir string) error {
-	snap, err := lockedfile.Read(m.File)
+	snap, err := m.read()
 	if err != nil || !snap.Exists {
 		return err
 	}
@@ -139,7 +139,7 @@ func (m *JSONDelete) Apply(ctx context.Context, dir string) error {
 		return err
 	}
 	defer release()
-	snap, err := lockedfile.Read(m.File)
+	snap, err := m.read()
 	if err != nil || !snap.Exists {
 		return err // gone: nothing of ours is left to delete
 	}
@@ -168,7 +168,7 @@ func (m *JSONDelete) Apply(ctx context.Context, dir string) error {
 // that exists with another value is not "applied": it was rewritten (Apply
 // refuses it) or re-created since, and either way the reset did not hold.
 func (m *JSONDelete) Verify(context.Context, string) (bool, error) {
-	snap, err := lockedfile.Read(m.File)
+	snap, err := m.read()
 	if err != nil || !snap.Exists {
 		return err == nil, err
 	}
@@ -189,7 +189,7 @@ func (m *JSONDelete) Restore(ctx context.Context, dir string) error {
 		return err
 	}
 	defer release()
-	snap, err := lockedfile.Read(m.File)
+	snap, err := m.read()
 	if err != nil {
 		return err
 	}

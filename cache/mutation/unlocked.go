@@ -37,11 +37,24 @@ func (m *JSONDelete) replace(snap lockedfile.Snapshot, data []byte, check func()
 	}
 	start := members(snap.Data)
 	return lockedfile.ReplaceUnlocked(m.File, snap, data, opt, lockedfile.Unlocked{
-		Complete: func(b []byte) bool { return gjson.ValidBytes(b) && gjson.ParseBytes(b).IsObject() },
+		Complete: CompleteObject,
 		Merge: func(base, theirs, ours lockedfile.Content) ([]byte, error) {
 			return m.merge(start, base, theirs, ours, reapply)
 		},
 	})
+}
+
+// CompleteObject reports whether b is a whole JSON object: an owner that
+// rewrites a file in place leaves it empty or short while it writes.
+func CompleteObject(b []byte) bool { return gjson.ValidBytes(b) && gjson.ParseBytes(b).IsObject() }
+
+// read reads the file; one without a lock, which its owner may be
+// rewriting in place at this moment, is read until it is whole (briefly).
+func (m *JSONDelete) read() (lockedfile.Snapshot, error) {
+	if m.Lock != nil {
+		return lockedfile.Read(m.File)
+	}
+	return lockedfile.ReadComplete(m.File, CompleteObject)
 }
 
 // reapplyRemoval removes again every target that holds its planned value.

@@ -98,7 +98,7 @@ func ReplaceUnlocked(path string, expect Snapshot, data []byte, opt WriteOptions
 			return err
 		}
 		if swapped && got.equal(base) {
-			return nil
+			return syncPlaced(path)
 		}
 		if round == maxMergeRounds {
 			return r.keep(got, fmt.Errorf("another program rewrote it %d times in a row while mcpmend replaced it", round))
@@ -152,7 +152,7 @@ func (r *unlocked) temp(ours []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := writeSynced(tmp, ours, r.perm); err != nil {
+	if err := writeUnsynced(tmp, ours, r.perm); err != nil {
 		os.Remove(tmp)
 		return "", fmt.Errorf("write %s: %w", r.path, err)
 	}
@@ -190,7 +190,7 @@ func (r *unlocked) create(ours []byte) (Content, bool, error) {
 		return Content{}, false, fmt.Errorf("create %s: %w", r.path, err)
 	}
 	crashpoint.Hit("atomic-after-rename")
-	return Content{}, true, syncDir(filepath.Dir(r.path))
+	return Content{}, true, nil
 }
 
 // exchange swaps ours in and reads the file that was live, which the
@@ -212,9 +212,6 @@ func (r *unlocked) exchange(ours []byte) (Content, bool, error) {
 		return Content{}, false, fmt.Errorf("replace %s: %w", r.path, err)
 	}
 	crashpoint.Hit("atomic-after-rename")
-	if err := syncDir(filepath.Dir(r.path)); err != nil {
-		return Content{}, false, fmt.Errorf("sync directory of %s: %w", r.path, err)
-	}
 	got, err := r.settle(func() ([]byte, error) { return os.ReadFile(tmp) })
 	return got, true, err
 }
@@ -249,9 +246,6 @@ func (r *unlocked) replaceHeld(base Content, ours []byte) (Content, bool, error)
 		return Content{}, false, fmt.Errorf("replace %s: %w", r.path, err)
 	}
 	crashpoint.Hit("atomic-after-rename")
-	if err := syncDir(filepath.Dir(r.path)); err != nil {
-		return Content{}, false, fmt.Errorf("sync directory of %s: %w", r.path, err)
-	}
 	if !holdAcrossRename {
 		return base, true, nil
 	}
@@ -306,4 +300,52 @@ func (r *unlocked) keep(theirs Content, why error) error {
 		return fmt.Errorf("%s: %w; saving the other program's version failed too: %v", r.path, why, err)
 	}
 	return fmt.Errorf("%s: %w; the other program's last version is kept at %s", r.path, why, name)
+}
+
+// writeUnsynced writes a temp file without fsync: between rounds every
+// millisecond spent is a window for another owner write, so the file that
+// stays is synced once, at the end (syncPlaced). Until then a power cut
+// (not a crash of mcpmend) can cost the edit — as it can cost the owner's
+// own in-place writes, which are never synced either.
+func writeUnsynced(name string, data []byte, perm fs.FileMode) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(perm) // the umask may have narrowed perm
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// syncPlaced makes the file now at path and its directory entry durable.
+func syncPlaced(path string) error {
+	if f, err := os.Open(path); err == nil {
+		f.Sync()
+		f.Close()
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("sync directory of %s: %w", path, err)
+	}
+	return nil
+}
+
+// ReadComplete is Read for a file its owner rewrites in place: a read that
+// complete rejects (the owner has truncated the file and not yet written
+// it) is repeated for up to settleBudget before it is returned as it is.
+func ReadComplete(path string, complete func([]byte) bool) (Snapshot, error) {
+	deadline := time.Now().Add(settleBudget)
+	pause := 50 * time.Microsecond
+	for {
+		snap, err := Read(path)
+		if err != nil || !snap.Exists || complete(snap.Data) || time.Now().After(deadline) {
+			return snap, err
+		}
+		time.Sleep(pause)
+		pause = min(2*pause, 5*time.Millisecond)
+	}
 }
