@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -196,28 +197,37 @@ func TestReplaceUnlockedCreatesWithoutReplacing(t *testing.T) {
 }
 
 // TestReplaceUnlockedGivesUpKeepingTheirs: an owner that writes before
-// every attempt wins; its last version is kept beside the file and named.
+// every attempt wins. Nothing it wrote is lost: either its file stays in
+// place and the replacement reports a *ChangedError, or the merged version
+// is saved beside the file and named.
 func TestReplaceUnlockedGivesUpKeepingTheirs(t *testing.T) {
 	unlockedModes(t, func(t *testing.T, u Unlocked) {
 		p := filepath.Join(t.TempDir(), "cache.json")
 		os.WriteFile(p, []byte("a\n"), 0o600)
 		snap, _ := Read(p)
-		n := 0
+		lines := "a\n"
 		always := func() error {
-			n++
-			os.WriteFile(p, []byte(strings.Repeat("w\n", n)), 0o600)
+			lines += "w" + strconv.Itoa(strings.Count(lines, "\n")) + "\n"
+			os.WriteFile(p, []byte(lines), 0o600)
 			return nil
 		}
 		err := ReplaceUnlocked(p, snap, []byte("b\n"), WriteOptions{BeforeRename: always}, u)
-		if err == nil || !strings.Contains(err.Error(), "mcpmend-unmerged") {
-			t.Fatalf("err = %v", err)
-		}
+		var changed *ChangedError
 		kept, _ := filepath.Glob(p + ".mcpmend-unmerged-*")
-		if len(kept) != 1 {
-			t.Fatalf("kept: %v", kept)
-		}
-		if got, _ := os.ReadFile(kept[0]); string(got) != strings.Repeat("w\n", n) {
-			t.Fatalf("kept %q, want the owner's last version", got)
+		switch {
+		case errors.As(err, &changed):
+			if got, _ := os.ReadFile(p); string(got) != lines || len(kept) != 0 {
+				t.Fatalf("refused, but the file is %q (owner wrote %q), kept %v", got, lines, kept)
+			}
+		case err != nil && len(kept) == 1 && strings.Contains(err.Error(), kept[0]):
+			got, _ := os.ReadFile(kept[0])
+			for _, l := range strings.SplitAfter(lines[2:], "\n") {
+				if !strings.Contains(string(got), l) {
+					t.Fatalf("kept %q lacks the owner's %q", got, l)
+				}
+			}
+		default:
+			t.Fatalf("err = %v, kept %v", err, kept)
 		}
 	})
 }
