@@ -566,28 +566,6 @@ func TestLocalStorageUndoConflict(t *testing.T) {
 	}
 }
 
-// TestLocalStorageUndoOfADamagedDatabase: when the database no longer
-// validates after a reset of ours (Chromium would delete all of Local
-// Storage), undo puts the whole backup back.
-func TestLocalStorageUndoOfADamagedDatabase(t *testing.T) {
-	home, dir := desktopHome(t)
-	old := dbRows(t, dir)
-	e := runDesktopReset(t, home, "github")
-	corruptTable(t, dir)
-	if _, err := desktop.Scan(context.Background(), dir, nil); err == nil {
-		t.Fatal("the corruption is not seen")
-	}
-	if _, err := journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID); err != nil {
-		t.Fatal(err)
-	}
-	if d := diffRows(old, dbRows(t, dir)); len(d) > 0 {
-		t.Fatalf("after undo of a damaged database: %v", d)
-	}
-	if _, err := desktop.Scan(context.Background(), dir, nil); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestLocalStorageVerifyDamageNotOurs: a database damaged by someone else,
 // with no install of ours, is "not applied" (Apply then refuses it) rather
 // than a verification error that would roll back what was never written.

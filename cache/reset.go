@@ -43,11 +43,18 @@ func PlanReset(ctx context.Context, env registry.Env, req store.ResetRequest, pl
 // outcome too: the step in flight finishes or rolls back, the steps not
 // started are marked cancelled, and the steps already applied are put back,
 // so a cancelled reset changes nothing (see journal.Cancelled).
-func RunReset(ctx context.Context, j *journal.Journal, ref journal.ServerRef, muts []journal.Mutation) (*journal.Entry, error) {
+//
+// opt (at most one) is passed to Begin: ForgetTokens bounds how long the
+// backups are kept.
+func RunReset(ctx context.Context, j *journal.Journal, ref journal.ServerRef, muts []journal.Mutation, opt ...journal.BeginOptions) (*journal.Entry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("cancelled before anything was recorded or changed: %w", context.Cause(ctx))
 	}
-	e, err := j.Begin(ref, muts, journal.BeginOptions{})
+	var bo journal.BeginOptions
+	if len(opt) > 0 {
+		bo = opt[0]
+	}
+	e, err := j.Begin(ref, muts, bo)
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -38,12 +37,34 @@ type EntryChange struct {
 	Before string `json:"before_sha256,omitempty"`
 }
 
-// Backup files inside the step's backup directory.
+// Backup files inside the step's backup directory. A backup keeps the
+// entry as it was and hashes — never the rest of the file, which holds
+// every other server's configuration (headers, env values):
+//
+//   - prior.json: whether the entry existed, and its value (mcpmend's own);
+//   - absent: marker, there was no file at all;
+//   - applied.json: the sha256 of the bytes Apply replaced and wrote, and —
+//     when the edit changed one run of bytes that holds nothing but the
+//     entry and punctuation — that run, so an undo of a file still exactly
+//     as Apply left it gives the old bytes back, checked against the hash.
 const (
-	bkOriginal = "original"       // the whole file before Apply
-	bkAbsent   = "absent"         // marker: there was no file
-	bkApplied  = "applied.sha256" // hash of what Apply wrote
+	bkPrior       = "prior.json"
+	bkAbsent      = "absent"
+	bkAppliedJSON = "applied.json"
 )
+
+// Backup files mcpmend wrote before backups were cut down: the whole file
+// and the hash of what Apply wrote. Read for undo, never written.
+const (
+	bkOriginal = "original"
+	bkApplied  = "applied.sha256"
+)
+
+// priorEntry is prior.json.
+type priorEntry struct {
+	Had   bool            `json:"had"`
+	Entry json.RawMessage `json:"entry,omitempty"`
+}
 
 // Store implements journal.Mutation.
 func (m *EntryChange) Store() string { return "config/" + m.Client }
@@ -82,17 +103,21 @@ func (m *EntryChange) lock(ctx context.Context) (release func(), check func() er
 	return func() { h.Release() }, h.Check, nil
 }
 
-// Backup implements journal.Mutation: the whole file, or a note that there
-// was none.
+// Backup implements journal.Mutation: the entry as it is (or that there is
+// none), or a note that there is no file.
 func (m *EntryChange) Backup(_ context.Context, dir string) error {
-	snap, err := lockedfile.Read(m.File)
+	snap, raw, ok, err := m.current()
 	if err != nil {
 		return err
 	}
 	if !snap.Exists {
 		return writePrivate(filepath.Join(dir, bkAbsent), nil)
 	}
-	return writePrivate(filepath.Join(dir, bkOriginal), snap.Data)
+	b, err := json.Marshal(priorEntry{Had: ok, Entry: raw})
+	if err != nil {
+		return err
+	}
+	return writePrivate(filepath.Join(dir, bkPrior), b)
 }
 
 func writePrivate(path string, data []byte) error {
@@ -140,7 +165,7 @@ func (m *EntryChange) Apply(ctx context.Context, dir string) error {
 	if snap.Exists && string(out) == string(snap.Data) {
 		return nil
 	}
-	if err := writePrivate(filepath.Join(dir, bkApplied), []byte(hex.EncodeToString(sum(out)))); err != nil {
+	if err := writePrivate(filepath.Join(dir, bkAppliedJSON), appliedOf(snap.Data, out, m.Name, m.Container, cur)); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(m.File), 0o700); err != nil {
@@ -173,33 +198,27 @@ func (m *EntryChange) Restore(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	orig, origErr := os.ReadFile(filepath.Join(dir, bkOriginal))
-	_, absentErr := os.Stat(filepath.Join(dir, bkAbsent))
-	if origErr != nil && absentErr != nil {
-		return errors.New("no backup of " + m.File + " in " + dir)
+	b, err := m.loadBackup(dir)
+	if err != nil {
+		return err
 	}
 	opt := lockedfile.WriteOptions{Expect: &snap, BeforeRename: check, KeepOwner: true}
-	if applied, err := os.ReadFile(filepath.Join(dir, bkApplied)); err == nil && snap.Exists && string(applied) == hex.EncodeToString(sum(snap.Data)) {
-		if origErr == nil {
-			return lockedfile.WriteFile(m.File, orig, opt)
+	if snap.Exists && b.postHash == hex.EncodeToString(sum(snap.Data)) {
+		if b.absent {
+			if err := snap.Unchanged(); err != nil {
+				return err
+			}
+			if err := lockedfile.Remove(m.File); err != nil {
+				return fmt.Errorf("remove %s, which install created: %w", m.File, err)
+			}
+			return nil
 		}
-		if err := snap.Unchanged(); err != nil {
-			return err
-		}
-		if err := lockedfile.Remove(m.File); err != nil {
-			return fmt.Errorf("remove %s, which install created: %w", m.File, err)
-		}
-		return nil
-	}
-	var before json.RawMessage
-	hadBefore := false
-	if origErr == nil {
-		if before, hadBefore, err = getEntry(m.Format, orig, m.Container, m.Name); err != nil {
-			return fmt.Errorf("backup of %s: %w", m.File, err)
+		if pre, ok := b.preImage(snap.Data); ok {
+			return lockedfile.WriteFile(m.File, pre, opt)
 		}
 	}
 	switch canonicalHash(cur, ok) {
-	case canonicalHash(before, hadBefore):
+	case canonicalHash(b.prior.Entry, b.prior.Had):
 		return nil // already as it was
 	case canonicalHash(m.After, m.After != nil):
 	default:
@@ -210,8 +229,8 @@ func (m *EntryChange) Restore(ctx context.Context, dir string) error {
 		data = emptyDoc(m.Format)
 	}
 	var put json.RawMessage
-	if hadBefore {
-		put = before
+	if b.prior.Had {
+		put = b.prior.Entry
 	}
 	out, err := setEntry(m.Format, data, m.Container, m.Name, put)
 	if err != nil {

@@ -138,7 +138,7 @@ func resetServerAuth(ctx context.Context, d *Deps, in ResetServerAuthInput) (*Re
 		return out, nil
 	}
 	ref := journal.ServerRef{Name: srv.Name, Client: srv.Client, Scope: srv.Scope, File: srv.File}
-	e, err := cache.RunReset(ctx, journal.Open(d.Env, d.Logger), ref, muts)
+	e, err := cache.RunReset(ctx, journal.Open(d.Env, d.Logger), ref, muts, journal.BeginOptions{ForgetTokens: in.ForgetTokens})
 	if e == nil {
 		return nil, fmt.Errorf("reset %s: %w", srv.ID(), err)
 	}
@@ -148,6 +148,12 @@ func resetServerAuth(ctx context.Context, d *Deps, in ResetServerAuthInput) (*Re
 	}
 	out.ID = e.ID
 	out.Steps = viewOf(e).Steps
+	if r, err := journal.RetentionOf(d.Env); err == nil {
+		if t := e.TokensExpire(r); !t.IsZero() {
+			out.Notes = append(out.Notes, "the removed tokens are kept in the journal's private backup until "+t.Format(time.RFC3339)+
+				" so the reset can be undone; then they are deleted and it cannot ("+journal.TokenWindowEnv+" sets the window)")
+		}
+	}
 	out.Outcome = outcomeOf(e)
 	if out.Outcome == OutcomeWaiting {
 		out.Notes = append(out.Notes, startWorker(d))

@@ -29,6 +29,14 @@ type ResetStatusOutput struct {
 	// Damaged lists entries whose entry.json cannot be read: never run,
 	// shown so a damaged journal is not mistaken for an empty one.
 	Damaged []journal.DamagedEntry `json:"damaged,omitempty" jsonschema:"journal entries that cannot be read (never run); their backups stay on disk"`
+	// Retention is how long entries and token backups are kept.
+	Retention RetentionView `json:"retention" jsonschema:"how long the journal keeps resets and their backups"`
+}
+
+// RetentionView is the journal's retention, as a person sets it.
+type RetentionView struct {
+	Entries string `json:"entries" jsonschema:"a reset and its backups are removed this long after its last change (MCPMEND_RETENTION; never = kept)"`
+	Tokens  string `json:"forget_tokens_backups" jsonschema:"backups of tokens removed with forget_tokens are deleted this long after the reset, which then cannot be undone (MCPMEND_FORGET_TOKENS_WINDOW)"`
 }
 
 // ResetView is one reset as the journal records it, without the internal
@@ -40,6 +48,14 @@ type ResetView struct {
 	Created time.Time         `json:"created"`
 	Updated time.Time         `json:"updated"`
 	Steps   []StepView        `json:"steps"`
+	// Expires is when a prune removes the reset with its backups.
+	Expires *time.Time `json:"expires,omitempty" jsonschema:"when mcpmend prune (also run by reset, undo and apply-pending) removes this reset and its backups; it can no longer be undone after"`
+	// TokenBackupsUntil is when the backups of a forget_tokens reset go.
+	TokenBackupsUntil *time.Time `json:"token_backups_until,omitempty" jsonschema:"forget_tokens resets: the removed tokens' backups are deleted at this time, and the reset can no longer be undone"`
+	// BackupsDropped is when they went.
+	BackupsDropped *time.Time `json:"backups_dropped,omitempty" jsonschema:"forget_tokens resets: when the backups were deleted; undo is no longer possible"`
+
+	entry *journal.Entry // what the times above are computed from
 }
 
 // StepView is one store's part of a reset.
@@ -57,7 +73,7 @@ func addResetStatus(s *mcp.Server, d *Deps) {
 	addTool(s, &mcp.Tool{
 		Name:  "reset_status",
 		Title: "Where mcpmend's resets stand",
-		Description: `List the resets reset_server_auth made (or one, by id): per store whether the change was applied, waits for a locked store (Claude Desktop running), failed (and why; nothing was changed), or was undone, with the records each step changed.
+		Description: `List the resets reset_server_auth made (or one, by id): per store whether the change was applied, waits for a locked store (Claude Desktop running), failed (and why; nothing was changed), or was undone, with the records each step changed, and when each reset expires (it is then pruned and can no longer be undone).
 
 Read-only. Use it after reset_server_auth reported something waiting, or to find the id for undo_reset. Example: {} or {"id": "20261126T101500Z-1a2b3c4d"}.`,
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: ptr(false), DestructiveHint: ptr(false)},
@@ -74,7 +90,17 @@ Read-only. Use it after reset_server_auth reported something waiting, or to find
 // ResetStatus reads the journal.
 func ResetStatus(_ context.Context, d *Deps, in ResetStatusInput) (*ResetStatusOutput, error) {
 	j := journal.Open(d.Env, d.Logger)
-	out := &ResetStatusOutput{Journal: j.Dir, Resets: []ResetView{}}
+	r, err := journal.RetentionOf(d.Env)
+	if err != nil {
+		return nil, err
+	}
+	out := &ResetStatusOutput{Journal: j.Dir, Resets: []ResetView{},
+		Retention: RetentionView{Entries: journal.FormatRetention(r.Entries), Tokens: journal.FormatRetention(r.Tokens)}}
+	defer func() {
+		for i := range out.Resets {
+			out.Resets[i].retention(r)
+		}
+	}()
 	if in.ID != "" {
 		e, err := j.Get(in.ID)
 		if err != nil {
@@ -98,7 +124,8 @@ func ResetStatus(_ context.Context, d *Deps, in ResetStatusInput) (*ResetStatusO
 }
 
 func viewOf(e *journal.Entry) ResetView {
-	v := ResetView{ID: e.ID, Server: e.Server, Created: e.Created, Updated: e.Updated, Status: overall(e), Steps: []StepView{}}
+	v := ResetView{ID: e.ID, Server: e.Server, Created: e.Created, Updated: e.Updated, Status: overall(e), Steps: []StepView{},
+		BackupsDropped: e.BackupsDropped, entry: e}
 	for _, s := range e.Steps {
 		ch := s.Changes
 		if ch == nil {
@@ -108,6 +135,19 @@ func viewOf(e *journal.Entry) ResetView {
 			Changes: ch, AppliedAt: s.AppliedAt, UndoneAt: s.UndoneAt})
 	}
 	return v
+}
+
+// retention fills when the reset and its token backups go under r.
+func (v *ResetView) retention(r journal.Retention) {
+	if v.entry == nil {
+		return
+	}
+	if t := v.entry.Expires(r); !t.IsZero() {
+		v.Expires = &t
+	}
+	if t := v.entry.TokensExpire(r); !t.IsZero() && v.BackupsDropped == nil {
+		v.TokenBackupsUntil = &t
+	}
 }
 
 // overall condenses a reset's steps into one word.
@@ -154,15 +194,37 @@ func (o *ResetStatusOutput) Text() string {
 		fmt.Fprintf(&b, "%s  DAMAGED: %s — never run; its backups stay in %s\n", d.ID, d.Reason, o.Journal)
 	}
 	for _, r := range o.Resets {
-		fmt.Fprintf(&b, "%s  %s  %s  %s\n", inert.Line(r.ID), inert.Line(serverRefText(r.Server)), r.Status, r.Created.Local().Format(time.DateTime))
+		fmt.Fprintf(&b, "%s  %s  %s  %s%s\n", inert.Line(r.ID), inert.Line(serverRefText(r.Server)), r.Status, r.Created.Local().Format(time.DateTime), keptText(r))
 		if len(o.Resets) == 1 {
 			writeSteps(&b, r.Steps, "  ")
 		}
+	}
+	if len(o.Resets) > 0 {
+		fmt.Fprintf(&b, "Resets are kept %s after their last change, backups of tokens removed with --forget-tokens %s; mcpmend prune removes what expired.\n",
+			o.Retention.Entries, o.Retention.Tokens)
 	}
 	if o.Worker > 0 {
 		fmt.Fprintf(&b, "apply-pending worker running (pid %d): it applies waiting steps once their store is free.\n", o.Worker)
 	}
 	return b.String()
+}
+
+// keptText says how long a reset, and its token backups, are kept.
+func keptText(r ResetView) string {
+	var parts []string
+	if r.Expires != nil {
+		parts = append(parts, "kept until "+r.Expires.Local().Format(time.DateOnly))
+	}
+	if r.TokenBackupsUntil != nil {
+		parts = append(parts, "token backups until "+r.TokenBackupsUntil.Local().Format(time.DateTime))
+	}
+	if r.BackupsDropped != nil {
+		parts = append(parts, "token backups deleted "+r.BackupsDropped.Local().Format(time.DateOnly)+": cannot be undone")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "  (" + strings.Join(parts, "; ") + ")"
 }
 
 func serverRefText(s journal.ServerRef) string {

@@ -139,10 +139,26 @@ func (o *UndoResetOutput) lead() {
 	case UndoAlready:
 		o.Status, o.Verdict = diagnose.StatusOK, "nothing to undo for reset "+o.Reset.ID
 	default:
-		o.Status, o.Verdict = diagnose.StatusOK, "reset "+o.Reset.ID+" undone: every removed record of "+name+" is back"
+		o.Status, o.Verdict = diagnose.StatusOK, "reset "+o.Reset.ID+" undone: every removed record of "+name+" is back"+undoNotes(o.Reset.Steps)
 	}
 	if o.Next == nil && name != "" {
 		o.Next = &diagnose.Action{Step: "see what the client does with it now", Tool: "diagnose",
 			Arguments: map[string]any{"name": name, "client": o.Reset.Server.Client}}
 	}
+}
+
+// undoNotes is what the stores said about how they undid, for the verdict:
+// Claude Desktop's Local Storage says whether it put the removed rows back
+// (keeping what the app wrote since) or replaced the whole database.
+func undoNotes(steps []StepView) string {
+	var notes []string
+	for _, s := range steps {
+		if s.Status == journal.StatusUndone && s.Reason != "" {
+			notes = append(notes, s.Store+": "+s.Reason)
+		}
+	}
+	if len(notes) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(notes, "; ") + ")"
 }

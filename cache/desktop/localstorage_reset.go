@@ -62,6 +62,7 @@ type Target struct {
 type Delete struct {
 	Dir     string   `json:"dir"`
 	Targets []Target `json:"targets"`
+	note    string   // which way the last Restore took
 }
 
 // PlanReset implements store.Store for Claude Desktop's Local Storage: one
@@ -321,7 +322,7 @@ func editLive(ctx context.Context, live, dir, stage string, before localstorage.
 	if err := localstorage.ExpectRows(before, after, ops); err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
-	if err := localstorage.Install(live, stage, recPath); err != nil {
+	if err := localstorage.Install(live, stage, recPath, dir); err != nil {
 		return restoreAfter(live, dir, err)
 	}
 	check := filepath.Join(dir, localstorage.CheckDirName)
@@ -408,7 +409,7 @@ func (m *Delete) readLive(ctx context.Context, dir string) (localstorage.Rows, e
 		var rows localstorage.Rows
 		if err == nil {
 			if err = localstorage.CopyDB(m.Dir, check, skip); err == nil {
-				if rows, _, err = localstorage.ReadRows(ctx, check, m.Dir, nil); err == nil {
+				if rows, err = readCheck(ctx, check, m.Dir); err == nil {
 					return rows, nil
 				}
 			}
@@ -420,25 +421,52 @@ func (m *Delete) readLive(ctx context.Context, dir string) (localstorage.Rows, e
 	return nil, err
 }
 
-// Restore implements journal.Mutation: under Chromium's lock, every removed row that
-// is absent is put back with its exact bytes, in one synced batch installed
-// like the reset itself; a row already back is skipped; an item written
-// again with other content refuses with a *ConflictError before anything
-// changes. A database that no longer reads faithfully after an install of
-// ours is replaced by the whole backup (Chromium would otherwise delete all
-// of Local Storage).
+// readCheck reads a copy of live strictly, or — when the app is not
+// running and the copy's newest log only ends in a write cut short — the way
+// LevelDB reads it (internal/localstorage doc.go, "Undo"). While the app
+// runs, a torn tail may be a write still in progress: the strict error
+// stands and readLive retries.
+func readCheck(ctx context.Context, check, live string) (localstorage.Rows, error) {
+	rows, _, err := localstorage.ReadRows(ctx, check, live, nil)
+	var de *localstorage.DamagedError
+	if !errors.As(err, &de) {
+		return rows, err
+	}
+	if held, _, perr := localstorage.ProbeLock(live); held || perr != nil {
+		return nil, err
+	}
+	if torn, terr := localstorage.CutTornTail(check, live); terr != nil || torn.Cut == 0 {
+		return nil, err
+	}
+	if rows, _, rerr := localstorage.ReadRows(ctx, check, live, nil); rerr == nil {
+		return rows, nil
+	}
+	return nil, err
+}
+
+// Restore implements journal.Mutation: under Chromium's lock, every removed
+// row that is absent is put back with its exact bytes, in one synced batch
+// installed like the reset itself; a row already back is skipped; an item
+// written again with other content refuses with a *ConflictError before
+// anything changes. Whatever the app wrote since the reset is kept
+// (internal/localstorage doc.go, "Undo"):
+//
+//   - a live database whose newest log ends in a write cut short is read the
+//     way LevelDB reads it (the torn tail dropped, on a staging copy) and the
+//     rows are put back into that;
+//   - one that still fails the strict read is replaced by the whole backup
+//     only when it is provably what mcpmend's own install left
+//     (localstorage.OwnInstall): the app has not written it since;
+//   - anything else refuses, naming the directory and what was found, and
+//     changes nothing.
+//
+// RestoreNote says which way the last Restore took.
 func (m *Delete) Restore(ctx context.Context, dir string) (err error) {
 	defer func() { err = storeDamage(err) }()
-	b, err := os.ReadFile(filepath.Join(dir, localstorage.RemovedName))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil // Apply removed nothing
-	}
-	if err != nil {
-		return fmt.Errorf("read backup: %w", err)
-	}
-	var saved []savedRow
-	if err := json.Unmarshal(b, &saved); err != nil {
-		return fmt.Errorf("backup %s: %w", dir, err)
+	m.note = ""
+	saved, err := readSaved(dir)
+	if err != nil || saved == nil {
+		return err // nil: Apply removed nothing
 	}
 	if _, err := os.Stat(m.Dir); err != nil {
 		return fmt.Errorf("cannot undo: %w; the backup stays in %s", err, dir)
@@ -451,28 +479,142 @@ func (m *Delete) Restore(ctx context.Context, dir string) (err error) {
 	if err := localstorage.Settle(m.Dir, m.recPath(dir)); err != nil {
 		return err
 	}
-	pre := filepath.Join(dir, "undo")
 	stage := filepath.Join(dir, localstorage.StageDirName)
 	defer lockedfile.RemoveTree(stage)
 	if err := localstorage.CopyDB(m.Dir, stage, nil); err != nil {
 		return err
 	}
-	want := map[string]bool{}
-	for _, r := range saved {
-		want[string(r.Key)] = true
-	}
-	before, _, err := localstorage.ReadRows(ctx, stage, m.Dir, func(k []byte) bool { return want[string(k)] })
-	var de *localstorage.DamagedError
-	if errors.As(err, &de) {
-		if _, rerr := os.Stat(m.recPath(dir)); rerr != nil {
-			return err // not damaged by an install of ours: not ours to replace
-		}
-		slog.Warn("Local Storage does not validate after a reset; putting the whole backup back", "dir", m.Dir, "reason", de.Reason)
-		return localstorage.RestoreWhole(m.Dir, dir)
+	before, torn, err := m.readForUndo(ctx, dir, stage)
+	if errors.Is(err, errOwnInstall) {
+		return m.restoreWhole(dir)
 	}
 	if err != nil {
 		return err
 	}
+	return m.putBack(ctx, dir, stage, saved, before, torn)
+}
+
+// RestoreNote implements journal.RestoreNoter: which way the last Restore
+// took, for the undo's answer.
+func (m *Delete) RestoreNote() string { return m.note }
+
+// readSaved reads the rows Apply removed (nil when it removed none).
+func readSaved(dir string) ([]savedRow, error) {
+	b, err := os.ReadFile(filepath.Join(dir, localstorage.RemovedName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read backup: %w", err)
+	}
+	var saved []savedRow
+	if err := json.Unmarshal(b, &saved); err != nil {
+		return nil, fmt.Errorf("backup %s: %w", dir, err)
+	}
+	return saved, nil
+}
+
+// errOwnInstall says the live database fails the strict read and is
+// provably what mcpmend's own install left.
+var errOwnInstall = errors.New("damaged by mcpmend's own install")
+
+// readForUndo reads the staging copy of the live database: strictly, and
+// when that fails, the way LevelDB does (a torn log tail cut from the
+// copy). It returns errOwnInstall when the damage is provably mcpmend's own,
+// and a refusal naming what was found when it can read neither way.
+func (m *Delete) readForUndo(ctx context.Context, dir, stage string) (localstorage.Rows, *localstorage.Torn, error) {
+	before, _, err := localstorage.ReadRows(ctx, stage, m.Dir, nil)
+	var de *localstorage.DamagedError
+	if !errors.As(err, &de) {
+		return before, nil, err
+	}
+	rec, rerr := localstorage.ReadRecord(m.recPath(dir))
+	if rerr != nil {
+		return nil, nil, rerr
+	}
+	notOurs, ours := localstorage.OwnInstall(m.Dir, rec)
+	if ours {
+		slog.Warn("Local Storage does not read back after mcpmend's own install and has not been written since; putting the whole backup back", "dir", m.Dir, "reason", de.Reason)
+		return nil, nil, errOwnInstall
+	}
+	torn, err := localstorage.CutTornTail(stage, m.Dir)
+	switch {
+	case err != nil:
+		return nil, nil, refuseUndo(m.Dir, dir, err, notOurs)
+	case torn.Cut == 0:
+		return nil, nil, refuseUndo(m.Dir, dir, de, notOurs)
+	}
+	before, _, err = localstorage.ReadRows(ctx, stage, m.Dir, nil)
+	if errors.As(err, &de) {
+		return nil, nil, refuseUndo(m.Dir, dir, de, notOurs)
+	}
+	return before, &torn, err
+}
+
+// refuseUndo is the refusal of an undo over a database that reads neither
+// strictly nor as LevelDB would, and is not provably mcpmend's own.
+func refuseUndo(live, dir string, cause error, notOurs string) error {
+	reason := cause.Error()
+	var de *localstorage.DamagedError
+	if errors.As(cause, &de) {
+		reason = de.Reason
+	}
+	return &localstorage.DamagedError{Dir: live, Reason: reason + "; undo changed nothing: it puts rows back only into a database it reads completely — strictly, or losing nothing but a write cut short at the end of the newest log, as LevelDB does — " +
+		"and replaces the whole database only when it is provably what mcpmend's own install left (here: " + notOurs + "); the backup stays in " + dir}
+}
+
+// restoreWhole puts the whole database back from the backup the last
+// install recorded.
+func (m *Delete) restoreWhole(dir string) error {
+	rec, err := localstorage.ReadRecord(m.recPath(dir))
+	if err != nil {
+		return err
+	}
+	backup, err := rec.BackupDir(dir)
+	if err != nil {
+		return err
+	}
+	if err := localstorage.RestoreWhole(m.Dir, backup); err != nil {
+		return err
+	}
+	m.note = "the whole database was replaced by the backup taken before mcpmend's own install: it no longer read back, and Claude Desktop had not written it since"
+	return nil
+}
+
+// putBack puts the absent removed rows into the staging copy (read into
+// before) and installs it; torn, when set, is the torn log tail the copy
+// was cut to.
+func (m *Delete) putBack(ctx context.Context, dir, stage string, saved []savedRow, before localstorage.Rows, torn *localstorage.Torn) error {
+	ops, err := m.undoOps(saved, before)
+	if err != nil {
+		return err
+	}
+	if len(ops) == 0 {
+		m.note = "every removed row was already back; nothing changed"
+		return nil
+	}
+	// The undo's own backup, for putting back what it installs if it fails.
+	pre := filepath.Join(dir, "undo")
+	if err := localstorage.BackupDB(m.Dir, pre); err != nil {
+		return err
+	}
+	if err := editLive(ctx, m.Dir, pre, stage, before, ops, m.recPath(dir)); err != nil {
+		return err
+	}
+	m.note = fmt.Sprintf("put back the %d removed rows; every row written since the reset was kept", len(ops))
+	if len(ops) < len(saved) {
+		m.note = fmt.Sprintf("put back %d of the %d removed rows (the others were already there); every row written since the reset was kept", len(ops), len(saved))
+	}
+	if torn != nil {
+		m.note += "; " + torn.String()
+	}
+	return lockedfile.RemoveTree(pre)
+}
+
+// undoOps lists the removed rows that are absent, refusing when an item
+// was written again with other content. A META row the app rewrote since
+// is its own to keep.
+func (m *Delete) undoOps(saved []savedRow, before localstorage.Rows) ([]localstorage.Op, error) {
 	var ops []localstorage.Op
 	for _, r := range saved {
 		h, ok := before[string(r.Key)]
@@ -482,21 +624,10 @@ func (m *Delete) Restore(ctx context.Context, dir string) (err error) {
 		case h == sha256.Sum256(r.Value):
 		case r.Key[0] == localstorage.ItemPrefix:
 			it, _ := localstorage.DecodeItem(r.Key, r.Value)
-			return &journal.ConflictError{File: m.Dir, Key: it.Origin + " " + registry.RedactText(it.Key)}
+			return nil, &journal.ConflictError{File: m.Dir, Key: it.Origin + " " + registry.RedactText(it.Key)}
 		}
-		// A META row the app rewrote since is its own to keep.
 	}
-	if len(ops) == 0 {
-		return nil
-	}
-	// The undo's own backup, for putting back what it installs if it fails.
-	if err := localstorage.BackupDB(m.Dir, pre); err != nil {
-		return err
-	}
-	if err := editLive(ctx, m.Dir, pre, stage, before, ops, m.recPath(dir)); err != nil {
-		return err
-	}
-	return lockedfile.RemoveTree(pre)
+	return ops, nil
 }
 
 // storeDamage turns the Local Storage package's own *DamagedError into the

@@ -79,8 +79,15 @@ type Entry struct {
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
 	Steps   []Step    `json:"steps"`
-	dir     string
-	held    *lockedfile.KernelHeld // the entry's lock while this process works on it
+	// ForgetTokens: the reset removed stored tokens (forget_tokens); its
+	// backups hold them and are dropped once the undo window passes (see
+	// Retention).
+	ForgetTokens bool `json:"forget_tokens,omitempty"`
+	// BackupsDropped is when Prune deleted the backups of a forget_tokens
+	// reset: it can no longer be undone.
+	BackupsDropped *time.Time `json:"backups_dropped,omitempty"`
+	dir            string
+	held           *lockedfile.KernelHeld // the entry's lock while this process works on it
 }
 
 // Dir is the entry's directory (entry.json and the backups).
@@ -140,6 +147,9 @@ type BeginOptions struct {
 	// MaxWait bounds how long a step may wait for its store; 0 means
 	// DefaultMaxWait.
 	MaxWait time.Duration
+	// ForgetTokens marks a reset that removes stored tokens: its backups
+	// are kept only for the token window (see Retention).
+	ForgetTokens bool
 }
 
 // Begin records a planned reset (every step "planned") and returns it. Apply
@@ -149,7 +159,7 @@ func (j *Journal) Begin(srv ServerRef, muts []Mutation, opt BeginOptions) (*Entr
 		opt.MaxWait = DefaultMaxWait
 	}
 	now := j.now()
-	e := &Entry{Server: srv, Created: now, Updated: now}
+	e := &Entry{Server: srv, Created: now, Updated: now, ForgetTokens: opt.ForgetTokens}
 	for i, m := range muts {
 		spec, err := m.Spec()
 		if err != nil {
@@ -211,7 +221,7 @@ func (j *Journal) Get(id string) (*Entry, error) {
 	}
 	b, err := os.ReadFile(filepath.Join(dir, entryFile))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no reset with id %q in %s", id, j.Dir)
+		return nil, fmt.Errorf("no reset with id %q in %s (a reset is pruned, with its backups, once its retention passes: %s)", id, j.Dir, RetentionEnv)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
@@ -252,8 +262,8 @@ func (j *Journal) ListAll() ([]*Entry, []DamagedEntry, error) {
 	var out []*Entry
 	var damaged []DamagedEntry
 	for _, d := range des {
-		if !d.IsDir() {
-			continue
+		if !d.IsDir() || strings.HasPrefix(d.Name(), ".") {
+			continue // a file, or an entry Prune is deleting (pruneTrash)
 		}
 		e, err := j.Get(d.Name())
 		if err != nil {
@@ -507,6 +517,9 @@ func (j *Journal) recover(ctx context.Context, e *Entry, i int, m Mutation) {
 func (j *Journal) Undo(ctx context.Context, id string) (*Entry, error) {
 	ctx = context.WithoutCancel(ctx)
 	return j.withEntry(ctx, id, 10*time.Second, func(e *Entry) error {
+		if e.BackupsDropped != nil {
+			return &BackupsDroppedError{ID: e.ID, At: *e.BackupsDropped}
+		}
 		if err := j.laterOverlap(e); err != nil {
 			return err
 		}
@@ -549,7 +562,7 @@ func (j *Journal) undoStep(ctx context.Context, e *Entry, s *Step, m Mutation) e
 		j.persist(e)
 		return err
 	}
-	j.finish(e, s, StatusUndone, "")
+	j.finish(e, s, StatusUndone, restoreNote(m))
 	return nil
 }
 

@@ -60,6 +60,24 @@ type Mutation interface {
 	Restore(ctx context.Context, dir string) error
 }
 
+// RestoreNoter is implemented by a Mutation whose Restore can put records
+// back in more than one way (Claude Desktop's Local Storage: the removed
+// rows only, or the whole database when the damage is provably mcpmend's
+// own). RestoreNote says, in one line, which way the last Restore took; the
+// journal keeps it as the undone step's reason, so the undo's answer says
+// what was done.
+type RestoreNoter interface {
+	RestoreNote() string
+}
+
+// restoreNote is m's RestoreNote, or "" when it has none.
+func restoreNote(m Mutation) string {
+	if n, ok := m.(RestoreNoter); ok {
+		return n.RestoreNote()
+	}
+	return ""
+}
+
 // BlockedError is returned by Apply when the store became locked between
 // Blocked and Apply; the journal then waits instead of failing.
 type BlockedError struct{ Reason string }

@@ -181,6 +181,32 @@ func (ed *Editor) backup(file string, data []byte) (string, error) {
 	return name, nil
 }
 
+// PruneConfigBackups removes the backups Edit saved (whole copies of
+// config files, other servers' secrets included) that are older than keep,
+// and returns them; keep <= 0 keeps them all. With dryRun it only lists.
+func PruneConfigBackups(env registry.Env, keep time.Duration, now time.Time, dryRun bool) []string {
+	if keep <= 0 {
+		return nil
+	}
+	dir := filepath.Join(env.StateHome(), "config-backups")
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, d := range des {
+		ms := backupStamp(d.Name())
+		if ms <= 0 || !d.Type().IsRegular() || now.Sub(time.UnixMilli(ms)) < keep {
+			continue
+		}
+		p := filepath.Join(dir, d.Name())
+		if dryRun || lockedfile.Remove(p) == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // backupStamp is a backup's unix-ms suffix, 0 for any other name.
 func backupStamp(p string) int64 {
 	n, err := strconv.ParseInt(strings.TrimPrefix(filepath.Ext(p), "."), 10, 64)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -196,5 +197,40 @@ func TestEditBackupsAreBounded(t *testing.T) {
 	m, _ := filepath.Glob(filepath.Join(env.StateHome(), "config-backups", "claude.json-*"))
 	if len(m) != 3 {
 		t.Fatalf("%d backups kept, want 3: %v", len(m), m)
+	}
+}
+
+// TestPruneConfigBackups: whole-file copies the editor saved go once older
+// than the retention (a dry run only lists them); newer ones and other files
+// stay.
+func TestPruneConfigBackups(t *testing.T) {
+	env, _ := editHome(t, nodeClaudeJSON, 0o600)
+	dir := filepath.Join(env.StateHome(), "config-backups")
+	os.MkdirAll(dir, 0o700)
+	now := time.Now()
+	mk := func(name string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(`{"mcpServers":{"x":{"env":{"T":"CANARY"}}}}`), 0o600)
+		return p
+	}
+	old := mk("claude.json-0a0b0c0d." + strconv.FormatInt(now.Add(-40*24*time.Hour).UnixMilli(), 10))
+	fresh := mk("claude.json-0a0b0c0d." + strconv.FormatInt(now.Add(-time.Hour).UnixMilli(), 10))
+	other := mk("notes.txt")
+	if got := PruneConfigBackups(env, 30*24*time.Hour, now, true); len(got) != 1 || got[0] != old {
+		t.Fatalf("dry run lists %v", got)
+	}
+	if _, err := os.Stat(old); err != nil {
+		t.Fatal("a dry run removed a backup")
+	}
+	if got := PruneConfigBackups(env, 30*24*time.Hour, now, false); len(got) != 1 || got[0] != old {
+		t.Fatalf("prune removed %v", got)
+	}
+	for _, p := range []string{fresh, other} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s was removed", p)
+		}
+	}
+	if _, err := os.Stat(old); err == nil {
+		t.Error("the expired backup is still there")
 	}
 }

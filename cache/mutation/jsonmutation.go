@@ -41,7 +41,8 @@ type JSONTarget struct {
 // compact) and .credentials.json (.storage-write.lock, compact, 0600) use it.
 //
 // Undo: when the file is still exactly what Apply wrote, the whole original
-// file comes back byte for byte; when it changed since (the client wrote other
+// file comes back byte for byte (rebuilt from the removed records and
+// checked against the hash of the pre-image: no copy of the file is kept); when it changed since (the client wrote other
 // keys), each removed value is put back at its path, byte for byte, and the
 // other changes are kept — unless a removed key exists again with different
 // content, in which case undo refuses (ConflictError) and changes nothing.
@@ -122,7 +123,8 @@ func (m *JSONDelete) Describe() []journal.Change {
 // owner's lock is waited for (up to its stale time) inside Apply.
 func (m *JSONDelete) Blocked(context.Context) (string, bool) { return "", false }
 
-// Backup implements journal.Mutation: the whole file and each planned value.
+// Backup implements journal.Mutation: each planned value, nothing else of
+// the file (see backupRecords).
 func (m *JSONDelete) Backup(_ context.Context, dir string) error {
 	snap, err := m.read()
 	if err != nil || !snap.Exists {
@@ -146,7 +148,7 @@ func (m *JSONDelete) Apply(ctx context.Context, dir string) error {
 	if err := m.parses(snap.Data); err != nil {
 		return err
 	}
-	doc, err := deleteTargets(snap.Data, m.Targets, m.File)
+	doc, splices, err := deleteTargets(snap.Data, m.Targets, m.File)
 	if err != nil {
 		return err
 	}
@@ -157,7 +159,7 @@ func (m *JSONDelete) Apply(ctx context.Context, dir string) error {
 	if !gjson.ValidBytes(out) {
 		return fmt.Errorf("%s: the edited document does not parse; nothing was written", m.File)
 	}
-	if err := saveApplied(dir, snap.Data, out); err != nil {
+	if err := saveApplied(dir, snap.Data, out, splices); err != nil {
 		return err
 	}
 	crashpoint.Hit("json-before-replace")

@@ -23,13 +23,44 @@ import (
 // the helpers take the document's bytes and a name for it ("where") that
 // errors carry.
 
-// Backup files, inside the step's backup directory.
+// Backup files, inside the step's backup directory. A backup keeps only
+// what the step removes — never the rest of the document, which holds the
+// Claude account's own tokens and every other server's records:
+//
+//   - records.json: each removed value, byte for byte (what an undo puts
+//     back when the document changed since);
+//   - applied.json: the sha256 of the bytes Apply replaced and of the bytes
+//     it wrote, and the splices that rebuild the first from the second (each
+//     one removed member, key and separator included). An undo that finds
+//     the document still exactly as Apply wrote it rebuilds the old bytes
+//     from it and writes them only when they hash as recorded: byte for
+//     byte, with no copy of the document kept anywhere.
 const (
-	backupRecords  = "records.json" // the removed values, byte for byte
-	backupOriginal = "original"     // the whole document as Backup saw it
-	backupPre      = "pre-image"    // the exact bytes Apply replaced
-	backupPostHash = "post.sha256"  // hash of the bytes Apply wrote
+	backupRecords = "records.json"
+	backupApplied = "applied.json"
 )
+
+// Backup files mcpmend wrote before backups were cut down to the removed
+// records: whole copies of the document. They are read (an undo of an entry
+// written then must still work) and never written.
+const (
+	legacyPre      = "pre-image"   // the exact bytes Apply replaced
+	legacyPostHash = "post.sha256" // hash of the bytes Apply wrote
+)
+
+// appliedRecord is applied.json.
+type appliedRecord struct {
+	Pre     string   `json:"pre_sha256"`
+	Post    string   `json:"post_sha256"`
+	Splices []splice `json:"splices,omitempty"`
+}
+
+// splice is one removed run of bytes: Text was at offset At of the
+// document as it was right before that one deletion.
+type splice struct {
+	At   int    `json:"at"`
+	Text string `json:"text"`
+}
 
 // savedRecord is one removed value. Raw is a string, not a RawMessage:
 // encoding/json would compact a RawMessage and lose its layout.
@@ -53,9 +84,8 @@ func (s *LockSpec) acquire(ctx context.Context) (release func(), check func() er
 	return func() { _ = h.Release() }, h.Check, nil
 }
 
-// backupTargets saves the whole document and, separately, each target's
-// value that still has its planned hash (what an undo puts back when the
-// document changed since).
+// backupTargets saves each target's value that still has its planned hash:
+// what an undo puts back. Nothing else of doc is kept.
 func backupTargets(dir string, doc []byte, targets []JSONTarget) error {
 	recs := []savedRecord{}
 	for _, t := range targets {
@@ -67,39 +97,85 @@ func backupTargets(dir string, doc []byte, targets []JSONTarget) error {
 	if err != nil {
 		return err
 	}
-	if err := lockedfile.WritePrivate(filepath.Join(dir, backupOriginal), doc); err != nil {
-		return err
-	}
 	return lockedfile.WritePrivate(filepath.Join(dir, backupRecords), b)
 }
 
-// deleteTargets removes each target still in doc. A value that no longer
-// has its planned hash was rewritten by the owner since planning: the
-// whole edit is refused with a *lockedfile.ChangedError.
-func deleteTargets(doc []byte, targets []JSONTarget, where string) ([]byte, error) {
+// deleteTargets removes each target still in doc and returns the splices
+// that put the removed bytes back (nil when a deletion was not one
+// contiguous run). A value that no longer has its planned hash was
+// rewritten by the owner since planning: the whole edit is refused with a
+// *lockedfile.ChangedError.
+func deleteTargets(doc []byte, targets []JSONTarget, where string) ([]byte, []splice, error) {
+	var splices []splice
+	spliced := true
 	for _, t := range targets {
 		raw, ok, err := jsonedit.Get(doc, t.Path)
 		if err != nil || !ok {
 			continue // already gone
 		}
 		if HashBytes(raw) != t.Hash {
-			return nil, &lockedfile.ChangedError{Path: where, What: t.Path.String() + " was rewritten since the reset was planned"}
+			return nil, nil, &lockedfile.ChangedError{Path: where, What: t.Path.String() + " was rewritten since the reset was planned"}
 		}
-		if doc, err = jsonedit.Delete(doc, t.Path); err != nil {
-			return nil, fmt.Errorf("%s: %w", where, err)
+		next, err := jsonedit.Delete(doc, t.Path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", where, err)
 		}
+		sp, ok := removedRun(doc, next)
+		spliced = spliced && ok
+		splices = append(splices, sp)
+		doc = next
 	}
-	return doc, nil
+	if !spliced {
+		splices = nil
+	}
+	return doc, splices, nil
 }
 
-// saveApplied records, before Apply writes, the bytes it replaces and the
-// hash of the bytes it writes, so Restore can tell whether the document is
-// still exactly Apply's.
-func saveApplied(dir string, pre, post []byte) error {
-	if err := lockedfile.WritePrivate(filepath.Join(dir, backupPre), pre); err != nil {
+// removedRun finds the one run of bytes whose removal turns before into
+// after. When the run's edges repeat (`,"a":1` before `,"a2":…`) the run
+// found may be shifted by those repeated bytes: it is then a rotation of
+// the removed bytes, still nothing but them.
+func removedRun(before, after []byte) (splice, bool) {
+	d := len(before) - len(after)
+	if d <= 0 {
+		return splice{}, false
+	}
+	p := 0
+	for p < len(after) && before[p] == after[p] {
+		p++
+	}
+	if !bytes.Equal(before[p+d:], after[p:]) {
+		return splice{}, false
+	}
+	return splice{At: p, Text: string(before[p : p+d])}, true
+}
+
+// rebuild puts the removed runs back into doc, newest first.
+func rebuild(doc []byte, splices []splice) ([]byte, bool) {
+	out := doc
+	for i := len(splices) - 1; i >= 0; i-- {
+		sp := splices[i]
+		if sp.At < 0 || sp.At > len(out) {
+			return nil, false
+		}
+		out = append(append(append([]byte{}, out[:sp.At]...), sp.Text...), out[sp.At:]...)
+	}
+	return out, true
+}
+
+// saveApplied records, before Apply writes, the hashes of the bytes it
+// replaces and of the bytes it writes, and the splices that rebuild the
+// first from the second — kept only when they do (a re-formatted document
+// changed more than the removed runs), so an undo never has to trust them.
+func saveApplied(dir string, pre, post []byte, splices []splice) error {
+	if got, ok := rebuild(post, splices); !ok || !bytes.Equal(got, pre) {
+		splices = nil
+	}
+	b, err := json.Marshal(appliedRecord{Pre: HashBytes(pre), Post: HashBytes(post), Splices: splices})
+	if err != nil {
 		return err
 	}
-	return lockedfile.WritePrivate(filepath.Join(dir, backupPostHash), []byte(HashBytes(post)))
+	return lockedfile.WritePrivate(filepath.Join(dir, backupApplied), b)
 }
 
 // targetsGone reports whether no target key is left in doc: Verify's
@@ -132,10 +208,23 @@ func loadRecords(dir string) (recs []savedRecord, ok bool, err error) {
 
 // appliedPreImage returns the bytes Apply replaced when cur is still
 // exactly what Apply wrote: an undo then puts the whole document back,
-// byte for byte.
+// byte for byte. The bytes are rebuilt from cur and the removed runs and
+// returned only when they hash as the pre-image did; a backup written
+// before backups were cut down holds the pre-image itself.
 func appliedPreImage(dir string, cur []byte) ([]byte, bool) {
-	pre, errPre := os.ReadFile(filepath.Join(dir, backupPre))
-	post, errPost := os.ReadFile(filepath.Join(dir, backupPostHash))
+	if b, err := os.ReadFile(filepath.Join(dir, backupApplied)); err == nil {
+		var a appliedRecord
+		if json.Unmarshal(b, &a) != nil || HashBytes(cur) != a.Post || len(a.Splices) == 0 {
+			return nil, false
+		}
+		pre, ok := rebuild(cur, a.Splices)
+		if !ok || HashBytes(pre) != a.Pre {
+			return nil, false
+		}
+		return pre, true
+	}
+	pre, errPre := os.ReadFile(filepath.Join(dir, legacyPre))
+	post, errPost := os.ReadFile(filepath.Join(dir, legacyPostHash))
 	if errPre != nil || errPost != nil || HashBytes(cur) != string(post) {
 		return nil, false
 	}

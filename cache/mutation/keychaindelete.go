@@ -97,7 +97,8 @@ func (m *KeychainDelete) read(ctx context.Context) ([]byte, bool, error) {
 	return data, true, nil
 }
 
-// Backup implements journal.Mutation: the whole blob and each planned value.
+// Backup implements journal.Mutation: each planned value, nothing else of
+// the blob (see backupRecords).
 func (m *KeychainDelete) Backup(ctx context.Context, dir string) error {
 	data, found, err := m.read(ctx)
 	if err != nil || !found {
@@ -133,7 +134,7 @@ func (m *KeychainDelete) Apply(ctx context.Context, dir string) error {
 	if err != nil || !found {
 		return err
 	}
-	doc, err := deleteTargets(data, m.Targets, m.Item.String())
+	doc, splices, err := deleteTargets(data, m.Targets, m.Item.String())
 	if err != nil {
 		return err
 	}
@@ -141,7 +142,7 @@ func (m *KeychainDelete) Apply(ctx context.Context, dir string) error {
 		return nil
 	}
 	out := jsonedit.Format(data, doc, jsonedit.Compact)
-	if err := saveApplied(dir, data, out); err != nil {
+	if err := saveApplied(dir, data, out, splices); err != nil {
 		return err
 	}
 	return m.write(ctx, data, out, check)

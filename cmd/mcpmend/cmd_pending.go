@@ -75,14 +75,24 @@ func pendingText(rep *journal.ResumeReport) string {
 // that change stores (reset, undo) first finish what earlier runs left (a
 // reset a crash interrupted, steps whose store is free now); serve does the
 // same once a client has finished its handshake; apply-pending is the replay
-// itself. Read-only commands only report pending work, on stderr.
-func resumeAtStart(ctx context.Context, a *app, cmdName string) {
+// itself. Those same commands then prune what expired and clear what killed
+// runs left (housekeeping); prune is that pass itself. Read-only commands
+// only report pending work, on stderr, and never remove anything.
+func resumeAtStart(ctx context.Context, a *app, cmdName string, args []string) {
 	switch cmdName {
 	case "reset", "undo":
 		resumePending(ctx, a)
+		housekeeping(a, args...) // undo ID: never prune the reset about to be undone
 	case "serve":
-		a.deps.AfterHandshake = sync.OnceFunc(func() { go resumePending(ctx, a) })
-	case "apply-pending", "version", "help", "completion":
+		a.deps.AfterHandshake = sync.OnceFunc(func() {
+			go func() {
+				resumePending(ctx, a)
+				housekeeping(a)
+			}()
+		})
+	case "apply-pending":
+		housekeeping(a)
+	case "prune", "version", "help", "completion":
 	default:
 		reportPending(a)
 	}

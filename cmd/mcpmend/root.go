@@ -34,6 +34,7 @@ var commandTable = []func(*app) *cobra.Command{
 	newResetCmd,
 	newStatusCmd,
 	newUndoCmd,
+	newPruneCmd,
 	newInstallCmd,
 	newUninstallCmd,
 	newServeCmd,
@@ -90,7 +91,7 @@ Cursor, VS Code, Windsurf, Codex, Gemini CLI and Zed. Start with ` + "`mcpmend c
 
 // start runs before every command: it checks the global flags, builds the
 // tools' dependencies, and finishes what earlier runs left in the journal.
-func (a *app) start(cmd *cobra.Command, _ []string) error {
+func (a *app) start(cmd *cobra.Command, args []string) error {
 	if isCompletion(cmd) {
 		return nil // __complete parses no flags itself: --home is read when the candidates are
 	}
@@ -98,7 +99,7 @@ func (a *app) start(cmd *cobra.Command, _ []string) error {
 		return usageError{err.Error()}
 	}
 	a.init()
-	resumeAtStart(cmd.Context(), a, cmd.Name())
+	resumeAtStart(cmd.Context(), a, cmd.Name(), args)
 	return nil
 }
 

@@ -48,6 +48,9 @@ type Options struct {
 	Path string
 	// Stderr receives Chromium's own log; it is discarded when nil.
 	Stderr io.Writer
+	// Args are added to the command line, e.g. --profile-directory=Claude
+	// to put a profile where an Electron app keeps its userData.
+	Args []string
 }
 
 // Browser is one Chromium process driven over --remote-debugging-pipe. Its
@@ -79,7 +82,8 @@ func Launch(ctx context.Context, userDataDir string, opts Options) (*Browser, er
 		cmdW.Close()
 		return nil, fmt.Errorf("chromium reply pipe: %w", err)
 	}
-	args := append(append([]string(nil), flags...), "--user-data-dir="+userDataDir, "--remote-debugging-pipe", "about:blank")
+	args := append(append([]string(nil), flags...), opts.Args...)
+	args = append(args, "--user-data-dir="+userDataDir, "--remote-debugging-pipe", "about:blank")
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.ExtraFiles = []*os.File{cmdR, resW} // fds 3 and 4
 	cmd.Stderr = opts.Stderr

@@ -83,6 +83,41 @@
 // Chromium accepts goleveldb-written manifests and tables (verified: it
 // reopened them, the deleted keys gone, the others intact).
 //
+// # Undo
+//
+// Undo puts the removed rows back into the database as it is now, so that
+// whatever the app wrote since the reset stays. It reads a staging copy of
+// the live directory the strict way first. When that fails:
+//
+//   - Whole replace, only when the damage is provably mcpmend's own: CURRENT
+//     still names the manifest the last install wrote, every file it
+//     installed has the size and sha256 recorded in its install record, and
+//     no manifest, log or table is numbered above them (OwnInstall). The app
+//     has then not written a byte since, and the backup that install
+//     recorded is put back whole.
+//   - Otherwise the copy is read the way LevelDB reads it (tornlog.go): a
+//     newest log ending in a write cut short — a header or chunk running
+//     past the end, a record whose last part never came, zeros — is what a
+//     killed app leaves, and LevelDB (like goleveldb's recovery without
+//     StrictJournal) reads it as a clean end. The copy's log is cut right
+//     after its last complete record, read strictly again, and the rows go
+//     back through the one commit point above. The tail Chromium would drop
+//     is dropped; nothing LevelDB would read is.
+//   - Anything else — unreadable bytes followed by readable ones, a damaged
+//     or missing table, a manifest that disagrees — refuses with the
+//     directory and what was found, and nothing changes. Guessing would
+//     either lose the app's newer writes or install a database LevelDB does
+//     not read. (A torn tail the app appended to after a restart — Chromium
+//     reuses its log — is such a case: LevelDB skips the rest of that 32 KiB
+//     block and reads on, dropping whatever it held. Undo does not drop it
+//     for the app; once the app has flushed that log into a table, the log
+//     is gone and undo works again.)
+//
+// goleveldb never opens the live directory for this either: the cut and
+// both reads are on the private copy. A reset's Verify reads the same way
+// while the app is not running (while it runs, a torn tail may be a write in
+// progress, and the strict read is retried instead).
+//
 // # Making real fixtures
 //
 // Debian's chromium runs headless as root with --headless --no-sandbox

@@ -230,12 +230,23 @@ func ExpectRows(before, after Rows, ops []Op) error {
 // (CURRENT names NewCurrent: delete Old) from an interrupted one (CURRENT
 // still names OldCurrent: delete New), and deletes only files whose content
 // is still exactly what the record says.
+//
+// Installed and Backup let an undo prove that a database which no longer
+// reads back is still exactly what the install left (see OwnInstall).
 type InstallRecord struct {
-	OldCurrent string            `json:"old_current"`
-	NewCurrent string            `json:"new_current"`
-	New        map[string]string `json:"new"` // written: name → sha256
-	Old        map[string]string `json:"old"` // superseded: name → sha256
-	Settled    bool              `json:"settled"`
+	OldCurrent string             `json:"old_current"`
+	NewCurrent string             `json:"new_current"`
+	New        map[string]string  `json:"new"`                 // written: name → sha256
+	Old        map[string]string  `json:"old"`                 // superseded: name → sha256
+	Installed  map[string]FileSum `json:"installed,omitempty"` // every file of the new database, CURRENT included
+	Backup     string             `json:"backup,omitempty"`    // BackupDB's dir of the database as it was, relative to the step directory
+	Settled    bool               `json:"settled"`
+}
+
+// FileSum is one installed file's size and sha256.
+type FileSum struct {
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
 }
 
 // fileDigests hashes the database files of dir (dbFile names, plus CURRENT
@@ -278,18 +289,23 @@ func readCurrent(dir string) (string, error) {
 }
 
 // Install moves the staged database into live (see the package comment
-// above). The caller holds Chromium's lock on live. On an error before the
-// commit, the new files are removed again and live is as it was.
-func Install(live, stage, recPath string) error {
+// above). backup is the directory BackupDB filled with live as it was, for
+// the record: the step directory recPath belongs to, or one inside it. The
+// caller holds Chromium's lock on live. On an error before the commit, the
+// new files are removed again and live is as it was.
+func Install(live, stage, recPath, backup string) error {
 	oldCur, err := readCurrent(live)
 	if err != nil {
 		return err
 	}
-	newCurData, err := os.ReadFile(filepath.Join(stage, "CURRENT"))
+	newCur, err := readCurrent(stage)
 	if err != nil {
 		return fmt.Errorf("staging copy: %w", err)
 	}
-	rec := InstallRecord{OldCurrent: oldCur, NewCurrent: strings.TrimSuffix(string(newCurData), "\n"), New: map[string]string{}, Old: map[string]string{}}
+	rec := InstallRecord{OldCurrent: oldCur, NewCurrent: newCur, New: map[string]string{}, Old: map[string]string{}}
+	if rel, err := filepath.Rel(strings.TrimSuffix(recPath, InstallExt), backup); err == nil && filepath.IsLocal(rel) {
+		rec.Backup = rel
+	}
 	if rec.NewCurrent == rec.OldCurrent {
 		return fmt.Errorf("the staging copy still names %s: nothing to install", oldCur)
 	}
@@ -299,6 +315,9 @@ func Install(live, stage, recPath string) error {
 	}
 	stageFiles, err := fileDigests(stage, false)
 	if err != nil {
+		return err
+	}
+	if rec.Installed, err = fileSums(stage, stageFiles); err != nil {
 		return err
 	}
 	for n, h := range stageFiles {

@@ -56,9 +56,13 @@ const TempDirPrefix = "mcpmend-localstorage-"
 // cleanOnce clears stale copies once per process, before its first read.
 var cleanOnce sync.Once
 
-// cleanStaleCopies removes copies a killed run left in the temp directory:
-// ours by prefix and owner, older than privtemp.StaleAge.
-func cleanStaleCopies() {
+// CleanStaleCopies removes the copies killed runs left in the temp
+// directory — they hold Claude Desktop's tokens and hard links to its live
+// tables: ours by prefix and owner, of a process no longer running (or,
+// named before names carried a pid, older than privtemp.StaleAge). The
+// commands that write run it at their start; every process also runs it
+// before its first read.
+func CleanStaleCopies() []string {
 	removed, err := privtemp.CleanStale(TempDirPrefix, privtemp.StaleAge)
 	for _, p := range removed {
 		slog.Info("removed a temporary copy of Claude Desktop's Local Storage that an earlier run left", "path", p)
@@ -66,7 +70,11 @@ func cleanStaleCopies() {
 	if err != nil {
 		slog.Warn("could not remove a temporary copy of Claude Desktop's Local Storage (it holds tokens)", "err", err)
 	}
+	return removed
 }
+
+// cleanStaleCopies is CleanStaleCopies for cleanOnce.
+func cleanStaleCopies() { CleanStaleCopies() }
 
 // OriginInfo is one storage key's rows. A reset that deletes every item of
 // an origin deletes its META:/METAACCESS: rows too, as localStorage.clear does.

@@ -205,8 +205,9 @@ func writeSynced(name string, data []byte, perm fs.FileMode) error {
 }
 
 // RemoveStaleTemps deletes temp files `<name>.tmp.<pid>.<hex>` beside path
-// that a crashed writer left: only those whose pid is not running and that
-// are older than a minute, so a live writer's temp file is never touched.
+// that a crashed writer left: only names exactly as WriteFile makes them
+// (12 hex digits), whose pid is not running and that are older than a
+// minute, so a live writer's temp file is never touched.
 func RemoveStaleTemps(path string) (removed []string) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -219,12 +220,11 @@ func RemoveStaleTemps(path string) (removed []string) {
 	prefix := base + ".tmp."
 	for _, e := range entries {
 		rest, ok := strings.CutPrefix(e.Name(), prefix)
-		if !ok || e.IsDir() {
+		if !ok || !e.Type().IsRegular() {
 			continue
 		}
-		pidText, _, ok := strings.Cut(rest, ".")
-		pid, err := strconv.Atoi(pidText)
-		if !ok || err != nil || pidAlive(pid) {
+		pid, ok := tempPID(rest)
+		if !ok || pidAlive(pid) {
 			continue
 		}
 		info, err := e.Info()
@@ -238,3 +238,18 @@ func RemoveStaleTemps(path string) (removed []string) {
 	}
 	return removed
 }
+
+// tempPID reads "<pid>.<12 hex>", the tail of a WriteFile temp name.
+func tempPID(rest string) (int, bool) {
+	pidText, hexText, ok := strings.Cut(rest, ".")
+	if !ok || len(hexText) != 12 || strings.Trim(hexText, "0123456789abcdef") != "" {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(pidText)
+	return pid, err == nil && pid > 0
+}
+
+// ProcessAlive reports whether a process with this pid is running (on
+// systems where that cannot be told, it says yes: nothing of a process that
+// may be live is ever removed).
+func ProcessAlive(pid int) bool { return pidAlive(pid) }

@@ -406,6 +406,38 @@ func TestRemoveStaleTempsSparesLiveWriters(t *testing.T) {
 	}
 }
 
+// TestRemoveStaleTempsOnlyOursOfDeadProcesses: a temp file named as
+// WriteFile names it by a process that has exited goes; the same shape by a
+// live process, and another writer's naming (a decimal timestamp instead of
+// 12 hex digits) even of an exited process, stay.
+func TestRemoveStaleTempsOnlyOursOfDeadProcesses(t *testing.T) {
+	exited := exec.Command(os.Args[0], "-test.run=^$")
+	if err := exited.Run(); err != nil {
+		t.Fatal(err)
+	}
+	dead := exited.Process.Pid
+	p := filepath.Join(t.TempDir(), ".credentials.json")
+	mk := func(name string) string {
+		q := filepath.Join(filepath.Dir(p), name)
+		os.WriteFile(q, []byte(`{"claudeAiOauth":{"accessToken":"CANARY"}}`), 0o600)
+		past := time.Now().Add(-time.Hour)
+		os.Chtimes(q, past, past)
+		return q
+	}
+	ours := mk(fmt.Sprintf(".credentials.json.tmp.%d.0123456789ab", dead))
+	live := mk(fmt.Sprintf(".credentials.json.tmp.%d.0123456789ab", os.Getpid()))
+	foreign := mk(fmt.Sprintf(".credentials.json.tmp.%d.1796000000000", dead))
+	other := mk(fmt.Sprintf("settings.json.tmp.%d.0123456789ab", dead))
+	if removed := RemoveStaleTemps(p); len(removed) != 1 || removed[0] != ours {
+		t.Fatalf("removed %v, want only %s", removed, ours)
+	}
+	for _, keep := range []string{live, foreign, other} {
+		if _, err := os.Stat(keep); err != nil {
+			t.Errorf("%s was removed: %v", keep, err)
+		}
+	}
+}
+
 // BenchmarkWriteFileAtomic and BenchmarkWriteFilePlain compare the atomic,
 // fsynced replace with a plain os.WriteFile of the same 64 KiB: the price
 // of never leaving a torn file.

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,11 +23,18 @@ import (
 // pulled from under it.
 const StaleAge = 10 * time.Minute
 
-// Mkdir makes a new directory in the system temp directory whose name starts
-// with prefix, readable only by this user (0700; on Windows %TEMP% lies in
-// the user's profile, whose ACL already keeps others out).
+// DeadAge is how old a leftover directory of a process that is no longer
+// running must be before CleanStale removes it: long enough that a copy
+// made by an mcpmend in another pid namespace (a container sharing /tmp)
+// that is still reading is left alone.
+const DeadAge = time.Minute
+
+// Mkdir makes a new directory in the system temp directory named
+// prefix + "<pid>-<random>", readable only by this user (0700; on Windows
+// %TEMP% lies in the user's profile, whose ACL already keeps others out).
+// The pid lets CleanStale tell a killed run's copy from a live one's.
 func Mkdir(prefix string) (string, error) {
-	dir, err := os.MkdirTemp("", prefix)
+	dir, err := os.MkdirTemp("", prefix+strconv.Itoa(os.Getpid())+"-")
 	if err != nil {
 		return "", err
 	}
@@ -51,8 +59,11 @@ func Remove(dir string) error {
 
 // CleanStale removes the directories in the system temp directory that a
 // killed or failed run left: only directories (not symlinks) whose name
-// starts with prefix, that belong to this user, and that are older than
-// minAge. It returns what it removed and what it could not.
+// starts with prefix and that belong to this user; of those, a directory
+// whose name carries a pid (see Mkdir) goes once that process is no longer
+// running (and the directory is DeadAge old) and never while it runs, and
+// one named before names carried a pid goes once it is minAge old. It
+// returns what it removed and what it could not.
 func CleanStale(prefix string, minAge time.Duration) (removed []string, err error) {
 	return cleanStale(os.TempDir(), prefix, minAge, time.Now())
 }
@@ -70,7 +81,7 @@ func cleanStale(tempDir, prefix string, minAge time.Duration, now time.Time) ([]
 		}
 		p := filepath.Join(tempDir, e.Name())
 		fi, err := os.Lstat(p)
-		if err != nil || !fi.IsDir() || now.Sub(fi.ModTime()) < minAge || !ownedByMe(p, fi) {
+		if err != nil || !fi.IsDir() || !stale(strings.TrimPrefix(e.Name(), prefix), now.Sub(fi.ModTime()), minAge) || !ownedByMe(p, fi) {
 			continue
 		}
 		if err := Remove(p); err != nil {
@@ -80,4 +91,14 @@ func cleanStale(tempDir, prefix string, minAge time.Duration, now time.Time) ([]
 		removed = append(removed, p)
 	}
 	return removed, errors.Join(errs...)
+}
+
+// stale decides whether a leftover named prefix+rest, age old, may go.
+func stale(rest string, age, minAge time.Duration) bool {
+	pidText, _, ok := strings.Cut(rest, "-")
+	pid, err := strconv.Atoi(pidText)
+	if !ok || err != nil || pid <= 0 {
+		return age >= minAge // named before names carried a pid
+	}
+	return age >= DeadAge && !lockedfile.ProcessAlive(pid)
 }

@@ -2,8 +2,10 @@ package privtemp
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -109,5 +111,59 @@ func TestCleanStaleRemovesOnlyOurOldCopies(t *testing.T) {
 		if _, err := os.Lstat(filepath.Join(target, "000005.ldb")); err != nil {
 			t.Errorf("a symlink's target was emptied: %v", err)
 		}
+	}
+}
+
+// TestCleanStaleByPid: a copy named by a process that has exited goes once
+// it is DeadAge old (long before StaleAge); a copy of a running process
+// stays however old it is.
+func TestCleanStaleByPid(t *testing.T) {
+	tmp := t.TempDir()
+	now := time.Now()
+	exited := exec.Command(os.Args[0], "-test.run=^$")
+	if err := exited.Run(); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(name string, age time.Duration) string {
+		p := filepath.Join(tmp, name)
+		os.MkdirAll(p, 0o700)
+		os.WriteFile(filepath.Join(p, "000005.ldb"), []byte("CANARY-token"), 0o600)
+		mt := now.Add(-age)
+		os.Chtimes(p, mt, mt)
+		return p
+	}
+	dead := mk(fmt.Sprintf("%s%d-123456", prefix, exited.Process.Pid), 2*DeadAge)
+	deadJustNow := mk(fmt.Sprintf("%s%d-654321", prefix, exited.Process.Pid), 0)
+	live := mk(fmt.Sprintf("%s%d-777777", prefix, os.Getpid()), 24*time.Hour)
+
+	removed, err := cleanStale(tmp, prefix, StaleAge, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(removed, []string{dead}) {
+		t.Errorf("removed %v, want only %s", removed, dead)
+	}
+	for _, keep := range []string{deadJustNow, live} {
+		if _, err := os.Lstat(keep); err != nil {
+			t.Errorf("%s was removed: %v", keep, err)
+		}
+	}
+}
+
+// TestMkdirNamesItsProcess: the name carries this process's pid, which is
+// what lets CleanStale leave a live run's copy alone.
+func TestMkdirNamesItsProcess(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	t.Setenv("TMP", os.Getenv("TMPDIR"))
+	dir, err := Mkdir(prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Remove(dir)
+	if want := fmt.Sprintf("%s%d-", prefix, os.Getpid()); !strings.HasPrefix(filepath.Base(dir), want) {
+		t.Errorf("name %s, want prefix %s", filepath.Base(dir), want)
+	}
+	if removed, _ := cleanStale(filepath.Dir(dir), prefix, 0, time.Now().Add(time.Hour)); len(removed) != 0 {
+		t.Errorf("a live process's copy was removed: %v", removed)
 	}
 }
