@@ -98,8 +98,9 @@ const (
 )
 
 // ReplaceUnlocked replaces path, expected to hold expect, with data for a
-// file its owner writes without a lock, keeping every write the owner makes
-// meanwhile (see the comment above Content). opt's Perm, KeepOwner and
+// file its owner writes without a lock, merging the writes the owner makes
+// meanwhile instead of unlinking them (see the comment above Content, and
+// what is left there). opt's Perm, KeepOwner and
 // BeforeRename apply as in WriteFile; Expect is ignored (expect is used).
 func ReplaceUnlocked(path string, expect Snapshot, data []byte, opt WriteOptions, u Unlocked) error {
 	r := &unlocked{path: path, opt: opt, u: u, perm: opt.Perm}
@@ -122,6 +123,9 @@ func ReplaceUnlocked(path string, expect Snapshot, data []byte, opt WriteOptions
 		}
 		next, err := u.Merge(base, got, oursNow)
 		if err != nil {
+			if swapped {
+				return r.keep(got, err) // theirs is off the path: never drop it
+			}
 			return err
 		}
 		if round >= maxMergeRounds || time.Now().After(deadline) {
