@@ -144,7 +144,7 @@ func (c *soakClaude) run(stop <-chan struct{}) {
 	}
 }
 
-// soakCredsWriter adds a token entry w<j> to .credentials.json every 50 ms
+// soakCredsWriter adds a token entry w<j> to .credentials.json every 200 ms
 // under Claude Code's lock protocol (Claude Code itself writes it when a
 // token changes: far less often). A writer that holds the lock most of the
 // time can keep mcpmend out for its whole wait (15 s): the reset is then
@@ -160,7 +160,7 @@ func (w *soakCredsWriter) run(stop <-chan struct{}) {
 		select {
 		case <-stop:
 			return
-		case <-time.After(50 * time.Millisecond):
+		case <-time.After(200 * time.Millisecond):
 		}
 		if err := w.write(j); err != nil {
 			w.errs = append(w.errs, err)
@@ -244,7 +244,12 @@ type soakResult struct {
 func soakMcpmend(t *testing.T, env registry.Env, home string, rounds int) soakResult {
 	var res soakResult
 	prev := ""
+	start := time.Now()
 	for r := 0; r < rounds && len(res.errs) == 0; r++ {
+		if r > 0 && r%100 == 0 {
+			t.Logf("soak: %d rounds in %s (%d resets refused and rolled back, %d undos tried again)",
+				r, time.Since(start).Round(time.Second), res.refused, res.undoRetries)
+		}
 		name := fmt.Sprintf("m%d", r%soakServers)
 		binary := r%10 == 0
 		id, err := soakReset(env, home, name, binary)
