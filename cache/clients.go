@@ -164,22 +164,31 @@ func gateKind(g string) string {
 // this server until 14:32 UTC; the terminal CLI (2.1.328) connects to it".
 // Versions whose rules were not measured say what was assumed.
 func ClientsSentence(clients []ClientVerdict) string {
-	var parts, notes []string
+	var parts, notes, dial []string
+	at := -1 // where the installs that connect are named, together
 	for _, c := range clients {
-		p := c.Who + " connects to it"
-		if c.Action == ActionSkip {
-			p = c.Who + " skips this server"
-			switch {
-			case c.NoTimeLimit:
-				p += " until its record is cleared (this version sets no time limit)"
-			case c.Until != nil:
-				p += " until " + clock(*c.Until)
-			}
-		}
-		parts = append(parts, p)
 		if c.Assumed != "" {
 			notes = append(notes, c.Assumed)
 		}
+		if c.Action != ActionSkip {
+			if at < 0 {
+				at = len(parts)
+				parts = append(parts, "")
+			}
+			dial = append(dial, c.Who)
+			continue
+		}
+		p := c.Who + " skips this server"
+		switch {
+		case c.NoTimeLimit:
+			p += " until its record is cleared (this version sets no time limit)"
+		case c.Until != nil:
+			p += " until " + clock(*c.Until)
+		}
+		parts = append(parts, p)
+	}
+	if at >= 0 {
+		parts[at] = strings.Join(dial, " and ") + map[bool]string{true: " connects to it", false: " connect to it"}[len(dial) == 1]
 	}
 	s := strings.Join(parts, "; ")
 	if len(notes) > 0 {

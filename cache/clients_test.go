@@ -74,3 +74,23 @@ func TestClientVerdictsUnmeasured(t *testing.T) {
 		}
 	}
 }
+
+// TestClientsSentence: installs that connect are named together, each one
+// that skips says until when, in the order found.
+func TestClientsSentence(t *testing.T) {
+	until := time.Date(2026, 12, 7, 14, 32, 0, 0, time.UTC)
+	term := ClientVerdict{Who: "the terminal CLI (2.1.328)", Action: ActionDial}
+	desk := ClientVerdict{Who: "Claude Desktop's Code chat (Claude Code 2.1.119)", Action: ActionDial}
+	if got, want := ClientsSentence([]ClientVerdict{term, desk}), "the terminal CLI (2.1.328) and Claude Desktop's Code chat (Claude Code 2.1.119) connect to it"; got != want {
+		t.Errorf("both connect: %q, want %q", got, want)
+	}
+	desk.Action, desk.Until = ActionSkip, &until
+	got := ClientsSentence([]ClientVerdict{term, desk})
+	if !strings.HasPrefix(got, "the terminal CLI (2.1.328) connects to it; Claude Desktop's Code chat (Claude Code 2.1.119) skips this server until ") {
+		t.Errorf("they disagree: %q", got)
+	}
+	desk.Until, desk.NoTimeLimit = nil, true
+	if got := ClientsSentence([]ClientVerdict{desk, term}); got != "Claude Desktop's Code chat (Claude Code 2.1.119) skips this server until its record is cleared (this version sets no time limit); the terminal CLI (2.1.328) connects to it" {
+		t.Errorf("no time limit: %q", got)
+	}
+}

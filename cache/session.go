@@ -43,7 +43,17 @@ type ActiveGate struct {
 	Until *time.Time `json:"until,omitempty"`
 }
 
-var gateNames = map[string]string{"A": "the needs-auth cache", "B": "the tokenless-rejection stamp", "C": "the registration-not-offered stamp"}
+var gateNames = map[string]string{"A": "its needs-auth cache entry", "B": "a stored sign-in attempt that got no token", "C": "a record that the server offers no client registration"}
+
+// GateWords names a gate in plain words for a sentence: the letters A, B
+// and C are mcpmend's shorthand (kept in the structured gates field), not
+// words a user knows.
+func GateWords(gate string) string {
+	if w, ok := gateNames[gate]; ok {
+		return w
+	}
+	return "gate " + gate
+}
 
 // gateStores are the stores Claude Code consults before dialling.
 var gateStores = map[string]bool{store.NeedsAuth: true, store.Credentials: true, store.Keychain: true}
@@ -109,14 +119,14 @@ func notLoaded(srv registry.Server) string {
 func skipReason(s *Session) string {
 	var parts []string
 	for _, g := range s.Gates {
-		p := "gate " + g.Gate + " (" + gateNames[g.Gate] + ")"
+		p := GateWords(g.Gate)
 		if g.Until != nil {
 			p += " until " + g.Until.UTC().Format(time.RFC3339)
 		}
 		parts = append(parts, p)
 	}
 	return "Claude Code sends no request to this server and reports needs-auth because of " + strings.Join(parts, ", ") +
-		"; it dials again once every one has lapsed or been cleared"
+		"; it connects again once each has lapsed or been cleared"
 }
 
 // tokenNote tells what the dial carries: the configured headers, a stored

@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"unicode"
+
+	"github.com/mcpmend/mcpmend/internal/lazyre"
 )
 
 // appliedRecord is applied.json: the hashes of the bytes Apply replaced
@@ -128,7 +129,7 @@ func (b *backup) preImage(cur []byte) ([]byte, bool) {
 }
 
 // comment is a TOML (#) or JSONC (//) comment to the end of its line.
-var comment = regexp.MustCompile(`(#|//)[^\n]*`)
+var comment = lazyre.New(`(#|//)[^\n]*`)
 
 // withoutComments drops line comments, for safeRun's word check.
 func withoutComments(s string) string { return comment.ReplaceAllString(s, " ") }

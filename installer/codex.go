@@ -6,9 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/mcpmend/mcpmend/internal/lazyre"
 
 	"github.com/BurntSushi/toml"
 )
@@ -112,7 +113,7 @@ func tomlTable(container, name string, raw json.RawMessage) ([]byte, error) {
 	return []byte(b.String()), nil
 }
 
-var bareKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+var bareKey = lazyre.New(`^[A-Za-z0-9_-]+$`)
 
 func tomlKey(k string) string {
 	if bareKey.MatchString(k) {
@@ -167,7 +168,7 @@ func tomlValue(v any) (string, error) {
 
 // header matches a table header line; group 1 is the key path inside the
 // brackets ([[array]] headers match too, with group 1 starting with "[").
-var header = regexp.MustCompile(`^\s*\[(.*)\]\s*(#.*)?$`)
+var header = lazyre.New(`^\s*\[(.*)\]\s*(#.*)?$`)
 
 // tomlCut removes the lines of [container.name] and its sub-tables. Lines
 // inside multi-line strings are never taken for headers.

@@ -22,13 +22,16 @@ import (
 // scriptedModel is a loopback Messages API that plays a model: each request
 // is answered by step, which sees the tools Claude Code offered and the
 // tool results so far and returns the next tool call (or nil to end the
-// turn with text). It records every request's tools and every tool result.
+// turn with text). It records every request's tools and every tool result,
+// and the text blocks of the newest request's user messages (texts, which
+// step may read: it runs under mu).
 type scriptedModel struct {
 	URL     string
 	step    func(offered map[string]bool, results []string) *toolUse
 	mu      sync.Mutex
 	offered [][]string
 	results []string
+	texts   []string
 	n       int
 	ended   chan struct{} // receives when a turn ends (a text answer)
 }
@@ -61,6 +64,7 @@ func (s *scriptedModel) serve(w http.ResponseWriter, r *http.Request) {
 		Stream   bool                    `json:"stream"`
 		Tools    []struct{ Name string } `json:"tools"`
 		Messages []struct {
+			Role    string          `json:"role"`
 			Content json.RawMessage `json:"content"`
 		} `json:"messages"`
 	}
@@ -72,23 +76,31 @@ func (s *scriptedModel) serve(w http.ResponseWriter, r *http.Request) {
 		offered[tl.Name] = true
 		names = append(names, tl.Name)
 	}
-	var results []string
+	var results, texts []string
 	for _, m := range req.Messages {
 		var blocks []struct {
 			Type    string          `json:"type"`
+			Text    string          `json:"text"`
 			Content json.RawMessage `json:"content"`
 		}
-		if json.Unmarshal(m.Content, &blocks) == nil {
+		var text string
+		switch {
+		case json.Unmarshal(m.Content, &blocks) == nil:
 			for _, b := range blocks {
-				if b.Type == "tool_result" {
+				switch {
+				case b.Type == "tool_result":
 					results = append(results, string(b.Content))
+				case b.Type == "text" && m.Role == "user":
+					texts = append(texts, b.Text)
 				}
 			}
+		case m.Role == "user" && json.Unmarshal(m.Content, &text) == nil:
+			texts = append(texts, text)
 		}
 	}
 	s.mu.Lock()
 	s.offered = append(s.offered, names)
-	s.results = results
+	s.results, s.texts = results, texts
 	use := s.step(offered, results)
 	if use == nil && s.ended != nil {
 		select {

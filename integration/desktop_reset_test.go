@@ -26,6 +26,7 @@ import (
 	"github.com/mcpmend/mcpmend/internal/chromiumtest"
 	"github.com/mcpmend/mcpmend/internal/crashpoint"
 	"github.com/mcpmend/mcpmend/internal/localstorage"
+	"github.com/mcpmend/mcpmend/registry"
 )
 
 // desktopFixture is the Local Storage database real headless Chromium wrote
@@ -167,13 +168,15 @@ func origins(t *testing.T, v storageView) (page, part string, port int) {
 
 // storagePages serves, on the fixture's own origin, a page that dumps its
 // localStorage and that of a cross-site localhost iframe (partitioned
-// storage, as when the fixture was written).
-func storagePages(t *testing.T, port int) {
+// storage, as when the fixture was written). Port 0 picks a free port; the
+// port served on is returned.
+func storagePages(t *testing.T, port int) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
 		t.Fatalf("the fixture's origin port %d is taken (regenerate the fixture or free the port): %v", port, err)
 	}
+	port = ln.Addr().(*net.TCPAddr).Port
 	const dump = `function dump(){const o={};for(let i=0;i<localStorage.length;i++){const k=localStorage.key(i);o[k]=localStorage.getItem(k);}return o;}`
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -189,6 +192,25 @@ window.frameData = new Promise(ok => addEventListener('message', e => ok(e.data)
 	srv := &http.Server{Handler: mux}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
+	return port
+}
+
+// waitLockHeld waits until the Chromium process pid holds the database's
+// lock, as a running Claude Desktop does.
+func waitLockHeld(t *testing.T, dir string, pid int) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		held, holder, err := localstorage.ProbeLock(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if held && holder == pid {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Chromium (pid %d) never held the lock (held=%v pid=%d)", pid, held, holder)
+		}
+	}
 }
 
 // chromiumSession runs headless Chromium on Claude Desktop's userData (as
@@ -266,6 +288,21 @@ func killWorkerAtEnd(t *testing.T, home string) {
 	})
 }
 
+// waitWorkerGone waits until the apply-pending worker has exited after
+// applying the last waiting step (it holds the database's lock while it
+// works; a Chromium started before then would see an empty Local Storage).
+func waitWorkerGone(t *testing.T, env registry.Env) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if running, _ := journal.WorkerRunning(env); !running {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("apply-pending kept running after the last step applied")
+		}
+	}
+}
+
 // TestDesktopResetWithRealChromium: Claude Desktop (real Chromium on its
 // userData) holds its Local Storage while `mcpmend reset github` runs, so the
 // Desktop part waits and a detached apply-pending waits for the lock; the
@@ -319,20 +356,7 @@ func TestDesktopResetWithRealChromium(t *testing.T) {
 	if !maps.Equal(p, origView[page]) || !maps.Equal(f, origView[part]) {
 		t.Fatalf("Chromium does not see the fixture: page %v frame %v", p, f)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		held, pid, err := localstorage.ProbeLock(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if held && pid == b.Pid() {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Chromium (pid %d) never held the lock (held=%v pid=%d)", b.Pid(), held, pid)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitLockHeld(t, dir, b.Pid())
 
 	out, errOut, code = runCLI(t, home, "--home", home, "reset", "github", "--json")
 	if code != 0 {
@@ -375,7 +399,7 @@ func TestDesktopResetWithRealChromium(t *testing.T) {
 
 	// The user quits Claude Desktop; the worker applies the reset.
 	closeChromium(t, b)
-	deadline = time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		e, err := journal.Open(env, nil).Get(rs.ID)
 		if err != nil {
@@ -391,14 +415,7 @@ func TestDesktopResetWithRealChromium(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	for deadline = time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if running, _ := journal.WorkerRunning(env); !running {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("apply-pending kept running after the last step applied")
-		}
-	}
+	waitWorkerGone(t, env)
 	if log, err := os.ReadFile(filepath.Join(env.StateHome(), "apply-pending.log")); err == nil {
 		noSecrets(t, "apply-pending.log", string(log))
 		t.Logf("apply-pending.log:\n%s", log)

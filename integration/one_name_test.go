@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/mcpmend/mcpmend/cache/store"
-	"github.com/mcpmend/mcpmend/internal/localstorage"
 )
 
 // resetStatus is the part of `mcpmend status ID --json` the test reads.
@@ -74,14 +73,7 @@ func TestOneNameResetWaitsForDesktop(t *testing.T) {
 
 	// Claude Desktop runs.
 	b, _ := chromiumSession(t, userData, port)
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if held, pid, _ := localstorage.ProbeLock(dir); held && pid == b.Pid() {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("Chromium never held the lock")
-		}
-	}
+	waitLockHeld(t, dir, b.Pid())
 
 	out, errOut, code = runCLI(t, home, "--home", home, "reset", "github", "--client", "claude-code", "--json")
 	if code != 0 {

@@ -49,12 +49,13 @@ func headerServer(t *testing.T, token string) string {
 	return srv.URL
 }
 
-// fixture54710 is claude-code issue 54710's home: a ~/.claude.json server
-// with a static Authorization header that is healthy now, remembered by
-// Claude Code's needs-auth cache after a transient 401, beside six other
-// servers (healthy, refused, missing, crashing).
-func fixture54710(t *testing.T) string {
-	home := t.TempDir()
+// fixture54710 writes claude-code issue 54710's home into home: a
+// ~/.claude.json server with a static Authorization header that is healthy
+// now, remembered by Claude Code's needs-auth cache (gate A stamped at
+// gateAt) after a transient 401, beside six other servers (healthy,
+// refused, missing, crashing).
+func fixture54710(t *testing.T, home string, gateAt time.Time) {
+	t.Helper()
 	accounts := headerServer(t, canary54710)
 	open := headerServer(t, "")
 	servers := map[string]any{
@@ -66,16 +67,14 @@ func fixture54710(t *testing.T) string {
 		"gone":                  map[string]any{"command": "mcpmend-test-no-such-server", "env": map[string]any{"API_KEY": canary54710}},
 		"crashy":                map[string]any{"command": "sh", "args": []string{"-c", "exit 3"}},
 	}
-	cfg, _ := json.Marshal(map[string]any{"mcpServers": servers})
-	if err := os.WriteFile(filepath.Join(home, ".claude.json"), cfg, 0o600); err != nil {
+	writeClaudeJSON(t, home, servers)
+	gate, _ := json.Marshal(map[string]any{"digitalocean-accounts": map[string]any{"timestamp": gateAt.UnixMilli()}})
+	if err := os.MkdirAll(filepath.Join(home, ".claude"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	gate, _ := json.Marshal(map[string]any{"digitalocean-accounts": map[string]any{"timestamp": time.Now().Add(-2 * time.Minute).UnixMilli()}})
-	os.MkdirAll(filepath.Join(home, ".claude"), 0o700)
-	if err := os.WriteFile(filepath.Join(home, ".claude", "mcp-needs-auth-cache.json"), gate, 0o600); err != nil {
+	if err := os.WriteFile(needsAuthPath(home), gate, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return home
 }
 
 // rawLog keeps the bytes the server sent, so sizes and key order are those
@@ -116,51 +115,76 @@ func (w *rawLog) last(t *testing.T) string {
 	return ""
 }
 
+// modelSession is a go-sdk client of `mcpmend serve` that introduces
+// itself as one Claude Code version (mcpmend shapes some answers by it),
+// keeps the bytes on the wire, and holds every result to a budget: what a
+// model reads, led by status and verdict, with no secret in it.
+type modelSession struct {
+	t     *testing.T
+	ctx   context.Context
+	cs    *mcp.ClientSession
+	wire  *rawLog
+	calls int // tool calls so far
+}
+
+// newModelSession starts `mcpmend serve` with env and connects to it as
+// Claude Code version.
+func newModelSession(t *testing.T, ctx context.Context, env []string, version string) *modelSession {
+	t.Helper()
+	cmd := exec.Command(binary, "serve")
+	cmd.Env = env
+	cmd.Stderr = &testWriter{t: t}
+	wire := &rawLog{}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "claude-code", Version: version}, nil).
+		Connect(ctx, &mcp.LoggingTransport{Transport: &mcp.CommandTransport{Command: cmd}, Writer: wire}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	return &modelSession{t: t, ctx: ctx, cs: cs, wire: wire}
+}
+
+// call calls a tool and returns the structured result as sent and the
+// text; a result over budget, not led by status and verdict, or carrying
+// a canary fails the test.
+func (m *modelSession) call(name string, args map[string]any, budget int) (raw, text string) {
+	t := m.t
+	t.Helper()
+	m.calls++
+	res, err := m.cs.CallTool(m.ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+	if err != nil || res.IsError {
+		t.Fatalf("%s %v: %v %+v", name, args, err, res)
+	}
+	raw = m.wire.last(t)
+	text = res.Content[0].(*mcp.TextContent).Text
+	t.Logf("%s %v: %d bytes of JSON, %d of text", name, args, len(raw), len(text))
+	if len(raw) > budget {
+		t.Errorf("%s %v: %d bytes of JSON, budget %d:\n%s", name, args, len(raw), budget, raw)
+	}
+	if !strings.HasPrefix(raw, `{"status":"`) || !strings.Contains(raw, `,"verdict":"`) {
+		t.Errorf("%s: status and verdict do not lead: %.200s", name, raw)
+	}
+	if strings.Contains(raw+text, "CANARY") {
+		t.Errorf("%s leaks a secret:\n%s\n%s", name, raw, text)
+	}
+	return raw, text
+}
+
 // TestModelFirstBudgets54710 drives the built binary over stdio with a
 // go-sdk client through the case in two calls — diagnose names the server
 // stuck and gives reset_server_auth as next; that call clears it — and
 // holds every result to its budget, with status, verdict and next leading
 // and no secret anywhere.
 func TestModelFirstBudgets54710(t *testing.T) {
-	home := fixture54710(t)
+	home := t.TempDir()
+	fixture54710(t, home, time.Now().Add(-2*time.Minute))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.Command(binary, "serve")
-	cmd.Env = homeEnv(home)
-	cmd.Stderr = &testWriter{t: t}
-	wire := &rawLog{}
 	// Claude Code 2.1.328 re-fetches tools in every mode: mcpmend offers
 	// bridge_server, the largest answers a model gets.
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "claude-code", Version: "2.1.328"}, nil).
-		Connect(ctx, &mcp.LoggingTransport{Transport: &mcp.CommandTransport{Command: cmd}, Writer: wire}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cs.Close() })
-	calls := 0
-	call := func(name string, args map[string]any, budget int) (string, string) {
-		t.Helper()
-		calls++
-		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
-		if err != nil || res.IsError {
-			t.Fatalf("%s %v: %v %+v", name, args, err, res)
-		}
-		raw := wire.last(t)
-		text := res.Content[0].(*mcp.TextContent).Text
-		t.Logf("%s %v: %d bytes of JSON, %d of text", name, args, len(raw), len(text))
-		if len(raw) > budget {
-			t.Errorf("%s %v: %d bytes of JSON, budget %d:\n%s", name, args, len(raw), budget, raw)
-		}
-		if !strings.HasPrefix(raw, `{"status":"`) || !strings.Contains(raw, `,"verdict":"`) {
-			t.Errorf("%s: status and verdict do not lead: %.200s", name, raw)
-		}
-		if strings.Contains(raw+text, canary54710) {
-			t.Errorf("%s leaks the header value", name)
-		}
-		return raw, text
-	}
+	m := newModelSession(t, ctx, homeEnv(home), "2.1.328")
 
-	all, allText := call("diagnose", map[string]any{"timeout": 20}, budgetDiagnoseAll)
+	all, allText := m.call("diagnose", map[string]any{"timeout": 20}, budgetDiagnoseAll)
 	var overview struct {
 		Status  string
 		Next    struct{ Tool string }
@@ -171,8 +195,8 @@ func TestModelFirstBudgets54710(t *testing.T) {
 		t.Errorf("diagnose {}: %s", all)
 	}
 
-	calls = 0
-	one, oneText := call("diagnose", map[string]any{"name": "digitalocean-accounts"}, budgetDiagnoseOne)
+	m.calls = 0
+	one, oneText := m.call("diagnose", map[string]any{"name": "digitalocean-accounts"}, budgetDiagnoseOne)
 	var d struct {
 		Status string
 		Next   struct {
@@ -187,14 +211,14 @@ func TestModelFirstBudgets54710(t *testing.T) {
 	if !strings.Contains(oneText, "reset_server_auth") || !strings.Contains(oneText, "stale-needs-auth") {
 		t.Errorf("the text lacks what the structured result says:\n%s", oneText)
 	}
-	reset, resetText := call(d.Next.Tool, d.Next.Arguments, budgetReset)
+	reset, resetText := m.call(d.Next.Tool, d.Next.Arguments, budgetReset)
 	if !strings.Contains(reset, `"outcome":"applied"`) || !strings.Contains(resetText, "undo_reset") || !strings.Contains(reset, `"next":{"step":"if this conversation lacks`) {
 		t.Errorf("reset: %s", reset)
 	}
-	if calls != 2 {
-		t.Errorf("%d calls to fix 54710, want 2", calls)
+	if m.calls != 2 {
+		t.Errorf("%d calls to fix 54710, want 2", m.calls)
 	}
-	after, _ := call("diagnose", map[string]any{"name": "digitalocean-accounts"}, budgetDiagnoseOne)
+	after, _ := m.call("diagnose", map[string]any{"name": "digitalocean-accounts"}, budgetDiagnoseOne)
 	if !strings.HasPrefix(after, `{"status":"ok"`) {
 		t.Errorf("after the reset: %s", after)
 	}

@@ -2,9 +2,10 @@ package registry
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/mcpmend/mcpmend/internal/lazyre"
 
 	"github.com/tidwall/gjson"
 )
@@ -133,7 +134,7 @@ func skipReason(src ccSource, s *Server, e gjson.Result) string {
 
 // claudeVar is Claude Code's reference syntax: ${NAME} or ${NAME:-default}.
 // Anything else ($NAME, ${A-b}, ${ A}) is left alone, as Claude Code does.
-var claudeVar = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}`)
+var claudeVar = lazyre.New(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}`)
 
 // expander expands references the way Claude Code does, remembering which
 // variables were missing and which substituted values look like secrets.

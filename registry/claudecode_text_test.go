@@ -62,7 +62,7 @@ func TestClaudeCodeTextHasNoSecrets(t *testing.T) {
 			t.Errorf("%s output leaks a canary: …%s…", form, s[max(0, i-80):min(len(s), i+40)])
 		}
 	}
-	for _, want := range []string{"stdio-env  stdio  user  node srv.js --api-key [redacted] --token=[redacted] --label=[redacted]", "shadowed by enterprise", "pending", "rejected"} {
+	for _, want := range []string{"stdio-env  stdio  user  node srv.js --api-key [redacted] --token=[redacted] --label=[redacted]", "not used: enterprise", "pending", "rejected"} {
 		// The text's columns are padded: compare with runs of spaces collapsed.
 		if collapse := regexp.MustCompile(`  +`); !strings.Contains(collapse.ReplaceAllString(text, "  "), want) {
 			t.Errorf("text lacks %q:\n%s", want, text)

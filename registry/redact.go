@@ -3,8 +3,9 @@ package registry
 import (
 	"log/slog"
 	"net/url"
-	"regexp"
 	"strings"
+
+	"github.com/mcpmend/mcpmend/internal/lazyre"
 )
 
 // Secret is a string that must never be printed: its String, JSON and log
@@ -177,7 +178,7 @@ func redactURLPath(p string) string {
 
 // tokenLike matches values that look like credentials wherever they appear:
 // bearer tokens, well-known key prefixes, long opaque strings.
-var tokenLike = regexp.MustCompile(`(?i)(bearer\s+\S+|basic\s+[A-Za-z0-9+/_-]{4,}={0,2}|\b(sk|pk|ghp|gho|ghu|ghs|github_pat|xox[abprs]|glpat|AKIA)[-_A-Za-z0-9]{8,}|\b[A-Za-z0-9_\-]{32,}\b)`)
+var tokenLike = lazyre.New(`(?i)(bearer\s+\S+|basic\s+[A-Za-z0-9+/_-]{4,}={0,2}|\b(sk|pk|ghp|gho|ghu|ghs|github_pat|xox[abprs]|glpat|AKIA)[-_A-Za-z0-9]{8,}|\b[A-Za-z0-9_\-]{32,}\b)`)
 
 // RedactArgs returns args safe to print: a value following a secret-looking
 // flag (--api-key X, --token=X), header values (--header "Authorization: X"),
@@ -234,7 +235,7 @@ func redactHeaderOrValue(v string) string {
 
 // secretAssign matches `name=value`, `name: value` and `"name": "value"`
 // where the name looks secret; the value is what gets replaced.
-var secretAssign = regexp.MustCompile(`(?i)([A-Za-z0-9_.-]*(?:token|secret|passw|pwd|api[-_]?key|apikey|credential|cookie)[A-Za-z0-9_.-]*"?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s"',;&]+)`)
+var secretAssign = lazyre.New(`(?i)([A-Za-z0-9_.-]*(?:token|secret|passw|pwd|api[-_]?key|apikey|credential|cookie)[A-Za-z0-9_.-]*"?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s"',;&]+)`)
 
 // assignedName is the name part of a secretAssign match, without quotes and
 // separator.
@@ -267,7 +268,7 @@ func RedactText(s string) string {
 }
 
 // knownKey matches the well-known key prefixes of tokenLike.
-var knownKey = regexp.MustCompile(`(?i)^(bearer|basic|sk|pk|ghp|gho|ghu|ghs|github_pat|xox[abprs]|glpat|AKIA)[-_\s]`)
+var knownKey = lazyre.New(`(?i)^(bearer|basic|sk|pk|ghp|gho|ghu|ghs|github_pat|xox[abprs]|glpat|AKIA)[-_\s]`)
 
 // replaceTokens replaces tokenLike matches. A long opaque run that is a
 // segment of a file path (/home/u/TestSomething3425087282/no-such-dir) is a

@@ -62,14 +62,14 @@ type Server struct {
 	Client  string `json:"client"`
 	Scope   string `json:"scope"`
 	Project string `json:"project,omitempty"` // project directory for local/project/workspace scopes
-	File    string `json:"file"`              // the configuration file the entry lives in
+	File    string `json:"file,omitempty"`    // the configuration file the entry lives in ("" for a Desktop connector)
 	// Path is where in File the entry is: a gjson/sjson path whose segments
 	// are escaped with gjson.Escape, so it can be used as is even when a
 	// project dir or name holds '.', '*' or '?' (e.g. mcpServers.github,
 	// projects./home/u/my\.app.mcpServers.db).
-	Path string `json:"path"`
+	Path string `json:"path,omitempty"`
 
-	Transport     Transport `json:"transport"`
+	Transport     Transport `json:"transport,omitempty"` // empty only in a model's brief view
 	Command       string    `json:"command,omitempty"`
 	Args          []string  `json:"args,omitempty"` // redacted
 	Cwd           string    `json:"cwd,omitempty"`
@@ -93,7 +93,7 @@ type Server struct {
 	// when the client would have used another folder.
 	WorkDir     string   `json:"work_dir,omitempty"`
 	WorkDirNote string   `json:"work_dir_note,omitempty"`
-	Effective   bool     `json:"effective"`
+	Effective   bool     `json:"effective,omitempty"`
 	ShadowedBy  string   `json:"shadowed_by,omitempty"` // "scope file" of the definition that wins
 	Problems    []string `json:"problems,omitempty"`
 

@@ -6,9 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/mcpmend/mcpmend/internal/lazyre"
 
 	"github.com/BurntSushi/toml"
 )
@@ -69,7 +70,7 @@ func readTOML(client, path string) (doc tomlDoc, prob *Problem, ok bool) {
 // tomlQuoted matches the text the TOML parser quotes back from the file
 // (`expected value but found "…" instead`): it may be an unquoted secret, so
 // messages show the position only.
-var tomlQuoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+var tomlQuoted = lazyre.New(`"(?:[^"\\]|\\.)*"`)
 
 // tomlPosition turns the parser's position into a 1-based line and column.
 // The byte offset is preferred: the parser's own line is one too far when the

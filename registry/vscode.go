@@ -2,8 +2,9 @@ package registry
 
 import (
 	"path/filepath"
-	"regexp"
 	"strings"
+
+	"github.com/mcpmend/mcpmend/internal/lazyre"
 
 	"github.com/tidwall/gjson"
 )
@@ -36,7 +37,7 @@ func discoverVSCode(env Env) ([]Server, []Problem) {
 }
 
 // inputRef matches VS Code's ${input:id} prompt references.
-var inputRef = regexp.MustCompile(`\$\{input:([^}]+)\}`)
+var inputRef = lazyre.New(`\$\{input:([^}]+)\}`)
 
 // undefinedInputs reports ${input:id} references in an entry that the file's
 // inputs list does not define: VS Code cannot prompt for them, so the server

@@ -50,17 +50,18 @@ type bridgeServerReference struct {
 	File   string `json:"file,omitempty"`
 }
 
-func addBridgeServer(s *mcp.Server, d *Deps) {
+func addBridgeServer(ts *toolSet) {
+	d := ts.d
 	bridge.Reserve("bridge_server")
-	m := d.bridgeManager(s)
-	mcp.AddTool(s, &mcp.Tool{
+	m := d.bridgeManager(ts.s)
+	addTool(ts, &mcp.Tool{
 		Name:  "bridge_server",
 		Title: "Use a healed server in this conversation, through mcpmend",
 		Description: `Give this conversation a server back now, without a restart: after a reset (or any time a configured server works but this session skipped it), mcpmend dials the server exactly as its client would and adds each of its tools to mcpmend's own list as <server>__<tool> (in Claude Code: mcp__mcpmend__<server>__<tool>). The client refreshes its tool list before this call returns; call the bridged tools like any other.
 
 Offer it when a diagnosis or reset says next: bridge_server. It only dials a server its client would dial (approved, trusted) that answers now; an OAuth server is used with the client's stored access token while valid (never refreshed; expired → sign in instead). Nothing is written anywhere, and the client asks permission for the bridged names as for any new tool. The bridge lasts for this conversation; the server's own entry returns in the client's next session. stop: true removes it. Example: {"name": "github"}.`,
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: false, IdempotentHint: true, DestructiveHint: ptr(false), OpenWorldHint: ptr(true)},
-	}, func(ctx context.Context, req *mcp.CallToolRequest, in BridgeServerInput) (*mcp.CallToolResult, *BridgeServerOutput, error) {
+	}, plainInput[BridgeServerInput], func(ctx context.Context, req *mcp.CallToolRequest, in BridgeServerInput) (*mcp.CallToolResult, *BridgeServerOutput, error) {
 		out, err := BridgeServer(ctx, d, m, req.Session, in)
 		if err != nil {
 			return nil, nil, err

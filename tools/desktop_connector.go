@@ -67,8 +67,9 @@ func connectorJobs(ctx context.Context, env registry.Env, inv *registry.Inventor
 
 // DesktopConnector is the Server mcpmend works on for a Claude Desktop
 // connector that no config file defines: only its name, client and scope are
-// known.
+// known. It has no Problems: being in no file is what a connector is (the
+// not-probed finding says so), not something to fix in an entry it does
+// not have.
 func DesktopConnector(name string) registry.Server {
-	return registry.Server{Name: name, Client: registry.ClaudeDesktop, Scope: ScopeConnector, Effective: true,
-		Problems: []string{connectorNote}}
+	return registry.Server{Name: name, Client: registry.ClaudeDesktop, Scope: ScopeConnector, Effective: true}
 }

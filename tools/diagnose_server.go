@@ -90,7 +90,9 @@ func (o *DiagnoseServerOutput) render(au audience) string {
 	r := o.Report
 	s := r.Server
 	fmt.Fprintf(&b, "%s  %s  %s %s  %s\n", inert.Line(s.Name), s.Transport, s.Client, scopeText(s), target(s))
-	fmt.Fprintf(&b, "  defined in %s (%s)\n", inert.Line(s.File), inert.Line(s.Path))
+	if s.File != "" {
+		fmt.Fprintf(&b, "  defined in %s (%s)\n", inert.Line(s.File), inert.Line(s.Path))
+	}
 	fmt.Fprintf(&b, "Verdict: %s — %s\n", statusWord(r.Status), inert.Line(r.Verdict))
 	b.WriteString(probeLine(r) + "\n")
 	if r.Session != nil {

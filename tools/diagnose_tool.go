@@ -54,7 +54,7 @@ type ServerBrief struct {
 	Name     string         `json:"name"`
 	Client   string         `json:"client"`
 	Status   string         `json:"status"`
-	Verdict  string         `json:"verdict"`
+	Verdict  string         `json:"verdict,omitempty" jsonschema:"left out when one server was asked about: the result's own verdict is that server's"`
 	Scope    string         `json:"scope,omitempty" jsonschema:"given when the server is not healthy"`
 	File     string         `json:"file,omitempty" jsonschema:"the configuration file, when the server is not healthy"`
 	Probe    string         `json:"probe,omitempty" jsonschema:"one server: what it answered right now"`
@@ -86,14 +86,14 @@ const diagnoseDescription = `Diagnose MCP servers configured on this machine (Cl
 
 The result leads with status (ok, warning, error), a one-line verdict and next: the one thing to do, a tool call with its arguments or a step for the user. Do next. Finding codes include stale-needs-auth (the server answers but the client skips it: next is reset_server_auth), server-auth-required (a real sign-in is needed), credential-rejected (the configured token is wrong; a reset does not help), unreachable, timeout, crashed, command-not-found. For a healthy server the client would dial, bridge says whether bridge_server can give this conversation its tools now; bridges lists the active ones.`
 
-func addDiagnose(s *mcp.Server, d *Deps) {
-	addTool(s, &mcp.Tool{
+func addDiagnose(ts *toolSet) {
+	d := ts.d
+	addTool(ts, &mcp.Tool{
 		Name:        "diagnose",
 		Title:       "Diagnose MCP servers: what is wrong and what to do",
 		Description: diagnoseDescription,
-		InputSchema: diagnoseSchema(),
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: ptr(true), DestructiveHint: ptr(false)},
-	}, func(ctx context.Context, req *mcp.CallToolRequest, in DiagnoseInput) (*mcp.CallToolResult, *DiagnoseOutput, error) {
+	}, diagnoseSchema, func(ctx context.Context, req *mcp.CallToolRequest, in DiagnoseInput) (*mcp.CallToolResult, *DiagnoseOutput, error) {
 		var progress probe.Progress
 		if tok := req.Params.GetProgressToken(); tok != nil && in.Name == "" {
 			progress = func(done, total int, r probe.Result) {
@@ -127,7 +127,9 @@ func Diagnose(ctx context.Context, d *Deps, in DiagnoseInput, progress probe.Pro
 	if err != nil {
 		return nil, err
 	}
-	out := &DiagnoseOutput{Status: r.Status, Verdict: r.Verdict, Servers: []ServerBrief{brief(r.Report, true)}, Notes: r.Notes, At: r.At}
+	one := brief(r.Report, true)
+	one.Verdict = "" // the result's verdict: said once
+	out := &DiagnoseOutput{Status: r.Status, Verdict: r.Verdict, Servers: []ServerBrief{one}, Notes: r.Notes, At: r.At}
 	out.Next = firstNext(r.Report)
 	out.report = &r.Report
 	if in.Detail {
@@ -159,7 +161,7 @@ func briefAll(c *CheckupOutput, detail bool) *DiagnoseOutput {
 			for _, r := range c.Servers {
 				if n := firstNext(r); r.Status == want && out.Next == nil && n != nil && (n.Tool != "") == byTool {
 					out.Next = n
-					out.Verdict += " — first: " + r.Server.Name + " (" + r.Server.Client + "): " + r.Verdict
+					out.Verdict += " — first: " + r.Server.Name + " (" + r.Server.Client + ")" // its entry has the verdict
 				}
 			}
 		}
@@ -237,7 +239,11 @@ func (o *DiagnoseOutput) Text() string {
 		if s.Scope != "" {
 			fmt.Fprintf(&b, " %s, %s", s.Scope, inert.Line(s.File))
 		}
-		fmt.Fprintf(&b, "): %s\n", inert.Line(s.Verdict))
+		if s.Verdict == "" {
+			b.WriteString(")\n") // the one server asked about: the first line is its verdict
+		} else {
+			fmt.Fprintf(&b, "): %s\n", inert.Line(s.Verdict))
+		}
 		if s.Probe != "" {
 			fmt.Fprintf(&b, "  %s\n", inert.Line(s.Probe))
 		}

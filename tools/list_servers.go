@@ -148,9 +148,9 @@ func status(s registry.Server) string {
 	var parts []string
 	if !s.Effective {
 		if s.ShadowedBy != "" {
-			parts = append(parts, "shadowed by "+s.ShadowedBy)
+			parts = append(parts, "not used: "+s.ShadowedBy+" wins")
 		} else {
-			parts = append(parts, "not effective")
+			parts = append(parts, "not used")
 		}
 	}
 	if s.Disabled {

@@ -81,13 +81,13 @@ func TestListServersOtherClientsHideSecrets(t *testing.T) {
 	// Every client was read, and the lines say what each client makes of its entries.
 	for _, want := range []string{
 		"claude-desktop:\n",
-		"  remote *  http  user  https://[redacted]@mcp.example.com/mcp?team=a&token=[redacted]  [not effective]\n      problem: Claude Desktop skips remote entries; use Settings → Connectors\n",
+		"  remote *  http  user  https://[redacted]@mcp.example.com/mcp?team=a&token=[redacted]  [not used]\n      problem: Claude Desktop skips remote entries; use Settings → Connectors\n",
 		"cursor:\n",
 		"  shared  http  project(" + env.CWD + ")  http://127.0.0.1:3000/mcp  [untrusted folder: never started by mcpmend]\n",
 		"vscode:\n",
 		"  shared  http  workspace(" + env.CWD + ")  http://localhost:8080/mcp  [untrusted folder: never started by mcpmend]\n",
 		"windsurf:\n",
-		"  cursor style  http  user  https://mcp.example.com/mcp  [not effective]\n      problem: Windsurf reads serverUrl, not url\n",
+		"  cursor style  http  user  https://mcp.example.com/mcp  [not used]\n      problem: Windsurf reads serverUrl, not url\n",
 		"codex:\n",
 		"  with space*  stdio  user  uvx mcp-server-fetch --token [redacted]  [disabled]\n",
 		"gemini:\n",

@@ -127,7 +127,7 @@ func findServerNote(inv *registry.Inventory, name, client, scope string) (regist
 		if len(others) == 0 {
 			return s, "", nil
 		}
-		return s, fmt.Sprintf("%q is defined %d times; using %s, the effective one (also: %s)", name, len(others)+1, definitionText(s), strings.Join(others, "; ")), nil
+		return s, fmt.Sprintf("%q is defined %d times; using %s, the one the client uses (also: %s)", name, len(others)+1, definitionText(s), strings.Join(others, "; ")), nil
 	}
 	var hits []registry.Server // inv order: client, then effective first
 	for _, o := range inv.Servers {
@@ -156,11 +156,11 @@ func findServerNote(inv *registry.Inventory, name, client, scope string) (regist
 }
 
 // definitionText names one definition for a note: "client/scope/name in
-// FILE", with "shadowed" when it is not the client's effective one.
+// FILE", with "(not used)" when the client uses another definition.
 func definitionText(s registry.Server) string {
 	t := s.ID() + " in " + s.File
 	if !s.Effective {
-		t += " (shadowed)"
+		t += " (not used)"
 	}
 	return t
 }

@@ -91,6 +91,10 @@ func TestDiagnoseConnector(t *testing.T) {
 	if rep.Report.Server.Scope != ScopeConnector || rep.Report.NotProbed == "" || !hasCode(rep.Report, "desktop-memory") {
 		t.Errorf("connector report: %+v", rep.Report)
 	}
+	// A connector has no entry to fix: no "fix the github entry in  ()".
+	if txt := rep.Text(); hasCode(rep.Report, "config-problem") || strings.Contains(txt, " entry in ") || strings.Contains(txt, "()") {
+		t.Errorf("a connector is judged as a broken config entry:\n%s", txt)
+	}
 	if _, err := DiagnoseServer(context.Background(), d, DiagnoseServerInput{Name: "nosuch"}); err == nil {
 		t.Error("a name nothing knows resolved")
 	}

@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,7 +50,7 @@ type ResetServerAuthOutput struct {
 	Server  registry.Server  `json:"server"`
 	Outcome string           `json:"outcome" jsonschema:"dry-run, nothing-to-reset, applied, waiting (some store is locked; it applies later), refused (nothing was changed) or cancelled (the call was cancelled; every store is as before)"`
 	ID      string           `json:"id,omitempty" jsonschema:"the reset's id in the journal, for reset_status and undo_reset"`
-	Changes []journal.Change `json:"changes" jsonschema:"the records removed (or, with dry_run, that would be): store, file, key, kind; never values"`
+	Changes []journal.Change `json:"changes" jsonschema:"the records removed (or, with dry_run, that would be): store, key and kind (a dry run adds file and detail); never values"`
 	Steps   []StepView       `json:"steps,omitempty" jsonschema:"per store: applied, waiting (with why) or failed (with why)"`
 	Before  *cache.Session   `json:"before,omitempty" jsonschema:"Claude Code only: the next session's verdict before the reset"`
 	Session *cache.Session   `json:"session,omitempty" jsonschema:"Claude Code only: the next session's verdict now, from a fresh read of every store"`
@@ -63,14 +64,16 @@ type ResetServerAuthOutput struct {
 	// the conversation.
 	Bridge *BridgeOffer `json:"bridge,omitempty" jsonschema:"whether bridge_server can give this conversation the server's tools now"`
 
-	forgetTokens bool // asked for, so the rendered next step repeats it
+	forgetTokens bool   // asked for, so the rendered next step repeats it
+	worker       string // the note on the apply-pending worker, one of Notes
+	mentions     string // the note counting mere mentions (the diagnosis counted them too), one of Notes
 }
 
-func addResetServerAuth(s *mcp.Server, d *Deps) {
-	addTool(s, &mcp.Tool{
-		InputSchema: inputSchema[ResetServerAuthInput](nil),
-		Name:        "reset_server_auth",
-		Title:       "Clear a client's memory of one MCP server",
+func addResetServerAuth(ts *toolSet) {
+	d := ts.d
+	addTool(ts, &mcp.Tool{
+		Name:  "reset_server_auth",
+		Title: "Clear a client's memory of one MCP server",
 		Description: `Clear what a client remembers about one MCP server so the same name connects afresh: no renaming, nothing lost, undoable. Call it when diagnose's next says so (stale-needs-auth: the server answers but the client skips it).
 
 It removes, for that server only: Claude Code's needs-auth entry; its tokenless credentials entry (or, beside stored tokens, only the failure stamps); mcp-remote's registration and sign-in files; Claude Desktop's storage items whose key names the server. Stored tokens are kept unless forget_tokens is true (then the next connection needs a new sign-in). Configuration files are never changed.
@@ -79,7 +82,7 @@ It applies at once: every reset is journalled with byte-for-byte backups and und
 
 The result leads with status, verdict and next, then the records changed, the next session's verdict and pick_up: how each running client notices (a new session; /mcp → Reconnect in an open Claude Code). Example: {"name": "github"}.`,
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: ptr(true), IdempotentHint: true, OpenWorldHint: ptr(false)},
-	}, func(ctx context.Context, req *mcp.CallToolRequest, in ResetServerAuthInput) (*mcp.CallToolResult, *ResetServerAuthOutput, error) {
+	}, nil, func(ctx context.Context, req *mcp.CallToolRequest, in ResetServerAuthInput) (*mcp.CallToolResult, *ResetServerAuthOutput, error) {
 		out, err := ResetServerAuth(ctx, d, in)
 		if err != nil {
 			return nil, nil, err
@@ -127,7 +130,7 @@ func resetServerAuth(ctx context.Context, d *Deps, in ResetServerAuthInput) (*Re
 	for _, m := range muts {
 		out.Changes = append(out.Changes, m.Describe()...)
 	}
-	out.Notes = keptNotes(before.Records, in.ForgetTokens)
+	out.Notes, out.mentions = keptNotes(before.Records, in.ForgetTokens)
 	switch {
 	case len(muts) == 0:
 		out.Outcome = OutcomeNothing
@@ -156,7 +159,11 @@ func resetServerAuth(ctx context.Context, d *Deps, in ResetServerAuthInput) (*Re
 	}
 	out.Outcome = outcomeOf(e)
 	if out.Outcome == OutcomeWaiting {
-		out.Notes = append(out.Notes, startWorker(d))
+		note, started := startWorker(d)
+		out.Notes = append(out.Notes, note)
+		if started {
+			out.worker = note // a model needs it only when it could not start
+		}
 	}
 	// The answer re-reads the stores even when the call was cancelled: it is
 	// the only place a cancelled reset says what it left.
@@ -186,17 +193,17 @@ func outcomeOf(e *journal.Entry) string {
 }
 
 // startWorker launches the detached apply-pending worker for waiting steps
-// and says so.
-func startWorker(d *Deps) string {
+// and says so, and whether it started.
+func startWorker(d *Deps) (string, bool) {
 	if d.StartWorker == nil {
-		return "the waiting part is applied by `mcpmend apply-pending`, or by the next `mcpmend reset` or `mcpmend undo` or MCP session of `mcpmend serve`"
+		return "the waiting part is applied by `mcpmend apply-pending`, or by the next `mcpmend reset` or `mcpmend undo` or MCP session of `mcpmend serve`", false
 	}
 	pid, err := d.StartWorker(d.Env)
 	if err != nil {
 		d.Logger.Warn("starting apply-pending", "err", err)
-		return "could not start the apply-pending worker (" + err.Error() + "); run `mcpmend apply-pending` to apply the waiting part (the next `mcpmend reset` or `mcpmend undo`, or MCP session of `mcpmend serve`, also tries)"
+		return "could not start the apply-pending worker (" + err.Error() + "); run `mcpmend apply-pending` to apply the waiting part (the next `mcpmend reset` or `mcpmend undo`, or MCP session of `mcpmend serve`, also tries)", false
 	}
-	return fmt.Sprintf("apply-pending (pid %d) waits for the locked store and applies the waiting part as soon as it is free", pid)
+	return fmt.Sprintf("apply-pending (pid %d) waits for the locked store and applies the waiting part as soon as it is free", pid), true
 }
 
 // memory drops log evidence: what a store remembers, not what a log said.
@@ -210,9 +217,9 @@ func memory(recs []store.Record) []store.Record {
 	return out
 }
 
-// keptNotes says what a reset deliberately leaves.
-func keptNotes(recs []store.Record, forget bool) []string {
-	var notes []string
+// keptNotes says what a reset deliberately leaves; the note on mere
+// mentions is also returned alone.
+func keptNotes(recs []store.Record, forget bool) (notes []string, mentionNote string) {
 	tokens, mentions := false, 0
 	for _, r := range recs {
 		switch {
@@ -227,9 +234,10 @@ func keptNotes(recs []store.Record, forget bool) []string {
 		notes = append(notes, "stored tokens, client secrets and entries of earlier URLs are kept (and mcp-remote's registration beside its tokens); forget_tokens removes them too")
 	}
 	if mentions > 0 {
-		notes = append(notes, fmt.Sprintf("%d record(s) only mention the server inside data that belongs to other things too: never touched", mentions))
+		mentionNote = fmt.Sprintf("%d record(s) only mention the server inside other data: left alone", mentions)
+		notes = append(notes, mentionNote)
 	}
-	return notes
+	return notes, mentionNote
 }
 
 // touchesDesktop reports whether the reset changes Claude Desktop's store.
@@ -248,8 +256,8 @@ func pickUp(srv registry.Server, waiting, desktop bool) []string {
 	if srv.Client == registry.ClaudeCode {
 		// A running session never re-reads what it skipped: only a new one,
 		// or /mcp → Reconnect in an open REPL, dials the server again.
-		out = append(out, "Claude Code: every new session (claude, claude -p, Claude Desktop's Code chat) dials "+srv.Name+
-			" again; an open session keeps skipping it until /mcp → "+srv.Name+" → Reconnect")
+		out = append(out, "Claude Code: new sessions (claude, claude -p, Claude Desktop's Code chat) connect to "+srv.Name+
+			" again; an open one needs /mcp → "+srv.Name+" → Reconnect")
 	}
 	if runsMCPRemote(srv) {
 		out = append(out, "mcp-remote reads its files when it starts: restart the server in its client (Claude Desktop: quit and relaunch; Claude Code: a new session or /mcp → Reconnect). Without a stored registration or tokens it opens the browser to sign in.")
@@ -257,11 +265,16 @@ func pickUp(srv registry.Server, waiting, desktop bool) []string {
 	if srv.Client == registry.ClaudeDesktop || desktop {
 		msg := "Claude Desktop reads its state at launch: quit it completely (⌘Q on macOS, File → Exit on Windows) and relaunch it; " + srv.Name + " is dialled again under the same name."
 		if waiting {
-			msg = "Quit Claude Desktop (⌘Q on macOS, File → Exit on Windows); the reset applies as it exits; relaunch and " + srv.Name + " is dialled again under the same name."
+			msg = quitDesktop(srv.Name)
 		}
 		out = append(out, msg)
 	}
 	return out
+}
+
+// quitDesktop is what the user does when Desktop's part of a reset waits.
+func quitDesktop(name string) string {
+	return "Quit Claude Desktop (⌘Q on macOS, File → Exit on Windows); the reset applies as it exits; relaunch and " + name + " is dialled again under the same name."
 }
 
 func runsMCPRemote(srv registry.Server) bool {
@@ -362,8 +375,8 @@ func (o *ResetServerAuthOutput) lead() {
 		o.Status, o.Verdict = string(diagnose.Error), "reset "+o.ID+" cancelled: the stores already changed were put back"
 		o.Next = &diagnose.Action{Step: "see what each store holds now", Tool: "reset_status", Arguments: map[string]any{"id": o.ID}}
 	case OutcomeWaiting:
-		o.Status, o.Verdict = string(diagnose.Warning), fmt.Sprintf("reset %s: part applied, part waits for a store its client holds", o.ID)
-		o.Next = &diagnose.Action{Step: "tell the user to quit Claude Desktop completely (Cmd+Q on macOS, File → Exit on Windows): the waiting part applies as it exits; then relaunch it and " + name + " is dialled again under the same name",
+		o.Status, o.Verdict = string(diagnose.Warning), waitingVerdict(o.Steps)
+		o.Next = &diagnose.Action{Step: "tell the user: " + quitDesktop(name),
 			Tool: "reset_status", Arguments: map[string]any{"id": o.ID}}
 	default:
 		o.Status, o.Verdict = diagnose.StatusOK, fmt.Sprintf("reset %s applied: %d record(s) removed; undo_reset puts them back", o.ID, len(o.Changes))
@@ -371,21 +384,62 @@ func (o *ResetServerAuthOutput) lead() {
 	}
 }
 
-// brief is the result as a model reads it: the records changed once (a
-// step lists its store and status, only when not every step applied), and
-// the next session's verdict without the gate records the changes already
-// name. The CLI's --json keeps everything.
+// waitingVerdict says what applied and what waits. Only Claude Desktop's
+// Local Storage waits (its lock is the only one a reset waits for).
+func waitingVerdict(steps []StepView) string {
+	for _, st := range steps {
+		if st.Status == journal.StatusApplied {
+			return "applied now except Claude Desktop's part, which waits until Claude Desktop quits"
+		}
+	}
+	return "nothing applied yet: it waits until Claude Desktop quits"
+}
+
+// brief is the result as a model reads it: each record changed once, by
+// store, key and kind (files and descriptions are the CLI's and
+// reset_status's; the diagnosis already listed them; a dry run keeps them); a step's store and
+// status only when not every step applied; the next session's verdict
+// without the gate records the changes already name, and without the
+// per-install verdicts when they all agree with it; of what remains, only
+// what the reset left on purpose (the notes count the mere mentions); the
+// server by name, client and scope. The CLI's --json keeps everything.
 func (o *ResetServerAuthOutput) brief() *ResetServerAuthOutput {
 	c := *o
+	c.Server = briefServer(o.Server)
+	c.Changes = make([]journal.Change, len(o.Changes))
+	removed := map[string]bool{}
+	for i, ch := range o.Changes {
+		removed[ch.Store+"\x00"+ch.Key] = true
+		c.Changes[i] = journal.Change{Store: ch.Store, Key: ch.Key, Kind: ch.Kind, Action: ch.Action}
+		if o.Outcome == OutcomeDryRun {
+			c.Changes[i] = ch // listing the records is what a dry run is for
+		}
+	}
 	c.Steps = make([]StepView, len(o.Steps))
 	for i, st := range o.Steps {
-		st.Changes = nil
+		st.Changes, st.AppliedAt = nil, nil
+		if st.Status == journal.StatusWaiting && c.Outcome == OutcomeWaiting {
+			st.Reason = "" // next says what frees it; reset_status keeps the reason
+		}
 		c.Steps[i] = st
 	}
-	c.Session = withoutGates(o.Session)
+	c.Notes = slices.DeleteFunc(slices.Clone(o.Notes), func(n string) bool { return n != "" && (n == o.worker || n == o.mentions) })
+	c.Session = briefSession(o.Session)
 	c.Before = nil // the verdict and the changes say what it was
+	c.Remaining = nil
+	for _, r := range o.Remaining {
+		if r.Resettable && !removed[r.Store+"\x00"+r.Key] || !r.Resettable && r.Store != store.Desktop {
+			c.Remaining = append(c.Remaining, r)
+		}
+	}
 	if c.Outcome == OutcomeApplied {
 		c.Steps = nil // every step applied: the outcome says so
+	}
+	c.PickUp = nil
+	for _, p := range o.PickUp {
+		if c.Next == nil || !strings.Contains(c.Next.Step, p) { // said once, as next's step
+			c.PickUp = append(c.PickUp, p)
+		}
 	}
 	if c.Bridge != nil && (!c.Bridge.Offered || c.Next != nil && c.Next.Tool == c.Bridge.Tool) {
 		// Not offered: pick_up already says the server connects in the
@@ -393,6 +447,28 @@ func (o *ResetServerAuthOutput) brief() *ResetServerAuthOutput {
 		c.Bridge = nil
 	}
 	return &c
+}
+
+// briefServer names the server; where its entry lives is the diagnosis's.
+func briefServer(s registry.Server) registry.Server {
+	return registry.Server{Name: s.Name, Client: s.Client, Scope: s.Scope, Project: s.Project}
+}
+
+// briefSession drops the gate records, and the per-install verdicts when
+// every install does what the session's action says (the reason names
+// them).
+func briefSession(s *cache.Session) *cache.Session {
+	c := withoutGates(s)
+	if c == nil {
+		return nil
+	}
+	for _, v := range c.Clients {
+		if v.Action != c.Action {
+			return c
+		}
+	}
+	c.Clients = nil
+	return c
 }
 
 func withoutGates(s *cache.Session) *cache.Session {

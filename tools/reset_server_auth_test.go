@@ -13,7 +13,10 @@ import (
 
 	"github.com/mcpmend/mcpmend/cache"
 	"github.com/mcpmend/mcpmend/cache/credentials"
+	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/cache/needsauth"
+	"github.com/mcpmend/mcpmend/cache/store"
+	"github.com/mcpmend/mcpmend/registry"
 )
 
 // stateFiles reads Claude Code's two memory files in d's home.
@@ -202,5 +205,62 @@ func BenchmarkServerStateStuck(b *testing.B) {
 		if _, err := ServerState(context.Background(), d, ServerStateInput{Name: "stuck-reg"}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestResetBriefWhileDesktopWaits: what a model reads of a reset whose
+// Desktop part waits names each record once (no files, no value
+// descriptions), says the quit step once (as next, not again in pick_up),
+// leaves out the mere mentions and the agreeing per-install verdicts, and
+// keeps a worker note only when the worker could not start; a dry run
+// keeps every record's file and detail.
+func TestResetBriefWhileDesktopWaits(t *testing.T) {
+	srv := registry.Server{Name: "acct", Client: registry.ClaudeCode, Scope: "user", File: "/h/.claude.json", Path: "mcpServers.acct",
+		Transport: registry.HTTP, URL: "http://127.0.0.1:9/mcp", HeaderNames: []string{"Authorization"}, Effective: true}
+	gate := journal.Change{Store: store.NeedsAuth, File: "/h/.claude/mcp-needs-auth-cache.json", Key: "acct", Kind: "needs-auth", Action: "delete", Detail: "the needs-auth cache entry"}
+	item := journal.Change{Store: store.Desktop, File: "/h/.config/Claude/Local Storage/leveldb", Key: "https://claude.ai mcp:acct:auth", Kind: "local-storage-item", Action: "delete", Detail: "Latin-1 value, 20 chars: [redacted]"}
+	kept := store.Record{Store: store.Credentials, Kind: "tokens", Key: "acct|x", Resettable: false, Detail: "kept"}
+	for _, started := range []bool{true, false} {
+		o := &ResetServerAuthOutput{Server: srv, Outcome: OutcomeWaiting, ID: "20261126T101500Z-1a2b3c4d",
+			Changes: []journal.Change{gate, item},
+			Steps:   []StepView{{Store: store.NeedsAuth, Status: journal.StatusApplied}, {Store: store.Desktop, Status: journal.StatusWaiting, Reason: "Claude Desktop is running (pid 7)"}},
+			Session: &cache.Session{Action: cache.ActionDial, Reason: "both connect", Clients: []cache.ClientVerdict{{Who: "a", Action: cache.ActionDial}, {Who: "b", Action: cache.ActionDial}}},
+			Remaining: []store.Record{
+				{Store: store.Desktop, Key: item.Key, Kind: "local-storage-item", Resettable: true},
+				{Store: store.Desktop, Key: "https://claude.ai recentServers", Kind: "local-storage-mention"},
+				kept,
+			},
+			PickUp: []string{"Claude Code: new sessions connect", quitDesktop("acct")}}
+		o.Notes, o.mentions = []string{"1 record(s) only mention the server inside other data: left alone"}, "1 record(s) only mention the server inside other data: left alone"
+		note := "apply-pending (pid 9) waits"
+		if !started {
+			note = "could not start the apply-pending worker"
+		} else {
+			o.worker = note
+		}
+		o.Notes = append(o.Notes, note)
+		o.lead()
+		b := o.brief()
+		raw, _ := json.Marshal(b)
+		js := string(raw)
+		for _, gone := range []string{"/h/", "Latin-1", "recentServers", `"clients"`, "pid 7", "only mention"} {
+			if strings.Contains(js, gone) {
+				t.Errorf("started=%v: the brief still says %q:\n%s", started, gone, js)
+			}
+		}
+		if !strings.Contains(b.Next.Step, quitDesktop("acct")) || len(b.PickUp) != 1 || len(b.Remaining) != 1 || len(b.Changes) != 2 {
+			t.Errorf("started=%v: brief %s", started, js)
+		}
+		if has := strings.Contains(js, "could not start"); has == started {
+			t.Errorf("started=%v: worker note in the brief: %v\n%s", started, has, js)
+		}
+		if !strings.Contains(b.Verdict, "except Claude Desktop's part") {
+			t.Errorf("verdict %q", b.Verdict)
+		}
+	}
+	dry := &ResetServerAuthOutput{Server: srv, Outcome: OutcomeDryRun, Changes: []journal.Change{gate, item}}
+	dry.lead()
+	if c := dry.brief().Changes; c[0].File == "" || c[1].Detail == "" {
+		t.Errorf("a dry run's brief lost the records' files or details: %+v", c)
 	}
 }

@@ -69,15 +69,16 @@ type StepView struct {
 	UndoneAt  *time.Time       `json:"undone_at,omitempty"`
 }
 
-func addResetStatus(s *mcp.Server, d *Deps) {
-	addTool(s, &mcp.Tool{
+func addResetStatus(ts *toolSet) {
+	d := ts.d
+	addTool(ts, &mcp.Tool{
 		Name:  "reset_status",
 		Title: "Where mcpmend's resets stand",
 		Description: `List the resets reset_server_auth made (or one, by id): per store whether the change was applied, waits for a locked store (Claude Desktop running), failed (and why; nothing was changed), or was undone, with the records each step changed, and when each reset expires (it is then pruned and can no longer be undone).
 
 Read-only. Use it after reset_server_auth reported something waiting, or to find the id for undo_reset. Example: {} or {"id": "20261126T101500Z-1a2b3c4d"}.`,
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: ptr(false), DestructiveHint: ptr(false)},
-	}, func(ctx context.Context, _ *mcp.CallToolRequest, in ResetStatusInput) (*mcp.CallToolResult, *ResetStatusOutput, error) {
+	}, nil, func(ctx context.Context, _ *mcp.CallToolRequest, in ResetStatusInput) (*mcp.CallToolResult, *ResetStatusOutput, error) {
 		out, err := ResetStatus(ctx, d, in)
 		if err != nil {
 			return nil, nil, err

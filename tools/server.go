@@ -76,12 +76,17 @@ func (d *Deps) now() time.Time {
 }
 
 // NewServer builds mcpmend's MCP server with every tool of toolList.
-func NewServer(d *Deps) *mcp.Server {
+func NewServer(d *Deps) *mcp.Server { return newServer(d, nil) }
+
+// newServer is NewServer; reflect, when set, is told how each tool's
+// schemas are inferred (the generator of schemas.json).
+func newServer(d *Deps, reflect reflector) *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "mcpmend", Title: "mcpmend — diagnose and heal MCP servers", Version: Version},
 		&mcp.ServerOptions{Instructions: instructions, Logger: d.Logger})
-	s.AddReceivingMiddleware(d.handshakeDone)
+	ts := &toolSet{s: s, d: d, reflect: reflect}
+	s.AddReceivingMiddleware(d.handshakeDone, ts.listWithSchemas)
 	for _, add := range toolList {
-		add(s, d)
+		add(ts)
 	}
 	addFixServerPrompt(s)
 	return s
@@ -94,7 +99,7 @@ func NewServer(d *Deps) *mcp.Server {
 // commands (list, probe, state, checkup) and the MCP surface only what a
 // model needs to fix a server. A new tool is added here and in its own
 // file.
-var toolList = []func(*mcp.Server, *Deps){
+var toolList = []func(*toolSet){
 	addDiagnose,
 	addResetServerAuth,
 	addUndoReset,

@@ -40,15 +40,16 @@ type UndoResetOutput struct {
 	At      time.Time        `json:"at"`
 }
 
-func addUndoReset(s *mcp.Server, d *Deps) {
-	addTool(s, &mcp.Tool{
+func addUndoReset(ts *toolSet) {
+	d := ts.d
+	addTool(ts, &mcp.Tool{
 		Name:  "undo_reset",
 		Title: "Undo a reset",
 		Description: `Put back, byte for byte, every record a reset_server_auth removed; a part still waiting for a locked store is cancelled.
 
 A store whose record was written again since the reset (for example a new sign-in wrote fresh tokens) is left as it is and reported as refused, because restoring would destroy newer state; the backup stays in the journal. Undoing twice changes nothing the second time. Example: {"id": "20261126T101500Z-1a2b3c4d"} — reset_status lists the ids.`,
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: ptr(true), IdempotentHint: true, OpenWorldHint: ptr(false)},
-	}, func(ctx context.Context, _ *mcp.CallToolRequest, in UndoResetInput) (*mcp.CallToolResult, *UndoResetOutput, error) {
+	}, nil, func(ctx context.Context, _ *mcp.CallToolRequest, in UndoResetInput) (*mcp.CallToolResult, *UndoResetOutput, error) {
 		out, err := UndoReset(ctx, d, in)
 		if err != nil {
 			return nil, nil, err

@@ -5,7 +5,10 @@
 //	go run ./bench/coldstart -n 20 -- mcpmend serve
 //
 // Several commands separated by ::: take turns; it prints
-// "median_ms min_ms max_rss_mb" for each, on one line.
+// "median_ms min_ms max_rss_mb median_cpu_ms" for each, on one line. The
+// CPU time (user + system, the whole process until it exits on the end of
+// stdin) is less disturbed than the wall time by other load on the
+// machine.
 package main
 
 import (
@@ -36,6 +39,7 @@ func main() {
 	}
 	cmds = append(cmds, cur)
 	times := make([][]time.Duration, len(cmds))
+	cpus := make([][]time.Duration, len(cmds))
 	rss := make([]int64, len(cmds))
 	for range *n {
 		for i, argv := range cmds { // taking turns: a loaded machine slows them alike
@@ -43,12 +47,13 @@ func main() {
 				fmt.Fprintln(os.Stderr, "usage: coldstart [-n N] -- COMMAND [ARGS] [::: COMMAND [ARGS]]")
 				os.Exit(2)
 			}
-			d, r, err := once(argv)
+			d, cpu, r, err := once(argv)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "coldstart:", err)
 				os.Exit(1)
 			}
 			times[i] = append(times[i], d)
+			cpus[i] = append(cpus[i], cpu)
 			rss[i] = max(rss[i], r)
 		}
 	}
@@ -56,30 +61,32 @@ func main() {
 	var out []string
 	for i, ts := range times {
 		sort.Slice(ts, func(a, b int) bool { return ts[a] < ts[b] })
-		out = append(out, fmt.Sprintf("%.2f %.2f %.1f", ms(ts[len(ts)/2]), ms(ts[0]), float64(rss[i])/1024))
+		cs := cpus[i]
+		sort.Slice(cs, func(a, b int) bool { return cs[a] < cs[b] })
+		out = append(out, fmt.Sprintf("%.2f %.2f %.1f %.2f", ms(ts[len(ts)/2]), ms(ts[0]), float64(rss[i])/1024, ms(cs[len(cs)/2])))
 	}
 	fmt.Println(strings.Join(out, " "))
 }
 
 // once spawns the server, sends initialize, waits for the result and
-// returns the time taken and the peak RSS in KiB.
-func once(argv []string) (time.Duration, int64, error) {
+// returns the time taken, the process's CPU time and its peak RSS in KiB.
+func once(argv []string) (time.Duration, time.Duration, int64, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stderr = io.Discard
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	if _, err := io.WriteString(stdin, initialize); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	r := bufio.NewReaderSize(stdout, 1<<16)
 	for {
@@ -87,7 +94,7 @@ func once(argv []string) (time.Duration, int64, error) {
 		if err != nil {
 			cmd.Process.Kill()
 			cmd.Wait()
-			return 0, 0, fmt.Errorf("%s: no initialize result: %v", argv[0], err)
+			return 0, 0, 0, fmt.Errorf("%s: no initialize result: %v", argv[0], err)
 		}
 		if strings.Contains(line, `"id":1`) && strings.Contains(line, `"result"`) {
 			break
@@ -106,5 +113,6 @@ func once(argv []string) (time.Duration, int64, error) {
 	io.Copy(io.Discard, r)
 	cmd.Wait()
 	close(done)
-	return elapsed, peakRSS(cmd.ProcessState), nil
+	ps := cmd.ProcessState
+	return elapsed, ps.UserTime() + ps.SystemTime(), peakRSS(ps), nil
 }

@@ -6,8 +6,9 @@ import (
 	"encoding/hex"
 	"os/user"
 	"path/filepath"
-	"regexp"
 	"strings"
+
+	"github.com/mcpmend/mcpmend/internal/lazyre"
 
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/cache/mutation"
@@ -138,11 +139,11 @@ func oauthTargets(e OAuthEntry, srv registry.Server, forget bool) []mutation.JSO
 	var out []mutation.JSONTarget
 	if e.Discovery != nil && e.Discovery.TokenlessRejectedAt.Present {
 		out = append(out, mutation.JSONTarget{Path: append(entry[:2:2], "discoveryState", "tokenlessRejectedAt"), Kind: store.KindTokenlessRejection,
-			Detail: "gate B stamp beside stored tokens (the tokens are kept)"})
+			Detail: "the stamp of a sign-in attempt that got no token (tokenlessRejectedAt) beside stored tokens (the tokens are kept)"})
 	}
 	if e.Discovery != nil && e.Discovery.RegistrationNotOffered.Present {
 		out = append(out, mutation.JSONTarget{Path: append(entry[:2:2], "discoveryState", "registrationNotOfferedAt"), Kind: store.KindRegistrationNotOffered,
-			Detail: "gate C stamp beside stored tokens (the tokens are kept)"})
+			Detail: "the registration-not-offered stamp (registrationNotOfferedAt) beside stored tokens (the tokens are kept)"})
 	}
 	return out
 }
@@ -160,7 +161,16 @@ func entryKind(e OAuthEntry) string {
 	return KindOAuthDiscovery
 }
 
-// gatesOf names the gate stamps an entry carries, for a change's detail.
+// plural is "s" for more than one.
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// gatesOf says what the gate stamps an entry carries do, for a change's
+// detail, in words rather than gate letters.
 // For a server that sends headers the stamps block nothing (gates B and C
 // apply only to servers without headers), and the detail says so instead.
 func gatesOf(e OAuthEntry, srv registry.Server) string {
@@ -177,7 +187,7 @@ func gatesOf(e OAuthEntry, srv registry.Server) string {
 	case sendsHeaders(srv):
 		return " (its stamps do not block this server, which sends headers)"
 	}
-	return " (clears gate " + strings.Join(g, " and ") + ")"
+	return " (its stamp" + plural(len(g)) + " made Claude Code skip this server; removing " + map[bool]string{true: "it", false: "them"}[len(g) == 1] + " ends that)"
 }
 
 // Lock is the lock Claude Code takes before writing
@@ -196,7 +206,7 @@ func Lock(env registry.Env) lockedfile.DirLock {
 
 // accountName is Claude Code's Keychain account: $USER, else the OS user
 // name, replaced by "claude-code-user" when it has other characters.
-var accountName = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
+var accountName = lazyre.New(`^[a-zA-Z0-9._-]+$`)
 
 // KeychainItem is the Keychain item Claude Code keeps its
 // credentials in for env: service "Claude Code-credentials", suffixed with

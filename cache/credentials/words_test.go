@@ -13,11 +13,11 @@ func TestResetDetailSaysOnlyWhatIsTrue(t *testing.T) {
 		TokenlessRejectedAt: stamp{Present: true, Valid: true, Ms: 1}}}
 	plain := claudeServer(t, "srv", `{"type":"http","url":"http://127.0.0.1:4131/mcp"}`)
 	headers := claudeServer(t, "srv", `{"type":"http","url":"http://127.0.0.1:4131/mcp","headers":{"Authorization":"Bearer CANARY"}}`)
-	if d := oauthTargets(e, plain, false)[0].Detail; !strings.Contains(d, "clears gate B") {
+	if d := oauthTargets(e, plain, false)[0].Detail; !strings.Contains(d, "its stamp made Claude Code skip this server") {
 		t.Errorf("header-less server: %q", d)
 	}
 	d := oauthTargets(e, headers, false)[0].Detail
-	if strings.Contains(d, "clears gate") || !strings.Contains(d, "do not block this server") {
+	if strings.Contains(d, "skip this server") || strings.Contains(d, "gate") || !strings.Contains(d, "do not block this server") {
 		t.Errorf("header server: %q", d)
 	}
 }

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/mcpmend/mcpmend/internal/lazyre"
 
 	"github.com/mcpmend/mcpmend/internal/localstorage"
 	"github.com/mcpmend/mcpmend/registry"
@@ -111,4 +112,4 @@ func stripAffixes(p string) string {
 func weakRune(r rune) bool { return r == '-' || r == '_' }
 
 // serverName is what Claude's clients accept as a server name.
-var serverName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+var serverName = lazyre.New(`^[A-Za-z0-9_-]{1,64}$`)

@@ -12,7 +12,7 @@ import (
 // print: it names the record, never its value.
 type Change struct {
 	Store  string `json:"store"`
-	File   string `json:"file"`
+	File   string `json:"file,omitempty"` // empty only in a model's brief view
 	Key    string `json:"key"`            // the record inside the store, e.g. mcpOAuth["github|78d8e2894fc42213"]
 	Kind   string `json:"kind,omitempty"` // e.g. "needs-auth", "tokens"
 	Action string `json:"action"`         // "delete"

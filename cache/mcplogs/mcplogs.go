@@ -9,10 +9,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/mcpmend/mcpmend/internal/lazyre"
 
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/cache/store"
@@ -60,7 +61,7 @@ func Root(env registry.Env) string {
 	return root
 }
 
-var nonAlnum = regexp.MustCompile(`[^a-zA-Z0-9]`)
+var nonAlnum = lazyre.New(`[^a-zA-Z0-9]`)
 
 // sanitizePath is Claude Code's folder name for a path or server name. Past
 // 200 characters it appends a hash of the whole, which is matched by prefix.

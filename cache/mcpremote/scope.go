@@ -3,7 +3,8 @@ package mcpremote
 import (
 	"fmt"
 	"os"
-	"regexp"
+
+	"github.com/mcpmend/mcpmend/internal/lazyre"
 
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/cache/mutation"
@@ -15,7 +16,7 @@ func init() { journal.RegisterScope(store.MCPRemote, scope) }
 
 // fileName is what mcp-remote names a server's files: hex md5, "_", then a
 // plain name (tokens.json, client_info.json, code_verifier.txt, …).
-var fileName = regexp.MustCompile(`^[0-9a-f]{32}_[A-Za-z0-9_.-]+$`)
+var fileName = lazyre.New(`^[0-9a-f]{32}_[A-Za-z0-9_.-]+$`)
 
 // scope admits only files directly inside this home's mcp-remote-* folders
 // that are named as mcp-remote names a server's files and are not leases,

@@ -166,7 +166,7 @@ func (s Store) Inspect(_ context.Context, env registry.Env, srv registry.Server,
 	}
 	active, until, why := e.Judge(srv, now)
 	r := store.Record{Store: store.NeedsAuth, File: path, Key: e.Name, Kind: store.KindNeedsAuth, Active: active,
-		Until: until, Detail: "gate A: " + why, Resettable: true}
+		Until: until, Detail: "needs-auth cache entry: " + why, Resettable: true}
 	if e.Problem == "" {
 		r.Since = nodejson.PtrTime(nodejson.MsTime(e.TimestampMs))
 	}

@@ -34,7 +34,7 @@ func (Store) PlanReset(_ context.Context, env registry.Env, req store.ResetReque
 		if e.Name != srv.Name {
 			continue
 		}
-		detail := "gate A: the needs-auth cache entry"
+		detail := "the needs-auth cache entry"
 		if e.Problem == "" {
 			detail += " written " + nodejson.MsTime(e.TimestampMs).UTC().Format(time.RFC3339)
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpmend/mcpmend/internal/lazyre"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -88,4 +89,28 @@ func loopbackMCP(t *testing.T) *httptest.Server {
 	}, nil))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// TestPatternsCompile: every package-level pattern (compiled lazily, on
+// first use, so that start-up does not pay for it) is valid, and no source
+// file compiles one with regexp.MustCompile, which a package-level variable
+// would run before main on every start of `mcpmend serve`.
+func TestPatternsCompile(t *testing.T) {
+	if err := lazyre.CompileAll(); err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join("..", "..")
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() && (d.Name() == "node_modules" || d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && p != root {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") || strings.Contains(filepath.ToSlash(p), "internal/lazyre/") {
+			return nil
+		}
+		src, err := os.ReadFile(p)
+		if err == nil && strings.Contains(string(src), "regexp.MustCompile(") {
+			t.Errorf("%s compiles a pattern with regexp.MustCompile: use lazyre.New (internal/lazyre)", p)
+		}
+		return nil
+	})
 }

@@ -10,12 +10,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mcpmend/mcpmend/internal/lazyre"
 
 	"github.com/mcpmend/mcpmend/internal/privtemp"
 	"github.com/syndtr/goleveldb/leveldb"
@@ -363,7 +364,7 @@ func listTables(dir string) (map[int64]tableFile, error) {
 
 // tableLine is one table in goleveldb's "leveldb.sstables" property:
 // "<num>:<size>[<min> .. <max>]".
-var tableLine = regexp.MustCompile(`(?m)^(\d+):(\d+)\[`)
+var tableLine = lazyre.New(`(?m)^(\d+):(\d+)\[`)
 
 // checkTables compares the tables the manifest references with the table
 // files that were present (doc.go, "Editing", step 4). A

@@ -200,14 +200,11 @@ func (f *facts) gatesText() string {
 	}
 	var gs []string
 	for _, g := range f.sess.Gates {
-		if len(gs) == 0 || gs[len(gs)-1] != g.Gate {
-			gs = append(gs, g.Gate)
+		if w := cache.GateWords(g.Gate); len(gs) == 0 || gs[len(gs)-1] != w {
+			gs = append(gs, w)
 		}
 	}
-	t := "gate " + strings.Join(gs, "+")
-	if len(gs) > 1 {
-		t = "gates " + strings.Join(gs, "+")
-	}
+	t := strings.Join(gs, " and ")
 	if f.sess.Until != nil {
 		t += " until " + stamp(*f.sess.Until)
 	}

@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/mcpmend/mcpmend/cache"
 	"github.com/mcpmend/mcpmend/cache/credentials"
@@ -31,11 +32,12 @@ func (f *facts) stateFindings() []Finding {
 			Next:     &Action{Step: "look at " + d.File + " (the client that owns it may rewrite it on its next start); then diagnose again"}}
 		if f.sess != nil && f.sess.Action == cache.ActionUnknown {
 			x.Severity = Error
-			x.Summary += "; so whether Claude Code's next session dials the server cannot be told"
+			x.Summary += "; so whether Claude Code's next session connects to the server cannot be told"
 		}
 		out = append(out, x)
 	}
 	var orphans, remote, desktop []string
+	keyed := 0
 	for _, r := range f.records {
 		switch {
 		case r.Kind == credentials.KindOrphanedOAuth || r.Kind == credentials.KindOrphanedClientConfig:
@@ -44,6 +46,9 @@ func (f *facts) stateFindings() []Finding {
 			remote = append(remote, r.Kind+" "+r.File+": "+r.Detail)
 		case r.Store == store.Desktop:
 			desktop = append(desktop, r.Kind+" "+r.Key+": "+r.Detail)
+			if r.Resettable {
+				keyed++
+			}
 		}
 	}
 	if len(orphans) > 0 {
@@ -61,11 +66,28 @@ func (f *facts) stateFindings() []Finding {
 	}
 	if len(desktop) > 0 {
 		out = append(out, Finding{Severity: Info, Code: CodeDesktopMemory,
-			Summary:  fmt.Sprintf("Claude Desktop's Local Storage holds %d item%s under the name %s", len(desktop), plural(len(desktop), "", "s"), f.s.Name),
+			Summary:  desktopSummary(f.s.Name, keyed, len(desktop)-keyed),
 			Evidence: desktop,
 			Next:     &Action{Step: "see every item in full", Tool: "diagnose", Arguments: f.args("detail", true)}})
 	}
 	return out
+}
+
+// desktopSummary counts what Claude Desktop's Local Storage holds for a
+// name: the items whose key names it (a reset removes them) apart from
+// those that only mention it (a reset leaves them).
+func desktopSummary(name string, keyed, mentions int) string {
+	var parts []string
+	if keyed > 0 {
+		parts = append(parts, fmt.Sprintf("%d item%s keyed by the name %s (a reset removes %s)", keyed, plural(keyed, "", "s"), name, plural(keyed, "it", "them")))
+	}
+	if mentions > 0 {
+		parts = append(parts, fmt.Sprintf("%d that only mention%s it (a reset leaves %s alone)", mentions, plural(mentions, "s", ""), plural(mentions, "it", "them")))
+	}
+	if keyed == 0 {
+		parts[0] = fmt.Sprintf("%d item%s that only mention%s %s (a reset leaves %s alone)", mentions, plural(mentions, "", "s"), plural(mentions, "s", ""), name, plural(mentions, "it", "them"))
+	}
+	return "Claude Desktop's Local Storage holds " + strings.Join(parts, " and ")
 }
 
 func plural(n int, one, many string) string {
@@ -92,7 +114,7 @@ func healthyLine(in Input, fs []Finding) string {
 		}
 	}
 	if in.State != nil && in.State.Session != nil && in.State.Session.Action == cache.ActionDial {
-		parts = append(parts, "the next Claude Code session dials it")
+		parts = append(parts, "the next Claude Code session connects to it")
 	}
 	if len(parts) == 0 {
 		return "healthy"

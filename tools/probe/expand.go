@@ -1,10 +1,11 @@
 package probe
 
 import (
-	"regexp"
 	"runtime"
 	"sort"
 	"strings"
+
+	"github.com/mcpmend/mcpmend/internal/lazyre"
 
 	"github.com/mcpmend/mcpmend/registry"
 )
@@ -12,7 +13,7 @@ import (
 // varRef is Claude Code's pattern for ${VAR} and ${VAR:-default}, read from
 // its 2.1.328 bundle: the name is [A-Za-z_][A-Za-z0-9_]*, the default runs to
 // the first "}".
-var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}`)
+var varRef = lazyre.New(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}`)
 
 // expandVars expands s as Claude Code does in user, local and project
 // configs: a defined variable (even empty) gives its value, an undefined one

@@ -3,6 +3,7 @@ package probe
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"mime"
 	"net/http"
@@ -30,6 +31,10 @@ type Exchange struct {
 	Credentials     bool     `json:"credentials_sent"`       // an Authorization header or configured credential went with it
 	Error           string   `json:"error,omitempty"`        // transport error, scrubbed
 	MS              float64  `json:"ms"`
+	// Speculative marks an initialize sent beside server/discover whose
+	// answer the client did not use (speculate.go): what the server said,
+	// never what a verdict rests on.
+	Speculative bool `json:"speculative,omitempty"`
 }
 
 // recorder is the probe's http.RoundTripper. It adds the configured headers
@@ -45,6 +50,7 @@ type recorder struct {
 	life         context.Context     // the probe's context: ends every request with it
 	scrub        func(string) string // configured secrets and token-like strings
 	scrubSecrets func(string) string // configured secrets only
+	sp           speculator          // streamable HTTP: initialize sent beside server/discover
 
 	mu   sync.Mutex
 	ex   []Exchange
@@ -106,12 +112,24 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	e.Credentials = out.Header.Get("Authorization") != "" || same && (r.credHdrs || r.credURL)
 	var id jsonrpc.ID
-	e.RPC, id = peekRPC(req)
+	var body []byte
+	e.RPC, id, body = peekRPC(req)
 	if r.log != nil && id.IsValid() {
 		r.log.start(id, e.RPC)
 	}
 	start := time.Now()
-	resp, err := r.base.RoundTrip(out)
+	var resp *http.Response
+	var err error
+	claimed := false
+	if e.RPC == "initialize" {
+		resp, err, claimed = r.claim(out, body)
+	}
+	if !claimed {
+		if e.RPC == "server/discover" {
+			r.speculate(out, body, e)
+		}
+		resp, err = r.base.RoundTrip(out)
+	}
 	e.MS = ms(time.Since(start))
 	if err != nil {
 		e.Error = r.scrub(err.Error())
@@ -121,6 +139,33 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		r.add(e, err)
 		return nil, err
 	}
+	r.describe(&e, req, resp)
+	if r.log != nil && id.IsValid() {
+		b := &endBody{ReadCloser: resp.Body}
+		rpc := e.RPC
+		b.end = func() {
+			errText := ""
+			var result json.RawMessage
+			if resp.StatusCode >= 300 {
+				errText = resp.Status
+			} else {
+				var rpcErr string
+				result, rpcErr = rpcAnswer(e.ContentType, b.seen.Bytes(), id)
+				errText = r.scrub(rpcErr)
+			}
+			r.log.end(id, errText)
+			if rpc == "server/discover" {
+				r.discoverAnswered(result)
+			}
+		}
+		resp.Body = b
+	}
+	r.add(e, nil)
+	return resp, nil
+}
+
+// describe records resp's status and headers in e.
+func (r *recorder) describe(e *Exchange, req *http.Request, resp *http.Response) {
 	e.Status = resp.StatusCode
 	e.ContentType = inert(r.scrubSecrets(resp.Header.Get("Content-Type")), false)
 	for _, v := range resp.Header.Values("WWW-Authenticate") {
@@ -134,21 +179,6 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		e.Location = inert(registry.RedactURL(loc), false)
 	}
-	if r.log != nil && id.IsValid() {
-		b := &endBody{ReadCloser: resp.Body}
-		b.end = func() {
-			errText := ""
-			if resp.StatusCode >= 300 {
-				errText = resp.Status
-			} else {
-				errText = r.scrub(rpcErrorIn(e.ContentType, b.seen.Bytes(), id))
-			}
-			r.log.end(id, errText)
-		}
-		resp.Body = b
-	}
-	r.add(e, nil)
-	return resp, nil
 }
 
 func (r *recorder) add(e Exchange, err error) {
@@ -190,28 +220,28 @@ func (r *recorder) checkRedirect(req *http.Request, via []*http.Request) error {
 }
 
 // peekRPC reads the JSON-RPC method and id from a POST body without
-// consuming it.
-func peekRPC(req *http.Request) (string, jsonrpc.ID) {
+// consuming it, and returns the body.
+func peekRPC(req *http.Request) (string, jsonrpc.ID, []byte) {
 	if req.Method != http.MethodPost || req.GetBody == nil {
-		return "", jsonrpc.ID{}
+		return "", jsonrpc.ID{}, nil
 	}
 	body, err := req.GetBody()
 	if err != nil {
-		return "", jsonrpc.ID{}
+		return "", jsonrpc.ID{}, nil
 	}
 	defer body.Close()
 	data, err := io.ReadAll(io.LimitReader(body, 1<<20))
 	if err != nil || !bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
-		return "", jsonrpc.ID{}
+		return "", jsonrpc.ID{}, nil
 	}
 	msg, err := jsonrpc.DecodeMessage(data)
 	if err != nil {
-		return "", jsonrpc.ID{}
+		return "", jsonrpc.ID{}, nil
 	}
 	if rq, ok := msg.(*jsonrpc.Request); ok {
-		return rq.Method, rq.ID
+		return rq.Method, rq.ID, data
 	}
-	return "", jsonrpc.ID{}
+	return "", jsonrpc.ID{}, nil
 }
 
 // endBody calls end once, when the body is read to its end or closed, and
@@ -249,11 +279,11 @@ func mcpContentType(ct string) bool {
 	return err == nil && (mt == "application/json" || mt == "text/event-stream")
 }
 
-// rpcErrorIn finds the JSON-RPC response to id in a streamable HTTP body
-// (plain JSON or server-sent events) and returns its error message, or "".
+// rpcAnswer finds the JSON-RPC response to id in a streamable HTTP body
+// (plain JSON or server-sent events): its result, or its error message.
 // The status of a server/discover a server does not support is 200; only
 // the body says it failed.
-func rpcErrorIn(contentType string, body []byte, id jsonrpc.ID) string {
+func rpcAnswer(contentType string, body []byte, id jsonrpc.ID) (result json.RawMessage, errText string) {
 	var payloads [][]byte
 	if mt, _, _ := mime.ParseMediaType(contentType); mt == "text/event-stream" {
 		for _, line := range bytes.Split(body, []byte("\n")) {
@@ -269,9 +299,12 @@ func rpcErrorIn(contentType string, body []byte, id jsonrpc.ID) string {
 		if err != nil {
 			continue
 		}
-		if resp, ok := msg.(*jsonrpc.Response); ok && idKey(resp.ID) == idKey(id) && resp.Error != nil {
-			return resp.Error.Error()
+		if resp, ok := msg.(*jsonrpc.Response); ok && idKey(resp.ID) == idKey(id) {
+			if resp.Error != nil {
+				return nil, resp.Error.Error()
+			}
+			return resp.Result, ""
 		}
 	}
-	return ""
+	return nil, ""
 }

@@ -51,6 +51,7 @@ func (p *prober) remote(ctx context.Context) {
 	switch p.s.Transport {
 	case registry.HTTP:
 		t.inner, t.wrap, rec.log = &mcp.StreamableClientTransport{Endpoint: u.String(), HTTPClient: hc}, false, log
+		rec.sp.on = speculateInitialize // initialize leaves beside server/discover (speculate.go)
 	case registry.SSE:
 		// The SSE stream lives on the ctx given to Connect; the probe's ctx
 		// spans every phase and is cancelled only when the probe ends.
@@ -59,6 +60,7 @@ func (p *prober) remote(ctx context.Context) {
 		t.inner = &wsTransport{url: u.String(), client: hc}
 	}
 	f := p.runSession(ctx, t)
+	rec.endSpeculation()
 	p.r.HTTP, _ = rec.exchanges()
 	p.redirectNotes(rec)
 	if f != nil {
@@ -152,6 +154,9 @@ func decisive(rec *recorder, t registry.Transport) (Exchange, error, bool) {
 	for pass := 0; pass < 2; pass++ {
 		for i := len(ex) - 1; i >= 0; i-- {
 			e := ex[i]
+			if e.Speculative {
+				continue
+			}
 			if pass == 0 && t == registry.HTTP && e.RPC == "" {
 				continue
 			}

@@ -126,6 +126,28 @@ func unauthorizedFirst(n int32, next http.Handler) http.Handler {
 	})
 }
 
+// unauthorizedFor answers 401 to every request until d after the first:
+// an outage in time, as a deployed server has one (the probe sends one
+// request more during it when it speculates, speculate.go).
+func unauthorizedFor(d time.Duration, next http.Handler) http.Handler {
+	var mu sync.Mutex
+	var first time.Time
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		if first.IsZero() {
+			first = time.Now()
+		}
+		out := time.Since(first) < d
+		mu.Unlock()
+		if out {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="mcp"`)
+			http.Error(w, "Unauthorized", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // requireBearer serves next only with "Authorization: Bearer <token>".
 func requireBearer(token string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
