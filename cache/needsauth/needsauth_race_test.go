@@ -138,7 +138,7 @@ func raceRounds(t *testing.T, path string, n, minWrites int, round func() (bool,
 // dropped is reported (TestNeedsAuthRaceFigures compares it with the old
 // re-read-then-rename).
 func TestNeedsAuthResetAndUndoAgainstAWriter(t *testing.T) {
-	rounds := 400
+	rounds := 200
 	if testing.Short() {
 		rounds = 100
 	}
