@@ -71,7 +71,7 @@ func (m *JSONDelete) writeOptions(snap *lockedfile.Snapshot, check func() error)
 // does not parse is a *DamagedError.
 func PlanJSONDelete(store, file string, lock *lockedfile.DirLock, perm fs.FileMode, style jsonedit.Style, targets []JSONTarget) (*JSONDelete, error) {
 	m := &JSONDelete{StoreName: store, File: file, Lock: SpecOfLock(lock), Perm: perm, Style: style}
-	snap, err := lockedfile.Read(file)
+	snap, err := m.read()
 	if err != nil || !snap.Exists {
 		return m, err
 	}
@@ -140,7 +140,7 @@ func (m *JSONDelete) Blocked(context.Context) (string, bool) { return "", false 
 // Backup implements journal.Mutation: each planned value, nothing else of
 // the file (see backupRecords).
 func (m *JSONDelete) Backup(_ context.Context, dir string) error {
-	snap, err := lockedfile.Read(m.File)
+	snap, err := m.read()
 	if err != nil || !snap.Exists {
 		return err
 	}
@@ -155,7 +155,7 @@ func (m *JSONDelete) Apply(ctx context.Context, dir string) error {
 		return err
 	}
 	defer release()
-	snap, err := lockedfile.Read(m.File)
+	snap, err := m.read()
 	if err != nil || !snap.Exists {
 		return err // gone: nothing of ours is left to delete
 	}
@@ -177,14 +177,14 @@ func (m *JSONDelete) Apply(ctx context.Context, dir string) error {
 		return err
 	}
 	crashpoint.Hit("json-before-replace")
-	return lockedfile.WriteFile(m.File, out, m.writeOptions(&snap, check))
+	return m.replace(snap, out, check, m.reapplyRemoval)
 }
 
 // Verify implements journal.Mutation: applied when no target key exists. A key
 // that exists with another value is not "applied": it was rewritten (Apply
 // refuses it) or re-created since, and either way the reset did not hold.
 func (m *JSONDelete) Verify(context.Context, string) (bool, error) {
-	snap, err := lockedfile.Read(m.File)
+	snap, err := m.read()
 	if err != nil || !snap.Exists {
 		return err == nil, err
 	}
@@ -205,13 +205,11 @@ func (m *JSONDelete) Restore(ctx context.Context, dir string) error {
 		return err
 	}
 	defer release()
-	snap, err := lockedfile.Read(m.File)
+	snap, err := m.read()
 	if err != nil {
 		return err
 	}
-	write := func(data []byte) error {
-		return lockedfile.WriteFile(m.File, data, m.writeOptions(&snap, check))
-	}
+	write := func(data []byte) error { return m.replace(snap, data, check, nil) }
 	doc := []byte("{}")
 	if snap.Exists {
 		if pre, ok := appliedPreImage(dir, snap.Data); ok {

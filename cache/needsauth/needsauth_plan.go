@@ -22,7 +22,7 @@ func (Store) PlanReset(_ context.Context, env registry.Env, req store.ResetReque
 		return nil, nil
 	}
 	path := File(env)
-	snap, err := lockedfile.Read(path)
+	snap, err := lockedfile.ReadComplete(path, mutation.CompleteObject) // Claude Code may be mid-write
 	if err != nil || !snap.Exists {
 		return nil, err
 	}

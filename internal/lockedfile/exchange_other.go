@@ -1,0 +1,5 @@
+//go:build !linux && !darwin
+
+package lockedfile
+
+func exchange(string, string) error { return ErrNoExchange }
