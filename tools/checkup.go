@@ -129,7 +129,15 @@ func notDialled(s registry.Server, skip bool) string {
 }
 
 func (o *CheckupOutput) count() {
-	var all []diagnose.Finding
+	// The status is the worst of each report's worst finding: gathering
+	// every finding of thousands of reports into one slice first cost a
+	// copy of each.
+	worst := []diagnose.Finding{}
+	note := func(fs []diagnose.Finding) {
+		if w := diagnose.Worst(fs); w != diagnose.StatusOK && (len(worst) == 0 || worst[0].Severity != diagnose.Error) {
+			worst = []diagnose.Finding{{Severity: diagnose.Severity(w)}}
+		}
+	}
 	for _, r := range o.Servers {
 		o.Counts.Servers++
 		switch r.Status {
@@ -140,12 +148,12 @@ func (o *CheckupOutput) count() {
 		default:
 			o.Counts.OK++
 		}
-		all = append(all, r.Findings...)
+		note(r.Findings)
 	}
 	for _, f := range o.Files {
-		all = append(all, f.Finding)
+		note([]diagnose.Finding{f.Finding})
 	}
-	o.Status = diagnose.Worst(all)
+	o.Status = diagnose.Worst(worst)
 }
 
 // Failed reports whether any finding is an error: what makes `mcpmend
