@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/mcpmend/mcpmend/cache/journal"
@@ -168,10 +167,10 @@ func (m *EntryChange) Apply(ctx context.Context, dir string) error {
 	if err := writePrivate(filepath.Join(dir, bkAppliedJSON), appliedOf(snap.Data, out, m.Name, m.Container, cur)); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(m.File), 0o700); err != nil {
+	if err := lockedfile.MkdirAll(filepath.Dir(m.File), 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", filepath.Dir(m.File), err)
 	}
-	return lockedfile.WriteFile(m.File, out, lockedfile.WriteOptions{Expect: &snap, BeforeRename: check, KeepOwner: true})
+	return lockedfile.WriteFile(m.File, out, writeOptions(&snap, check))
 }
 
 // Verify implements journal.Mutation: the entry is what the change asked for.
@@ -202,7 +201,7 @@ func (m *EntryChange) Restore(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	opt := lockedfile.WriteOptions{Expect: &snap, BeforeRename: check, KeepOwner: true}
+	opt := writeOptions(&snap, check)
 	if snap.Exists && b.postHash == hex.EncodeToString(sum(snap.Data)) {
 		if b.absent {
 			if err := snap.Unchanged(); err != nil {
@@ -237,4 +236,11 @@ func (m *EntryChange) Restore(ctx context.Context, dir string) error {
 		return fmt.Errorf("%s: %w", m.File, err)
 	}
 	return lockedfile.WriteFile(m.File, out, opt)
+}
+
+// writeOptions is how a client's config file is replaced: its owner kept
+// (root installing for a user), through a symlink as the clients
+// themselves write it (a dotfiles manager's link stays a link).
+func writeOptions(snap *lockedfile.Snapshot, check func() error) lockedfile.WriteOptions {
+	return lockedfile.WriteOptions{Expect: snap, BeforeRename: check, KeepOwner: true, Links: lockedfile.FollowSymlinks}
 }

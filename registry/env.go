@@ -20,6 +20,11 @@ type Env struct {
 	// CLAUDE_CONFIG_DIR, …) are then honoured only when they point inside
 	// Home, so a user's real profile never leaks into an inspected one.
 	HomeOverridden bool
+
+	// AsOwner is set by --as-owner: root may write the stores of a Home that
+	// belongs to another user, every file keeping that user's ownership
+	// (see internal/homeowner); without it such a write is refused.
+	AsOwner bool
 }
 
 // OSEnv is the Env of this process: the real home, cwd and environment.

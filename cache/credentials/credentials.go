@@ -20,6 +20,7 @@ import (
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/ccversion"
 	"github.com/mcpmend/mcpmend/internal/keychain"
+	"github.com/mcpmend/mcpmend/internal/lockedfile"
 	"github.com/mcpmend/mcpmend/internal/nodejson"
 	"github.com/mcpmend/mcpmend/registry"
 )
@@ -37,6 +38,7 @@ const (
 	KindClientConfig         = "client-config"          // mcpOAuthClientConfig: a stored client secret
 	KindOrphanedOAuth        = "orphaned-oauth"         // mcpOAuth entry filed under an old url/headers/type
 	KindOrphanedClientConfig = "orphaned-client-config" // the same for mcpOAuthClientConfig
+	KindLinkedFile           = "linked-file"            // .credentials.json is a symlink or hard-linked (see LinkNote)
 )
 
 // Store is Claude Code's credential store: .credentials.json under
@@ -362,6 +364,7 @@ func (s Store) Inspect(ctx context.Context, env registry.Env, srv registry.Serve
 		errs = append(errs, p.err)
 	} else if p.c != nil {
 		recs = append(recs, credentialRecords(store.Credentials, path, p, srv, mine, current, now)...)
+		recs = append(recs, s.linkRecords(path, srv)...)
 	}
 	if kc := s.keychain(env); kc != nil {
 		it := KeychainItem(env)
@@ -635,4 +638,25 @@ func sortedKeys[V any](m map[string]V) []string {
 // the Keychain item is read once for all of them.
 func ForInspection(configured []registry.Server) Store {
 	return Store{Configured: configured, keychainRead: &onceRead{}, memo: store.NewMemo()}
+}
+
+// linkRecords reports a .credentials.json that is a symlink or has other
+// hard links, for servers whose sign-in lives in it: Claude Code splits the
+// link on its next write, and a reset refuses to write it (see LinkNote).
+func (s Store) linkRecords(path string, srv registry.Server) []store.Record {
+	if !store.GatedTransport(srv) {
+		return nil
+	}
+	type checked struct{ err error } // a memo value is never a nil interface
+	c := store.Once(s.memo, "links\x00"+path, func() checked { return checked{lockedfile.CheckLinks(path, lockedfile.RefuseLinks)} })
+	var le *lockedfile.LinkError
+	if !errors.As(c.err, &le) {
+		return nil
+	}
+	what := "is a symlink to " + le.Target
+	if le.NLink > 1 {
+		what = fmt.Sprintf("has %d hard links", le.NLink)
+	}
+	return []store.Record{{Store: store.Credentials, File: path, Key: filepath.Base(path), Kind: KindLinkedFile,
+		Detail: path + " " + what + ": " + LinkNote + "; mcpmend will not reset through it"}}
 }

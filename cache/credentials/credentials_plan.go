@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"os/user"
 	"path/filepath"
 	"strings"
@@ -52,6 +53,9 @@ func (s Store) PlanReset(ctx context.Context, env registry.Env, req store.ResetR
 		}
 		m, err := mutation.JSONDeleteFrom(store.Credentials, path, &lock, 0o600, snap.Data, credentialTargets(c, srv, current, req.ForgetTokens))
 		if err != nil {
+			return nil, err
+		}
+		if err := linkRefusal(path, len(m.Targets) > 0); err != nil {
 			return nil, err
 		}
 		muts = append(muts, m)
@@ -234,4 +238,26 @@ func KeychainItem(env registry.Env) keychain.Item {
 		acct = "claude-code-user"
 	}
 	return keychain.Item{Service: service, Account: acct}
+}
+
+// LinkNote is what Claude Code does with a .credentials.json that is a
+// symlink or has a second hard link, measured with Claude Code 2.1.328 on
+// Linux (`claude mcp remove` on a linked file): it reads through the link,
+// and its next write replaces the name with a plain file of its own, so the
+// linked copy silently goes stale.
+const LinkNote = "Claude Code reads it through the link, but its next write replaces the link with a plain file (measured with Claude Code 2.1.328), so the linked copy goes stale"
+
+// linkRefusal refuses, before anything is recorded, a reset that would have
+// to write a linked .credentials.json: mcpmend never writes through it (its
+// owner does not either) and never splits it.
+func linkRefusal(path string, writes bool) error {
+	if !writes {
+		return nil
+	}
+	err := lockedfile.CheckLinks(path, lockedfile.RefuseLinks)
+	var le *lockedfile.LinkError
+	if errors.As(err, &le) {
+		le.Why = LinkNote
+	}
+	return err
 }

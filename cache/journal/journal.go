@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mcpmend/mcpmend/internal/crashpoint"
+	"github.com/mcpmend/mcpmend/internal/homeowner"
 	"github.com/mcpmend/mcpmend/internal/lockedfile"
 	"github.com/mcpmend/mcpmend/registry"
 )
@@ -131,6 +132,13 @@ func (j *Journal) now() time.Time { return j.Now().UTC() }
 // stateDir is the directory holding the journal (mcpmend's state directory).
 func (j *Journal) stateDir() string { return filepath.Dir(j.Dir) }
 
+// mayWrite refuses every write of the journal — a reset, an undo, a replay
+// — when the home belongs to another user than the one mcpmend runs as and
+// --as-owner was not given (internal/homeowner). Reading it is allowed.
+func (j *Journal) mayWrite() error {
+	return homeowner.Check(j.Home, j.Env.AsOwner)
+}
+
 // untrusted returns an error when the journal directory, or entry dir
 // inside it, is not one mcpmend accepts (see trust), and logs it.
 func (j *Journal) untrusted(dir string) error {
@@ -168,6 +176,9 @@ func (j *Journal) Begin(srv ServerRef, muts []Mutation, opt BeginOptions) (*Entr
 		e.Steps = append(e.Steps, Step{Store: m.Store(), Kind: m.Kind(), Spec: spec, Changes: m.Describe(),
 			Status: StatusPlanned, Backup: "backup-" + strconv.Itoa(i), Updated: now, WaitUntil: now.Add(opt.MaxWait)})
 	}
+	if err := j.mayWrite(); err != nil {
+		return nil, err
+	}
 	if err := j.untrusted(j.Dir); err != nil {
 		return nil, err
 	}
@@ -201,7 +212,7 @@ func (j *Journal) save(e *Entry) error {
 	if err != nil {
 		return err
 	}
-	if err := lockedfile.WriteFile(filepath.Join(e.dir, entryFile), b, lockedfile.WriteOptions{Perm: 0o600}); err != nil {
+	if err := lockedfile.WriteFile(filepath.Join(e.dir, entryFile), b, lockedfile.WriteOptions{Perm: 0o600, KeepOwner: true}); err != nil {
 		return fmt.Errorf("journal %s: %w", e.ID, err)
 	}
 	return nil
@@ -303,6 +314,9 @@ func (j *Journal) Apply(ctx context.Context, id string) (*Entry, error) {
 
 // withEntry runs fn on a fresh read of entry id under the entry's lock.
 func (j *Journal) withEntry(ctx context.Context, id string, wait time.Duration, fn func(*Entry) error) (*Entry, error) {
+	if err := j.mayWrite(); err != nil {
+		return nil, err
+	}
 	e, err := j.Get(id)
 	if err != nil {
 		return nil, err
@@ -406,7 +420,7 @@ func (j *Journal) runStep(ctx context.Context, e *Entry, i int, m Mutation) {
 	}
 	crashpoint.Hit("journal-before-backup")
 	lockedfile.RemoveTree(dir) // only a crashed earlier try of this very attempt
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := lockedfile.MkdirAll(dir, 0o700); err != nil {
 		j.finish(e, s, StatusFailed, "backup: "+err.Error())
 		return
 	}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mcpmend/mcpmend/internal/lockedfile"
 )
 
 // Entry ids are "<UTC second>-<sequence>": the sequence is one more than
@@ -20,7 +22,7 @@ const idSeqDigits = 6
 
 // reserve creates the directory of a new entry begun at now and returns its id.
 func (j *Journal) reserve(now time.Time) (string, error) {
-	if err := os.MkdirAll(j.Dir, 0o700); err != nil {
+	if err := lockedfile.MkdirAll(j.Dir, 0o700); err != nil {
 		return "", fmt.Errorf("journal: %w", err)
 	}
 	sec := now.Format("20060102T150405Z") + "-"
@@ -40,7 +42,7 @@ func (j *Journal) reserve(now time.Time) (string, error) {
 		id := fmt.Sprintf("%s%0*d", sec, idSeqDigits, next)
 		err := os.Mkdir(filepath.Join(j.Dir, id), 0o700)
 		if err == nil {
-			return id, nil
+			return id, lockedfile.InheritOwner(filepath.Join(j.Dir, id))
 		}
 		if !errors.Is(err, fs.ErrExist) {
 			return "", fmt.Errorf("journal: %w", err)

@@ -22,7 +22,7 @@ import (
 // its "srv" entry, returning the journal and the entry id.
 func recorded(t *testing.T, home string) (*journal.Journal, string, string) {
 	t.Helper()
-	env := registry.Env{Home: home, GOOS: "linux", Getenv: func(string) string { return "" }}
+	env := registry.Env{Home: home, GOOS: "linux", Getenv: func(string) string { return "" }, AsOwner: true}
 	file := filepath.Join(home, ".claude", "mcp-needs-auth-cache.json")
 	os.MkdirAll(filepath.Dir(file), 0o700)
 	if err := os.WriteFile(file, []byte(`{"srv":{"timestamp":1},"other":{"timestamp":2}}`), 0o600); err != nil {
@@ -117,4 +117,47 @@ func TestRootResetKeepsTheJournalTheHomeOwners(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustBeIgnored(t, j, id)
+}
+
+// TestForeignHomeIsRefusedWithoutAsOwner: root (or anyone) writing a home
+// another user owns is refused before anything is recorded or changed —
+// Begin, Apply, Undo and a replay alike — and the error names the home, its
+// owner and the flag.
+func TestForeignHomeIsRefusedWithoutAsOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	home := t.TempDir()
+	j, id, file := recorded(t, home) // recorded while home was root's
+	if err := os.Chown(home, 4242, 4242); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(file)
+	env := registry.Env{Home: home, GOOS: "linux", Getenv: func(string) string { return "" }}
+	strict := journal.Open(env, nil)
+	check := func(what string, err error) {
+		t.Helper()
+		if err == nil || !strings.Contains(err.Error(), home) || !strings.Contains(err.Error(), "uid 4242") || !strings.Contains(err.Error(), "--as-owner") {
+			t.Errorf("%s: %v; want a refusal naming the home, its owner and --as-owner", what, err)
+		}
+	}
+	_, err := strict.Apply(context.Background(), id)
+	check("Apply", err)
+	_, err = strict.Undo(context.Background(), id)
+	check("Undo", err)
+	_, err = journal.ResumePending(context.Background(), env, nil)
+	check("ResumePending", err)
+	_, err = journal.RunPending(context.Background(), env, journal.PendingOptions{OnlyOnce: true})
+	check("RunPending", err)
+	_, err = strict.Begin(journal.ServerRef{Name: "srv"}, nil, journal.BeginOptions{})
+	check("Begin", err)
+	if es, _ := strict.List(); len(es) != 1 || es[0].Steps[0].Status != journal.StatusPlanned {
+		t.Errorf("the journal changed: %+v", es)
+	}
+	if after, _ := os.ReadFile(file); string(after) != string(before) {
+		t.Errorf("the store changed: %s", after)
+	}
+	if e, err := j.Apply(context.Background(), id); err != nil || e.Steps[0].Status != journal.StatusApplied {
+		t.Fatalf("with --as-owner: %v %+v", err, e)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/mcpmend/mcpmend/internal/homeowner"
 	"github.com/mcpmend/mcpmend/internal/lockedfile"
 	"github.com/mcpmend/mcpmend/registry"
 )
@@ -40,6 +41,9 @@ func ResumePending(ctx context.Context, env registry.Env, log *slog.Logger) (*Re
 }
 
 func (j *Journal) resumeAll(ctx context.Context) (*ResumeReport, error) {
+	if err := j.mayWrite(); err != nil {
+		return nil, err
+	}
 	entries, err := j.List()
 	if err != nil {
 		return nil, err
@@ -107,7 +111,10 @@ func RunPending(ctx context.Context, env registry.Env, opt PendingOptions) (*Res
 	if opt.MaxPoll <= 0 {
 		opt.MaxPoll = 15 * time.Second
 	}
-	if err := os.MkdirAll(env.StateHome(), 0o700); err != nil {
+	if err := homeowner.Check(env.Home, env.AsOwner); err != nil {
+		return nil, err
+	}
+	if err := lockedfile.MkdirAll(env.StateHome(), 0o700); err != nil {
 		return nil, fmt.Errorf("state directory: %w", err)
 	}
 	h, err := workerLock(env).Acquire(ctx)
@@ -163,6 +170,9 @@ func DefaultWorkerCommand(env registry.Env) (WorkerCommand, error) {
 	if env.HomeOverridden {
 		args = append([]string{"--home", env.Home}, args...)
 	}
+	if env.AsOwner {
+		args = append(args, homeowner.Flag) // the worker writes the same home as the same user
+	}
 	return WorkerCommand{Path: exe, Args: args}, nil
 }
 
@@ -193,7 +203,7 @@ func SpawnWorker(env registry.Env, wc WorkerCommand) (pid int, err error) {
 		return pid, nil
 	}
 	state := env.StateHome()
-	if err := os.MkdirAll(state, 0o700); err != nil {
+	if err := lockedfile.MkdirAll(state, 0o700); err != nil {
 		return 0, fmt.Errorf("state directory: %w", err)
 	}
 	logf, err := lockedfile.OpenAppend(filepath.Join(state, "apply-pending.log"), 0o600)

@@ -110,7 +110,10 @@ func (ed *Editor) Edit(ctx context.Context, file string, edits []Edit) (*EditRes
 	if err != nil {
 		return nil, err
 	}
-	if err := lockedfile.WriteFile(file, out, lockedfile.WriteOptions{Expect: &snap, BeforeRename: check}); err != nil {
+	// Claude Code writes ~/.claude.json through a symlink (the link stays,
+	// its target is replaced); so does every editor that rewrites a config.
+	opt := lockedfile.WriteOptions{Expect: &snap, BeforeRename: check, KeepOwner: true, Links: lockedfile.FollowSymlinks}
+	if err := lockedfile.WriteFile(file, out, opt); err != nil {
 		return nil, err
 	}
 	return &EditResult{File: file, Changed: true, Backup: backup}, nil
@@ -153,14 +156,14 @@ func applyEdits(file string, doc []byte, edits []Edit) ([]byte, error) {
 // newest KeepBackups per file.
 func (ed *Editor) backup(file string, data []byte) (string, error) {
 	dir := filepath.Join(ed.Env.StateHome(), "config-backups")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := lockedfile.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("back up %s: %w", file, err)
 	}
 	abs, _ := filepath.Abs(file)
 	sum := sha256.Sum256([]byte(abs))
 	prefix := strings.TrimPrefix(filepath.Base(file), ".") + "-" + hex.EncodeToString(sum[:4]) + "."
 	name := filepath.Join(dir, prefix+strconv.FormatInt(time.Now().UnixMilli(), 10))
-	if err := lockedfile.WriteFile(name, data, lockedfile.WriteOptions{Perm: 0o600}); err != nil {
+	if err := lockedfile.WriteFile(name, data, lockedfile.WriteOptions{Perm: 0o600, KeepOwner: true}); err != nil {
 		return "", fmt.Errorf("back up %s: %w", file, err)
 	}
 	keep := ed.KeepBackups

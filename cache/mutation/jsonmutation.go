@@ -53,6 +53,17 @@ type JSONDelete struct {
 	Perm      fs.FileMode    `json:"perm,omitempty"` // forced mode (0600 for credentials); 0 keeps the file's
 	Style     jsonedit.Style `json:"style"`
 	Targets   []JSONTarget   `json:"targets"`
+	// Links is whether the file is written through a symlink (its owner
+	// does so too: the needs-auth cache, rewritten in place) or a linked
+	// file is refused (the default: .credentials.json). Hard links are
+	// always refused (see lockedfile.Links).
+	Links lockedfile.Links `json:"links,omitempty"`
+}
+
+// writeOptions is how Apply and Restore replace the file: the user's owner
+// and group kept (root on a user's home), links as m.Links says.
+func (m *JSONDelete) writeOptions(snap *lockedfile.Snapshot, check func() error) lockedfile.WriteOptions {
+	return lockedfile.WriteOptions{Perm: m.Perm, Expect: snap, BeforeRename: check, KeepOwner: true, Links: m.Links}
 }
 
 // PlanJSONDelete reads file and plans removing the targets that exist,
@@ -166,7 +177,7 @@ func (m *JSONDelete) Apply(ctx context.Context, dir string) error {
 		return err
 	}
 	crashpoint.Hit("json-before-replace")
-	return lockedfile.WriteFile(m.File, out, lockedfile.WriteOptions{Perm: m.Perm, Expect: &snap, BeforeRename: check})
+	return lockedfile.WriteFile(m.File, out, m.writeOptions(&snap, check))
 }
 
 // Verify implements journal.Mutation: applied when no target key exists. A key
@@ -199,7 +210,7 @@ func (m *JSONDelete) Restore(ctx context.Context, dir string) error {
 		return err
 	}
 	write := func(data []byte) error {
-		return lockedfile.WriteFile(m.File, data, lockedfile.WriteOptions{Perm: m.Perm, Expect: &snap, BeforeRename: check})
+		return lockedfile.WriteFile(m.File, data, m.writeOptions(&snap, check))
 	}
 	doc := []byte("{}")
 	if snap.Exists {

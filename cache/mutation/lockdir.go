@@ -11,7 +11,11 @@ import (
 // bundled CLI, 2.1.328).
 const StorageLockStale = 15 * time.Second
 
-// LockSpec is a DirLock as the journal stores it.
+// LockSpec is a DirLock as the journal stores it. It never sets OwnerFile:
+// these are Claude Code's locks (proper-lockfile), whose whole protocol is a
+// bare directory and its mtime — an empty directory is how a live Claude
+// Code holds them, and one left by a killed holder is stale only after the
+// stale time, as Claude Code itself judges it (see lockedfile.ownerGrace).
 type LockSpec struct {
 	Path  string        `json:"path"`
 	Stale time.Duration `json:"stale"`

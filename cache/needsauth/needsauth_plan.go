@@ -43,6 +43,9 @@ func (Store) PlanReset(_ context.Context, env registry.Env, req store.ResetReque
 		if err != nil {
 			return nil, err
 		}
+		// Claude Code rewrites this file in place, so a symlink is written
+		// through by it too; mcpmend replaces the link's target.
+		m.Links = lockedfile.FollowSymlinks
 		return []journal.Mutation{m}, nil
 	}
 	return nil, nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lmittmann/tint"
 	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
 
 	"github.com/mcpmend/mcpmend/internal/inert"
 	"github.com/mcpmend/mcpmend/internal/jsonindent"
@@ -20,6 +21,7 @@ type global struct {
 	json     bool
 	home     string
 	logLevel string
+	asOwner  bool // --as-owner, on the commands that write stores
 }
 
 // app is what a command runs with: the parsed global flags, the streams and
@@ -45,6 +47,7 @@ func (a *app) init() {
 	if a.g.home != "" {
 		env = env.WithHome(a.g.home)
 	}
+	env.AsOwner = a.g.asOwner
 	a.deps = tools.NewDeps(env, newLogger(a.g, a.stderr))
 	a.deps.StartWorker = spawnWorker // a reset waiting for a locked store hands it to apply-pending
 }
@@ -106,4 +109,13 @@ func (iw indentWriter) Write(p []byte) (int, error) {
 // servers on every core).
 type jsonAppender interface {
 	AppendJSON(dst []byte) ([]byte, error)
+}
+
+// addAsOwnerFlag adds --as-owner to a command that writes stores (reset,
+// undo, apply-pending, prune, install, uninstall, serve): without it,
+// writing a home that belongs to another user than the one mcpmend runs as
+// is refused (internal/homeowner).
+func addAsOwnerFlag(cmd *cobra.Command, a *app) {
+	cmd.Flags().BoolVar(&a.g.asOwner, "as-owner", false,
+		"as root, write a home that belongs to another user (sudo, --home), every file keeping that user as its owner")
 }

@@ -31,6 +31,7 @@ was refused or failed.`,
 		},
 	}
 	installFlags(cmd, &opt, "replace an mcpmend entry that differs from the one install writes")
+	addAsOwnerFlag(cmd, a)
 	return cmd
 }
 
@@ -50,6 +51,7 @@ named with --client. An entry that differs from the one install writes is left a
 		},
 	}
 	installFlags(cmd, &opt, "remove the mcpmend entry even when it differs from the one install writes")
+	addAsOwnerFlag(cmd, a)
 	return cmd
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mcpmend/mcpmend/cache/journal"
+	"github.com/mcpmend/mcpmend/internal/homeowner"
 )
 
 // newApplyPendingCmd is the detached worker: it waits (bounded, backing off)
@@ -47,6 +48,7 @@ Storage while it runs). reset starts this worker detached; run it by hand to app
 	f.DurationVar(&opt.Poll, "poll", time.Second, "first pause between attempts (a `DURATION`); it doubles up to --max-poll")
 	f.DurationVar(&opt.MaxPoll, "max-poll", 15*time.Second, "longest pause between attempts (a `DURATION`)")
 	f.BoolVar(&opt.OnlyOnce, "once", false, "one pass over the journal, no waiting")
+	addAsOwnerFlag(cmd, a)
 	return cmd
 }
 
@@ -123,6 +125,9 @@ func resumePending(ctx context.Context, a *app) {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	log := a.deps.Logger
+	if homeowner.Check(a.deps.Env.Home, a.deps.Env.AsOwner) != nil {
+		return // another user's home without --as-owner: the command itself refuses and says why
+	}
 	rep, err := journal.ResumePending(ctx, a.deps.Env, log)
 	if err != nil {
 		log.Warn("resuming pending resets", "err", err)

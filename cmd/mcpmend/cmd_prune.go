@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/mcpmend/mcpmend/cache"
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/cache/mutation"
+	"github.com/mcpmend/mcpmend/internal/homeowner"
 )
 
 // pruneOutput is what `mcpmend prune` did (or, with --dry-run, would do).
@@ -58,6 +60,7 @@ pass at their start; mcpmend status shows when each reset expires. --dry-run onl
 	f.BoolVar(&dryRun, "dry-run", false, "only list what would be removed")
 	f.StringVar(&keep, "retention", "", "keep resets this long after their last change (`AGE`: 30d, 72h or never; default $"+journal.RetentionEnv+", else 30d)")
 	f.StringVar(&tokens, "forget-tokens-window", "", "keep backups of tokens removed with --forget-tokens this long (`AGE`; default $"+journal.TokenWindowEnv+", else 7d)")
+	addAsOwnerFlag(cmd, a)
 	return cmd
 }
 
@@ -85,6 +88,13 @@ func retentionFlags(a *app, keep, tokens string) (journal.Retention, error) {
 
 // prune is one pass: expired entries, token backups, stale temps.
 func prune(a *app, r journal.Retention, opt journal.PruneOptions) (*pruneOutput, error) {
+	if !opt.DryRun {
+		// It deletes in another user's home as any write does: only
+		// with --as-owner (internal/homeowner).
+		if err := homeowner.Check(a.deps.Env.Home, a.deps.Env.AsOwner); err != nil {
+			return nil, err
+		}
+	}
 	j := journal.Open(a.deps.Env, a.deps.Logger)
 	rep, err := j.Prune(r, opt)
 	if err != nil {
@@ -145,6 +155,10 @@ func housekeeping(a *app, spare ...string) {
 		return
 	}
 	out, err := prune(a, r, journal.PruneOptions{Spare: spare})
+	var fe *homeowner.ForeignError
+	if errors.As(err, &fe) {
+		return // another user's home without --as-owner: the command itself refuses and says why
+	}
 	if err != nil {
 		log.Warn("pruning the journal", "err", err)
 		return

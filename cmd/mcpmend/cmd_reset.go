@@ -43,6 +43,7 @@ exits 128+N.`,
 	cmd.Flags().BoolVar(&in.ForgetTokens, "forget-tokens", false, "also remove stored tokens and client secrets (a new sign-in follows)")
 	addClientFlag(cmd, &in.Client, "the client, when several configure NAME")
 	addScopeFlag(cmd, &in.Scope, "the scope, when the client defines NAME more than once")
+	addAsOwnerFlag(cmd, a)
 	return cmd
 }
 
@@ -68,7 +69,7 @@ func newStatusCmd(a *app) *cobra.Command {
 }
 
 func newUndoCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "undo ID",
 		Short: "put back everything a reset removed",
 		Long: `Put back, byte for byte, everything reset ID removed. A store written again since the reset
@@ -89,6 +90,8 @@ func newUndoCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
+	addAsOwnerFlag(cmd, a)
+	return cmd
 }
 
 // spawnWorker starts the detached apply-pending worker (tools.Deps.StartWorker).

@@ -57,6 +57,7 @@ loopback name is refused on a loopback address (DNS rebinding).`,
 	f.StringVar(&o.tokenFile, "token-file", "", "require \"Authorization: Bearer TOKEN\" on HTTP, TOKEN read from `FILE`")
 	f.StringSliceVar(&o.allowOrigins, "allow-origin", nil, "serve HTTP requests from this browser `ORIGIN` (e.g. https://app.example); repeatable")
 	_ = cmd.MarkFlagFilename("token-file")
+	addAsOwnerFlag(cmd, a)
 	return cmd
 }
 

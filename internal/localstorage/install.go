@@ -367,6 +367,12 @@ func placeFile(src, dir, name string, perm fs.FileMode) error {
 		os.Remove(tmp)
 		return err
 	}
+	// Run as root on a user's profile, the file must stay the user's, or
+	// Chromium, running as them, could not compact it away.
+	if err := lockedfile.InheritOwner(tmp); err != nil {
+		os.Remove(tmp)
+		return err
+	}
 	// lockedfile.Rename retries on Windows while a scanner or indexer has
 	// the file open (the app itself is out: its lock is ours).
 	if err := lockedfile.Rename(tmp, filepath.Join(dir, name)); err != nil {

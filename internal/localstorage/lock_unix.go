@@ -12,6 +12,8 @@ import (
 	"runtime"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mcpmend/mcpmend/internal/lockedfile"
 )
 
 // readersProbe: on Unix the probe only asks (F_GETLK), so readers use it.
@@ -72,6 +74,9 @@ func TakeLock(dir string) (*Lock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
+	// A LOCK root created in a user's profile must stay theirs: Chromium
+	// opens it read-write and would fail on a root-owned 0644 file.
+	_ = lockedfile.InheritOwner(path)
 	lk := unix.Flock_t{Type: unix.F_WRLCK, Whence: io.SeekStart}
 	if err := unix.FcntlFlock(f.Fd(), setLockCmd(), &lk); err != nil {
 		f.Close()

@@ -109,9 +109,13 @@ type WriteOptions struct {
 	// BeforeRename is a last check (e.g. Held.Check); an error aborts and
 	// nothing is replaced.
 	BeforeRename func() error
-	// KeepOwner gives the new file the owner and group of the one it
-	// replaces (unix; needs the right to chown, i.e. root, when they differ).
+	// KeepOwner, when mcpmend runs as root, gives the new file the owner
+	// and group of the one it replaces, or of its directory when there is
+	// none (unix). Every write into another program's store sets it.
 	KeepOwner bool
+	// Links says what happens when path is a symlink or has other hard
+	// links (see Links); the zero value refuses both.
+	Links Links
 }
 
 // WriteFile replaces path atomically: it writes `<name>.tmp.<pid>.<hex>` in
@@ -120,49 +124,68 @@ type WriteOptions struct {
 // one, never a mix; after a crash the file is old or new and at most a temp
 // file is left behind (RemoveStaleTemps clears those). On Windows the rename
 // is retried for BusyBudget while another program has the file open.
+//
+// A path that is a symlink or has other hard links is refused, or written
+// through under FollowSymlinks (see Links): the temp file then goes beside
+// the link's target, which is what is replaced.
 func WriteFile(path string, data []byte, opt WriteOptions) error {
-	perm := opt.Perm
-	if perm == 0 {
-		perm = 0o600
-		if fi, err := os.Stat(path); err == nil {
-			perm = fi.Mode().Perm()
-		}
-	}
-	tmp, err := tempName(path)
+	target, err := Resolve(path, opt.Links)
 	if err != nil {
 		return err
 	}
-	if err := writeSynced(tmp, data, perm); err != nil {
+	tmp, err := tempName(target)
+	if err != nil {
+		return err
+	}
+	if err := writeTemp(tmp, target, data, opt); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if opt.KeepOwner {
-		if err := keepOwner(tmp, path); err != nil {
-			os.Remove(tmp)
-			return err
-		}
-	}
 	crashpoint.Hit("atomic-before-rename")
-	if err := commitChecks(opt); err != nil {
+	if err := commitChecks(path, target, opt); err != nil {
 		os.Remove(tmp)
 		return err
 	}
-	if err := Rename(tmp, path); err != nil {
+	if err := Rename(tmp, target); err != nil {
 		os.Remove(tmp)
 		var busy *BusyError
 		if errors.As(err, &busy) {
 			return err // names the file and the likely holder already
 		}
-		return fmt.Errorf("replace %s: %w", path, err)
+		return fmt.Errorf("replace %s: %w", target, err)
 	}
 	crashpoint.Hit("atomic-after-rename")
-	if err := syncDir(filepath.Dir(path)); err != nil {
-		return fmt.Errorf("sync directory of %s: %w", path, err)
+	if err := syncDir(filepath.Dir(target)); err != nil {
+		return fmt.Errorf("sync directory of %s: %w", target, err)
 	}
 	return nil
 }
 
-func commitChecks(opt WriteOptions) error {
+// writeTemp writes the synced temp file that will replace target, with
+// target's mode (or opt.Perm) and, under KeepOwner, its owner.
+func writeTemp(tmp, target string, data []byte, opt WriteOptions) error {
+	perm := opt.Perm
+	if perm == 0 {
+		perm = 0o600
+		if fi, err := os.Stat(target); err == nil {
+			perm = fi.Mode().Perm()
+		}
+	}
+	if err := writeSynced(tmp, data, perm); err != nil {
+		return err
+	}
+	if opt.KeepOwner {
+		return keepOwner(tmp, target)
+	}
+	return nil
+}
+
+func commitChecks(path, target string, opt WriteOptions) error {
+	if now, err := Resolve(path, opt.Links); err != nil {
+		return err
+	} else if now != target {
+		return &ChangedError{Path: path, What: "its symlink now points elsewhere"}
+	}
 	if opt.Expect != nil {
 		if err := opt.Expect.Unchanged(); err != nil {
 			return err

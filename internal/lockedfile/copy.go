@@ -65,14 +65,17 @@ func RestoreDir(backup, dst string, keep func(rel string) bool) error {
 		}
 		rel, _ := filepath.Rel(backup, p)
 		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o700)
+			return MkdirAll(filepath.Join(dst, rel), 0o700)
 		}
 		want[rel] = true
 		data, err := os.ReadFile(p)
 		if err != nil {
 			return err
 		}
-		return WriteFile(filepath.Join(dst, rel), data, WriteOptions{})
+		// The database's owner replaces its files by rename, never writes
+		// through links, and other links to them are mcpmend's own staging
+		// copies: replace the name, as it does. The user keeps ownership.
+		return WriteFile(filepath.Join(dst, rel), data, WriteOptions{KeepOwner: true, Links: ReplaceName})
 	})
 	if err != nil {
 		return fmt.Errorf("restore %s from %s: %w", dst, backup, err)
@@ -188,5 +191,9 @@ func removeTree(dir string) error {
 // OpenAppend opens mcpmend's own log file at path for appending, creating it
 // with perm when missing.
 func OpenAppend(path string, perm fs.FileMode) (*os.File, error) {
-	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, perm)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, perm)
+	if err == nil {
+		_ = InheritOwner(path) // root's log in a user's state directory stays theirs
+	}
+	return f, err
 }

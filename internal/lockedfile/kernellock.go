@@ -89,6 +89,7 @@ func (l KernelLock) try() (*KernelHeld, error) {
 		f.Close()
 		return nil, err
 	}
+	_ = InheritOwner(l.Path) // root's lock file in a user's state directory stays theirs
 	// The pid is a note for messages; the kernel lock is the truth.
 	if err := f.Truncate(0); err == nil {
 		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)

@@ -3,7 +3,9 @@
 // ~/.claude.json and .credentials.json (a lock is a directory created with
 // mkdir, kept fresh by touching its mtime, abandoned when its mtime is older
 // than a stale time), and replaces files atomically, refusing when a file
-// changed underneath since it was read.
+// changed underneath since it was read. A replace keeps the file's owner
+// when root writes a user's file (KeepOwner), and never splits a link: a
+// symlink is written through or refused, a hard-linked file refused (Links).
 //
 // It is the one place where mcpmend writes a file another program owns;
 // registry's config editor and cache's store mutations both go through it.
@@ -18,8 +20,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/mcpmend/mcpmend/internal/crashpoint"
 )
 
 // DefaultStale is proper-lockfile's default stale time (options.stale absent:
@@ -163,11 +168,12 @@ func (l DirLock) try() (*Held, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			// Claude Code creates the secure-storage directory before
 			// locking in it; so do we (private, as it holds credentials).
-			if err = os.MkdirAll(filepath.Dir(l.Path), 0o700); err == nil {
+			if err = MkdirAll(filepath.Dir(l.Path), 0o700); err == nil {
 				err = os.Mkdir(l.Path, 0o777)
 			}
 		}
 		if err == nil {
+			_ = InheritOwner(l.Path) // root's lock in a user's ~/.claude stays removable by them
 			return l.claimed()
 		}
 		if !errors.Is(err, fs.ErrExist) {
@@ -183,7 +189,7 @@ func (l DirLock) try() (*Held, error) {
 		age := time.Since(fi.ModTime())
 		o, hasOwner := l.readOwner()
 		dead := hasOwner && o.Host == hostname() && !pidAlive(o.PID)
-		if age <= l.stale() && !dead {
+		if age <= l.stale() && !dead && !l.ownerless(hasOwner, age) {
 			le := &LockedError{Path: l.Path, Owner: l.Owner, Age: max(age, 0), Stale: l.stale()}
 			if hasOwner {
 				le.PID = o.PID
@@ -214,13 +220,29 @@ func (l DirLock) takeOver(seen time.Time) error {
 	if !fi.ModTime().Equal(seen) {
 		return nil // refreshed or re-created meanwhile: judge it again
 	}
-	if l.OwnerFile {
-		_ = os.Remove(filepath.Join(l.Path, ownerName))
-	}
-	if err := os.Remove(l.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := l.removeDir(); err != nil {
 		return fmt.Errorf("taking over stale lock %s: %w", l.Path, err)
 	}
 	return nil
+}
+
+// ownerGrace is how long an OwnerFile lock directory may lack its owner
+// file before it counts as abandoned. Only mcpmend creates such locks, and
+// it writes the owner file right after the mkdir (write, fsync, rename);
+// a directory still without one after this long was left by a creator that
+// died or failed in between (SIGKILL, a full disk), and is taken over at
+// once instead of after the lock's whole stale time. The grace is not zero
+// so a live creator busy in its fsync is never robbed. Other programs'
+// locks (proper-lockfile: Claude Code's ~/.claude.json.lock and
+// .storage-write.lock) never have an owner file — a bare directory is
+// their whole protocol — so for them only the stale time counts, as in
+// proper-lockfile itself.
+const ownerGrace = 2 * time.Second
+
+// ownerless reports an OwnerFile lock whose owner file is missing or
+// unreadable past ownerGrace.
+func (l DirLock) ownerless(hasOwner bool, age time.Duration) bool {
+	return l.OwnerFile && !hasOwner && age > ownerGrace
 }
 
 // claimed finishes a successful mkdir: set our mtime, record the owner and
@@ -228,10 +250,9 @@ func (l DirLock) takeOver(seen time.Time) error {
 func (l DirLock) claimed() (*Held, error) {
 	h := &Held{lock: l, stop: make(chan struct{}), done: make(chan struct{})}
 	if l.OwnerFile {
-		exe, _ := os.Executable()
-		b, _ := json.Marshal(owner{PID: os.Getpid(), Host: hostname(), Started: time.Now(), Command: filepath.Base(exe)})
-		if err := os.WriteFile(filepath.Join(l.Path, ownerName), b, 0o600); err != nil {
-			_ = os.Remove(l.Path)
+		crashpoint.Hit("lock-before-owner")
+		if err := l.writeOwner(); err != nil {
+			_ = h.removeDir() // never leave an owner-less directory behind
 			return nil, fmt.Errorf("lock %s: %w", l.Path, err)
 		}
 	}
@@ -241,6 +262,16 @@ func (l DirLock) claimed() (*Held, error) {
 	}
 	go h.refresh()
 	return h, nil
+}
+
+// writeOwner records this process in the lock directory. The record is
+// published whole (temp file, fsync, no-replace rename), so a reader never
+// sees half of it, and a creator that lost its directory to a takeover
+// cannot write into the next holder's.
+func (l DirLock) writeOwner() error {
+	exe, _ := os.Executable()
+	b, _ := json.Marshal(owner{PID: os.Getpid(), Host: hostname(), Started: time.Now(), Command: filepath.Base(exe)})
+	return Publish(filepath.Join(l.Path, ownerName), b, 0o600)
 }
 
 func (l DirLock) readOwner() (owner, bool) {
@@ -348,11 +379,27 @@ func (h *Held) Release() error {
 }
 
 func (h *Held) removeDir() error {
-	if h.lock.OwnerFile {
-		_ = os.Remove(filepath.Join(h.lock.Path, ownerName))
-	}
-	if err := os.Remove(h.lock.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := h.lock.removeDir(); err != nil {
 		return fmt.Errorf("release %s: %w", h.lock.Path, err)
+	}
+	return nil
+}
+
+// removeDir removes the lock directory: for an OwnerFile lock first the
+// owner file and any temp file of it a killed writer left (the directory
+// must be empty to go), for another program's lock only the directory —
+// whatever else is in it is not ours.
+func (l DirLock) removeDir() error {
+	if l.OwnerFile {
+		entries, _ := os.ReadDir(l.Path)
+		for _, e := range entries {
+			if n := e.Name(); n == ownerName || strings.HasPrefix(n, ownerName+".tmp.") {
+				_ = os.Remove(filepath.Join(l.Path, n))
+			}
+		}
+	}
+	if err := os.Remove(l.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
 	return nil
 }

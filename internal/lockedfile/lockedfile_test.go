@@ -486,3 +486,57 @@ func TestAcquireCreatesAMissingParent(t *testing.T) {
 		t.Fatalf("parent: %v %v", fi, err)
 	}
 }
+
+// TestOwnerlessLockDirIsStaleAtOnce: a creator killed between its mkdir and
+// its owner file leaves a bare directory; with an hour's stale time it is
+// still taken over as soon as the grace has passed — and not before, so a
+// live creator is never robbed.
+func TestOwnerlessLockDirIsStaleAtOnce(t *testing.T) {
+	l := DirLock{Path: filepath.Join(t.TempDir(), "own.lock"), Stale: time.Hour, OwnerFile: true, Wait: 50 * time.Millisecond}
+	cmd := helperCmd(t, "hold", "LOCK_PATH="+l.Path, "LOCK_STALE=1h", "LOCK_OWNERFILE=1", crashpoint.EnvVar+"=lock-before-owner")
+	if err := cmd.Run(); !crashpoint.Killed(err) {
+		t.Fatalf("helper was not killed at lock-before-owner: %v", err)
+	}
+	if entries, err := os.ReadDir(l.Path); err != nil || len(entries) != 0 {
+		t.Fatalf("want the bare directory a killed creator leaves: %v %v", entries, err)
+	}
+	var le *LockedError
+	if _, err := l.Acquire(context.Background()); !errors.As(err, &le) {
+		t.Fatalf("a fresh owner-less directory was taken over within the grace: %v", err)
+	}
+	old := time.Now().Add(-ownerGrace - time.Second)
+	os.Chtimes(l.Path, old, old)
+	h, err := l.Acquire(context.Background())
+	if err != nil {
+		t.Fatalf("an owner-less directory past the grace was not taken over: %v", err)
+	}
+	if _, ok := l.readOwner(); !ok {
+		t.Error("the new holder recorded no owner")
+	}
+	h.Release()
+	// A leftover half-written owner temp file does not pin the directory.
+	os.Mkdir(l.Path, 0o777)
+	os.WriteFile(filepath.Join(l.Path, ownerName+".tmp.1.abc"), []byte(`{"pi`), 0o600)
+	os.Chtimes(l.Path, old, old)
+	if h, err = l.Acquire(context.Background()); err != nil {
+		t.Fatalf("a directory holding only a torn owner temp file was not taken over: %v", err)
+	}
+	h.Release()
+	if _, err := os.Stat(l.Path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("release left the directory: %v", err)
+	}
+}
+
+// TestForeignLockDirKeepsItsStaleTime: another program's lock (Claude
+// Code's, proper-lockfile) never has an owner file; an empty directory is
+// its normal state and is respected for the whole stale time.
+func TestForeignLockDirKeepsItsStaleTime(t *testing.T) {
+	l := DirLock{Path: filepath.Join(t.TempDir(), ".storage-write.lock"), Stale: 15 * time.Second, Wait: 50 * time.Millisecond}
+	os.Mkdir(l.Path, 0o777)
+	old := time.Now().Add(-ownerGrace - time.Second)
+	os.Chtimes(l.Path, old, old)
+	var le *LockedError
+	if _, err := l.Acquire(context.Background()); !errors.As(err, &le) {
+		t.Fatalf("Claude Code's fresh lock was taken over: %v", err)
+	}
+}

@@ -39,8 +39,13 @@ type Quarantined struct {
 }
 
 // Quarantine moves path aside and reads it. It returns (nil, nil) when path
-// does not exist.
+// does not exist. A symlink, or a file with other hard links, is refused
+// (*LinkError) and left in place: deleting one name would leave the other
+// holding the content, and the owner would write a plain file at the path.
 func Quarantine(path string) (*Quarantined, error) {
+	if err := CheckLinks(path, RefuseLinks); err != nil {
+		return nil, err
+	}
 	tmp, err := tempName(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".quarantine"))
 	if err != nil {
 		return nil, err
@@ -52,20 +57,30 @@ func Quarantine(path string) (*Quarantined, error) {
 		return nil, fmt.Errorf("move %s aside: %w", path, err)
 	}
 	q := &Quarantined{Path: path, Name: tmp}
-	fi, err := os.Lstat(tmp)
-	if err == nil && fi.Mode().IsRegular() {
-		q.Mode = fi.Mode().Perm()
-		q.Data, err = os.ReadFile(tmp)
-	} else if err == nil {
-		err = fmt.Errorf("not a regular file")
-	}
-	if err != nil {
+	if err := q.read(); err != nil {
 		if perr := q.Unquarantine(); perr != nil {
 			return nil, fmt.Errorf("read %s: %w; moving it back failed: %v (it is at %s)", path, err, perr, tmp)
 		}
 		return nil, fmt.Errorf("read %s: %w (moved back)", path, err)
 	}
 	return q, nil
+}
+
+// read reads what was moved, refusing what is not a plain file with one
+// link (a link made between CheckLinks and the move).
+func (q *Quarantined) read() error {
+	fi, err := os.Lstat(q.Name)
+	switch {
+	case err != nil:
+		return err
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("%s is not a regular file", q.Path)
+	case nlink(fi) > 1:
+		return &LinkError{Path: q.Path, NLink: nlink(fi)}
+	}
+	q.Mode = fi.Mode().Perm()
+	q.Data, err = os.ReadFile(q.Name)
+	return err
 }
 
 // Discard removes the quarantined file for good.
@@ -89,7 +104,7 @@ func (q *Quarantined) Unquarantine() error {
 }
 
 // Publish creates path with data and mode perm only if nothing exists
-// there; it returns an error wrapping fs.ErrExist, changing nothing, when
+// there (run as root, the file gets the owner of its directory); it returns an error wrapping fs.ErrExist, changing nothing, when
 // something does.
 func Publish(path string, data []byte, perm fs.FileMode) error {
 	tmp, err := tempName(path)
@@ -97,6 +112,10 @@ func Publish(path string, data []byte, perm fs.FileMode) error {
 		return err
 	}
 	if err := writeSynced(tmp, data, perm); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := keepOwner(tmp, path); err != nil {
 		os.Remove(tmp)
 		return err
 	}

@@ -17,6 +17,7 @@ const (
 	CodeOrphanedCredentials = "orphaned-credentials" // entries filed under an earlier url/headers
 	CodeMCPRemoteState      = "mcp-remote-state"     // mcp-remote keeps a registration or sign-in for a failing server
 	CodeDesktopMemory       = "desktop-memory"       // Claude Desktop's Local Storage holds items for the name
+	CodeLinkedCredentials   = "linked-credentials"   // .credentials.json is a symlink or hard-linked
 )
 
 // stateFindings judges the stores' records that the gates do not cover.
@@ -40,6 +41,8 @@ func (f *facts) stateFindings() []Finding {
 	keyed := 0
 	for _, r := range f.records {
 		switch {
+		case r.Kind == credentials.KindLinkedFile:
+			out = append(out, linkedCredentials(r))
 		case r.Kind == credentials.KindOrphanedOAuth || r.Kind == credentials.KindOrphanedClientConfig:
 			orphans = append(orphans, r.Key+" in "+r.File+": "+r.Detail)
 		case r.Store == store.MCPRemote && r.Kind != mcpremote.KindLease:
@@ -137,4 +140,15 @@ func signInOrRemote(r *probe.Result) bool {
 		return true
 	}
 	return false
+}
+
+// linkedCredentials is the finding for a .credentials.json that is a
+// symlink or hard-linked (a dotfiles manager's): Claude Code splits it on
+// its next write, and a reset refuses to touch it.
+func linkedCredentials(r store.Record) Finding {
+	return Finding{Severity: Warning, Code: CodeLinkedCredentials,
+		Summary:  r.Detail,
+		Evidence: []string{r.Store + " " + r.File + ": " + r.Kind},
+		Next: &Action{Step: "make " + r.File + " a plain file of its own (cp " + r.File + " " + r.File + ".copy && mv " + r.File + ".copy " + r.File +
+			" keeps its content and drops the link) and keep it out of the dotfiles tool's links; then diagnose again"}}
 }
