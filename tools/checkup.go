@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -251,10 +252,13 @@ func writeSearched(b *strings.Builder, locs []registry.Location) {
 // AppendJSON appends json.Marshal(o) to dst, the reports encoded on every
 // core for a long checkup: on 15,000 servers the JSON is tens of megabytes
 // and encoding it on one core was the largest step after the judgment. The
-// reports are encoded in parts and joined between the head
-// {"status":…,"servers":[ and the rest of the object, which is encoded once
-// with no reports; anything unexpected falls back to json.Marshal.
+// reports are encoded in chunks small enough that no encoder buffer grows
+// to megabytes (copying itself as it doubles), and joined, into one
+// allocation of the exact size, between the head {"status":…,"servers":[
+// and the rest of the object, which is encoded once with no reports;
+// anything unexpected falls back to json.Marshal.
 func (o *CheckupOutput) AppendJSON(dst []byte) ([]byte, error) {
+	const chunk = 128 // reports per encoded part
 	workers := min(runtime.GOMAXPROCS(0), len(o.Servers)/256)
 	if workers < 2 {
 		b, err := json.Marshal(o)
@@ -272,20 +276,28 @@ func (o *CheckupOutput) AppendJSON(dst []byte) ([]byte, error) {
 		b, err := json.Marshal(o)
 		return append(dst, b...), err
 	}
-	parts := make([][]byte, workers)
-	errs := make([]error, workers)
+	parts := make([][]byte, (len(o.Servers)+chunk-1)/chunk)
+	errs := make([]error, len(parts))
 	var wg sync.WaitGroup
 	for w := range workers {
-		lo, hi := w*len(o.Servers)/workers, (w+1)*len(o.Servers)/workers
-		wg.Go(func() { parts[w], errs[w] = json.Marshal(o.Servers[lo:hi]) })
+		wg.Go(func() {
+			for i := w; i < len(parts); i += workers {
+				parts[i], errs[i] = json.Marshal(o.Servers[i*chunk : min((i+1)*chunk, len(o.Servers))])
+			}
+		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return dst, err
 	}
+	size := len(tail)
+	for _, p := range parts {
+		size += len(p) - 1 // its elements and one comma or the closing ]
+	}
+	dst = slices.Grow(dst, size)
 	dst = append(dst, head[:len(head)-1]...)
-	for w, p := range parts { // each part is [e,…]: its elements, comma-joined
-		if w > 0 {
+	for i, p := range parts { // each part is [e,…]: its elements, comma-joined
+		if i > 0 {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, p[1:len(p)-1]...)
