@@ -250,6 +250,9 @@ func RedactText(s string) string {
 	if !mayHoldSecret(s) {
 		return s
 	}
+	if !mayAssignSecret(s) {
+		return replaceTokens(s, false)
+	}
 	s = secretAssign.ReplaceAllStringFunc(s, func(m string) string {
 		sub := secretAssign.FindStringSubmatch(m)
 		if !IsSecretName(assignedName(sub[1])) {
@@ -275,6 +278,9 @@ var knownKey = lazyre.New(`(?i)^(bearer|basic|sk|pk|ghp|gho|ghu|ghs|github_pat|x
 // directory name, not a key, and is kept so the path stays actionable —
 // unless urlPath says s is a URL's path, where hosted servers put keys.
 func replaceTokens(s string, urlPath bool) string {
+	if !mayHoldToken(s) {
+		return s
+	}
 	idx := tokenLike.FindAllStringIndex(s, -1)
 	if idx == nil {
 		return s
@@ -436,4 +442,101 @@ func hidesNext(flag string) bool {
 	}
 	f := strings.TrimLeft(flag, "-")
 	return IsSecretName(f) || strings.EqualFold(f, "header") || strings.EqualFold(f, "H")
+}
+
+// The two checks below say, without a regexp, when secretAssign or
+// tokenLike cannot match: most texts redacted are error messages and notes
+// naming a project's folder (thousands of them in a checkup), where running
+// the backtracking patterns was most of the judgment's time. Each check only
+// answers false when the pattern provably finds nothing
+// (TestRedactPrefilters compares them with the patterns); non-ASCII text
+// always goes to the pattern, because (?i) folds the Kelvin sign and the
+// long s to ASCII letters.
+
+// assignWords are secretAssign's secret words, lower case, with every
+// spelling of api[-_]?key.
+var assignWords = []string{"token", "secret", "passw", "pwd", "api-key", "api_key", "apikey", "credential", "cookie"}
+
+// keyPrefixes are tokenLike's key prefixes, lower case, xox[abprs] spelt out.
+var keyPrefixes = []string{"sk", "pk", "ghp", "gho", "ghu", "ghs", "github_pat", "xoxa", "xoxb", "xoxp", "xoxr", "xoxs", "glpat", "akia"}
+
+// mayAssignSecret is false when secretAssign cannot match s: a match holds
+// a secret word and then = or :.
+func mayAssignSecret(s string) bool {
+	if !isASCII(s) {
+		return true
+	}
+	if !strings.ContainsAny(s, "=:") {
+		return false
+	}
+	lower := strings.ToLower(s)
+	for _, w := range assignWords {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayHoldToken is false when tokenLike cannot match s: a match is "bearer"
+// or "basic", a run of 32 token characters, or a key prefix at a word
+// boundary followed by 8 more token characters in the same run.
+func mayHoldToken(s string) bool {
+	if !isASCII(s) {
+		return true
+	}
+	lower := strings.ToLower(s)
+	if strings.Contains(lower, "bearer") || strings.Contains(lower, "basic") {
+		return true
+	}
+	for i := 0; i < len(lower); {
+		if !isTokenByte(lower[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(lower) && isTokenByte(lower[j]) {
+			j++
+		}
+		if j-i >= 10 && runMayHoldKey(lower, i, j) {
+			return true
+		}
+		i = j
+	}
+	return false
+}
+
+// runMayHoldKey checks the run lower[i:j] of token characters.
+func runMayHoldKey(lower string, i, j int) bool {
+	if j-i >= 32 {
+		return true
+	}
+	for p := i; p < j; p++ {
+		if p > 0 && isWordByte(lower[p-1]) {
+			continue // no \b before p
+		}
+		for _, k := range keyPrefixes {
+			if strings.HasPrefix(lower[p:j], k) && j-p-len(k) >= 8 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isTokenByte is [-_A-Za-z0-9].
+func isTokenByte(c byte) bool { return c == '-' || isWordByte(c) }
+
+// isWordByte is \w: [0-9A-Za-z_].
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

@@ -1,9 +1,15 @@
 package tools
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -124,7 +130,15 @@ func notDialled(s registry.Server, skip bool) string {
 }
 
 func (o *CheckupOutput) count() {
-	var all []diagnose.Finding
+	// The status is the worst of each report's worst finding: gathering
+	// every finding of thousands of reports into one slice first cost a
+	// copy of each.
+	worst := []diagnose.Finding{}
+	note := func(fs []diagnose.Finding) {
+		if w := diagnose.Worst(fs); w != diagnose.StatusOK && (len(worst) == 0 || worst[0].Severity != diagnose.Error) {
+			worst = []diagnose.Finding{{Severity: diagnose.Severity(w)}}
+		}
+	}
 	for _, r := range o.Servers {
 		o.Counts.Servers++
 		switch r.Status {
@@ -135,12 +149,12 @@ func (o *CheckupOutput) count() {
 		default:
 			o.Counts.OK++
 		}
-		all = append(all, r.Findings...)
+		note(r.Findings)
 	}
 	for _, f := range o.Files {
-		all = append(all, f.Finding)
+		note([]diagnose.Finding{f.Finding})
 	}
-	o.Status = diagnose.Worst(all)
+	o.Status = diagnose.Worst(worst)
 }
 
 // Failed reports whether any finding is an error: what makes `mcpmend
@@ -233,4 +247,60 @@ func writeSearched(b *strings.Builder, locs []registry.Location) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", diagnose.ClientTitle(l.Client), l.Scope, l.Path, state)
 	}
 	tw.Flush()
+}
+
+// AppendJSON appends json.Marshal(o) to dst, the reports encoded on every
+// core for a long checkup: on 15,000 servers the JSON is tens of megabytes
+// and encoding it on one core was the largest step after the judgment. The
+// reports are encoded in chunks small enough that no encoder buffer grows
+// to megabytes (copying itself as it doubles), and joined, into one
+// allocation of the exact size, between the head {"status":…,"servers":[
+// and the rest of the object, which is encoded once with no reports;
+// anything unexpected falls back to json.Marshal.
+func (o *CheckupOutput) AppendJSON(dst []byte) ([]byte, error) {
+	const chunk = 128 // reports per encoded part
+	workers := min(runtime.GOMAXPROCS(0), len(o.Servers)/256)
+	if workers < 2 {
+		b, err := json.Marshal(o)
+		return append(dst, b...), err
+	}
+	status, err := json.Marshal(o.Status)
+	if err != nil {
+		return dst, err
+	}
+	head := `{"status":` + string(status) + `,"servers":[]`
+	rest := *o
+	rest.Servers = []diagnose.Report{}
+	tail, err := json.Marshal(&rest)
+	if err != nil || !bytes.HasPrefix(tail, []byte(head)) {
+		b, err := json.Marshal(o)
+		return append(dst, b...), err
+	}
+	parts := make([][]byte, (len(o.Servers)+chunk-1)/chunk)
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(parts); i += workers {
+				parts[i], errs[i] = json.Marshal(o.Servers[i*chunk : min((i+1)*chunk, len(o.Servers))])
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return dst, err
+	}
+	size := len(tail)
+	for _, p := range parts {
+		size += len(p) - 1 // its elements and one comma or the closing ]
+	}
+	dst = slices.Grow(dst, size)
+	dst = append(dst, head[:len(head)-1]...)
+	for i, p := range parts { // each part is [e,…]: its elements, comma-joined
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, p[1:len(p)-1]...)
+	}
+	return append(append(dst, ']'), tail[len(head):]...), nil
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/mcpmend/mcpmend/registry"
+	"github.com/mcpmend/mcpmend/tools/diagnose"
 )
 
 // copyTree copies the registry fixture directory src into dst.
@@ -145,6 +146,32 @@ func TestListAppendJSON(t *testing.T) {
 	short.Servers = short.Servers[:3]
 	for name, o := range map[string]*ListServersOutput{
 		"long": long, "short": &short, "empty": {Servers: []registry.Server{}}, "nil": {},
+	} {
+		want, err := json.Marshal(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := o.AppendJSON([]byte("prefix"))
+		if err != nil || string(got) != "prefix"+string(want) {
+			t.Errorf("%s: AppendJSON differs from json.Marshal (err %v, %d vs %d bytes)", name, err, len(got)-6, len(want))
+		}
+	}
+}
+
+// TestCheckupAppendJSON: checkup's own encoder gives json.Marshal's bytes,
+// for a checkup long enough to be encoded in parts (with file findings and
+// characters json escapes), a short one, an empty one and a zero one.
+func TestCheckupAppendJSON(t *testing.T) {
+	d := readsHome(t, 200)
+	long, err := Checkup(context.Background(), d, CheckupInput{SkipProbe: true})
+	if err != nil || len(long.Servers) < 512 {
+		t.Fatalf("%v, %d servers", err, len(long.Servers))
+	}
+	long.Files = append(long.Files, diagnose.FileFinding{File: "/x/<y>.json", Finding: diagnose.Finding{Summary: "a & b"}})
+	short := *long
+	short.Servers = short.Servers[:3]
+	for name, o := range map[string]*CheckupOutput{
+		"long": long, "short": &short, "empty": {Servers: []diagnose.Report{}}, "nil": {},
 	} {
 		want, err := json.Marshal(o)
 		if err != nil {

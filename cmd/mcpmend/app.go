@@ -105,7 +105,8 @@ func (iw indentWriter) Write(p []byte) (int, error) {
 }
 
 // jsonAppender is a result that encodes itself exactly as json.Marshal
-// would, faster (tools.ListServersOutput: its servers on every core).
+// would, faster (tools.ListServersOutput and tools.CheckupOutput: their
+// servers on every core).
 type jsonAppender interface {
 	AppendJSON(dst []byte) ([]byte, error)
 }

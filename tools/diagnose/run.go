@@ -2,6 +2,8 @@ package diagnose
 
 import (
 	"context"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/mcpmend/mcpmend/cache"
@@ -61,27 +63,52 @@ func Run(ctx context.Context, jobs []Job, opts Options) []Report {
 	go func() {
 		defer close(inspected)
 		in := cache.NewInspector(opts.Env, opts.Now, opts.Inventory.Servers)
-		for i, j := range jobs {
-			states[i] = in.Inspect(ctx, j.Server)
-		}
+		each(len(jobs), func(i int) { states[i] = in.Inspect(ctx, jobs[i].Server) })
 	}()
 	results := probe.ProbeAll(ctx, dial, opts.Probe, opts.Progress)
 	<-inspected
 	rel := indexRelated(opts.Inventory)
+	resolver := probe.NewResolver(opts.Probe)
 	reports := make([]Report, len(jobs))
-	for i, j := range jobs {
+	each(len(jobs), func(i int) {
+		j := jobs[i]
 		in := Input{Server: j.Server, State: states[i], NotProbed: j.NotProbed}
 		if k, ok := slot[i]; ok {
 			in.Probe = &results[k]
 		} else if j.Resolve {
-			if r, ok := probe.Resolve(j.Server, opts.Probe); !ok {
+			if r, ok := resolver.Resolve(j.Server); !ok {
 				in.Probe = &r
 			}
 		}
 		in.Others, in.Problems, in.NameShared = rel.of(j.Server)
 		reports[i] = Diagnose(in)
-	}
+	})
 	return reports
+}
+
+// each calls f(i) for i in [0, n), split among the cores for a long list
+// (a checkup of thousands of servers): each job's state and report depend
+// on no other job's, the stores a pass reads are shared safely (each is
+// read once, under store.Once), and every result is filed at its own
+// index, so the reports come out in the order of jobs whatever finished
+// first. A short list stays on one goroutine.
+func each(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/256)
+	if workers < 2 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // relatedIndex groups the inventory by client and name once, so that each

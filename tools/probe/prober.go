@@ -27,17 +27,35 @@ type prober struct {
 	gateHeld bool          // a slot is held
 	complete bool          // initialize and tools/list succeeded
 	noise    *noiseLog     // stdout lines that were not JSON-RPC
+
+	// resolver is set when the prober only resolves the command (Resolve):
+	// nothing is started, so the environment is copied only when the entry
+	// changes it, and texts are redacted through its memo.
+	resolver *Resolver
 }
 
 func newProber(s registry.Server, opts Options) *prober {
-	p := &prober{s: s, opts: opts, env: environMap(opts.Environ), secrets: s.Raw.Secrets()}
-	// Inherited variables that look like credentials may be echoed by a
-	// server (a stack trace printing its environment): scrub them too.
-	for k, v := range p.env {
+	env := environMap(opts.Environ)
+	return newProberWith(s, opts, env, inheritedSecrets(env))
+}
+
+// inheritedSecrets are the inherited variables that look like credentials:
+// a server may echo them (a stack trace printing its environment), so they
+// are scrubbed too.
+func inheritedSecrets(env map[string]string) []registry.Secret {
+	var out []registry.Secret
+	for k, v := range env {
 		if registry.IsSecretName(k) && len(v) >= 8 {
-			p.secrets = append(p.secrets, registry.Secret(v))
+			out = append(out, registry.Secret(v))
 		}
 	}
+	return out
+}
+
+// newProberWith is newProber with the inherited environment and its
+// credentials already read; env is only read, never written.
+func newProberWith(s registry.Server, opts Options, env map[string]string, inherited []registry.Secret) *prober {
+	p := &prober{s: s, opts: opts, env: env, secrets: append(s.Raw.Secrets(), inherited...)}
 	p.r = Result{Name: s.Name, Client: s.Client, Scope: s.Scope, File: s.File, Transport: s.Transport, Target: inert(target(s), false), Phases: []PhaseTiming{}}
 	p.timeout, p.r.TimeoutSource = StartupTimeout(s, p.env)
 	if opts.Timeout > 0 {
@@ -94,13 +112,22 @@ func (p *prober) addSecret(v string) {
 // configured secret values are removed, then token-like strings, and
 // control characters are replaced (line breaks and tabs are kept).
 func (p *prober) scrub(s string) string {
-	return inert(registry.RedactText(registry.Scrub(s, p.secrets...)), true)
+	return inert(p.redactText(registry.Scrub(s, p.secrets...)), true)
+}
+
+// redactText is registry.RedactText, through the Resolver's memo when there
+// is one.
+func (p *prober) redactText(s string) string {
+	if p.resolver != nil {
+		return p.resolver.redactText(s)
+	}
+	return registry.RedactText(s)
 }
 
 // clean is scrub for one-line fields a server chose (its name, version,
 // tool names): line breaks are replaced too.
 func (p *prober) clean(s string) string {
-	return inert(registry.RedactText(registry.Scrub(s, p.secrets...)), false)
+	return inert(p.redactText(registry.Scrub(s, p.secrets...)), false)
 }
 
 // inert replaces C0 and C1 control characters and DEL with U+FFFD, so text

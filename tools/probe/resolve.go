@@ -1,6 +1,10 @@
 package probe
 
-import "github.com/mcpmend/mcpmend/registry"
+import (
+	"sync"
+
+	"github.com/mcpmend/mcpmend/registry"
+)
 
 // Resolve checks, without starting or dialling anything, what Probe's first
 // phase checks for a stdio server: its configuration expands as the client
@@ -9,10 +13,43 @@ import "github.com/mcpmend/mcpmend/registry"
 // the verdict (CommandNotFound, ConfigError) exactly as Probe would report
 // it. Remote servers are not judged here: ok is true.
 func Resolve(s registry.Server, opts Options) (r Result, ok bool) {
+	return NewResolver(opts).Resolve(s)
+}
+
+// Resolver is Resolve for many servers of one command (a checkup of
+// thousands): what every server shares is computed once — the inherited
+// environment as a map and the credentials in it — instead of once per
+// server, and a server's environment is copied only when its entry sets
+// variables of its own. Texts that repeat from server to server (the same
+// command missing in every project) are redacted once. A Resolver is safe
+// for concurrent use; its results are those of Resolve.
+type Resolver struct {
+	opts    Options
+	env     map[string]string // inherited; never written after NewResolver
+	secrets []registry.Secret // the inherited credentials
+
+	mu     sync.Mutex
+	redact map[string]string // RedactText of a text already seen
+}
+
+// maxRedactMemo bounds the redaction memo: texts that name a project's own
+// folder are all different, and each is redacted once anyway.
+const maxRedactMemo = 4096
+
+// NewResolver reads opts' environment once for every Resolve that follows.
+func NewResolver(opts Options) *Resolver {
+	opts = opts.withDefaults()
+	env := environMap(opts.Environ)
+	return &Resolver{opts: opts, env: env, secrets: inheritedSecrets(env), redact: map[string]string{}}
+}
+
+// Resolve is the package's Resolve with rv's options.
+func (rv *Resolver) Resolve(s registry.Server) (r Result, ok bool) {
 	if s.Transport != registry.Stdio {
 		return Result{}, true
 	}
-	p := newProber(s, opts.withDefaults())
+	p := newProberWith(s, rv.opts, rv.env, rv.secrets)
+	p.resolver = rv
 	_, ev, err := p.stdioCommand()
 	p.r.Process = ev
 	if err == nil {
@@ -20,4 +57,22 @@ func Resolve(s registry.Server, opts Options) (r Result, ok bool) {
 	}
 	p.note("the server was not started: only its command was looked up")
 	return p.r, false
+}
+
+// redactText is registry.RedactText, remembered: the result depends on the
+// text alone.
+func (rv *Resolver) redactText(s string) string {
+	rv.mu.Lock()
+	out, ok := rv.redact[s]
+	rv.mu.Unlock()
+	if ok {
+		return out
+	}
+	out = registry.RedactText(s)
+	rv.mu.Lock()
+	if len(rv.redact) < maxRedactMemo {
+		rv.redact[s] = out
+	}
+	rv.mu.Unlock()
+	return out
 }

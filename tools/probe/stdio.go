@@ -93,9 +93,12 @@ func (p *prober) stdioCommand() (*exec.Cmd, *ProcessEvidence, error) {
 	for i, a := range s.Raw.Args {
 		args[i] = exp(a.Reveal())
 	}
-	env := make(map[string]string, len(p.env)+len(s.Raw.Env))
-	for k, v := range p.env {
-		env[k] = v
+	env := p.env // shared and only read: copied below before any change
+	if p.resolver == nil || len(s.Raw.Env) > 0 {
+		env = make(map[string]string, len(p.env)+len(s.Raw.Env)+1)
+		for k, v := range p.env {
+			env[k] = v
+		}
 	}
 	for _, e := range s.Raw.Env {
 		v := exp(e.Value.Reveal())
@@ -106,7 +109,9 @@ func (p *prober) stdioCommand() (*exec.Cmd, *ProcessEvidence, error) {
 	}
 	// Every process the server starts inherits this mark, even one that
 	// leaves the process group: it is how the probe finds them at the end.
-	env[probeMarkEnv] = newProbeMark()
+	if p.resolver == nil {
+		env[probeMarkEnv] = newProbeMark()
+	}
 	if len(missing) > 0 {
 		ev.UnsetVars = sortedKeys(missing)
 		p.note("unset variables left as written, as the client leaves them: %s", strings.Join(ev.UnsetVars, ", "))
@@ -132,6 +137,9 @@ func (p *prober) stdioCommand() (*exec.Cmd, *ProcessEvidence, error) {
 		return nil, ev, err
 	}
 	ev.Resolved = path
+	if p.resolver != nil { // nothing will be started
+		return nil, ev, nil
+	}
 	cmd := &exec.Cmd{Path: path, Args: append([]string{command}, args...), Env: environList(env), Dir: dir}
 	return cmd, ev, nil
 }
