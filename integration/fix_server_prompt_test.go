@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,14 +40,23 @@ func TestFixServerPromptInRealClaudeCode(t *testing.T) {
 			if err := os.WriteFile(mcpConfig, cfg, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			var model *scriptedModel
+			// The handler runs on the model server's goroutines, which the
+			// claude process in between does not order with this one: the
+			// model is reached through an atomic pointer and what it saw is
+			// kept under a lock (the step itself runs under the model's lock,
+			// so its texts are safe to read there).
+			var self atomic.Pointer[scriptedModel]
+			var mu sync.Mutex
 			var prompted []string
-			model = newScriptedModel(t, func(offered map[string]bool, results []string) *toolUse {
+			model := newScriptedModel(t, func(offered map[string]bool, results []string) *toolUse {
 				if len(results) > 0 {
 					return nil
 				}
-				prompted = model.texts
-				for _, text := range model.texts {
+				texts := self.Load().texts
+				mu.Lock()
+				prompted = append([]string(nil), texts...)
+				mu.Unlock()
+				for _, text := range texts {
 					var args map[string]any
 					if m := playbookCall.FindStringSubmatch(text); m != nil && json.Unmarshal([]byte(m[1]), &args) == nil && offered["mcp__mcpmend__diagnose"] {
 						return &toolUse{Name: "mcp__mcpmend__diagnose", Input: args}
@@ -53,9 +64,12 @@ func TestFixServerPromptInRealClaudeCode(t *testing.T) {
 				}
 				return nil
 			})
+			self.Store(model)
 			env := append(homeEnv(home), "ANTHROPIC_BASE_URL="+model.URL, "ANTHROPIC_API_KEY=sk-ant-test-not-a-key", "ENABLE_TOOL_SEARCH=false")
 			out := runWith(t, env, home, false, claude, "-p", "/mcp__mcpmend__fix_server "+name54710, "--output-format", "stream-json", "--verbose",
 				"--mcp-config", mcpConfig, "--strict-mcp-config", "--allowedTools", "mcp__mcpmend__diagnose")
+			mu.Lock()
+			defer mu.Unlock()
 			if !contains(prompted, want) {
 				t.Fatalf("%s: the model's first request does not carry the prompt's text; its user texts:\n%q\nstdout: %.2000s", cv.version, prompted, out)
 			}
