@@ -3,14 +3,13 @@ package tools
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mcpmend/mcpmend/cache"
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/inert"
+	"github.com/mcpmend/mcpmend/internal/parallel"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -145,7 +144,10 @@ func summarize(ctx context.Context, d *Deps, env registry.Env, all, listed []reg
 	}
 	in.Stores = stores
 	sums := make([]cache.Summary, len(listed))
-	inspectAll(len(listed), func(i int) { sums[i] = in.Inspect(ctx, listed[i]).Summary() })
+	// Each server's state is independent of the others', and the stores a
+	// pass reads are shared safely (each read once, under store.Once):
+	// 15,000 servers took a fifth of `list` on one core.
+	parallel.For(len(listed), func(i int) { sums[i] = in.Inspect(ctx, listed[i]).Summary() })
 	out := make(map[string]cache.Summary, len(listed))
 	for i, s := range listed { // in order: of servers sharing a key, the last one says
 		if !sums[i].IsZero() {
@@ -156,27 +158,4 @@ func summarize(ctx context.Context, d *Deps, env registry.Env, all, listed []reg
 		return nil
 	}
 	return out
-}
-
-// inspectAll calls inspect(i) for i in [0, n), split among the cores for a
-// long list: each server's state is independent of the others', and the
-// stores a pass reads are shared safely (each is read once, under
-// store.Once). 15,000 servers took a fifth of `list` on one core.
-func inspectAll(n int, inspect func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n/256)
-	if workers < 2 {
-		for i := range n {
-			inspect(i)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < n; i += workers {
-				inspect(i)
-			}
-		})
-	}
-	wg.Wait()
 }

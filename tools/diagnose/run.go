@@ -2,11 +2,10 @@ package diagnose
 
 import (
 	"context"
-	"runtime"
-	"sync"
 	"time"
 
 	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/internal/parallel"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/mcpmend/mcpmend/tools/probe"
 )
@@ -63,14 +62,14 @@ func Run(ctx context.Context, jobs []Job, opts Options) []Report {
 	go func() {
 		defer close(inspected)
 		in := cache.NewInspector(opts.Env, opts.Now, opts.Inventory.Servers)
-		each(len(jobs), func(i int) { states[i] = in.Inspect(ctx, jobs[i].Server) })
+		parallel.For(len(jobs), func(i int) { states[i] = in.Inspect(ctx, jobs[i].Server) })
 	}()
 	results := probe.ProbeAll(ctx, dial, opts.Probe, opts.Progress)
 	<-inspected
 	rel := indexRelated(opts.Inventory)
 	resolver := probe.NewResolver(opts.Probe)
 	reports := make([]Report, len(jobs))
-	each(len(jobs), func(i int) {
+	parallel.For(len(jobs), func(i int) {
 		j := jobs[i]
 		in := Input{Server: j.Server, State: states[i], NotProbed: j.NotProbed}
 		if k, ok := slot[i]; ok {
@@ -84,31 +83,6 @@ func Run(ctx context.Context, jobs []Job, opts Options) []Report {
 		reports[i] = Diagnose(in)
 	})
 	return reports
-}
-
-// each calls f(i) for i in [0, n), split among the cores for a long list
-// (a checkup of thousands of servers): each job's state and report depend
-// on no other job's, the stores a pass reads are shared safely (each is
-// read once, under store.Once), and every result is filed at its own
-// index, so the reports come out in the order of jobs whatever finished
-// first. A short list stays on one goroutine.
-func each(n int, f func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n/256)
-	if workers < 2 {
-		for i := range n {
-			f(i)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < n; i += workers {
-				f(i)
-			}
-		})
-	}
-	wg.Wait()
 }
 
 // relatedIndex groups the inventory by client and name once, so that each
