@@ -294,14 +294,15 @@ func (j *Journal) removeEntry(e *Entry, dryRun bool) error {
 // while its lock is held (the lock then no longer guards anything another
 // process could find) and released after; Windows cannot rename a directory
 // holding an open file, so the lock is released first and the rename fails
-// if another process opened the entry in between — it is then kept.
+// if another process keeps the entry open (lockedfile.Rename retries for its
+// busy budget first) — it is then kept.
 func renameEntryDir(h *lockedfile.KernelHeld, from, to string) error {
 	if renameWhileHeld {
 		defer h.Release()
-		return os.Rename(from, to)
+	} else {
+		h.Release()
 	}
-	h.Release()
-	return os.Rename(from, to)
+	return lockedfile.Rename(from, to)
 }
 
 // renameWhileHeld: whether the OS renames a directory with an open file in it.

@@ -5,8 +5,8 @@
 // header-less plugin servers, unless the entry carries its own ttlMs),
 // inspects it into records and plans the removal of the server's entry.
 //
-// Writing it safely. Claude Code rewrites this file in place (open with
-// O_TRUNC, write, close) and takes no lock, so there is nothing to wait
+// Writing it safely. Claude Code rewrites this file in place (open truncating,
+// write, close) and takes no lock, so there is nothing to wait
 // for. A reset or an undo is a mutation.JSONDelete without a lock, which
 // writes through lockedfile.ReplaceUnlocked:
 //
