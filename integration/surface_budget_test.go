@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -10,9 +9,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/mcpmend/mcpmend/internal/wirelog"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -79,40 +79,16 @@ func fixture54710(t *testing.T, home string, gateAt time.Time) {
 
 // rawLog keeps the bytes the server sent, so sizes and key order are those
 // on the wire (the client decodes structuredContent into a map).
-type rawLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (w *rawLog) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.Write(p)
-}
+type rawLog struct{ wirelog.Log }
 
 // last is the structuredContent of the newest tool result, as sent.
 func (w *rawLog) last(t *testing.T) string {
 	t.Helper()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	lines := strings.Split(w.buf.String(), "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		_, msg, ok := strings.Cut(lines[i], "read: ")
-		if !ok || !strings.Contains(msg, `"structuredContent":`) {
-			continue
-		}
-		var m struct {
-			Result struct {
-				StructuredContent json.RawMessage `json:"structuredContent"`
-			} `json:"result"`
-		}
-		if err := json.Unmarshal([]byte(msg), &m); err != nil {
-			t.Fatalf("wire: %v", err)
-		}
-		return string(m.Result.StructuredContent)
+	raw, err := w.LastStructured()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no structured result on the wire")
-	return ""
+	return raw
 }
 
 // modelSession is a go-sdk client of `mcpmend serve` that introduces

@@ -1,12 +1,12 @@
 package tools
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/mcpmend/mcpmend/internal/wirelog"
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -197,41 +197,17 @@ func validate(t *testing.T, r *jsonschema.Resolved, sc any) {
 
 // wireLog keeps what the server sent, as bytes: the client decodes
 // structuredContent into a map, which loses the order on the wire.
-type wireLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (w *wireLog) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.Write(p)
-}
+type wireLog struct{ wirelog.Log }
 
 // lastStructured is the structuredContent of the last tool result read,
 // byte for byte as the server sent it.
 func (w *wireLog) lastStructured(t *testing.T) string {
 	t.Helper()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	lines := strings.Split(w.buf.String(), "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		_, msg, ok := strings.Cut(lines[i], "read: ")
-		if !ok || !strings.Contains(msg, `"structuredContent":`) {
-			continue
-		}
-		var m struct {
-			Result struct {
-				StructuredContent json.RawMessage `json:"structuredContent"`
-			} `json:"result"`
-		}
-		if err := json.Unmarshal([]byte(msg), &m); err != nil {
-			t.Fatalf("wire: %v: %s", err, msg)
-		}
-		return string(m.Result.StructuredContent)
+	raw, err := w.LastStructured()
+	if err != nil {
+		t.Fatalf("%v:\n%s", err, w.String())
 	}
-	t.Fatalf("no structured result on the wire:\n%s", w.buf.String())
-	return ""
+	return raw
 }
 
 // wireSession is session with the client's wire logged.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/mcpmend/mcpmend/registry"
@@ -67,23 +66,9 @@ func TestWireGoldens(t *testing.T) {
 // contains marker, byte for byte as the server sent it.
 func (w *wireLog) result(t *testing.T, marker string) []byte {
 	t.Helper()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for _, line := range strings.Split(w.buf.String(), "\n") {
-		_, msg, ok := strings.Cut(line, "read: ")
-		if !ok || !strings.Contains(msg, marker) {
-			continue
-		}
-		var m struct {
-			Result json.RawMessage `json:"result"`
-		}
-		if err := json.Unmarshal([]byte(msg), &m); err != nil {
-			t.Fatalf("wire: %v: %s", err, msg)
-		}
-		if m.Result != nil {
-			return m.Result
-		}
+	raw, err := w.Result(marker)
+	if err != nil {
+		t.Fatalf("%v:\n%s", err, w.String())
 	}
-	t.Fatalf("no result with %s on the wire:\n%s", marker, w.buf.String())
-	return nil
+	return raw
 }
