@@ -60,7 +60,10 @@ type NameMatcher struct {
 	others []string // lowercased, longer known names containing name
 	latin1 []byte   // name encoded as Chromium would store it in Latin-1 ("" if it cannot be)
 	utf16  []byte   // name in UTF-16LE
-	lower  string   // strings.ToLower(name)
+	// lower is the name lowercased when that keeps byte offsets (lowerOK),
+	// for Key; computed once, since Key runs for every candidate row.
+	lower   string
+	lowerOK bool
 	// foldASCII is the name in ASCII lower case when it is all ASCII (nil
 	// otherwise), for encodedKey's check of ASCII keys.
 	foldASCII []byte
@@ -71,7 +74,8 @@ type NameMatcher struct {
 // "github-mcp" (a server of its own) from github with an affix.
 func NewNameMatcher(name string, others []string) *NameMatcher {
 	lower := strings.ToLower(name)
-	m := &NameMatcher{name: name, lower: lower}
+	m := &NameMatcher{name: name}
+	m.lower, m.lowerOK = lowerSameOffsets(name)
 	if name != "" && isASCII([]byte(name)) {
 		m.foldASCII = []byte(lower)
 	}
@@ -100,8 +104,9 @@ func (m *NameMatcher) Key(key string) Match {
 		return NoMatch
 	}
 	best := NoMatch
-	lk, ln := strings.ToLower(key), m.lower
-	if len(lk) != len(key) || len(ln) != len(m.name) {
+	lk, okKey := lowerSameOffsets(key)
+	ln := m.lower
+	if !okKey || !m.lowerOK {
 		// Case folding would move byte offsets (rare non-ASCII): compare exactly.
 		lk, ln = key, m.name
 	}
@@ -252,10 +257,26 @@ func affixesOnly(side string, before bool) bool {
 
 // lowerSameLen lowercases s unless that would move byte offsets.
 func lowerSameLen(s string) string {
-	if l := strings.ToLower(s); len(l) == len(s) {
-		return l
+	l, _ := lowerSameOffsets(s)
+	return l
+}
+
+// lowerSameOffsets is strings.ToLower(s) when no rune's lower case has a
+// different encoded length, so that every byte offset in the result is the
+// same offset in s; otherwise it is s and false. Comparing the two strings'
+// lengths is not enough: in "İ:ǅ:Ⱥ" the İ loses a byte (to i) and the Ⱥ
+// gains one (to ⱥ), so the lengths agree while the name moved (found by
+// FuzzNameMatcher).
+func lowerSameOffsets(s string) (string, bool) {
+	for _, r := range s {
+		if lr := unicode.ToLower(r); lr != r && utf8.RuneLen(lr) != utf8.RuneLen(r) {
+			return s, false
+		}
 	}
-	return s
+	if !utf8.ValidString(s) {
+		return s, false // ToLower would turn each invalid byte into three
+	}
+	return strings.ToLower(s), true
 }
 
 func isWeak(c byte) bool { return c == '-' || c == '_' }
