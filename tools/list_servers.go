@@ -1,20 +1,17 @@
 package tools
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"text/tabwriter"
 
 	"github.com/mcpmend/mcpmend/cache"
 	"github.com/mcpmend/mcpmend/internal/inert"
+	"github.com/mcpmend/mcpmend/internal/jsonout"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -68,44 +65,59 @@ func ListServers(ctx context.Context, d *Deps, in ListServersInput) (*ListServer
 	return out, nil
 }
 
-// AppendJSON appends o to dst exactly as json.Marshal encodes it, with the
-// servers encoded on every core: 15,000 servers are 5 MB of JSON, and
-// encoding them was the longest single step of `list --json` after
-// discovery. An element of a slice encodes the same wherever it stands, so
-// the parts are joined as they are.
+// AppendJSON appends o to dst exactly as json.Marshal encodes it
+// (internal/jsonout: by hand, without reflection).
 func (o *ListServersOutput) AppendJSON(dst []byte) ([]byte, error) {
-	const head = `{"servers":[]`
-	workers := min(runtime.GOMAXPROCS(0), len(o.Servers)/256)
-	if workers < 2 {
-		b, err := json.Marshal(o)
-		return append(dst, b...), err
+	w := jsonout.Append(dst, false)
+	o.encode(w)
+	return w.Bytes(), w.Err()
+}
+
+// WriteJSON writes o to out exactly as a json.Encoder with SetIndent("",
+// "  ") does (what `mcpmend list --json` prints), in chunks as it is
+// encoded: 15,000 servers are 9.6 MB of output, never held whole.
+func (o *ListServersOutput) WriteJSON(out io.Writer) error {
+	w := jsonout.Stream(out, true)
+	o.encode(w)
+	w.Raw("\n")
+	return w.Flush()
+}
+
+// encode writes o field by field as its json tags say
+// (TestListEncodeEveryField fails when a field is added here and not
+// there). A long list's states are encoded on another core while the
+// servers are (jsonout.PendingStates).
+func (o *ListServersOutput) encode(w *jsonout.Writer) {
+	w.BeginObject()
+	var states *jsonout.PendingStates
+	if len(o.States) > 0 {
+		states = w.StartStates(o.States)
 	}
-	rest := *o
-	rest.Servers = []registry.Server{}
-	tail, err := json.Marshal(&rest)
-	if err != nil || !bytes.HasPrefix(tail, []byte(head)) {
-		b, err := json.Marshal(o)
-		return append(dst, b...), err
-	}
-	parts := make([][]byte, workers)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := w*len(o.Servers)/workers, (w+1)*len(o.Servers)/workers
-		wg.Go(func() { parts[w], errs[w] = json.Marshal(o.Servers[lo:hi]) })
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return dst, err
-	}
-	dst = append(dst, head[:len(head)-1]...)
-	for w, p := range parts { // each part is [e,…]: its elements, comma-joined
-		if w > 0 {
-			dst = append(dst, ',')
+	w.Key("servers")
+	if o.Servers == nil {
+		w.Null()
+	} else {
+		w.BeginArray()
+		for i := range o.Servers {
+			w.Elem()
+			w.Server(&o.Servers[i])
 		}
-		dst = append(dst, p[1:len(p)-1]...)
+		w.EndArray()
 	}
-	return append(append(dst, ']'), tail[len(head):]...), nil
+	if len(o.Problems) > 0 {
+		w.Key("problems")
+		w.BeginArray()
+		for i := range o.Problems {
+			w.Elem()
+			w.Problem(&o.Problems[i])
+		}
+		w.EndArray()
+	}
+	if states != nil {
+		w.Key("states")
+		states.Write(w)
+	}
+	w.EndObject()
 }
 
 func validClient(c string) bool {

@@ -76,6 +76,12 @@ func (a *app) emit(v any, text string) error {
 // --json never shows cost a quarter of the command.
 func (a *app) emitFunc(v any, text func() string) error {
 	if a.g.json {
+		// A result that writes its own indented JSON (list: 15,000
+		// servers are 9.6 MB) streams it in chunks as it is encoded, with
+		// no reflection and no indenting pass (internal/jsonout).
+		if jw, ok := v.(jsonWriter); ok {
+			return jw.WriteJSON(a.stdout)
+		}
 		// The bytes of an Encoder with SetIndent("", "  "), indented by
 		// jsonindent: encoding/json's indent was a third of `list --json`
 		// on 15,000 servers. The Encoder hands its buffer over in one
@@ -102,6 +108,12 @@ func (iw indentWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// jsonWriter is a result that writes itself to w exactly as a json.Encoder
+// with SetIndent("", "  ") would (tools.ListServersOutput).
+type jsonWriter interface {
+	WriteJSON(w io.Writer) error
 }
 
 // jsonAppender is a result that encodes itself exactly as json.Marshal
