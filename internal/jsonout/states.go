@@ -18,10 +18,10 @@ var parallelStates = 2048
 // caller writes what precedes it (list's servers); Write then encodes the
 // first half and splices the second in.
 type PendingStates struct {
-	m    map[string]cache.Summary
-	keys []string
-	half int     // members from keys[half] are in tail
-	tail *Writer // nil: Write encodes everything itself
+	m      map[string]cache.Summary
+	keys   []string
+	half   int     // members from keys[half] are in tail
+	tail   *Writer // nil: Write encodes everything itself
 	wg     sync.WaitGroup
 	sorted chan struct{} // closed once keys is sorted
 }
