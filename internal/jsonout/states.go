@@ -65,5 +65,3 @@ func (p *PendingStates) Write(w *Writer) {
 	w.EndObject()
 }
 
-// ParallelStates is for benchmarks. TEMP
-func ParallelStates(n int) { parallelStates = n }

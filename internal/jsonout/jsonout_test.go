@@ -1,0 +1,386 @@
+package jsonout
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcpmend/mcpmend/cache"
+	"github.com/mcpmend/mcpmend/registry"
+)
+
+// hostile are strings encoding/json escapes in every way it has: quotes
+// and backslashes, each control character, HTML's <>&, U+2028 and U+2029,
+// invalid and truncated UTF-8, DEL and C1 controls (left as they are), and
+// plain and multi-byte text around them.
+var hostile = []string{
+	"", "plain", `quote " and \ backslash`, "\x00\x01\x07\b\t\n\v\f\r\x1b\x1f", "<script>a && b</script>",
+	"line\u2028sep\u2029par", "bad \xff byte", "truncated \xe2\x80", "\xed\xa0\x80 surrogate", "del \x7f c1 \u0080\u009b",
+	"ünïcode ✓ 🙂", "\u2027\u202a\u202e\u2030", "/tmp/x/.claude.json", "\xc0\xaf overlong", "end \xe2",
+}
+
+// marshal is encoding/json's encoding of v: json.Marshal, or what a
+// json.Encoder with SetIndent("", "  ") writes.
+func marshal(t testing.TB, v any, indent bool) string {
+	t.Helper()
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	if indent {
+		e.SetIndent("", "  ")
+	}
+	if err := e.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	if !indent {
+		return strings.TrimSuffix(b.String(), "\n")
+	}
+	return b.String()
+}
+
+// encode is this package's encoding of v (one of the types it knows).
+func encode(t testing.TB, v any, indent bool) string {
+	t.Helper()
+	w := Append(nil, indent)
+	switch v := v.(type) {
+	case *registry.Server:
+		w.Server(v)
+	case *registry.OAuth:
+		w.OAuth(v)
+	case *registry.Problem:
+		w.Problem(v)
+	case *cache.Summary:
+		w.Summary(v)
+	case map[string]cache.Summary:
+		w.States(v)
+	case []string:
+		w.Strings(v)
+	case string:
+		w.String(v)
+	default:
+		t.Fatalf("no encoder for %T", v)
+	}
+	if err := w.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if indent {
+		w.Raw("\n")
+	}
+	return string(w.Bytes())
+}
+
+// same fails unless both encoders give the same bytes for v, compact and
+// indented.
+func same(t testing.TB, what string, v any) {
+	t.Helper()
+	for _, indent := range []bool{false, true} {
+		if got, want := encode(t, v, indent), marshal(t, v, indent); got != want {
+			t.Fatalf("%s (indent %v): differs from encoding/json %s", what, indent, diff(got, want))
+		}
+	}
+}
+
+// diff shows where got first departs from want.
+func diff(got, want string) string {
+	i := 0
+	for i < len(got) && i < len(want) && got[i] == want[i] {
+		i++
+	}
+	from := max(0, i-80)
+	return fmt.Sprintf("at byte %d of %d (want %d):\n got …%q\nwant …%q", i, len(got), len(want), got[from:min(len(got), i+80)], want[from:min(len(want), i+80)])
+}
+
+func TestStrings(t *testing.T) {
+	for _, s := range hostile {
+		same(t, fmt.Sprintf("%q", s), s)
+	}
+	same(t, "all hostile", hostile)
+	same(t, "empty slice", []string{})
+	same(t, "nil slice", []string(nil))
+	for b := range 256 { // every byte alone and in a rune's place
+		same(t, fmt.Sprintf("byte %#x", b), string([]byte{byte(b)}))
+		same(t, fmt.Sprintf("byte %#x in text", b), "a"+string([]byte{byte(b)})+"é")
+	}
+}
+
+// filler sets every field of a value by reflection, so that a field added
+// to an encoded type is encoded by encoding/json and shows up as a
+// difference unless the encoder writes it too. empty sets pointers to zero
+// values and slices and maps to empty ones instead (what omitempty leaves
+// out, or keeps as {}).
+type filler struct {
+	t     testing.TB
+	n     int
+	empty bool
+}
+
+func (f *filler) fill(v reflect.Value) {
+	f.n++
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(hostile[f.n%len(hostile)] + fmt.Sprint(f.n))
+	case reflect.Int:
+		v.SetInt(int64(f.n*7919) - 3)
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		if !f.empty {
+			f.fill(v.Elem())
+		}
+	case reflect.Slice:
+		n := 3
+		if f.empty {
+			n = 0
+		}
+		v.Set(reflect.MakeSlice(v.Type(), n, n))
+		for i := range n {
+			f.fill(v.Index(i))
+		}
+	case reflect.Map:
+		v.Set(reflect.MakeMap(v.Type()))
+		for i := 0; i < 3 && !f.empty; i++ {
+			k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
+			f.fill(k)
+			f.fill(e)
+			v.SetMapIndex(k, e)
+		}
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[time.Time]() {
+			v.Set(reflect.ValueOf(time.Date(2026, 12, 7, 3, 4, 5, 123456000+f.n, time.FixedZone("", -(f.n%24)*3600))))
+			return
+		}
+		for i := range v.NumField() {
+			if fd := v.Type().Field(i); fd.IsExported() && fd.Tag.Get("json") != "-" {
+				f.fill(v.Field(i))
+			}
+		}
+	default:
+		f.t.Fatalf("%s: a kind of field the test cannot fill; teach filler (and the encoder) about it", v.Type())
+	}
+}
+
+// TestEveryField: for each encoded type, each exported field set alone,
+// every field set, every field empty and the zero value encode as
+// encoding/json encodes them. A field added to registry.Server, OAuth,
+// Problem or cache.Summary (or a json tag changed) that the encoder does
+// not follow fails here.
+func TestEveryField(t *testing.T) {
+	for _, v := range []any{&registry.Server{}, &registry.OAuth{}, &registry.Problem{}, &cache.Summary{}} {
+		typ := reflect.TypeOf(v).Elem()
+		same(t, typ.Name()+" zero", v)
+		for _, empty := range []bool{false, true} {
+			all := reflect.New(typ)
+			(&filler{t: t, empty: empty}).fill(all.Elem())
+			same(t, fmt.Sprintf("%s every field (empty %v)", typ.Name(), empty), all.Interface())
+			for i := range typ.NumField() {
+				one := reflect.New(typ)
+				if fd := typ.Field(i); fd.IsExported() && fd.Tag.Get("json") != "-" {
+					(&filler{t: t, n: i, empty: empty}).fill(one.Elem().Field(i))
+					same(t, fmt.Sprintf("%s.%s alone (empty %v)", typ.Name(), fd.Name, empty), one.Interface())
+				}
+			}
+		}
+	}
+	// Raw is never encoded, however full.
+	s := &registry.Server{Name: "n"}
+	(&filler{t: t}).fill(reflect.ValueOf(&s.Raw).Elem())
+	same(t, "Server with Raw", s)
+}
+
+// TestStates: maps of summaries, small and large enough to be encoded on
+// two cores, with keys that sort differently once escaped.
+func TestStates(t *testing.T) {
+	for _, n := range []int{0, 1, 5, parallelStates + 7} {
+		m := map[string]cache.Summary{}
+		f := &filler{t: t}
+		for i := range n {
+			var s cache.Summary
+			if i%3 != 0 {
+				f.fill(reflect.ValueOf(&s).Elem())
+			}
+			m[hostile[i%len(hostile)]+fmt.Sprint(i)] = s
+		}
+		same(t, fmt.Sprintf("%d states", n), m)
+		w := Stream(new(bytes.Buffer), true)
+		w.BeginObject()
+		p := w.StartStates(m)
+		w.Key("servers")
+		w.Null()
+		w.Key("states")
+		p.Write(w)
+		w.EndObject()
+		w.Raw("\n")
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		want := marshal(t, struct {
+			Servers []int                    `json:"servers"`
+			States  map[string]cache.Summary `json:"states"`
+		}{nil, m}, true)
+		if got := w.w.(*bytes.Buffer).String(); got != want {
+			t.Fatalf("%d states after another member: differs from encoding/json %s", n, diff(got, want))
+		}
+	}
+	same(t, "nil states", map[string]cache.Summary(nil))
+}
+
+// TestTimes: what time.Time's MarshalJSON writes (nanoseconds trimmed,
+// zones), and the times it refuses are an error here too.
+func TestTimes(t *testing.T) {
+	for _, tm := range []time.Time{
+		{}, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), time.Date(2026, 1, 2, 3, 4, 5, 120000000, time.UTC),
+		time.Date(1, 1, 1, 0, 0, 0, 1, time.FixedZone("", 23*3600+59*60)), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.FixedZone("", -5*3600)),
+		time.Date(2026, 6, 1, 0, 0, 0, 0, time.FixedZone("", 30)), // seconds in the offset: dropped by RFC 3339
+	} {
+		same(t, tm.String(), &cache.Summary{Until: &tm})
+	}
+	for _, tm := range []time.Time{
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("", 24*3600)), time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("", -25*3600)),
+	} {
+		if _, err := json.Marshal(&cache.Summary{Until: &tm}); err == nil {
+			t.Fatalf("%v: encoding/json takes it; the test expects a refusal", tm)
+		}
+		w := Append(nil, true)
+		w.Summary(&cache.Summary{Until: &tm})
+		if w.Err() == nil {
+			t.Errorf("%v: no error, wrote %s", tm, w.Bytes())
+		}
+	}
+}
+
+// chunkWriter records every Write, and fails after failAfter of them.
+type chunkWriter struct {
+	writes    []int
+	out       bytes.Buffer
+	failAfter int
+}
+
+var errFull = errors.New("disk full")
+
+func (c *chunkWriter) Write(p []byte) (int, error) {
+	if c.failAfter > 0 && len(c.writes) >= c.failAfter {
+		return 0, errFull
+	}
+	c.writes = append(c.writes, len(p))
+	return c.out.Write(p)
+}
+
+// TestStream: a large output goes out in chunks that together are the
+// whole, and a failing writer's error is returned, with nothing written
+// after it and the buffer not growing past a chunk.
+func TestStream(t *testing.T) {
+	servers := make([]registry.Server, 2000)
+	for i := range servers {
+		(&filler{t: t, n: i}).fill(reflect.ValueOf(&servers[i]).Elem())
+	}
+	encodeAll := func(w *Writer) {
+		w.BeginArray()
+		for i := range servers {
+			w.Elem()
+			w.Server(&servers[i])
+		}
+		w.EndArray()
+		w.Raw("\n")
+	}
+	c := &chunkWriter{}
+	w := Stream(c, true)
+	encodeAll(w)
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if want := marshal(t, servers, true); c.out.String() != want {
+		t.Fatalf("streamed output differs from encoding/json %s", diff(c.out.String(), want))
+	}
+	if len(c.writes) < 10 || c.writes[0] < chunk || c.writes[0] > chunk+4096 {
+		t.Errorf("writes %v: want chunks of about %d bytes", c.writes, chunk)
+	}
+	c = &chunkWriter{failAfter: 2}
+	w = Stream(c, true)
+	encodeAll(w)
+	if err := w.Flush(); !errors.Is(err, errFull) || len(c.writes) != 2 || cap(w.buf) > 2*chunk {
+		t.Errorf("after a failed write: err %v, %d writes, buffer %d bytes", err, len(c.writes), cap(w.buf))
+	}
+}
+
+// FuzzString: any string is quoted as encoding/json quotes it.
+func FuzzString(f *testing.F) {
+	for _, s := range hostile {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, _ := json.Marshal(s)
+		if got := appendString(nil, s); string(got) != string(want) {
+			t.Fatalf("%q: got %s, want %s", s, got, want)
+		}
+	})
+}
+
+// FuzzServer: a server (and its OAuth settings, a problem and a summary)
+// built from arbitrary strings, with each field set or not by a bit of
+// mask, encodes as encoding/json encodes it, compact and indented.
+func FuzzServer(f *testing.F) {
+	f.Add("github", "/home/u/<p>", "npx\u2028-y", "\xff\x00&", uint32(0xffffffff), -1)
+	f.Add("", "", "", "", uint32(0), 0)
+	f.Fuzz(func(t *testing.T, a, b, c, d string, mask uint32, n int) {
+		strs := []string{a, b, c, d}
+		f := &fuzzFiller{strs: strs, mask: mask, n: n}
+		for _, v := range []any{&registry.Server{}, &registry.Problem{}, &cache.Summary{}} {
+			f.fill(reflect.ValueOf(v).Elem())
+			same(t, fmt.Sprintf("%T", v), v)
+		}
+		m := map[string]cache.Summary{a: {Session: b}, b: {Tokens: c}, c: {Gates: strs}, d: {Records: map[string]int{a: n, d: 1}}}
+		same(t, "states", m)
+	})
+}
+
+// fuzzFiller fills fields from the fuzzer's strings and number, each
+// field set only when its bit of mask is.
+type fuzzFiller struct {
+	strs []string
+	mask uint32
+	n    int
+	i    int
+}
+
+func (f *fuzzFiller) fill(v reflect.Value) {
+	f.i++
+	if f.mask&(1<<(f.i%32)) == 0 && v.Kind() != reflect.Struct {
+		return
+	}
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(f.strs[f.i%len(f.strs)])
+	case reflect.Int:
+		v.SetInt(int64(f.n + f.i))
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		f.fill(v.Elem())
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.String {
+			v.Set(reflect.ValueOf(f.strs[:f.i%(len(f.strs)+1)]).Convert(v.Type()))
+		}
+	case reflect.Map:
+		v.Set(reflect.MakeMap(v.Type()))
+		for _, s := range f.strs[:f.i%(len(f.strs)+1)] {
+			v.SetMapIndex(reflect.ValueOf(s), reflect.ValueOf(f.n))
+		}
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[time.Time]() {
+			v.Set(reflect.ValueOf(time.Unix(int64(uint64(f.n)%(1<<37)), int64(f.i)).UTC()))
+			return
+		}
+		for i := range v.NumField() {
+			if fd := v.Type().Field(i); fd.IsExported() && fd.Tag.Get("json") != "-" {
+				f.fill(v.Field(i))
+			}
+		}
+	}
+}
