@@ -1,15 +1,19 @@
 package tools
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/mcpmend/mcpmend/cache"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/mcpmend/mcpmend/tools/diagnose"
 )
@@ -132,18 +136,21 @@ func TestListServersClientFilter(t *testing.T) {
 	}
 }
 
-// TestListAppendJSON: the list's own encoder gives json.Marshal's bytes,
-// for a list long enough to be encoded in parts, a short one, an empty one
-// and one without servers.
+// TestListAppendJSON: the list's own encoder (internal/jsonout) gives
+// json.Marshal's bytes from AppendJSON and a json.Encoder with
+// SetIndent("", "  ")'s from WriteJSON, for a list long enough that its
+// states are encoded on two cores, a short one, an empty one and one
+// without servers, with a problem holding characters json escapes.
 func TestListAppendJSON(t *testing.T) {
-	d := readsHome(t, 200)
+	d := readsHome(t, 1000)
 	long, err := ListServers(context.Background(), d, ListServersInput{})
-	if err != nil || len(long.Servers) < 512 || len(long.States) == 0 {
-		t.Fatalf("%v, %d servers", err, len(long.Servers))
+	if err != nil || len(long.Servers) < 3000 || len(long.States) < 3000 {
+		t.Fatalf("%v, %d servers, %d states", err, len(long.Servers), len(long.States))
 	}
-	long.Problems = append(long.Problems, registry.Problem{Client: "cursor", File: "/x/<y>.json", Message: "a & b"})
+	long.Problems = append(long.Problems, registry.Problem{Client: "cursor", File: "/x/<y>.json", Message: "a & b\u2028"})
 	short := *long
 	short.Servers = short.Servers[:3]
+	short.States = map[string]cache.Summary{StateKey(short.Servers[0]): long.States[StateKey(short.Servers[0])]}
 	for name, o := range map[string]*ListServersOutput{
 		"long": long, "short": &short, "empty": {Servers: []registry.Server{}}, "nil": {},
 	} {
@@ -155,6 +162,30 @@ func TestListAppendJSON(t *testing.T) {
 		if err != nil || string(got) != "prefix"+string(want) {
 			t.Errorf("%s: AppendJSON differs from json.Marshal (err %v, %d vs %d bytes)", name, err, len(got)-6, len(want))
 		}
+		var enc, out bytes.Buffer
+		e := json.NewEncoder(&enc)
+		e.SetIndent("", "  ")
+		if err := e.Encode(o); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.WriteJSON(&out); err != nil || out.String() != enc.String() {
+			t.Errorf("%s: WriteJSON differs from an indenting json.Encoder (err %v, %d vs %d bytes)", name, err, out.Len(), enc.Len())
+		}
+	}
+}
+
+// TestListEncodeEveryField: ListServersOutput.encode writes these members;
+// a field added to the type must be added there (and here).
+func TestListEncodeEveryField(t *testing.T) {
+	var tags []string
+	typ := reflect.TypeFor[ListServersOutput]()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		tags = append(tags, f.Name+" "+f.Tag.Get("json"))
+	}
+	want := []string{"Servers servers", "Problems problems,omitempty", "States states,omitempty"}
+	if !slices.Equal(tags, want) {
+		t.Errorf("ListServersOutput's fields are %q; encode writes %q: teach it the new ones", tags, want)
 	}
 }
 
