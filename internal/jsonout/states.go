@@ -64,4 +64,3 @@ func (p *PendingStates) Write(w *Writer) {
 	w.join(p.tail)
 	w.EndObject()
 }
-
