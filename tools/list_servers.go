@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/mcpmend/mcpmend/cache"
 	"github.com/mcpmend/mcpmend/internal/inert"
@@ -127,52 +125,6 @@ func validClient(c string) bool {
 		}
 	}
 	return false
-}
-
-// Text renders the result as a compact table, one server a line, grouped by
-// client: what a model reads and what `mcpmend list` prints.
-func (o *ListServersOutput) Text() string {
-	var b strings.Builder
-	if len(o.Servers) == 0 {
-		b.WriteString("No MCP servers are configured")
-		if len(o.Problems) == 0 {
-			b.WriteString(".\n")
-		} else {
-			b.WriteString(" that could be read.\n")
-		}
-	}
-	// One aligned table per client: name, transport, scope, then the
-	// command or URL; state and problem lines start under that last column
-	// (empty leading cells keep them inside the table's alignment).
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	client := ""
-	for _, s := range o.Servers {
-		if s.Client != client {
-			client = s.Client
-			fmt.Fprintf(tw, "%s:\n", client)
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s", inert.Line(s.Name), s.Transport, scopeText(s), target(s))
-		if st := status(s); st != "" {
-			fmt.Fprintf(tw, "  [%s]", st)
-		}
-		fmt.Fprintln(tw)
-		if sum, ok := o.States[StateKey(s)]; ok && sum.Notable() {
-			fmt.Fprintf(tw, "  \t\t\tstate: %s\n", sum.Text())
-		}
-		for _, p := range s.Problems {
-			fmt.Fprintf(tw, "  \t\t\tproblem: %s\n", inert.Line(p))
-		}
-	}
-	tw.Flush()
-	if len(o.Problems) > 0 {
-		b.WriteString("Problems:\n")
-		ps := append([]registry.Problem(nil), o.Problems...)
-		sort.SliceStable(ps, func(i, j int) bool { return ps[i].File < ps[j].File })
-		for _, p := range ps {
-			b.WriteString("  " + inert.Line(ProblemText(p)) + "\n")
-		}
-	}
-	return b.String()
 }
 
 // ProblemText renders a problem as "client file:line:col: message".

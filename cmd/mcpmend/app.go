@@ -95,9 +95,20 @@ func (a *app) emitFunc(v any, text func() string) error {
 		}
 		return json.NewEncoder(indentWriter{a.stdout}).Encode(v)
 	}
+	// A result that writes its own text (list) streams it, made inert
+	// value by value as it is rendered.
+	if tw, ok := v.(textWriter); ok {
+		return tw.WriteText(a.stdout)
+	}
 	// Inert: the text carries names, commands and server output.
 	_, err := io.WriteString(a.stdout, inert.Text(text()))
 	return err
+}
+
+// textWriter is a result that writes its text (the one emitFunc is given)
+// to w in chunks, every value in it already inert (tools.ListServersOutput).
+type textWriter interface {
+	WriteText(w io.Writer) error
 }
 
 // indentWriter indents each Write, one whole JSON value (see emitFunc).
