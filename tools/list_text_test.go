@@ -181,7 +181,6 @@ func TestListTextShadowForgery(t *testing.T) {
 	}
 }
 
-
 // BenchmarkListText is what `mcpmend list` prints for 15,000 servers,
 // written to io.Discard: rendered by text/tabwriter and fmt, then made
 // inert as a whole (tabwriterText and inert.Text: what the command did
