@@ -93,3 +93,27 @@ func BenchmarkListJSONFile(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCheckupJSON is what `checkup --no-probe --json` prints for
+// 15,000 servers (45 MB), written to io.Discard, by encoding/json (then
+// internal/jsonindent) and by WriteJSON, side by side as BenchmarkListJSON.
+//
+//	go test ./tools -run '^$' -bench CheckupJSON -benchtime 10x
+func BenchmarkCheckupJSON(b *testing.B) {
+	out, err := Checkup(context.Background(), scalingHome(b, 5000), CheckupInput{SkipProbe: true})
+	if err != nil || len(out.Servers) != 15000 {
+		b.Fatalf("%v", err)
+	}
+	var std, own [2]float64
+	for b.Loop() {
+		measure(b, &std, func() error {
+			js, err := json.Marshal(out)
+			if err != nil {
+				return err
+			}
+			return jsonindent.Write(io.Discard, append(js, '\n'), "", "  ")
+		})
+		measure(b, &own, func() error { return out.WriteJSON(io.Discard) })
+	}
+	reportPair(b, "encoding_json", std, "jsonout", own)
+}

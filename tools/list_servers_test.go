@@ -177,21 +177,18 @@ func TestListAppendJSON(t *testing.T) {
 // TestListEncodeEveryField: ListServersOutput.encode writes these members;
 // a field added to the type must be added there (and here).
 func TestListEncodeEveryField(t *testing.T) {
-	var tags []string
-	typ := reflect.TypeFor[ListServersOutput]()
-	for i := range typ.NumField() {
-		f := typ.Field(i)
-		tags = append(tags, f.Name+" "+f.Tag.Get("json"))
-	}
+	tags := fieldTags(reflect.TypeFor[ListServersOutput]())
 	want := []string{"Servers servers", "Problems problems,omitempty", "States states,omitempty"}
 	if !slices.Equal(tags, want) {
 		t.Errorf("ListServersOutput's fields are %q; encode writes %q: teach it the new ones", tags, want)
 	}
 }
 
-// TestCheckupAppendJSON: checkup's own encoder gives json.Marshal's bytes,
-// for a checkup long enough to be encoded in parts (with file findings and
-// characters json escapes), a short one, an empty one and a zero one.
+// TestCheckupAppendJSON: checkup's own encoder (internal/jsonout) gives
+// json.Marshal's bytes from AppendJSON and an indenting json.Encoder's
+// from WriteJSON, for a long checkup (with file findings and characters
+// json escapes, a probe summary, a next step with arguments, where a
+// new-step finding was searched), a short one, an empty one and a zero one.
 func TestCheckupAppendJSON(t *testing.T) {
 	d := readsHome(t, 200)
 	long, err := Checkup(context.Background(), d, CheckupInput{SkipProbe: true})
@@ -199,6 +196,10 @@ func TestCheckupAppendJSON(t *testing.T) {
 		t.Fatalf("%v, %d servers", err, len(long.Servers))
 	}
 	long.Files = append(long.Files, diagnose.FileFinding{File: "/x/<y>.json", Finding: diagnose.Finding{Summary: "a & b"}})
+	long.Searched = []registry.Location{{Client: "cursor", Scope: "user", Path: "/h/.cursor/mcp.json"}, {Client: "zed", Exists: true}}
+	long.Servers[1].Probe = &diagnose.ProbeSummary{Verdict: "ok", DurationMS: 1.5e-7, Notes: []string{"<n>"}}
+	long.Servers[2].Findings = append(long.Servers[2].Findings, diagnose.Finding{Severity: diagnose.Error, Code: "c",
+		Next: &diagnose.Action{Step: "s", Tool: "reset_server_auth", Arguments: map[string]any{"name": "x\u2028", "all": true, "n": 3}}})
 	short := *long
 	short.Servers = short.Servers[:3]
 	for name, o := range map[string]*CheckupOutput{
@@ -212,5 +213,38 @@ func TestCheckupAppendJSON(t *testing.T) {
 		if err != nil || string(got) != "prefix"+string(want) {
 			t.Errorf("%s: AppendJSON differs from json.Marshal (err %v, %d vs %d bytes)", name, err, len(got)-6, len(want))
 		}
+		var enc, out bytes.Buffer
+		e := json.NewEncoder(&enc)
+		e.SetIndent("", "  ")
+		if err := e.Encode(o); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.WriteJSON(&out); err != nil || out.String() != enc.String() {
+			t.Errorf("%s: WriteJSON differs from an indenting json.Encoder (err %v, %d vs %d bytes)", name, err, out.Len(), enc.Len())
+		}
 	}
+}
+
+// TestCheckupEncodeEveryField: CheckupOutput.encode writes these members
+// (and these counts); a field added to the types must be added there (and
+// here).
+func TestCheckupEncodeEveryField(t *testing.T) {
+	for typ, want := range map[reflect.Type][]string{
+		reflect.TypeFor[CheckupOutput](): {"Status status", "Servers servers", "Files files,omitempty", "Counts counts", "Searched searched,omitempty", "At at"},
+		reflect.TypeFor[CheckupCounts](): {"Servers servers", "OK ok", "Warning warning", "Error error"},
+	} {
+		if tags := fieldTags(typ); !slices.Equal(tags, want) {
+			t.Errorf("%s's fields are %q; encode writes %q: teach it the new ones", typ, tags, want)
+		}
+	}
+}
+
+// fieldTags lists a struct's fields as "Name tag".
+func fieldTags(typ reflect.Type) []string {
+	var tags []string
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		tags = append(tags, f.Name+" "+f.Tag.Get("json"))
+	}
+	return tags
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/mcpmend/mcpmend/cache"
 	"github.com/mcpmend/mcpmend/registry"
+	"github.com/mcpmend/mcpmend/tools/diagnose"
 )
 
 // hostile are strings encoding/json escapes in every way it has: quotes
@@ -57,6 +59,16 @@ func encode(t testing.TB, v any, indent bool) string {
 		w.Summary(v)
 	case map[string]cache.Summary:
 		w.States(v)
+	case *diagnose.Report:
+		w.Report(v)
+	case *diagnose.FileFinding:
+		w.FileFinding(v)
+	case *cache.Session:
+		w.Session(v)
+	case *registry.Location:
+		w.Location(v)
+	case *diagnose.ProbeSummary:
+		w.probe(v)
 	case []string:
 		w.Strings(v)
 	case string:
@@ -127,6 +139,10 @@ func (f *filler) fill(v reflect.Value) {
 		v.SetInt(int64(f.n*7919) - 3)
 	case reflect.Bool:
 		v.SetBool(true)
+	case reflect.Float64:
+		v.SetFloat(float64(f.n) * []float64{1.5e-7, 0.25, 3e21}[f.n%3])
+	case reflect.Interface: // a tool argument: a string, a number or a flag
+		v.Set(reflect.ValueOf([]any{hostile[f.n%len(hostile)], f.n, true}[f.n%3]))
 	case reflect.Pointer:
 		v.Set(reflect.New(v.Type().Elem()))
 		if !f.empty {
@@ -167,10 +183,14 @@ func (f *filler) fill(v reflect.Value) {
 // TestEveryField: for each encoded type, each exported field set alone,
 // every field set, every field empty and the zero value encode as
 // encoding/json encodes them. A field added to registry.Server, OAuth,
-// Problem or cache.Summary (or a json tag changed) that the encoder does
-// not follow fails here.
+// Problem, Location, cache.Summary, or to a checkup report and what it holds
+// (diagnose.Report, Finding, Action, FileFinding, ProbeSummary,
+// probe.ServerInfo, cache.Session,
+// ActiveGate, ClientVerdict) — or a json tag changed — that the encoder
+// does not follow fails here.
 func TestEveryField(t *testing.T) {
-	for _, v := range []any{&registry.Server{}, &registry.OAuth{}, &registry.Problem{}, &cache.Summary{}} {
+	for _, v := range []any{&registry.Server{}, &registry.OAuth{}, &registry.Problem{}, &cache.Summary{},
+		&diagnose.Report{}, &diagnose.FileFinding{}, &cache.Session{}, &registry.Location{}, &diagnose.ProbeSummary{}} {
 		typ := reflect.TypeOf(v).Elem()
 		same(t, typ.Name()+" zero", v)
 		for _, empty := range []bool{false, true} {
@@ -254,6 +274,23 @@ func TestTimes(t *testing.T) {
 	}
 }
 
+// TestFloats: a probe's duration is written as encoding/json writes a
+// float64 (shortest form, exponents past its cutoffs, e-7 not e-07), and
+// NaN and infinities are refused as it refuses them.
+func TestFloats(t *testing.T) {
+	for _, x := range []float64{0, math.Copysign(0, -1), 1, -1, 0.1, 1.5, 123456789, 1e-6, 9.99999e-7, 1e-7, 1.5e-7, 1e20, 1e21, 1.2345e21, -1e-300, math.MaxFloat64,
+		math.SmallestNonzeroFloat64, 1e100, 12.75, 1 / 3.0} {
+		same(t, fmt.Sprint(x), &diagnose.ProbeSummary{DurationMS: x})
+	}
+	for _, x := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		w := Append(nil, false)
+		w.Float(x)
+		if _, err := json.Marshal(x); err == nil || w.Err() == nil {
+			t.Errorf("%v: encoding/json error %v, ours %v: want both", x, err, w.Err())
+		}
+	}
+}
+
 // chunkWriter records every Write, and fails after failAfter of them.
 type chunkWriter struct {
 	writes    []int
@@ -321,16 +358,21 @@ func FuzzString(f *testing.F) {
 	})
 }
 
-// FuzzServer: a server (and its OAuth settings, a problem and a summary)
-// built from arbitrary strings, with each field set or not by a bit of
-// mask, encodes as encoding/json encodes it, compact and indented.
+// FuzzServer: a server (and its OAuth settings, a problem, a summary and a
+// checkup report) built from arbitrary strings and numbers, with each
+// field set or not by a bit of mask, encodes as encoding/json encodes it,
+// compact and indented.
 func FuzzServer(f *testing.F) {
-	f.Add("github", "/home/u/<p>", "npx\u2028-y", "\xff\x00&", uint32(0xffffffff), -1)
-	f.Add("", "", "", "", uint32(0), 0)
-	f.Fuzz(func(t *testing.T, a, b, c, d string, mask uint32, n int) {
+	f.Add("github", "/home/u/<p>", "npx\u2028-y", "\xff\x00&", uint32(0xffffffff), -1, 1.5e-7)
+	f.Add("", "", "", "", uint32(0), 0, 0.0)
+	f.Add("a", "b", "c", "d", uint32(0x5555aaaa), 1<<40, 1e21)
+	f.Fuzz(func(t *testing.T, a, b, c, d string, mask uint32, n int, x float64) {
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			x = 0 // encoding/json refuses them; TestFloats checks the refusal
+		}
 		strs := []string{a, b, c, d}
-		f := &fuzzFiller{strs: strs, mask: mask, n: n}
-		for _, v := range []any{&registry.Server{}, &registry.Problem{}, &cache.Summary{}} {
+		f := &fuzzFiller{strs: strs, mask: mask, n: n, x: x}
+		for _, v := range []any{&registry.Server{}, &registry.Problem{}, &cache.Summary{}, &diagnose.Report{}, &diagnose.FileFinding{}} {
 			f.fill(reflect.ValueOf(v).Elem())
 			same(t, fmt.Sprintf("%T", v), v)
 		}
@@ -345,6 +387,7 @@ type fuzzFiller struct {
 	strs []string
 	mask uint32
 	n    int
+	x    float64
 	i    int
 }
 
@@ -358,19 +401,31 @@ func (f *fuzzFiller) fill(v reflect.Value) {
 		v.SetString(f.strs[f.i%len(f.strs)])
 	case reflect.Int:
 		v.SetInt(int64(f.n + f.i))
+	case reflect.Float64:
+		v.SetFloat(f.x * float64(f.i%3))
 	case reflect.Bool:
 		v.SetBool(true)
+	case reflect.Interface:
+		v.Set(reflect.ValueOf([]any{f.strs[f.i%len(f.strs)], f.n, f.x, true}[f.i%4]))
 	case reflect.Pointer:
 		v.Set(reflect.New(v.Type().Elem()))
 		f.fill(v.Elem())
 	case reflect.Slice:
 		if v.Type().Elem().Kind() == reflect.String {
 			v.Set(reflect.ValueOf(f.strs[:f.i%(len(f.strs)+1)]).Convert(v.Type()))
+			return
+		}
+		n := f.i % 3
+		v.Set(reflect.MakeSlice(v.Type(), n, n))
+		for i := range n {
+			f.fill(v.Index(i))
 		}
 	case reflect.Map:
 		v.Set(reflect.MakeMap(v.Type()))
 		for _, s := range f.strs[:f.i%(len(f.strs)+1)] {
-			v.SetMapIndex(reflect.ValueOf(s), reflect.ValueOf(f.n))
+			e := reflect.New(v.Type().Elem()).Elem()
+			f.fill(e)
+			v.SetMapIndex(reflect.ValueOf(s), e)
 		}
 	case reflect.Struct:
 		if v.Type() == reflect.TypeFor[time.Time]() {

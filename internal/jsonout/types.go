@@ -2,6 +2,7 @@ package jsonout
 
 import (
 	"slices"
+	"time"
 
 	"github.com/mcpmend/mcpmend/cache"
 	"github.com/mcpmend/mcpmend/registry"
@@ -74,16 +75,28 @@ func (w *Writer) Problem(p *registry.Problem) {
 	w.EndObject()
 }
 
+// Location writes where a client's configuration was looked for as
+// encoding/json does.
+func (w *Writer) Location(l *registry.Location) {
+	w.BeginObject()
+	w.Key("client")
+	w.String(l.Client)
+	w.Key("scope")
+	w.String(l.Scope)
+	w.Key("path")
+	w.String(l.Path)
+	w.Key("exists")
+	w.Bool(l.Exists)
+	w.EndObject()
+}
+
 // Summary writes s as encoding/json does; an Until that RFC 3339 cannot
 // hold is recorded as the Writer's error.
 func (w *Writer) Summary(s *cache.Summary) {
 	w.BeginObject()
 	w.optString("session", s.Session)
 	w.optStrings("gates", s.Gates)
-	if s.Until != nil {
-		w.Key("until")
-		w.Time(*s.Until)
-	}
+	w.optTime("until", s.Until)
 	w.optString("tokens", s.Tokens)
 	if len(s.Records) > 0 {
 		w.Key("records")
@@ -165,5 +178,12 @@ func (w *Writer) optTrue(k string, v bool) {
 	if v {
 		w.Key(k)
 		w.Bool(true)
+	}
+}
+
+func (w *Writer) optTime(k string, t *time.Time) {
+	if t != nil {
+		w.Key(k)
+		w.Time(*t)
 	}
 }

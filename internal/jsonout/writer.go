@@ -23,6 +23,7 @@ package jsonout
 import (
 	"errors"
 	"io"
+	"math"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -190,6 +191,27 @@ func (w *Writer) Bool(b bool) { w.buf = strconv.AppendBool(w.buf, b) }
 
 // Int writes n.
 func (w *Writer) Int(n int) { w.buf = strconv.AppendInt(w.buf, int64(n), 10) }
+
+// Float writes f as encoding/json writes a float64: the shortest decimal
+// that reads back as f, in exponent form (e-7, not e-07) below 1e-6 and
+// from 1e21; NaN and infinities are an error, as they are for it.
+func (w *Writer) Float(f float64) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		w.Fail(errors.New("json: unsupported value: " + strconv.FormatFloat(f, 'g', -1, 64)))
+		w.buf = append(w.buf, '0')
+		return
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	n := len(w.buf)
+	w.buf = strconv.AppendFloat(w.buf, f, format, -1, 64)
+	if b := w.buf[n:]; format == 'e' && len(b) >= 4 && b[len(b)-4] == 'e' && b[len(b)-3] == '-' && b[len(b)-2] == '0' {
+		b[len(b)-2] = b[len(b)-1]
+		w.buf = w.buf[:len(w.buf)-1]
+	}
+}
 
 // Strings writes ss as an array of strings (null for a nil slice, as
 // encoding/json does).
