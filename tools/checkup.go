@@ -255,7 +255,8 @@ func (o *CheckupOutput) AppendJSON(dst []byte) ([]byte, error) {
 
 // WriteJSON writes o to out exactly as a json.Encoder with SetIndent("",
 // "  ") does (what `mcpmend checkup --json` prints), in chunks as it is
-// encoded: 15,000 reports are 45 MB of output, never held whole.
+// encoded (the reports on every core): 15,000 reports are 45 MB of
+// output, never held whole.
 func (o *CheckupOutput) WriteJSON(out io.Writer) error {
 	w := jsonout.Stream(out, true)
 	o.encode(w)
@@ -275,10 +276,10 @@ func (o *CheckupOutput) encode(w *jsonout.Writer) {
 		w.Null()
 	} else {
 		w.BeginArray()
-		for i := range o.Servers {
+		w.Elems(len(o.Servers), func(w *jsonout.Writer, i int) {
 			w.Elem()
 			w.Report(&o.Servers[i])
-		}
+		})
 		w.EndArray()
 	}
 	if len(o.Files) > 0 {

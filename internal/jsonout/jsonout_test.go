@@ -345,6 +345,61 @@ func TestStream(t *testing.T) {
 	}
 }
 
+// TestElems: an array encoded on every core by Elems is the array
+// encoding/json writes, compact, indented and streamed, long or short,
+// from its first member or after one written before, with a failure in a
+// member reported.
+func TestElems(t *testing.T) {
+	servers := make([]registry.Server, 3*parallelMin+5)
+	for i := range servers {
+		(&filler{t: t, n: i}).fill(reflect.ValueOf(&servers[i]).Elem())
+	}
+	for _, n := range []int{0, 1, parallelMin - 1, len(servers)} {
+		for _, indent := range []bool{false, true} {
+			for _, before := range []bool{false, true} {
+				c := &chunkWriter{}
+				w := Stream(c, indent)
+				w.BeginArray()
+				from := 0
+				if before && n > 0 {
+					w.Elem()
+					w.Server(&servers[0])
+					from = 1
+				}
+				w.Elems(n-from, func(w *Writer, i int) {
+					w.Elem()
+					w.Server(&servers[from+i])
+				})
+				w.EndArray()
+				if indent {
+					w.Raw("\n")
+				}
+				if err := w.Flush(); err != nil {
+					t.Fatal(err)
+				}
+				if want := marshal(t, servers[:n], indent); c.out.String() != want {
+					t.Fatalf("%d servers (indent %v, one before %v): %s", n, indent, before, diff(c.out.String(), want))
+				}
+			}
+		}
+	}
+	w := Append(nil, true)
+	bad := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	w.BeginArray()
+	w.Elems(2*parallelMin, func(w *Writer, i int) {
+		w.Elem()
+		s := cache.Summary{}
+		if i == parallelMin+3 {
+			s.Until = &bad
+		}
+		w.Summary(&s)
+	})
+	w.EndArray()
+	if w.Err() == nil {
+		t.Error("a member's error in a batch on another core was lost")
+	}
+}
+
 // FuzzString: any string is quoted as encoding/json quotes it.
 func FuzzString(f *testing.F) {
 	for _, s := range hostile {
