@@ -257,6 +257,8 @@ func (o *CheckupOutput) AppendJSON(dst []byte) ([]byte, error) {
 // "  ") does (what `mcpmend checkup --json` prints), in chunks as it is
 // encoded (the reports on every core): 15,000 reports are 45 MB of
 // output, never held whole.
+// An error (encoding/json's: a time RFC 3339 cannot hold) ends the output
+// at the last chunk written before it.
 func (o *CheckupOutput) WriteJSON(out io.Writer) error {
 	w := jsonout.Stream(out, true)
 	o.encode(w)

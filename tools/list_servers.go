@@ -74,6 +74,8 @@ func (o *ListServersOutput) AppendJSON(dst []byte) ([]byte, error) {
 // WriteJSON writes o to out exactly as a json.Encoder with SetIndent("",
 // "  ") does (what `mcpmend list --json` prints), in chunks as it is
 // encoded: 15,000 servers are 9.6 MB of output, never held whole.
+// An error (encoding/json's: a time RFC 3339 cannot hold) ends the output
+// at the last chunk written before it.
 func (o *ListServersOutput) WriteJSON(out io.Writer) error {
 	w := jsonout.Stream(out, true)
 	o.encode(w)
