@@ -31,6 +31,7 @@ type chunks struct {
 	size  int
 }
 
+// Write keeps a copy of p.
 func (c *chunks) Write(p []byte) (int, error) {
 	c.parts = append(c.parts, bytes.Clone(p))
 	c.size += len(p)
