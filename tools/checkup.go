@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/mcpmend/mcpmend/internal/inert"
-	"github.com/mcpmend/mcpmend/internal/jsonout"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/mcpmend/mcpmend/tools/diagnose"
+	"github.com/mcpmend/mcpmend/tools/jsonout"
 	"github.com/mcpmend/mcpmend/tools/probe"
 )
 
@@ -246,7 +246,7 @@ func writeSearched(b *strings.Builder, locs []registry.Location) {
 }
 
 // AppendJSON appends o to dst exactly as json.Marshal encodes it
-// (internal/jsonout: by hand, without reflection).
+// (tools/jsonout: by hand, without reflection).
 func (o *CheckupOutput) AppendJSON(dst []byte) ([]byte, error) {
 	w := jsonout.Append(dst, false)
 	o.encode(w)

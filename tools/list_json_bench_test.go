@@ -27,7 +27,7 @@ func listOutput(b *testing.B) *ListServersOutput {
 // MB), written to io.Discard: by encoding/json (json.Marshal, then
 // internal/jsonindent: what the command did before, there with the
 // servers' Marshal split over the cores) and by WriteJSON
-// (internal/jsonout), taking turns in each iteration so that both see the
+// (tools/jsonout), taking turns in each iteration so that both see the
 // same machine; it reports each one's milliseconds and bytes allocated
 // per run, and the ratios.
 //

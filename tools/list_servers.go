@@ -9,8 +9,8 @@ import (
 
 	"github.com/mcpmend/mcpmend/cache"
 	"github.com/mcpmend/mcpmend/internal/inert"
-	"github.com/mcpmend/mcpmend/internal/jsonout"
 	"github.com/mcpmend/mcpmend/registry"
+	"github.com/mcpmend/mcpmend/tools/jsonout"
 )
 
 // ListServersInput filters list_servers. Every field is optional.
@@ -64,7 +64,7 @@ func ListServers(ctx context.Context, d *Deps, in ListServersInput) (*ListServer
 }
 
 // AppendJSON appends o to dst exactly as json.Marshal encodes it
-// (internal/jsonout: by hand, without reflection).
+// (tools/jsonout: by hand, without reflection).
 func (o *ListServersOutput) AppendJSON(dst []byte) ([]byte, error) {
 	w := jsonout.Append(dst, false)
 	o.encode(w)

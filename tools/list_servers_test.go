@@ -136,7 +136,7 @@ func TestListServersClientFilter(t *testing.T) {
 	}
 }
 
-// TestListAppendJSON: the list's own encoder (internal/jsonout) gives
+// TestListAppendJSON: the list's own encoder (tools/jsonout) gives
 // json.Marshal's bytes from AppendJSON and a json.Encoder with
 // SetIndent("", "  ")'s from WriteJSON, for a list long enough that its
 // states are encoded on two cores, a short one, an empty one and one
@@ -184,7 +184,7 @@ func TestListEncodeEveryField(t *testing.T) {
 	}
 }
 
-// TestCheckupAppendJSON: checkup's own encoder (internal/jsonout) gives
+// TestCheckupAppendJSON: checkup's own encoder (tools/jsonout) gives
 // json.Marshal's bytes from AppendJSON and an indenting json.Encoder's
 // from WriteJSON, for a long checkup (with file findings and characters
 // json escapes, a probe summary, a next step with arguments, where a

@@ -79,7 +79,7 @@ func (a *app) emitFunc(v any, text func() string) error {
 		// A result that writes its own indented JSON (list and checkup:
 		// 15,000 servers are 9.6 and 45 MB) streams it in chunks as it is
 		// encoded, with no reflection and no indenting pass
-		// (internal/jsonout).
+		// (tools/jsonout).
 		if jw, ok := v.(jsonWriter); ok {
 			return jw.WriteJSON(a.stdout)
 		}

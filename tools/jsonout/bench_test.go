@@ -12,7 +12,7 @@ import (
 // (an Encoder with SetIndent, reusing its buffer) and here (reusing the
 // buffer too): the per-server cost behind `list --json`.
 //
-//	go test ./internal/jsonout -run '^$' -bench Server
+//	go test ./tools/jsonout -run '^$' -bench Server
 func BenchmarkServer(b *testing.B) {
 	s := &registry.Server{Name: "github", Client: registry.ClaudeCode, Scope: "local", Project: "/home/u/src/project-0042",
 		File: "/home/u/.claude.json", Path: `projects.\/home\/u\/src\/project-0042.mcpServers.github`, Transport: registry.Stdio,
