@@ -27,6 +27,7 @@ type ccContext struct {
 	key      string         // the projects key: dir, or its git root
 	mcpDirs  []string       // where .mcp.json files are read, nearest first
 	settings []string       // where .claude/settings*.json are read
+	other    bool           // another project than env.CWD's: its folder may be long gone
 }
 
 // discoverClaudeCode lists Claude Code's servers.
@@ -92,6 +93,7 @@ type ccDiscovery struct {
 	env       Env
 	settings  *settingsReader
 	seen      map[string]bool // .mcp.json files whose problems are reported
+	dirs      dirIndex        // rules out project folders that are gone
 	org       []*ccServer     // enterprise then managed servers
 	user      []*ccServer     // ~/.claude.json mcpServers
 	exclusive string          // managed-mcp.json when present: it has exclusive control
@@ -161,7 +163,7 @@ func (d *ccDiscovery) cwdContext() ccContext {
 // projectContext is another project of ~/.claude.json, seen from its own
 // directory.
 func projectContext(p *claudeProject) ccContext {
-	return ccContext{dir: p.dir, proj: p, key: p.dir, mcpDirs: []string{p.dir}, settings: []string{p.dir}}
+	return ccContext{dir: p.dir, proj: p, key: p.dir, mcpDirs: []string{p.dir}, settings: []string{p.dir}, other: true}
 }
 
 // ccPrepared is one project's files, read and parsed by a worker.
@@ -190,6 +192,9 @@ func (d *ccDiscovery) prepare(c ccContext, mainFile string, memo serverMemo) *cc
 	}
 	shared := false
 	for _, dir := range c.mcpDirs {
+		if c.other && !d.dirs.mayExist(dir) {
+			continue // another project's folder, gone: nothing to read there
+		}
 		f := ccMCPFile{path: filepath.Join(dir, ".mcp.json")}
 		doc, prob, ok := readJSON(ClaudeCode, f.path)
 		f.prob = prob
