@@ -197,7 +197,11 @@ func Discover(env Env) *Inventory {
 	inv := &Inventory{Servers: []Server{}}
 	for _, d := range discoverers {
 		servers, problems := d.find(env)
-		inv.Servers = append(inv.Servers, servers...)
+		if len(inv.Servers) == 0 && servers != nil {
+			inv.Servers = servers // Claude Code's 15,000 servers are not copied again
+		} else {
+			inv.Servers = append(inv.Servers, servers...)
+		}
 		inv.Problems = append(inv.Problems, problems...)
 	}
 	sortServers(inv.Servers)
