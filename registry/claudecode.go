@@ -186,9 +186,9 @@ type ccMCPFile struct {
 // shared, so workers run it concurrently, each with its own memo.
 func (d *ccDiscovery) prepare(c ccContext, mainFile string, memo serverMemo) *ccPrepared {
 	pre := &ccPrepared{}
-	if c.proj != nil && c.proj.servers != nil {
+	if c.proj != nil && c.proj.servers != "" {
 		pre.local, pre.localProbs = parseServers(ccSource{file: mainFile, scope: ScopeLocal, project: c.key, expand: true, memo: memo,
-			prefix: "projects." + escape(c.key) + ".mcpServers."}, gjson.ParseBytes(c.proj.servers), d.env)
+			prefix: "projects." + escape(c.key) + ".mcpServers."}, gjson.Parse(c.proj.servers), d.env)
 	}
 	shared := false
 	for _, dir := range c.mcpDirs {
@@ -351,7 +351,10 @@ func (d *ccDiscovery) placeWorkDirs(main *claudeMain, cwd ccContext) {
 			dir, proj = s.Project, main.project(s.Project)
 		}
 		trusted := proj != nil && proj.trusted
-		s.placeWorkDir(d.env, dir, trusted, fmt.Sprintf(
-			"Claude Code starts this server in %s only once that folder's trust dialog is accepted (hasTrustDialogAccepted), which it is not: mcpmend starts it in the home directory", dir))
+		why := "" // written only where it is said: 15,000 servers, mostly trusted
+		if !trusted {
+			why = fmt.Sprintf("Claude Code starts this server in %s only once that folder's trust dialog is accepted (hasTrustDialogAccepted), which it is not: mcpmend starts it in the home directory", dir)
+		}
+		s.placeWorkDir(d.env, dir, trusted, why)
 	}
 }

@@ -23,7 +23,7 @@ type claudeMain struct {
 // claudeProject is one projects["<dir>"] entry.
 type claudeProject struct {
 	dir      string
-	servers  []byte   // mcpServers, raw
+	servers  string   // mcpServers, raw ("" when absent): a string, so gjson parses it without a copy
 	disabled []string // disabledMcpServers
 	trusted  bool     // hasTrustDialogAccepted
 
@@ -207,7 +207,7 @@ func (p *claudeProject) member(s *jsonScanner, key string) bool {
 	case "mcpServers":
 		raw, ok := s.skip()
 		if ok {
-			p.servers = bytes.Clone(dedupeJSON(raw)) // last of duplicate keys wins, as in JSON.parse; a copy (see readClaudeMainMapped)
+			p.servers = string(dedupeJSON(raw)) // last of duplicate keys wins, as in JSON.parse; a copy (see readClaudeMainMapped)
 		}
 		return ok
 	case "disabledMcpServers":
