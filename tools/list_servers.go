@@ -44,15 +44,19 @@ func ListServers(ctx context.Context, d *Deps, in ListServersInput) (*ListServer
 		env.CWD = in.Project
 	}
 	inv := registry.Discover(env)
-	out := &ListServersOutput{Servers: make([]registry.Server, 0, len(inv.Servers))}
-	for _, s := range inv.Servers {
-		if in.Client != "" && s.Client != in.Client || in.Name != "" && s.Name != in.Name {
-			continue
+	out := &ListServersOutput{Servers: inv.Servers} // unfiltered: shared, not copied (15,000 servers are 7 MB)
+	if in.Client != "" || in.Name != "" || in.Project != "" {
+		out.Servers = make([]registry.Server, 0, len(inv.Servers))
+		for i := range inv.Servers {
+			s := &inv.Servers[i]
+			if in.Client != "" && s.Client != in.Client || in.Name != "" && s.Name != in.Name {
+				continue
+			}
+			if in.Project != "" && s.Project != "" && filepath.Clean(s.Project) != filepath.Clean(in.Project) {
+				continue
+			}
+			out.Servers = append(out.Servers, *s)
 		}
-		if in.Project != "" && s.Project != "" && filepath.Clean(s.Project) != filepath.Clean(in.Project) {
-			continue
-		}
-		out.Servers = append(out.Servers, s)
 	}
 	for _, p := range inv.Problems {
 		if in.Client == "" || p.Client == in.Client {
