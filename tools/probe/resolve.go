@@ -1,6 +1,10 @@
 package probe
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/mcpmend/mcpmend/registry"
@@ -30,6 +34,55 @@ type Resolver struct {
 
 	mu     sync.Mutex
 	redact map[string]string // RedactText of a text already seen
+	// dirs and looks remember the file system's answers for one command:
+	// 5,000 projects' servers run the same commands from a few folders.
+	dirs  map[string]dirAnswer
+	looks map[lookKey]lookAnswer
+}
+
+type dirAnswer struct {
+	st  os.FileInfo
+	err error
+}
+
+type lookKey struct{ file, pathEnv, dir string }
+
+type lookAnswer struct {
+	path string
+	err  error
+}
+
+// statDir is os.Stat(dir), remembered.
+func (rv *Resolver) statDir(dir string) (os.FileInfo, error) {
+	rv.mu.Lock()
+	a, ok := rv.dirs[dir]
+	rv.mu.Unlock()
+	if !ok {
+		a.st, a.err = os.Stat(dir)
+		rv.mu.Lock()
+		rv.dirs[dir] = a
+		rv.mu.Unlock()
+	}
+	return a.st, a.err
+}
+
+// lookPath is lookPath, remembered. The folder is part of the question
+// only when the answer can depend on it: a relative command or PATH entry.
+func (rv *Resolver) lookPath(file, pathEnv, dir string) (string, error) {
+	k := lookKey{file, pathEnv, dir}
+	if !strings.ContainsAny(file, `/\`) && !slices.ContainsFunc(filepath.SplitList(pathEnv), func(d string) bool { return !filepath.IsAbs(d) }) {
+		k.dir = ""
+	}
+	rv.mu.Lock()
+	a, ok := rv.looks[k]
+	rv.mu.Unlock()
+	if !ok {
+		a.path, a.err = lookPath(file, pathEnv, dir)
+		rv.mu.Lock()
+		rv.looks[k] = a
+		rv.mu.Unlock()
+	}
+	return a.path, a.err
 }
 
 // maxRedactMemo bounds the redaction memo: texts that name a project's own
@@ -40,7 +93,8 @@ const maxRedactMemo = 4096
 func NewResolver(opts Options) *Resolver {
 	opts = opts.withDefaults()
 	env := environMap(opts.Environ)
-	return &Resolver{opts: opts, env: env, secrets: inheritedSecrets(env), redact: map[string]string{}}
+	return &Resolver{opts: opts, env: env, secrets: inheritedSecrets(env), redact: map[string]string{},
+		dirs: map[string]dirAnswer{}, looks: map[lookKey]lookAnswer{}}
 }
 
 // Resolve is the package's Resolve with rv's options.

@@ -66,6 +66,20 @@ func TestResolverSharesNothingItShouldNot(t *testing.T) {
 	dir := stdio("bad-dir", "only-here", registry.EnvVar{Name: "PATH", Value: registry.Secret(bin)})
 	dir.Cwd = filepath.Join(home, "gone")
 	servers = append(servers, dir)
+	// A relative PATH entry is looked up from each server's own folder: the
+	// remembered lookups must not carry one folder's answer to another.
+	here, there := t.TempDir(), t.TempDir()
+	if err := os.MkdirAll(filepath.Join(here, "rel"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(here, "rel", "rel-only"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{here, there, here} {
+		s := stdio("relative-path", "rel-only", registry.EnvVar{Name: "PATH", Value: "rel"})
+		s.Cwd = d
+		servers = append(servers, s)
+	}
 	type answer struct {
 		r  Result
 		ok bool
@@ -73,6 +87,9 @@ func TestResolverSharesNothingItShouldNot(t *testing.T) {
 	want := make([]answer, len(servers))
 	for i, s := range servers {
 		want[i].r, want[i].ok = resolveAlone(s, opts)
+	}
+	if n := len(servers); want[n-3].ok != true || want[n-2].ok != false {
+		t.Fatalf("reference: a relative PATH entry found %v from its folder, %v from another", want[n-3].ok, want[n-2].ok)
 	}
 	if want[1].ok != true || want[2].ok != false || want[0].ok != false {
 		t.Fatalf("reference: own-path %v, after-own-path %v, missing %v", want[1].ok, want[2].ok, want[0].ok)

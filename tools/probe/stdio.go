@@ -126,12 +126,16 @@ func (p *prober) stdioCommand() (*exec.Cmd, *ProcessEvidence, error) {
 		p.fail(PhaseConfig, ConfigError, "the entry has no command to run", err)
 		return nil, ev, err
 	}
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+	stat, look := os.Stat, lookPath
+	if p.resolver != nil {
+		stat, look = p.resolver.statDir, p.resolver.lookPath
+	}
+	if st, err := stat(dir); err != nil || !st.IsDir() {
 		err = fmt.Errorf("working directory %s: %w", dir, errors.Join(err, errNotDir(st)))
 		p.fail(PhaseConfig, ConfigError, "the working directory "+dir+" does not exist", err)
 		return nil, ev, err
 	}
-	path, err := lookPath(command, lookupEnv(env, "PATH"), dir)
+	path, err := look(command, lookupEnv(env, "PATH"), dir)
 	if err != nil {
 		p.fail(PhaseConfig, CommandNotFound, fmt.Sprintf("%q was not found on the PATH the client passes to it", command), err)
 		return nil, ev, err
