@@ -8,6 +8,11 @@
 //
 //	go run ./bench/coldstart -n 20 -- mcpmend serve
 //
+// With -discover the client speaks the 2026-07-28 protocol as Claude Code
+// 2.1.328 does: server/discover, then tools/list, each carrying the
+// protocol's _meta, with no initialize (the first figure is then to the
+// server/discover result).
+//
 // Several commands separated by ::: take turns; it prints
 // "median_ms min_ms max_rss_mb median_cpu_ms median_list_ms" for each, on
 // one line: the first two to the initialize result, the last to the
@@ -32,7 +37,14 @@ const (
 	initialize = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"coldstart","version":"1"}}}` + "\n"
 	// listTools is what a client sends once it has the initialize result.
 	listTools = `{"jsonrpc":"2.0","method":"notifications/initialized"}` + "\n" + `{"jsonrpc":"2.0","id":2,"method":"tools/list"}` + "\n"
+
+	// The 2026-07-28 protocol's requests, as Claude Code 2.1.328 sends them.
+	meta          = `{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"coldstart","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}}`
+	discover      = `{"jsonrpc":"2.0","id":1,"method":"server/discover","params":` + meta + "}\n"
+	listStateless = `{"jsonrpc":"2.0","id":2,"method":"tools/list","params":` + meta + "}\n"
 )
+
+var stateless = flag.Bool("discover", false, "speak the 2026-07-28 protocol: server/discover, then tools/list")
 
 func main() {
 	n := flag.Int("n", 20, "runs of each command")
@@ -100,17 +112,21 @@ func once(argv []string) (time.Duration, time.Duration, time.Duration, int64, er
 	if err := cmd.Start(); err != nil {
 		return 0, 0, 0, 0, err
 	}
-	if _, err := io.WriteString(stdin, initialize); err != nil {
+	first, second := initialize, listTools
+	if *stateless {
+		first, second = discover, listStateless
+	}
+	if _, err := io.WriteString(stdin, first); err != nil {
 		return 0, 0, 0, 0, err
 	}
 	r := bufio.NewReaderSize(stdout, 1<<16)
 	if err := awaitResult(r, `"id":1`); err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
-		return 0, 0, 0, 0, fmt.Errorf("%s: no initialize result: %v", argv[0], err)
+		return 0, 0, 0, 0, fmt.Errorf("%s: no result for %.40s: %v", argv[0], first, err)
 	}
 	elapsed := time.Since(start)
-	if _, err := io.WriteString(stdin, listTools); err != nil {
+	if _, err := io.WriteString(stdin, second); err != nil {
 		return 0, 0, 0, 0, err
 	}
 	if err := awaitResult(r, `"id":2`); err != nil {

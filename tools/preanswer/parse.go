@@ -27,7 +27,7 @@ func parseInitialize(line []byte) (request, bool) {
 		return request{}, false
 	}
 	params, _ := msg["params"].(object)
-	if params == nil || !paramsShape.fits(params) {
+	if params == nil || !paramsShape().fits(params) {
 		return request{}, false
 	}
 	pv, _ := params["protocolVersion"].(string)
@@ -135,24 +135,27 @@ var (
 )
 
 // paramsShape is go-sdk v1.8's initializeParamsV2 (InitializeParams with
-// clientCapabilitiesV2): the types its decoder fills.
-var paramsShape = shape{kind: 'o', fields: map[string]shape{
-	"_meta":           {kind: 'x'}, // may select the stateless protocol: go-sdk decides
-	"protocolVersion": str,
-	"capabilities": {kind: 'o', fields: map[string]shape{
-		"experimental": anyMap,
-		"extensions":   anyMap,
-		"roots":        {kind: 'o', fields: map[string]shape{"listChanged": {kind: 'b'}}},
-		"sampling":     {kind: 'o', fields: map[string]shape{"context": emptyObj, "tools": emptyObj}},
-		"elicitation":  {kind: 'o', fields: map[string]shape{"form": emptyObj, "url": emptyObj}},
-	}},
-	"clientInfo": {kind: 'o', fields: map[string]shape{
-		"name": str, "title": str, "description": str, "version": str, "websiteUrl": str,
-		"icons": {kind: 'a', elem: &shape{kind: 'o', fields: map[string]shape{
-			"src": str, "mimeType": str, "sizes": {kind: 'a', elem: &str}, "theme": str,
-		}}},
-	}},
-}}
+// clientCapabilitiesV2): the types its decoder fills. Built when a line
+// is checked, not at init: every command's start would pay for the maps.
+func paramsShape() shape {
+	return shape{kind: 'o', fields: map[string]shape{
+		"_meta":           {kind: 'x'}, // may select the stateless protocol: go-sdk decides
+		"protocolVersion": str,
+		"capabilities": {kind: 'o', fields: map[string]shape{
+			"experimental": anyMap,
+			"extensions":   anyMap,
+			"roots":        {kind: 'o', fields: map[string]shape{"listChanged": {kind: 'b'}}},
+			"sampling":     {kind: 'o', fields: map[string]shape{"context": emptyObj, "tools": emptyObj}},
+			"elicitation":  {kind: 'o', fields: map[string]shape{"form": emptyObj, "url": emptyObj}},
+		}},
+		"clientInfo": {kind: 'o', fields: map[string]shape{
+			"name": str, "title": str, "description": str, "version": str, "websiteUrl": str,
+			"icons": {kind: 'a', elem: &shape{kind: 'o', fields: map[string]shape{
+				"src": str, "mimeType": str, "sizes": {kind: 'a', elem: &str}, "theme": str,
+			}}},
+		}},
+	}}
+}
 
 // fits reports whether v has the shape (null never fits: conservative).
 func (s shape) fits(v any) bool {
