@@ -6,6 +6,8 @@ import (
 	"context"
 	"io"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -19,10 +21,16 @@ import (
 // closes stdin and returns stdout's lines, stderr and the exit code.
 func transcript(t *testing.T, env []string, args []string, input, until string) ([]string, string, int) {
 	t.Helper()
+	return transcriptOf(t, binary, env, args, input, until)
+}
+
+// transcriptOf is transcript with another build of mcpmend.
+func transcriptOf(t *testing.T, bin string, env []string, args []string, input, until string) ([]string, string, int) {
+	t.Helper()
 	home := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(homeEnv(home), env...)
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
@@ -76,6 +84,29 @@ func TestServePreanswerSameBytes(t *testing.T) {
 	}
 	if onErr != "" || offErr != "" {
 		t.Errorf("stderr: %q / %q", onErr, offErr)
+	}
+}
+
+// TestServePreanswerStampedVersion: a release build, its version stamped
+// in internal/stamp (as .goreleaser.yaml and cmd/mkbundle do), reports it
+// in `version` and in the pre-answered serverInfo, whose bytes are go-sdk's.
+func TestServePreanswerStampedVersion(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "mcpmend")
+	if runtime.GOOS == "windows" {
+		bin += ".exe"
+	}
+	build := exec.Command("go", "build", "-ldflags=-X github.com/mcpmend/mcpmend/internal/stamp.Version=v9.8.7", "-o", bin, "../cmd/mcpmend")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(bin, "version").Output(); err != nil || !strings.HasPrefix(string(out), "mcpmend v9.8.7 (") {
+		t.Errorf("version: %q %v", out, err)
+	}
+	on, _, c1 := transcriptOf(t, bin, nil, []string{"serve"}, pipelined, `"id":1,`)
+	off, _, c2 := transcriptOf(t, bin, []string{"MCPMEND_PREANSWER=off"}, []string{"serve"}, pipelined, `"id":1,`)
+	if c1 != 0 || c2 != 0 || len(on) != 2 || !strings.Contains(on[0], `"serverInfo":{"name":"mcpmend","title":"mcpmend — diagnose and heal MCP servers","version":"v9.8.7"}`) ||
+		strings.Join(on, "") != strings.Join(off, "") {
+		t.Errorf("pre-answered %.200q…\nnot %.200q…", on, off)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/mcpmend/mcpmend/internal/stamp"
 )
@@ -80,9 +81,13 @@ func wanted(args []string) bool {
 // wrote.
 type state struct {
 	done chan struct{} // closed once the fields below are set
-	read []byte        // every byte read from stdin, for go-sdk to read again
-	err  error         // the read error that ended reading, if any
-	sent []answered    // the pre-answers, in the order written
+	// settled is closed once go-sdk has written (and filter dropped) its
+	// response to every pre-answered request, or at once when none was.
+	settled    chan struct{}
+	settleOnce sync.Once
+	read       []byte     // every byte read from stdin, for go-sdk to read again
+	err        error      // the read error that ended reading, if any
+	sent       []answered // the pre-answers, in the order written
 }
 
 // answered is one pre-answered request.
@@ -99,9 +104,30 @@ type answered struct {
 // can answer exactly as go-sdk would (see the package doc); version is
 // called only then.
 func start(in io.Reader, out io.Writer, version func() string) *state {
-	s := &state{done: make(chan struct{})}
+	s := &state{done: make(chan struct{}), settled: make(chan struct{})}
 	go s.run(in, out, version)
 	return s
+}
+
+func (s *state) settle() { s.settleOnce.Do(func() { close(s.settled) }) }
+
+// settleTimeout bounds how long the end of stdin is held back from go-sdk
+// waiting for its responses to the pre-answered requests.
+const settleTimeout = 5 * time.Second
+
+// awaitSettled waits until go-sdk has answered the pre-answered requests.
+// The end of stdin reaches go-sdk only then: a client that has its answers
+// may close stdin at once (claude mcp list does), and go-sdk, seeing the
+// end before it handled the initialize, would refuse it as closing and log
+// the initialized that follows as an error. So go-sdk sees the session
+// it would have seen without the pre-answer.
+func (s *state) awaitSettled() {
+	t := time.NewTimer(settleTimeout)
+	defer t.Stop()
+	select {
+	case <-s.settled:
+	case <-t.C:
+	}
 }
 
 // run pre-answers initialize, then, after notifications/initialized if it
@@ -111,6 +137,9 @@ func (s *state) run(in io.Reader, out io.Writer, version func() string) {
 	r := &lineReader{in: in, buf: make([]byte, 0, 4<<10)}
 	defer func() {
 		s.read, s.err = r.buf, r.err
+		if len(s.sent) == 0 {
+			s.settle()
+		}
 		close(s.done)
 	}()
 	line, ok := r.next()
@@ -209,10 +238,16 @@ func (r *replay) Read(p []byte) (int, error) {
 		r.buf = r.buf[n:]
 		return n, nil
 	}
-	if r.err != nil {
-		return 0, r.err
+	if r.err == nil {
+		n, err := r.in.Read(p)
+		if err == nil || n > 0 {
+			r.err = err
+			return n, nil
+		}
+		r.err = err
 	}
-	return r.in.Read(p)
+	r.s.awaitSettled() // see awaitSettled
+	return 0, r.err
 }
 
 // filter is stdout as go-sdk writes it: go-sdk's own responses to the
@@ -265,6 +300,9 @@ func (f *filter) drop(p []byte) bool {
 				"; run with " + Off + "=off and report it")
 		}
 		f.pending = append(f.pending[:i:i], f.pending[i+1:]...)
+		if len(f.pending) == 0 {
+			f.s.settle()
+		}
 		return true
 	}
 	return false

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -252,6 +254,63 @@ func TestPipelined(t *testing.T) {
 	if len(lines) != 3 || lines[0] != string(wantInit) || lines[1] != string(wantList) || lines[2] != `{"jsonrpc":"2.0","id":3,"result":{}}`+"\n" || len(warned) > 0 {
 		t.Errorf("lines %.200q, warnings %q", lines, warned)
 	}
+}
+
+// TestClosedRightAfter: a client that closes stdin as soon as it has
+// the pre-answers (claude mcp list does) leaves go-sdk the same session as
+// without them: it handles initialize and initialized before it sees the
+// end, logs no error, and the handshake hook (the journal replay) runs.
+func TestClosedRightAfter(t *testing.T) {
+	for range 20 {
+		inR, inW := io.Pipe()
+		outR, outW := io.Pipe()
+		streams := preanswer.Start(inR, outW, tools.Version)
+		stdin, stdout := streams(inR, outW, func(m string) { t.Errorf("warned: %s", m) })
+		var logs syncBuf
+		d := tools.NewDeps(registry.OSEnv().WithHome(t.TempDir()), slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+		handshook := make(chan struct{})
+		d.AfterHandshake = func() { close(handshook) }
+		go io.WriteString(inW, handshake+`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`+"\n")
+		r := bufio.NewReaderSize(outR, 64<<10)
+		for range 2 {
+			if _, err := r.ReadSlice('\n'); err != nil {
+				t.Fatal(err)
+			}
+		}
+		inW.Close() // at once, before go-sdk has started, as a fast client meets a cold binary
+		go io.Copy(io.Discard, r)
+		done := make(chan error, 1)
+		go func() {
+			done <- tools.NewServer(d).Run(context.Background(), &mcp.IOTransport{Reader: io.NopCloser(stdin), Writer: nopWriteCloser{stdout}})
+		}()
+		<-done
+		outW.Close()
+		select {
+		case <-handshook:
+		case <-time.After(5 * time.Second):
+			t.Fatal("go-sdk never completed the handshake")
+		}
+		if logs.String() != "" {
+			t.Fatalf("go-sdk logged: %s", logs.String())
+		}
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // TestHandover: when the client sends something else than the handshake
