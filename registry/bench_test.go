@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -155,4 +156,45 @@ func BenchmarkScanClaudeJSON(b *testing.B) {
 		}
 	}
 	reportCPU(b, cpu)
+}
+
+// BenchmarkReadClaudeMain compares the ways to read the big file and scan
+// it once: into huge pages (what linux uses), through a mapping of the
+// page cache (macOS, and linux without transparent huge pages), and into
+// the heap (small files, Windows).
+func BenchmarkReadClaudeMain(b *testing.B) {
+	home, _, size := benchHome(b)
+	path := filepath.Join(home, ".claude.json")
+	scan := func(b *testing.B, read func(f *os.File) ([]byte, func(), error)) {
+		b.SetBytes(size)
+		cpu := cpuTime()
+		for b.Loop() {
+			f, err := os.Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			data, free, err := read(f)
+			f.Close()
+			if err != nil {
+				b.Skip(err)
+			}
+			if _, prob := readClaudeMainBytes(path, data, nil); prob != nil {
+				b.Fatal(prob)
+			}
+			free()
+		}
+		reportCPU(b, cpu)
+	}
+	b.Run("huge", func(b *testing.B) {
+		scan(b, func(f *os.File) ([]byte, func(), error) { return readHuge(f, size) })
+	})
+	b.Run("mapped", func(b *testing.B) {
+		scan(b, func(f *os.File) ([]byte, func(), error) { return mapFile(f, size) })
+	})
+	b.Run("heap", func(b *testing.B) {
+		scan(b, func(f *os.File) ([]byte, func(), error) {
+			data, err := io.ReadAll(f)
+			return data, func() {}, err
+		})
+	})
 }

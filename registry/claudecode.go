@@ -27,6 +27,7 @@ type ccContext struct {
 	key      string         // the projects key: dir, or its git root
 	mcpDirs  []string       // where .mcp.json files are read, nearest first
 	settings []string       // where .claude/settings*.json are read
+	other    bool           // another project than env.CWD's: its folder may be long gone
 }
 
 // discoverClaudeCode lists Claude Code's servers.
@@ -92,6 +93,7 @@ type ccDiscovery struct {
 	env       Env
 	settings  *settingsReader
 	seen      map[string]bool // .mcp.json files whose problems are reported
+	dirs      dirIndex        // rules out project folders that are gone
 	org       []*ccServer     // enterprise then managed servers
 	user      []*ccServer     // ~/.claude.json mcpServers
 	exclusive string          // managed-mcp.json when present: it has exclusive control
@@ -161,7 +163,7 @@ func (d *ccDiscovery) cwdContext() ccContext {
 // projectContext is another project of ~/.claude.json, seen from its own
 // directory.
 func projectContext(p *claudeProject) ccContext {
-	return ccContext{dir: p.dir, proj: p, key: p.dir, mcpDirs: []string{p.dir}, settings: []string{p.dir}}
+	return ccContext{dir: p.dir, proj: p, key: p.dir, mcpDirs: []string{p.dir}, settings: []string{p.dir}, other: true}
 }
 
 // ccPrepared is one project's files, read and parsed by a worker.
@@ -184,12 +186,15 @@ type ccMCPFile struct {
 // shared, so workers run it concurrently, each with its own memo.
 func (d *ccDiscovery) prepare(c ccContext, mainFile string, memo serverMemo) *ccPrepared {
 	pre := &ccPrepared{}
-	if c.proj != nil && c.proj.servers != nil {
+	if c.proj != nil && c.proj.servers != "" {
 		pre.local, pre.localProbs = parseServers(ccSource{file: mainFile, scope: ScopeLocal, project: c.key, expand: true, memo: memo,
-			prefix: "projects." + escape(c.key) + ".mcpServers."}, gjson.ParseBytes(c.proj.servers), d.env)
+			prefix: "projects." + escape(c.key) + ".mcpServers."}, gjson.Parse(c.proj.servers), d.env)
 	}
 	shared := false
 	for _, dir := range c.mcpDirs {
+		if c.other && !d.dirs.mayExist(dir) {
+			continue // another project's folder, gone: nothing to read there
+		}
 		f := ccMCPFile{path: filepath.Join(dir, ".mcp.json")}
 		doc, prob, ok := readJSON(ClaudeCode, f.path)
 		f.prob = prob
@@ -346,7 +351,10 @@ func (d *ccDiscovery) placeWorkDirs(main *claudeMain, cwd ccContext) {
 			dir, proj = s.Project, main.project(s.Project)
 		}
 		trusted := proj != nil && proj.trusted
-		s.placeWorkDir(d.env, dir, trusted, fmt.Sprintf(
-			"Claude Code starts this server in %s only once that folder's trust dialog is accepted (hasTrustDialogAccepted), which it is not: mcpmend starts it in the home directory", dir))
+		why := "" // written only where it is said: 15,000 servers, mostly trusted
+		if !trusted {
+			why = fmt.Sprintf("Claude Code starts this server in %s only once that folder's trust dialog is accepted (hasTrustDialogAccepted), which it is not: mcpmend starts it in the home directory", dir)
+		}
+		s.placeWorkDir(d.env, dir, trusted, why)
 	}
 }

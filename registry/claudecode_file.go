@@ -23,7 +23,7 @@ type claudeMain struct {
 // claudeProject is one projects["<dir>"] entry.
 type claudeProject struct {
 	dir      string
-	servers  []byte   // mcpServers, raw
+	servers  string   // mcpServers, raw ("" when absent): a string, so gjson parses it without a copy
 	disabled []string // disabledMcpServers
 	trusted  bool     // hasTrustDialogAccepted
 
@@ -61,19 +61,19 @@ func readClaudeMain(env Env, path string, done func(*claudeProject)) (*claudeMai
 	return readClaudeMainBytes(path, data, done)
 }
 
-// mapMinSize is the size from which ~/.claude.json is mapped rather than
-// read: mapping a file that is in the page cache costs a few page-table
-// entries, where reading it costs a copy into fresh memory, and on a
-// virtual machine faulting in 100 MB of fresh memory took 200–300 ms of
+// mapMinSize is the size from which ~/.claude.json is read into huge
+// pages (readHuge) or mapped rather than read into the heap: on a virtual
+// machine faulting in 100 MB of fresh 4 KB heap pages took 200–300 ms of
 // CPU, three times the scan itself.
 const mapMinSize = 1 << 20
 
-// readClaudeMainMapped is readClaudeMain through a read-only mapping of a
-// large file; ok is false when the file is small, cannot be mapped, or
-// shrank under the mapping while it was scanned (another program
-// truncated it in place: a fault, which the scan recovers from), and the
-// caller reads it the ordinary way. Nothing kept refers to the mapping
-// (readClaudeMainBytes copies what it keeps), so it is unmapped here.
+// readClaudeMainMapped is readClaudeMain for a large file, read into huge
+// pages where linux offers them, else through a read-only mapping; ok is
+// false when the file is small, cannot be read that way, or shrank while
+// it was read or scanned (another program truncated it in place: through
+// a mapping a fault, which the scan recovers from), and the caller reads
+// it the ordinary way. Nothing kept refers to that memory
+// (readClaudeMainBytes copies what it keeps), so it is released here.
 func readClaudeMainMapped(path string, done func(*claudeProject)) (m *claudeMain, prob *Problem, ok bool) {
 	f, st, err := openRegular(path, maxClaudeJSONSize)
 	if err != nil || st.Size() < mapMinSize {
@@ -82,7 +82,10 @@ func readClaudeMainMapped(path string, done func(*claudeProject)) (m *claudeMain
 		}
 		return nil, nil, false
 	}
-	data, unmap, err := mapFile(f, st.Size())
+	data, unmap, err := readHuge(f, st.Size())
+	if errors.Is(err, errors.ErrUnsupported) {
+		data, unmap, err = mapFile(f, st.Size())
+	}
 	f.Close()
 	if err != nil {
 		return nil, nil, false
@@ -104,45 +107,98 @@ func readClaudeMainMapped(path string, done func(*claudeProject)) (m *claudeMain
 // readClaudeMainBytes parses the file's contents (see readClaudeMain).
 func readClaudeMainBytes(path string, data []byte, done func(*claudeProject)) (*claudeMain, *Problem) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	return readClaudeMainAt(path, data, done, splitAt(data))
+}
+
+// readClaudeMainAt is readClaudeMainBytes with a second scanner reading
+// from at on (0: none).
+func readClaudeMainAt(path string, data []byte, done func(*claudeProject), at int) (*claudeMain, *Problem) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, nil
 	}
 	m := &claudeMain{file: path, projects: map[string]*claudeProject{}}
 	s := &jsonScanner{data: data}
-	ok := s.document(func(key string) bool {
-		switch key {
-		case "mcpServers":
-			// JSON.parse keeps the last of duplicate keys, here and inside.
-			raw, ok := s.skip()
-			if ok {
-				m.servers = bytes.Clone(dedupeJSON(raw)) // not a view of the file's bytes (see readClaudeMainMapped)
+	r := &mainReader{s: s, m: m, done: done}
+	var tail *claudeTail
+	if at > 0 {
+		got := make(chan *claudeTail, 1)
+		go func() { got <- readTail(data, at) }()
+		// The second scanner reads data: it must be done before the caller
+		// unmaps it, whatever the first one decides.
+		defer func() {
+			if tail == nil {
+				<-got
 			}
-			return ok
-		case "projects":
-			m.projects = map[string]*claudeProject{} // a repeated "projects" replaces the earlier one
-			if s.peek() != '{' {
-				return s.value()
-			}
-			return s.object(func(dir string) bool {
-				if s.peek() != '{' {
-					return s.value()
-				}
-				p := &claudeProject{dir: dir}
-				m.projects[dir] = p
-				ok := s.object(func(k string) bool { return p.member(s, k) })
-				if ok && done != nil {
-					done(p)
-				}
-				return ok
-			})
+		}()
+		s.handoffAt, s.handoffDepth = at, -1 // armed only inside "projects" (see top)
+		s.handoff = func() bool {
+			tail = <-got
+			return tail.ok
 		}
-		return s.value()
-	})
+	}
+	ok := s.document(r.top)
 	if !ok {
 		line, col, msg := SyntaxPosition(data)
 		return nil, &Problem{Client: ClaudeCode, File: path, Line: line, Column: col, Message: "invalid JSON: " + msg + " (Claude Code cannot load this file either)"}
 	}
+	if s.stopped {
+		tail.join(m, done)
+	}
 	return m, nil
+}
+
+// mainReader picks what discovery needs out of ~/.claude.json as its
+// scanner crosses it: the top-level mcpServers and each project, handed
+// to done as soon as it is read.
+type mainReader struct {
+	s    *jsonScanner
+	m    *claudeMain
+	done func(*claudeProject)
+	// projectsKeys and serversKeys count the top-level "projects" and
+	// "mcpServers" members read (see claudeTail.join).
+	projectsKeys, serversKeys int
+}
+
+// top reads one top-level member.
+func (r *mainReader) top(key string) bool {
+	s := r.s
+	switch key {
+	case "mcpServers":
+		// JSON.parse keeps the last of duplicate keys, here and inside.
+		r.serversKeys++
+		raw, ok := s.skip()
+		if ok {
+			r.m.servers = bytes.Clone(dedupeJSON(raw)) // not a view of the file's bytes (see readClaudeMainMapped)
+		}
+		return ok
+	case "projects":
+		r.projectsKeys++
+		r.m.projects = map[string]*claudeProject{} // a repeated "projects" replaces the earlier one
+		if s.peek() != '{' {
+			return s.value()
+		}
+		if s.handoff != nil { // a guessed boundary counts only among this object's members
+			s.handoffDepth = s.depth + 1
+			defer func() { s.handoffDepth = -1 }()
+		}
+		return s.object(r.project)
+	}
+	return s.value()
+}
+
+// project reads one member of "projects".
+func (r *mainReader) project(dir string) bool {
+	s := r.s
+	if s.peek() != '{' {
+		return s.value()
+	}
+	p := &claudeProject{dir: dir}
+	r.m.projects[dir] = p
+	ok := s.object(func(k string) bool { return p.member(s, k) })
+	if ok && r.done != nil {
+		r.done(p)
+	}
+	return ok
 }
 
 // member keeps the project members discovery needs and skips the rest.
@@ -151,7 +207,7 @@ func (p *claudeProject) member(s *jsonScanner, key string) bool {
 	case "mcpServers":
 		raw, ok := s.skip()
 		if ok {
-			p.servers = bytes.Clone(dedupeJSON(raw)) // last of duplicate keys wins, as in JSON.parse; a copy (see readClaudeMainMapped)
+			p.servers = string(dedupeJSON(raw)) // last of duplicate keys wins, as in JSON.parse; a copy (see readClaudeMainMapped)
 		}
 		return ok
 	case "disabledMcpServers":

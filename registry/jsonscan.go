@@ -20,6 +20,15 @@ type jsonScanner struct {
 	pos   int
 	depth int
 	err   error
+
+	// handoffAt is where another scanner has read the rest of the input
+	// (see claudecode_split.go): when handoff is set, reaching a member key
+	// exactly there, at depth handoffDepth, asks handoff whether to stop;
+	// if it says yes, stopped is set and every enclosing object and the
+	// document return true at once.
+	handoffAt, handoffDepth int
+	handoff                 func() bool
+	stopped                 bool
 }
 
 // maxJSONDepth bounds recursion on hostile input; real configs nest < 20.
@@ -63,6 +72,9 @@ func (s *jsonScanner) document(top func(key string) bool) bool {
 		ok = s.object(top)
 	} else {
 		ok = s.value()
+	}
+	if s.stopped {
+		return ok && s.err == nil // the rest was read by another scanner
 	}
 	if s.ws(); ok && s.pos < len(s.data) {
 		return s.fail()
@@ -113,9 +125,19 @@ func (s *jsonScanner) object(member func(key string) bool) bool {
 		s.depth--
 		return true
 	}
+	return s.members(member)
+}
+
+// members scans an object's members from its next key through its closing
+// brace (see object).
+func (s *jsonScanner) members(member func(key string) bool) bool {
 	for {
 		if s.peek() != '"' {
 			return s.fail()
+		}
+		if s.handoff != nil && s.pos == s.handoffAt && s.depth == s.handoffDepth && s.handoff() {
+			s.stopped = true
+			return true
 		}
 		key, ok := s.str(member != nil)
 		if !ok {
@@ -133,17 +155,28 @@ func (s *jsonScanner) object(member func(key string) bool) bool {
 		if !ok {
 			return s.fail()
 		}
-		switch s.peek() {
-		case ',':
-			s.pos++
-		case '}':
-			s.pos++
-			s.depth--
+		if s.stopped {
 			return true
-		default:
-			return s.fail()
+		}
+		if more, ok := s.next(); !more {
+			return ok
 		}
 	}
+}
+
+// next consumes what follows a member's value: a comma, when more members
+// follow, or the object's closing brace.
+func (s *jsonScanner) next() (more, ok bool) {
+	switch s.peek() {
+	case ',':
+		s.pos++
+		return true, true
+	case '}':
+		s.pos++
+		s.depth--
+		return false, true
+	}
+	return false, s.fail()
 }
 
 func (s *jsonScanner) array() bool {

@@ -71,6 +71,11 @@ func TestClaudeMainTruncatedWhileMapped(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("truncation under a mapping is checked on Linux")
 	}
+	if hugePagesOnRequest() { // read into huge pages, the file is not mapped: force the mapping
+		old := hugePagesOnRequest
+		hugePagesOnRequest = func() bool { return false }
+		t.Cleanup(func() { hugePagesOnRequest = old })
+	}
 	path := bigClaudeJSON(t, 600)
 	truncated := false
 	_, _, ok := readClaudeMainMapped(path, func(*claudeProject) {
@@ -87,5 +92,26 @@ func TestClaudeMainTruncatedWhileMapped(t *testing.T) {
 	// readClaudeMain then reads what is there now: an empty file.
 	if m, prob := readClaudeMain(Env{}, path, nil); m != nil || prob != nil {
 		t.Errorf("after truncation: %+v, %v", m, prob)
+	}
+}
+
+// Read into huge pages, a file truncated while it is scanned is read as it
+// was when read: one consistent snapshot, like the ordinary read.
+func TestClaudeMainTruncatedWhileScannedFromHugePages(t *testing.T) {
+	if !hugePagesOnRequest() {
+		t.Skip("no transparent huge pages here")
+	}
+	path := bigClaudeJSON(t, 600)
+	truncated := false
+	m, prob, ok := readClaudeMainMapped(path, func(*claudeProject) {
+		if !truncated {
+			truncated = true
+			if err := os.Truncate(path, 0); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	if !truncated || !ok || prob != nil || len(m.projects) != 600 {
+		t.Fatalf("truncated %v, ok %v, problem %v: want the 600 projects read before the truncation", truncated, ok, prob)
 	}
 }

@@ -9,8 +9,10 @@
 package registry
 
 import (
+	"cmp"
 	"log/slog"
-	"sort"
+	"slices"
+	"strings"
 )
 
 // Transport is how a client talks to a server.
@@ -195,7 +197,11 @@ func Discover(env Env) *Inventory {
 	inv := &Inventory{Servers: []Server{}}
 	for _, d := range discoverers {
 		servers, problems := d.find(env)
-		inv.Servers = append(inv.Servers, servers...)
+		if len(inv.Servers) == 0 && servers != nil {
+			inv.Servers = servers // Claude Code's 15,000 servers are not copied again
+		} else {
+			inv.Servers = append(inv.Servers, servers...)
+		}
 		inv.Problems = append(inv.Problems, problems...)
 	}
 	sortServers(inv.Servers)
@@ -212,23 +218,47 @@ func clientRank(c string) int {
 	return len(discoverers)
 }
 
-// sortServers orders by client, then name, then effective first, then file,
-// so output is stable.
+// sortServers orders by client, then name, then effective first, then
+// project, then file, so output is stable. It sorts indices and moves each
+// server once: sorting the 400-byte structs themselves moved them
+// O(n log n) times, a sixth of discovering 15,000 servers.
 func sortServers(s []Server) {
-	sort.SliceStable(s, func(i, j int) bool {
-		a, b := s[i], s[j]
-		if ra, rb := clientRank(a.Client), clientRank(b.Client); ra != rb {
-			return ra < rb
+	rank := make([]int, len(s))
+	order := make([]int, len(s))
+	for i := range s {
+		rank[i], order[i] = clientRank(s[i].Client), i
+	}
+	slices.SortStableFunc(order, func(i, j int) int {
+		a, b := &s[i], &s[j]
+		if c := cmp.Compare(rank[i], rank[j]); c != 0 {
+			return c
 		}
-		if a.Name != b.Name {
-			return a.Name < b.Name
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
 		}
 		if a.Effective != b.Effective {
-			return a.Effective
+			if a.Effective {
+				return -1
+			}
+			return 1
 		}
-		if a.Project != b.Project {
-			return a.Project < b.Project
+		if c := strings.Compare(a.Project, b.Project); c != 0 {
+			return c
 		}
-		return a.File < b.File
+		return strings.Compare(a.File, b.File)
 	})
+	// s[i] = old s[order[i]], one cycle of the permutation at a time.
+	for start := range order {
+		if order[start] == start {
+			continue
+		}
+		tmp := s[start]
+		i := start
+		for order[i] != start {
+			j := order[i]
+			s[i], order[i] = s[j], i
+			i = j
+		}
+		s[i], order[i] = tmp, i
+	}
 }

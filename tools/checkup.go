@@ -1,21 +1,17 @@
 package tools
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"runtime"
-	"slices"
+	"io"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/mcpmend/mcpmend/internal/inert"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/mcpmend/mcpmend/tools/diagnose"
+	"github.com/mcpmend/mcpmend/tools/jsonout"
 	"github.com/mcpmend/mcpmend/tools/probe"
 )
 
@@ -249,58 +245,74 @@ func writeSearched(b *strings.Builder, locs []registry.Location) {
 	tw.Flush()
 }
 
-// AppendJSON appends json.Marshal(o) to dst, the reports encoded on every
-// core for a long checkup: on 15,000 servers the JSON is tens of megabytes
-// and encoding it on one core was the largest step after the judgment. The
-// reports are encoded in chunks small enough that no encoder buffer grows
-// to megabytes (copying itself as it doubles), and joined, into one
-// allocation of the exact size, between the head {"status":…,"servers":[
-// and the rest of the object, which is encoded once with no reports;
-// anything unexpected falls back to json.Marshal.
+// AppendJSON appends o to dst exactly as json.Marshal encodes it
+// (tools/jsonout: by hand, without reflection).
 func (o *CheckupOutput) AppendJSON(dst []byte) ([]byte, error) {
-	const chunk = 128 // reports per encoded part
-	workers := min(runtime.GOMAXPROCS(0), len(o.Servers)/256)
-	if workers < 2 {
-		b, err := json.Marshal(o)
-		return append(dst, b...), err
-	}
-	status, err := json.Marshal(o.Status)
-	if err != nil {
-		return dst, err
-	}
-	head := `{"status":` + string(status) + `,"servers":[]`
-	rest := *o
-	rest.Servers = []diagnose.Report{}
-	tail, err := json.Marshal(&rest)
-	if err != nil || !bytes.HasPrefix(tail, []byte(head)) {
-		b, err := json.Marshal(o)
-		return append(dst, b...), err
-	}
-	parts := make([][]byte, (len(o.Servers)+chunk-1)/chunk)
-	errs := make([]error, len(parts))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < len(parts); i += workers {
-				parts[i], errs[i] = json.Marshal(o.Servers[i*chunk : min((i+1)*chunk, len(o.Servers))])
-			}
+	w := jsonout.Append(dst, false)
+	o.encode(w)
+	return w.Bytes(), w.Err()
+}
+
+// WriteJSON writes o to out exactly as a json.Encoder with SetIndent("",
+// "  ") does (what `mcpmend checkup --json` prints), in chunks as it is
+// encoded (the reports on every core): 15,000 reports are 45 MB of
+// output, never held whole.
+// An error (encoding/json's: a time RFC 3339 cannot hold) ends the output
+// at the last chunk written before it.
+func (o *CheckupOutput) WriteJSON(out io.Writer) error {
+	w := jsonout.Stream(out, true)
+	o.encode(w)
+	w.Raw("\n")
+	return w.Flush()
+}
+
+// encode writes o field by field as its json tags say
+// (TestCheckupEncodeEveryField fails when a field is added here and not
+// there).
+func (o *CheckupOutput) encode(w *jsonout.Writer) {
+	w.BeginObject()
+	w.Key("status")
+	w.String(o.Status)
+	w.Key("servers")
+	if o.Servers == nil {
+		w.Null()
+	} else {
+		w.BeginArray()
+		w.Elems(len(o.Servers), func(w *jsonout.Writer, i int) {
+			w.Elem()
+			w.Report(&o.Servers[i])
 		})
+		w.EndArray()
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return dst, err
-	}
-	size := len(tail)
-	for _, p := range parts {
-		size += len(p) - 1 // its elements and one comma or the closing ]
-	}
-	dst = slices.Grow(dst, size)
-	dst = append(dst, head[:len(head)-1]...)
-	for i, p := range parts { // each part is [e,…]: its elements, comma-joined
-		if i > 0 {
-			dst = append(dst, ',')
+	if len(o.Files) > 0 {
+		w.Key("files")
+		w.BeginArray()
+		for i := range o.Files {
+			w.Elem()
+			w.FileFinding(&o.Files[i])
 		}
-		dst = append(dst, p[1:len(p)-1]...)
+		w.EndArray()
 	}
-	return append(append(dst, ']'), tail[len(head):]...), nil
+	w.Key("counts")
+	w.BeginObject()
+	for _, c := range []struct {
+		k string
+		n int
+	}{{"servers", o.Counts.Servers}, {"ok", o.Counts.OK}, {"warning", o.Counts.Warning}, {"error", o.Counts.Error}} {
+		w.Key(c.k)
+		w.Int(c.n)
+	}
+	w.EndObject()
+	if len(o.Searched) > 0 {
+		w.Key("searched")
+		w.BeginArray()
+		for i := range o.Searched {
+			w.Elem()
+			w.Location(&o.Searched[i])
+		}
+		w.EndArray()
+	}
+	w.Key("at")
+	w.Time(o.At)
+	w.EndObject()
 }

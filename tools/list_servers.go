@@ -1,21 +1,16 @@
 package tools
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
-	"runtime"
-	"sort"
 	"strings"
-	"sync"
-	"text/tabwriter"
 
 	"github.com/mcpmend/mcpmend/cache"
 	"github.com/mcpmend/mcpmend/internal/inert"
 	"github.com/mcpmend/mcpmend/registry"
+	"github.com/mcpmend/mcpmend/tools/jsonout"
 )
 
 // ListServersInput filters list_servers. Every field is optional.
@@ -49,15 +44,19 @@ func ListServers(ctx context.Context, d *Deps, in ListServersInput) (*ListServer
 		env.CWD = in.Project
 	}
 	inv := registry.Discover(env)
-	out := &ListServersOutput{Servers: make([]registry.Server, 0, len(inv.Servers))}
-	for _, s := range inv.Servers {
-		if in.Client != "" && s.Client != in.Client || in.Name != "" && s.Name != in.Name {
-			continue
+	out := &ListServersOutput{Servers: inv.Servers} // unfiltered: shared, not copied (15,000 servers are 7 MB)
+	if in.Client != "" || in.Name != "" || in.Project != "" {
+		out.Servers = make([]registry.Server, 0, len(inv.Servers))
+		for i := range inv.Servers {
+			s := &inv.Servers[i]
+			if in.Client != "" && s.Client != in.Client || in.Name != "" && s.Name != in.Name {
+				continue
+			}
+			if in.Project != "" && s.Project != "" && filepath.Clean(s.Project) != filepath.Clean(in.Project) {
+				continue
+			}
+			out.Servers = append(out.Servers, *s)
 		}
-		if in.Project != "" && s.Project != "" && filepath.Clean(s.Project) != filepath.Clean(in.Project) {
-			continue
-		}
-		out.Servers = append(out.Servers, s)
 	}
 	for _, p := range inv.Problems {
 		if in.Client == "" || p.Client == in.Client {
@@ -68,44 +67,61 @@ func ListServers(ctx context.Context, d *Deps, in ListServersInput) (*ListServer
 	return out, nil
 }
 
-// AppendJSON appends o to dst exactly as json.Marshal encodes it, with the
-// servers encoded on every core: 15,000 servers are 5 MB of JSON, and
-// encoding them was the longest single step of `list --json` after
-// discovery. An element of a slice encodes the same wherever it stands, so
-// the parts are joined as they are.
+// AppendJSON appends o to dst exactly as json.Marshal encodes it
+// (tools/jsonout: by hand, without reflection).
 func (o *ListServersOutput) AppendJSON(dst []byte) ([]byte, error) {
-	const head = `{"servers":[]`
-	workers := min(runtime.GOMAXPROCS(0), len(o.Servers)/256)
-	if workers < 2 {
-		b, err := json.Marshal(o)
-		return append(dst, b...), err
+	w := jsonout.Append(dst, false)
+	o.encode(w)
+	return w.Bytes(), w.Err()
+}
+
+// WriteJSON writes o to out exactly as a json.Encoder with SetIndent("",
+// "  ") does (what `mcpmend list --json` prints), in chunks as it is
+// encoded: 15,000 servers are 9.6 MB of output, never held whole.
+// An error (encoding/json's: a time RFC 3339 cannot hold) ends the output
+// at the last chunk written before it.
+func (o *ListServersOutput) WriteJSON(out io.Writer) error {
+	w := jsonout.Stream(out, true)
+	o.encode(w)
+	w.Raw("\n")
+	return w.Flush()
+}
+
+// encode writes o field by field as its json tags say
+// (TestListEncodeEveryField fails when a field is added here and not
+// there). A long list's states are encoded on another core while the
+// servers are (jsonout.PendingStates).
+func (o *ListServersOutput) encode(w *jsonout.Writer) {
+	w.BeginObject()
+	var states *jsonout.PendingStates
+	if len(o.States) > 0 {
+		states = w.StartStates(o.States)
 	}
-	rest := *o
-	rest.Servers = []registry.Server{}
-	tail, err := json.Marshal(&rest)
-	if err != nil || !bytes.HasPrefix(tail, []byte(head)) {
-		b, err := json.Marshal(o)
-		return append(dst, b...), err
-	}
-	parts := make([][]byte, workers)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := w*len(o.Servers)/workers, (w+1)*len(o.Servers)/workers
-		wg.Go(func() { parts[w], errs[w] = json.Marshal(o.Servers[lo:hi]) })
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return dst, err
-	}
-	dst = append(dst, head[:len(head)-1]...)
-	for w, p := range parts { // each part is [e,…]: its elements, comma-joined
-		if w > 0 {
-			dst = append(dst, ',')
+	w.Key("servers")
+	if o.Servers == nil {
+		w.Null()
+	} else {
+		w.BeginArray()
+		for i := range o.Servers {
+			w.Elem()
+			w.Server(&o.Servers[i])
 		}
-		dst = append(dst, p[1:len(p)-1]...)
+		w.EndArray()
 	}
-	return append(append(dst, ']'), tail[len(head):]...), nil
+	if len(o.Problems) > 0 {
+		w.Key("problems")
+		w.BeginArray()
+		for i := range o.Problems {
+			w.Elem()
+			w.Problem(&o.Problems[i])
+		}
+		w.EndArray()
+	}
+	if states != nil {
+		w.Key("states")
+		states.Write(w)
+	}
+	w.EndObject()
 }
 
 func validClient(c string) bool {
@@ -115,52 +131,6 @@ func validClient(c string) bool {
 		}
 	}
 	return false
-}
-
-// Text renders the result as a compact table, one server a line, grouped by
-// client: what a model reads and what `mcpmend list` prints.
-func (o *ListServersOutput) Text() string {
-	var b strings.Builder
-	if len(o.Servers) == 0 {
-		b.WriteString("No MCP servers are configured")
-		if len(o.Problems) == 0 {
-			b.WriteString(".\n")
-		} else {
-			b.WriteString(" that could be read.\n")
-		}
-	}
-	// One aligned table per client: name, transport, scope, then the
-	// command or URL; state and problem lines start under that last column
-	// (empty leading cells keep them inside the table's alignment).
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	client := ""
-	for _, s := range o.Servers {
-		if s.Client != client {
-			client = s.Client
-			fmt.Fprintf(tw, "%s:\n", client)
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s", inert.Line(s.Name), s.Transport, scopeText(s), target(s))
-		if st := status(s); st != "" {
-			fmt.Fprintf(tw, "  [%s]", st)
-		}
-		fmt.Fprintln(tw)
-		if sum, ok := o.States[StateKey(s)]; ok && sum.Notable() {
-			fmt.Fprintf(tw, "  \t\t\tstate: %s\n", sum.Text())
-		}
-		for _, p := range s.Problems {
-			fmt.Fprintf(tw, "  \t\t\tproblem: %s\n", inert.Line(p))
-		}
-	}
-	tw.Flush()
-	if len(o.Problems) > 0 {
-		b.WriteString("Problems:\n")
-		ps := append([]registry.Problem(nil), o.Problems...)
-		sort.SliceStable(ps, func(i, j int) bool { return ps[i].File < ps[j].File })
-		for _, p := range ps {
-			b.WriteString("  " + inert.Line(ProblemText(p)) + "\n")
-		}
-	}
-	return b.String()
 }
 
 // ProblemText renders a problem as "client file:line:col: message".

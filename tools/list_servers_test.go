@@ -1,15 +1,19 @@
 package tools
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/mcpmend/mcpmend/cache"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/mcpmend/mcpmend/tools/diagnose"
 )
@@ -132,18 +136,21 @@ func TestListServersClientFilter(t *testing.T) {
 	}
 }
 
-// TestListAppendJSON: the list's own encoder gives json.Marshal's bytes,
-// for a list long enough to be encoded in parts, a short one, an empty one
-// and one without servers.
+// TestListAppendJSON: the list's own encoder (tools/jsonout) gives
+// json.Marshal's bytes from AppendJSON and a json.Encoder with
+// SetIndent("", "  ")'s from WriteJSON, for a list long enough that its
+// states are encoded on two cores, a short one, an empty one and one
+// without servers, with a problem holding characters json escapes.
 func TestListAppendJSON(t *testing.T) {
-	d := readsHome(t, 200)
+	d := readsHome(t, 1000)
 	long, err := ListServers(context.Background(), d, ListServersInput{})
-	if err != nil || len(long.Servers) < 512 || len(long.States) == 0 {
-		t.Fatalf("%v, %d servers", err, len(long.Servers))
+	if err != nil || len(long.Servers) < 3000 || len(long.States) < 3000 {
+		t.Fatalf("%v, %d servers, %d states", err, len(long.Servers), len(long.States))
 	}
-	long.Problems = append(long.Problems, registry.Problem{Client: "cursor", File: "/x/<y>.json", Message: "a & b"})
+	long.Problems = append(long.Problems, registry.Problem{Client: "cursor", File: "/x/<y>.json", Message: "a & b\u2028"})
 	short := *long
 	short.Servers = short.Servers[:3]
+	short.States = map[string]cache.Summary{StateKey(short.Servers[0]): long.States[StateKey(short.Servers[0])]}
 	for name, o := range map[string]*ListServersOutput{
 		"long": long, "short": &short, "empty": {Servers: []registry.Server{}}, "nil": {},
 	} {
@@ -155,12 +162,33 @@ func TestListAppendJSON(t *testing.T) {
 		if err != nil || string(got) != "prefix"+string(want) {
 			t.Errorf("%s: AppendJSON differs from json.Marshal (err %v, %d vs %d bytes)", name, err, len(got)-6, len(want))
 		}
+		var enc, out bytes.Buffer
+		e := json.NewEncoder(&enc)
+		e.SetIndent("", "  ")
+		if err := e.Encode(o); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.WriteJSON(&out); err != nil || out.String() != enc.String() {
+			t.Errorf("%s: WriteJSON differs from an indenting json.Encoder (err %v, %d vs %d bytes)", name, err, out.Len(), enc.Len())
+		}
 	}
 }
 
-// TestCheckupAppendJSON: checkup's own encoder gives json.Marshal's bytes,
-// for a checkup long enough to be encoded in parts (with file findings and
-// characters json escapes), a short one, an empty one and a zero one.
+// TestListEncodeEveryField: ListServersOutput.encode writes these members;
+// a field added to the type must be added there (and here).
+func TestListEncodeEveryField(t *testing.T) {
+	tags := fieldTags(reflect.TypeFor[ListServersOutput]())
+	want := []string{"Servers servers", "Problems problems,omitempty", "States states,omitempty"}
+	if !slices.Equal(tags, want) {
+		t.Errorf("ListServersOutput's fields are %q; encode writes %q: teach it the new ones", tags, want)
+	}
+}
+
+// TestCheckupAppendJSON: checkup's own encoder (tools/jsonout) gives
+// json.Marshal's bytes from AppendJSON and an indenting json.Encoder's
+// from WriteJSON, for a long checkup (with file findings and characters
+// json escapes, a probe summary, a next step with arguments, where a
+// new-step finding was searched), a short one, an empty one and a zero one.
 func TestCheckupAppendJSON(t *testing.T) {
 	d := readsHome(t, 200)
 	long, err := Checkup(context.Background(), d, CheckupInput{SkipProbe: true})
@@ -168,6 +196,10 @@ func TestCheckupAppendJSON(t *testing.T) {
 		t.Fatalf("%v, %d servers", err, len(long.Servers))
 	}
 	long.Files = append(long.Files, diagnose.FileFinding{File: "/x/<y>.json", Finding: diagnose.Finding{Summary: "a & b"}})
+	long.Searched = []registry.Location{{Client: "cursor", Scope: "user", Path: "/h/.cursor/mcp.json"}, {Client: "zed", Exists: true}}
+	long.Servers[1].Probe = &diagnose.ProbeSummary{Verdict: "ok", DurationMS: 1.5e-7, Notes: []string{"<n>"}}
+	long.Servers[2].Findings = append(long.Servers[2].Findings, diagnose.Finding{Severity: diagnose.Error, Code: "c",
+		Next: &diagnose.Action{Step: "s", Tool: "reset_server_auth", Arguments: map[string]any{"name": "x\u2028", "all": true, "n": 3}}})
 	short := *long
 	short.Servers = short.Servers[:3]
 	for name, o := range map[string]*CheckupOutput{
@@ -181,5 +213,38 @@ func TestCheckupAppendJSON(t *testing.T) {
 		if err != nil || string(got) != "prefix"+string(want) {
 			t.Errorf("%s: AppendJSON differs from json.Marshal (err %v, %d vs %d bytes)", name, err, len(got)-6, len(want))
 		}
+		var enc, out bytes.Buffer
+		e := json.NewEncoder(&enc)
+		e.SetIndent("", "  ")
+		if err := e.Encode(o); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.WriteJSON(&out); err != nil || out.String() != enc.String() {
+			t.Errorf("%s: WriteJSON differs from an indenting json.Encoder (err %v, %d vs %d bytes)", name, err, out.Len(), enc.Len())
+		}
 	}
+}
+
+// TestCheckupEncodeEveryField: CheckupOutput.encode writes these members
+// (and these counts); a field added to the types must be added there (and
+// here).
+func TestCheckupEncodeEveryField(t *testing.T) {
+	for typ, want := range map[reflect.Type][]string{
+		reflect.TypeFor[CheckupOutput](): {"Status status", "Servers servers", "Files files,omitempty", "Counts counts", "Searched searched,omitempty", "At at"},
+		reflect.TypeFor[CheckupCounts](): {"Servers servers", "OK ok", "Warning warning", "Error error"},
+	} {
+		if tags := fieldTags(typ); !slices.Equal(tags, want) {
+			t.Errorf("%s's fields are %q; encode writes %q: teach it the new ones", typ, tags, want)
+		}
+	}
+}
+
+// fieldTags lists a struct's fields as "Name tag".
+func fieldTags(typ reflect.Type) []string {
+	var tags []string
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		tags = append(tags, f.Name+" "+f.Tag.Get("json"))
+	}
+	return tags
 }

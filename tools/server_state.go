@@ -9,7 +9,6 @@ import (
 	"github.com/mcpmend/mcpmend/cache"
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/inert"
-	"github.com/mcpmend/mcpmend/internal/parallel"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -143,11 +142,7 @@ func summarize(ctx context.Context, d *Deps, env registry.Env, all, listed []reg
 		}
 	}
 	in.Stores = stores
-	sums := make([]cache.Summary, len(listed))
-	// Each server's state is independent of the others', and the stores a
-	// pass reads are shared safely (each read once, under store.Once):
-	// 15,000 servers took a fifth of `list` on one core.
-	parallel.For(len(listed), func(i int) { sums[i] = in.Inspect(ctx, listed[i]).Summary() })
+	sums := in.Summaries(ctx, listed)
 	out := make(map[string]cache.Summary, len(listed))
 	for i, s := range listed { // in order: of servers sharing a key, the last one says
 		if !sums[i].IsZero() {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -475,17 +476,43 @@ func (s Store) currentKeys(srv registry.Server, mine string) map[string]bool {
 func (s Store) configuredKeys() map[string]map[string]bool {
 	return store.Once(s.memo, "\x00configured", func() map[string]map[string]bool {
 		byName := map[string]map[string]bool{}
+		hashed := map[string]string{} // KeyJSON inputs → Key: one hash per distinct server
+		var buf []byte
 		for _, o := range s.Configured {
 			if o.Client != registry.ClaudeCode || !store.GatedTransport(o) {
 				continue
 			}
+			buf = appendKeyInputs(buf[:0], &o)
+			k, ok := hashed[string(buf)]
+			if !ok {
+				k = Key(o)
+				hashed[string(buf)] = k
+			}
 			if byName[o.Name] == nil {
 				byName[o.Name] = map[string]bool{}
 			}
-			byName[o.Name][Key(o)] = true
+			byName[o.Name][k] = true
 		}
 		return byName
 	})
+}
+
+// appendKeyInputs appends everything Key reads of srv (its name and what
+// KeyJSON encodes), each value length-prefixed: equal inputs, equal keys.
+func appendKeyInputs(b []byte, srv *registry.Server) []byte {
+	put := func(v string) {
+		b = strconv.AppendInt(b, int64(len(v)), 10)
+		b = append(b, ':')
+		b = append(b, v...)
+	}
+	put(srv.Name)
+	put(claudeType(*srv))
+	put(srv.Raw.URL.Reveal())
+	for _, h := range srv.Raw.Headers {
+		put(h.Name)
+		put(h.Value.Reveal())
+	}
+	return b
 }
 
 // ownKey is srv's own key, "" when its transport is not one Claude Code

@@ -76,22 +76,32 @@ func (a *app) emit(v any, text string) error {
 // --json never shows cost a quarter of the command.
 func (a *app) emitFunc(v any, text func() string) error {
 	if a.g.json {
-		// The bytes of an Encoder with SetIndent("", "  "), indented by
-		// jsonindent: encoding/json's indent was a third of `list --json`
-		// on 15,000 servers. The Encoder hands its buffer over in one
-		// Write, without the copy json.Marshal makes.
-		if aj, ok := v.(jsonAppender); ok {
-			b, err := aj.AppendJSON(make([]byte, 0, 64<<10))
-			if err != nil {
-				return err
-			}
-			return jsonindent.Write(a.stdout, append(b, '\n'), "", "  ")
+		// A result that writes its own indented JSON (list and checkup:
+		// 15,000 servers are 9.6 and 45 MB) streams it in chunks as it is
+		// encoded, with no reflection and no indenting pass
+		// (tools/jsonout).
+		if jw, ok := v.(jsonWriter); ok {
+			return jw.WriteJSON(a.stdout)
 		}
+		// The bytes of an Encoder with SetIndent("", "  "), indented by
+		// jsonindent (faster than encoding/json's indent). The Encoder
+		// hands its buffer over in one Write.
 		return json.NewEncoder(indentWriter{a.stdout}).Encode(v)
+	}
+	// A result that writes its own text (list) streams it, made inert
+	// value by value as it is rendered.
+	if tw, ok := v.(textWriter); ok {
+		return tw.WriteText(a.stdout)
 	}
 	// Inert: the text carries names, commands and server output.
 	_, err := io.WriteString(a.stdout, inert.Text(text()))
 	return err
+}
+
+// textWriter is a result that writes its text (the one emitFunc is given)
+// to w in chunks, every value in it already inert (tools.ListServersOutput).
+type textWriter interface {
+	WriteText(w io.Writer) error
 }
 
 // indentWriter indents each Write, one whole JSON value (see emitFunc).
@@ -104,11 +114,11 @@ func (iw indentWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// jsonAppender is a result that encodes itself exactly as json.Marshal
-// would, faster (tools.ListServersOutput and tools.CheckupOutput: their
-// servers on every core).
-type jsonAppender interface {
-	AppendJSON(dst []byte) ([]byte, error)
+// jsonWriter is a result that writes itself to w exactly as a json.Encoder
+// with SetIndent("", "  ") would (tools.ListServersOutput and
+// tools.CheckupOutput).
+type jsonWriter interface {
+	WriteJSON(w io.Writer) error
 }
 
 // addAsOwnerFlag adds --as-owner to a command that writes stores (reset,

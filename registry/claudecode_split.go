@@ -1,0 +1,189 @@
+package registry
+
+import (
+	"bytes"
+	"runtime"
+	"runtime/debug"
+)
+
+// Reading a 100 MB ~/.claude.json is one validating pass at about 1 GB/s:
+// the longest single step of `list` on such a file, and one core idles.
+// readClaudeMainBytes therefore reads it in two halves at once, by
+// speculation that stays exact:
+//
+//   - A boundary is guessed past the middle: a key that looks like a
+//     project's ("/path" or "C:\\path") after "}," and before ":{", where
+//     one project of "projects" ends and the next begins.
+//   - A second scanner reads from there as if it were there: the rest of
+//     "projects", then the rest of the top-level object, then the end of
+//     the input. It collects what it finds without handing it on.
+//   - The first scanner reads from the start as always. Only if it reaches
+//     a member key of "projects" exactly at the guess does it take the
+//     second scanner's result, when that one read its part without error,
+//     and stop. A parser in the same state at the same byte reads the
+//     rest the same way, so the result is what one scanner would give.
+//   - Otherwise (the guess was inside a string, or at another depth, or
+//     the second half is not valid JSON) the first scanner reads on to the
+//     end, errors and all, and the guess only cost the second core's time.
+//
+// TestSplitReadEqualsOneScanner and FuzzClaudeMainSplit compare both ways
+// on generated and fuzzed files, with the boundary at every offset.
+
+// splitMinSize is the size from which the file is read in two halves:
+// below it, starting a goroutine costs more than the half it saves.
+var splitMinSize = 8 << 20
+
+// claudeTail is what the second scanner read from the boundary on.
+type claudeTail struct {
+	ok  bool
+	m   *claudeMain      // its projects (the last of each directory) and mcpServers
+	all []*claudeProject // every project read, in file order, for done
+	r   *mainReader
+}
+
+// splitAt returns where a second scanner should start reading data, 0 for
+// nowhere: the first guessed project boundary past the middle.
+func splitAt(data []byte) int {
+	if len(data) < splitMinSize || runtime.GOMAXPROCS(0) < 2 {
+		return 0
+	}
+	return projectBoundary(data, len(data)/2)
+}
+
+// projectBoundary returns the offset of the first project key at or after
+// from, looking no further than 1 MB: a '"' preceded (across whitespace)
+// by ',' and '}', that starts a project (projectAt). 0 when none is found;
+// a wrong guess is only slower.
+func projectBoundary(data []byte, from int) int {
+	end := min(len(data), from+1<<20)
+	for i := from; i < end; {
+		j := bytes.IndexByte(data[i:end], ',')
+		if j < 0 {
+			return 0
+		}
+		comma := i + j
+		i = comma + 1
+		if prevNonSpace(data, comma) != '}' {
+			continue
+		}
+		k := skipSpace(data, comma+1)
+		if k+3 >= len(data) || data[k] != '"' || !looksLikeDir(data[k+1:]) {
+			continue
+		}
+		if projectAt(data, k, true) {
+			return k
+		}
+	}
+	return 0
+}
+
+// projectAt reports whether a project member seems to start at k: a key
+// that looks like a directory, ':' and an object, followed (when next is
+// set, and the object is under 1 MB) by ',' and another such key —
+// deeper objects such as a project's mcpServers end with '}' instead.
+func projectAt(data []byte, k int, next bool) bool {
+	s := &jsonScanner{data: data, pos: k}
+	if _, ok := s.str(false); !ok || s.peek() != ':' {
+		return false
+	}
+	s.pos++
+	if s.peek() != '{' {
+		return false
+	}
+	if !next {
+		return true
+	}
+	start := s.pos
+	s.data = data[:min(len(data), start+1<<20)]
+	if !s.value() {
+		return s.pos >= len(s.data) && len(s.data) < len(data) // too long to tell: take it
+	}
+	if s.peek() != ',' {
+		return false
+	}
+	k = skipSpace(data, s.pos+1)
+	return k+3 < len(data) && data[k] == '"' && looksLikeDir(data[k+1:]) && projectAt(data, k, false)
+}
+
+// looksLikeDir reports whether a JSON string's content starts like an
+// absolute path: "/…", "~…", or a Windows drive "C:\\…" or "C:/…".
+func looksLikeDir(b []byte) bool {
+	switch {
+	case b[0] == '/' || b[0] == '~':
+		return true
+	case len(b) > 2 && (b[0]|0x20 >= 'a' && b[0]|0x20 <= 'z') && b[1] == ':':
+		return b[2] == '\\' || b[2] == '/'
+	}
+	return false
+}
+
+func prevNonSpace(data []byte, i int) byte {
+	for i--; i >= 0; i-- {
+		switch data[i] {
+		case ' ', '\t', '\n', '\r':
+		default:
+			return data[i]
+		}
+	}
+	return 0
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// readTail reads data from at as if at were a member key of the
+// top-level "projects" object (depth 2), through the end of the input.
+// A fault (the mapped file shrank) is a failed read: the first scanner,
+// reading on, meets it itself and the caller falls back.
+func readTail(data []byte, at int) (t *claudeTail) {
+	t = &claudeTail{}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			if _, fault := r.(interface{ Addr() uintptr }); !fault {
+				panic(r)
+			}
+			t = &claudeTail{}
+		}
+	}()
+	s := &jsonScanner{data: data, pos: at, depth: 2}
+	t.m = &claudeMain{projects: map[string]*claudeProject{}}
+	t.r = &mainReader{s: s, m: t.m, done: func(p *claudeProject) { t.all = append(t.all, p) }}
+	ok := s.members(t.r.project)
+	if ok {
+		more, closed := s.next() // back in the top-level object
+		ok = closed
+		if more {
+			ok = s.members(t.r.top)
+		}
+	}
+	s.ws()
+	t.ok = ok && s.pos == len(data) && s.err == nil
+	return t
+}
+
+// join adds what the second scanner read to m, as one scanner reading on
+// would have: later projects replace earlier ones of the same directory,
+// a later "projects" replaces them all, a later mcpServers wins, and done
+// sees every project in file order.
+func (t *claudeTail) join(m *claudeMain, done func(*claudeProject)) {
+	if t.r.projectsKeys > 0 {
+		m.projects = t.m.projects
+	} else {
+		for dir, p := range t.m.projects {
+			m.projects[dir] = p
+		}
+	}
+	if t.r.serversKeys > 0 {
+		m.servers = t.m.servers
+	}
+	if done != nil {
+		for _, p := range t.all {
+			done(p)
+		}
+	}
+}
