@@ -11,7 +11,7 @@ import (
 )
 
 // maxLine bounds how much of stdin the pre-answer reads looking for the
-// end of the first message; a longer first line is left to go-sdk.
+// end of a line; a longer line is left to go-sdk.
 const maxLine = 64 << 10
 
 // Off is the environment variable that turns the pre-answer off
@@ -23,11 +23,12 @@ const Off = "MCPMEND_PREANSWER"
 // every other command.
 var early *state
 
-// This package imports only what package os needs, and bytes: Go
-// initializes a package once its imports are, taking the first by import
-// path among those ready, so importing strings, strconv, fmt or
-// runtime/debug would delay this init until after most of the standard
-// library. That is also why the version comes through ProvideVersion.
+// This package imports only what package os needs, bytes, and
+// internal/stamp (which imports nothing): Go initializes a package once
+// its imports are, taking the first by import path among those ready, so
+// importing strings, strconv, fmt or runtime/debug would delay this init
+// until after most of the standard library (TestEarlyImports). That is
+// also why an unstamped version comes through ProvideVersion.
 func init() {
 	if wanted(os.Args[1:]) && os.Getenv(Off) != "off" {
 		early = start(os.Stdin, os.Stdout, awaitVersion)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -146,6 +147,32 @@ func TestToolsListEqualsSDK(t *testing.T) {
 	} {
 		if b, ok := preanswer.ToolsListFor([]byte(line)); ok {
 			t.Errorf("pre-answered %s with %.100s", line, b)
+		}
+	}
+}
+
+// TestEarlyImports: the package imports nothing that Go would initialize
+// late (see init): only what os needs, bytes (and its unicode, which the
+// GODEBUG=inittrace=1 shows initialized among the first), embed,
+// internal/stamp.
+func TestEarlyImports(t *testing.T) {
+	deps := func(pkg string) map[string]bool {
+		out, err := exec.Command("go", "list", "-deps", pkg).Output()
+		if err != nil {
+			t.Skipf("go list: %v", err)
+		}
+		m := map[string]bool{}
+		for _, p := range strings.Fields(string(out)) {
+			m[p] = true
+		}
+		return m
+	}
+	osDeps := deps("os")
+	for p := range deps(".") {
+		switch {
+		case osDeps[p], p == "bytes", p == "unicode", p == "embed", p == "github.com/mcpmend/mcpmend/internal/stamp", p == "github.com/mcpmend/mcpmend/tools/preanswer":
+		default:
+			t.Errorf("tools/preanswer depends on %s: its init (the pre-answer's start) would wait for it", p)
 		}
 	}
 }
