@@ -17,7 +17,7 @@ func main() {
 	ctx, stop := notifyContext(context.Background(), os.Stderr, os.Exit)
 	// serve's initialize may already be answered (tools/preanswer, started
 	// while the packages initialized): go-sdk reads stdin from its start
-	// and its own answer to that request is dropped.
+	// and its own answers to the pre-answered requests are dropped.
 	stdin, stdout := preanswer.Streams(os.Stdin, os.Stdout, func(msg string) { fmt.Fprintln(os.Stderr, "mcpmend serve:", msg) })
 	code := run(ctx, os.Args[1:], stdin, stdout, os.Stderr)
 	stop()
