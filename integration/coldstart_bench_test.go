@@ -17,7 +17,7 @@ import (
 // read over stdio, timed in turns with the Node reference server
 // (@modelcontextprotocol/server-everything over stdio) so that both meet
 // the same load. mcpmend is built as a release is (.goreleaser.yaml:
-// static, stripped). Reported per iteration: serve_ms and node_ms (medians)
+// static, stripped, the version stamped). Reported per iteration: serve_ms and node_ms (medians)
 // and node/serve, how many times faster mcpmend answers (the aim is ≥ 30).
 // bench/run and bench/coldstart measure the same with peak RSS.
 //
@@ -25,7 +25,7 @@ import (
 func BenchmarkColdStart(b *testing.B) {
 	everything := npmBin(b, "mcp-server-everything")
 	release := filepath.Join(b.TempDir(), "mcpmend")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", release, "../cmd/mcpmend")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w -X github.com/mcpmend/mcpmend/internal/stamp.Version=v0.0.0-bench", "-o", release, "../cmd/mcpmend")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("building mcpmend: %v\n%s", err, out)

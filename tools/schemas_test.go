@@ -3,7 +3,10 @@ package tools
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/google/jsonschema-go/jsonschema"
@@ -55,9 +58,54 @@ func reflectedSchemas(t *testing.T) []byte {
 	if len(all) != len(toolList) {
 		t.Fatalf("%d tools reflected, %d in toolList", len(all), len(toolList))
 	}
-	raw, err := json.MarshalIndent(all, "", "  ")
+	return schemasFile(t, all)
+}
+
+// schemasFile lays the schemas out as schemas.json holds them: one tool
+// per block, each schema compact on its own line, keys sorted, so that
+// generatedSchemas reads the lines without decoding JSON.
+func schemasFile(t *testing.T, all map[string]map[string]*jsonschema.Schema) []byte {
+	t.Helper()
+	names := slices.Sorted(maps.Keys(all))
+	b := []byte("{\n")
+	for i, name := range names {
+		in, err := json.Marshal(all[name]["input"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := json.Marshal(all[name]["output"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = fmt.Appendf(b, "  %q: {\n    \"input\": %s,\n    \"output\": %s\n  }", name, in, out)
+		if i < len(names)-1 {
+			b = append(b, ',')
+		}
+		b = append(b, '\n')
+	}
+	return append(b, "}\n"...)
+}
+
+// TestSchemasFileLayout: reading schemas.json by its lines gives what
+// decoding it as JSON gives.
+func TestSchemasFileLayout(t *testing.T) {
+	var decoded map[string]struct{ Input, Output json.RawMessage }
+	if err := json.Unmarshal(schemasJSON, &decoded); err != nil {
+		t.Fatal(err)
+	}
+	all, err := generatedSchemas()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return append(raw, '\n')
+	if len(all) != len(decoded) || len(all) != len(toolList) {
+		t.Fatalf("%d tools read, %d decoded, %d in toolList", len(all), len(decoded), len(toolList))
+	}
+	for name, d := range decoded {
+		var in, out bytes.Buffer
+		json.Compact(&in, d.Input)
+		json.Compact(&out, d.Output)
+		if !bytes.Equal(all[name].Input, in.Bytes()) || !bytes.Equal(all[name].Output, out.Bytes()) {
+			t.Errorf("%s: read %s / %s", name, all[name].Input, all[name].Output)
+		}
+	}
 }

@@ -5,7 +5,6 @@ package tools
 
 import (
 	"context"
-	_ "embed"
 	"log/slog"
 	"time"
 
@@ -13,13 +12,15 @@ import (
 
 	"github.com/mcpmend/mcpmend/internal/inert"
 	"github.com/mcpmend/mcpmend/registry"
+	"github.com/mcpmend/mcpmend/tools/preanswer"
 )
 
 // Version is mcpmend's version, set by the binary at link time.
 var Version = "dev"
 
-//go:embed instructions.md
-var instructions string
+// instructions is the text sent to clients as server instructions
+// (tools/preanswer/instructions.md: serve's pre-answer sends it too).
+var instructions = preanswer.Instructions
 
 // Instructions returns the text sent to clients as server instructions.
 func Instructions() string { return instructions }
@@ -81,7 +82,7 @@ func NewServer(d *Deps) *mcp.Server { return newServer(d, nil) }
 // newServer is NewServer; reflect, when set, is told how each tool's
 // schemas are inferred (the generator of schemas.json).
 func newServer(d *Deps, reflect reflector) *mcp.Server {
-	s := mcp.NewServer(&mcp.Implementation{Name: "mcpmend", Title: "mcpmend — diagnose and heal MCP servers", Version: Version},
+	s := mcp.NewServer(&mcp.Implementation{Name: preanswer.Name, Title: preanswer.Title, Version: Version},
 		&mcp.ServerOptions{Instructions: instructions, Logger: d.Logger})
 	ts := &toolSet{s: s, d: d, reflect: reflect}
 	s.AddReceivingMiddleware(d.handshakeDone, ts.listWithSchemas)

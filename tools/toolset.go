@@ -46,23 +46,34 @@ type toolSchemas struct {
 	Output json.RawMessage `json:"output"`
 }
 
-// generatedSchemas decodes schemas.json once, each schema compacted as
-// it goes on the wire.
+// generatedSchemas reads schemas.json once. The generator writes each
+// schema compact on a line of its own ("input": {…}, / "output": {…}
+// under the tool's "name": { line), so it is read by its lines, not
+// decoded: decoding and compacting the file cost a client's first
+// tools/list in a fresh process more than listing itself
+// (TestSchemasFileLayout checks both readings agree).
 var generatedSchemas = sync.OnceValues(func() (map[string]toolSchemas, error) {
-	var all map[string]toolSchemas
-	if err := json.Unmarshal(schemasJSON, &all); err != nil {
-		return nil, fmt.Errorf("tools/schemas.json: %w", err)
+	all := map[string]toolSchemas{}
+	name := ""
+	for line := range bytes.Lines(schemasJSON) {
+		line = bytes.TrimRight(line, "\r\n")
+		switch {
+		case bytes.HasPrefix(line, []byte(`  "`)) && bytes.HasSuffix(line, []byte(`": {`)):
+			name = string(line[3 : len(line)-4])
+		case bytes.HasPrefix(line, []byte(`    "input": `)):
+			ts := all[name]
+			ts.Input = bytes.TrimSuffix(line[len(`    "input": `):], []byte(","))
+			all[name] = ts
+		case bytes.HasPrefix(line, []byte(`    "output": `)):
+			ts := all[name]
+			ts.Output = bytes.TrimSuffix(line[len(`    "output": `):], []byte(","))
+			all[name] = ts
+		}
 	}
 	for name, ts := range all {
-		in, err := compact(ts.Input)
-		if err != nil {
-			return nil, fmt.Errorf("tools/schemas.json: %s input: %w", name, err)
+		if name == "" || !json.Valid(ts.Input) || !json.Valid(ts.Output) {
+			return nil, fmt.Errorf("tools/schemas.json: %q is not laid out as go generate ./tools writes it", name)
 		}
-		out, err := compact(ts.Output)
-		if err != nil {
-			return nil, fmt.Errorf("tools/schemas.json: %s output: %w", name, err)
-		}
-		all[name] = toolSchemas{Input: in, Output: out}
 	}
 	return all, nil
 })
@@ -78,14 +89,6 @@ func schemasOf(name string) (toolSchemas, error) {
 		return toolSchemas{}, fmt.Errorf("tools/schemas.json has no schemas for %s: run go generate ./tools", name)
 	}
 	return ts, nil
-}
-
-func compact(raw json.RawMessage) (json.RawMessage, error) {
-	var b bytes.Buffer
-	if err := json.Compact(&b, raw); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
 }
 
 // reflector receives, for the generator, how each tool's schemas are

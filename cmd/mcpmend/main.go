@@ -10,11 +10,16 @@ import (
 	"os"
 
 	"github.com/mcpmend/mcpmend/tools"
+	"github.com/mcpmend/mcpmend/tools/preanswer"
 )
 
 func main() {
 	ctx, stop := notifyContext(context.Background(), os.Stderr, os.Exit)
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	// serve's initialize may already be answered (tools/preanswer, started
+	// while the packages initialized): go-sdk reads stdin from its start
+	// and its own answers to the pre-answered requests are dropped.
+	stdin, stdout := preanswer.Streams(os.Stdin, os.Stdout, func(msg string) { fmt.Fprintln(os.Stderr, "mcpmend serve:", msg) })
+	code := run(ctx, os.Args[1:], stdin, stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }

@@ -96,7 +96,7 @@ func buildAll(server, version string) error {
 	}
 	defer os.RemoveAll(tmp)
 	build := func(goos, goarch, dst string) error {
-		ld := "-s -w -X main.version=" + version
+		ld := "-s -w -X github.com/mcpmend/mcpmend/internal/stamp.Version=" + version
 		cmd := exec.Command("go", "build", "-trimpath", "-ldflags", ld, "-o", dst, "./cmd/mcpmend")
 		cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH="+goarch, "CGO_ENABLED=0")
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr

@@ -1,0 +1,64 @@
+// Package preanswer answers the MCP handshake of `mcpmend serve` on stdio
+// — initialize, then the tools/list a client sends once it has the result
+// — while the rest of the binary is still starting.
+//
+// Every client session spawns `mcpmend serve` and waits for its initialize
+// result before anything else. Most of that wait was not mcpmend's work but
+// the Go runtime's and the packages' initialization (go-sdk brings
+// net/http, crypto, encoding/gob and jsonschema along), which all runs
+// before main. This package imports only small standard packages, so it is
+// initialized early, and its init starts a goroutine, on the second core,
+// that reads the first line of stdin. When that line is an initialize
+// request it writes the result go-sdk would write; when the next line is
+// notifications/initialized and the one after it a plain tools/list (what
+// Claude Code and go-sdk's client send), it writes go-sdk's tool list too.
+// Meanwhile the other packages initialize, main parses the flags through
+// the one command table, builds the tools' server and hands it the streams
+// from Streams. A client so has mcpmend's tools about when a trivial Go
+// program would have answered it.
+// (bench/coldstart measures both figures a client waits for: spawn →
+// initialize result, and spawn → tools/list result; docs/benchmarks.md.)
+//
+// Why the answer is the one go-sdk would give:
+//
+//   - go-sdk's initialize result depends on the request only through its id
+//     and protocolVersion; the rest is the server's constants: Name, Title,
+//     Instructions and the build's version (internal/buildinfo, the same
+//     tools.Version is set from), and the capabilities of a server with
+//     tools and a prompt. tools.NewServer is built from the same constants,
+//     and TestPreanswerEqualsSDK compares the answer byte for byte with a
+//     real tools.NewServer's for every protocol version go-sdk supports, an
+//     unknown one and an absent one.
+//   - The tool list is the one a real tools.NewServer lists after the
+//     handshake, generated into toolslist.json (go generate
+//     ./tools/preanswer; TestToolsListSnapshot keeps it current). Before a
+//     tools/call nothing can change it: only bridge_server adds tools. Only
+//     a tools/list without params (no cursor, no _meta) right after the
+//     handshake is pre-answered.
+//   - Only a request go-sdk is sure to answer with a result is pre-answered
+//     (parseInitialize): strict JSON on one line, every field of the type
+//     go-sdk decodes it into, no _meta (which may select the stateless
+//     2026-07-28 protocol, where initialize is an error), an id go-sdk
+//     writes back unchanged. Anything else — a batch, server/discover, a
+//     request split over lines — reaches go-sdk untouched and go-sdk
+//     answers. FuzzPreanswer checks that whatever is accepted, a real
+//     go-sdk server answers the same bytes.
+//   - go-sdk still receives every byte (replay) and handles the
+//     initialize, so the session's state (negotiated version, client info,
+//     then notifications/initialized) is exactly as without the pre-answer.
+//     Only its response to that one request is not written (filter): the
+//     client already has it. go-sdk handles initialize synchronously,
+//     before it reads the next message, so that response is the first one
+//     it writes with that id. Should it ever differ from the pre-answer, it
+//     is logged to stderr.
+//   - stdout carries nothing but protocol: the pre-answer is written before
+//     go-sdk has read a byte, so it cannot interleave with go-sdk's
+//     messages (the tool list, written right after initialize's result,
+//     precedes anything go-sdk writes). serve with -h or --help is not
+//     pre-answered (help goes to
+//     stdout); serve with a bad flag still exits with its usage error on
+//     stderr (a client that sent initialize has read a result, then sees
+//     the process end, as when any server dies after its handshake).
+//
+// MCPMEND_PREANSWER=off turns it off.
+package preanswer

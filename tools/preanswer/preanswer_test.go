@@ -1,0 +1,404 @@
+package preanswer_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpmend/mcpmend/registry"
+	"github.com/mcpmend/mcpmend/tools"
+	"github.com/mcpmend/mcpmend/tools/preanswer"
+)
+
+// sdkServer runs a real tools.NewServer (what `mcpmend serve` runs) on
+// in and out until in ends.
+func sdkServer(t testing.TB, in io.ReadCloser, out io.WriteCloser) <-chan error {
+	t.Helper()
+	d := tools.NewDeps(registry.OSEnv().WithHome(t.TempDir()), nil)
+	done := make(chan error, 1)
+	go func() {
+		done <- tools.NewServer(d).Run(context.Background(), &mcp.IOTransport{Reader: in, Writer: out})
+	}()
+	return done
+}
+
+var update = flag.Bool("update", false, "rewrite toolslist.json from a real tools.NewServer")
+
+// sdkAnswer is the first line a real tools.NewServer writes for line.
+func sdkAnswer(t testing.TB, line string) []byte {
+	t.Helper()
+	return sdkAnswerAfter(t, "", line)
+}
+
+// sdkAnswerAfter is the first line a real tools.NewServer writes for line
+// after the lines of before (a handshake, whose answers are skipped).
+func sdkAnswerAfter(t testing.TB, before, line string) []byte {
+	t.Helper()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	done := sdkServer(t, inR, outW)
+	go io.WriteString(inW, before+line+"\n")
+	got := make(chan []byte, 1)
+	go func() {
+		r := bufio.NewReader(outR)
+		b, _ := r.ReadBytes('\n')
+		if before != "" {
+			b, _ = r.ReadBytes('\n') // past initialize's result
+		}
+		got <- b
+	}()
+	select {
+	case b := <-got:
+		inW.Close()
+		go io.Copy(io.Discard, outR)
+		<-done
+		return b
+	case <-time.After(10 * time.Second):
+		t.Fatalf("go-sdk wrote nothing for %s", line)
+		return nil
+	}
+}
+
+func initLine(id, params string) string {
+	return `{"jsonrpc":"2.0","id":` + id + `,"method":"initialize","params":` + params + `}`
+}
+
+// TestPreanswerEqualsSDK: for every protocol version go-sdk supports, the
+// stateless one, an unknown one and none, and ids of every form, the
+// pre-answer is byte for byte what a real tools.NewServer writes.
+func TestPreanswerEqualsSDK(t *testing.T) {
+	versions := append(mcp.SupportedProtocolVersions(), "1999-01-01", "2030-01-01", "")
+	ids := []string{`0`, `1`, `-7`, `999999999999999`, `"abc"`, `""`, `"é\u00e9\"\\\n\u2028<>&"`}
+	for _, v := range versions {
+		pv := `"protocolVersion":"` + v + `",`
+		if v == "" {
+			pv = "" // absent
+		}
+		for _, id := range ids {
+			line := initLine(id, `{`+pv+`"capabilities":{"roots":{"listChanged":true},"elicitation":{}},"clientInfo":{"name":"claude-code","version":"2.1.328"}}`)
+			mine, ok := preanswer.ParseAndRespond([]byte(line), tools.Version)
+			if !ok {
+				t.Fatalf("not pre-answered: %s", line)
+			}
+			if sdk := sdkAnswer(t, line); !bytes.Equal(mine, sdk) {
+				t.Errorf("%s:\npre-answer %s\ngo-sdk     %s", line, mine, sdk)
+			}
+		}
+	}
+}
+
+const handshake = `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}` + "\n" +
+	`{"jsonrpc":"2.0","method":"notifications/initialized"}` + "\n"
+
+// TestToolsListSnapshot: toolslist.json is what a real tools.NewServer
+// lists after the handshake (-update rewrites it: go generate).
+func TestToolsListSnapshot(t *testing.T) {
+	b := sdkAnswerAfter(t, handshake, `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`)
+	result, ok := bytes.CutPrefix(b, []byte(`{"jsonrpc":"2.0","id":2,"result":`))
+	result, ok2 := bytes.CutSuffix(result, []byte("}\n"))
+	if !ok || !ok2 {
+		t.Fatalf("tools/list answered %s", b)
+	}
+	if *update {
+		if err := os.WriteFile("toolslist.json", result, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		*preanswer.ToolsList = result
+	}
+	if !bytes.Equal(result, *preanswer.ToolsList) {
+		t.Errorf("toolslist.json is not what tools.NewServer lists: go generate ./tools/preanswer")
+	}
+}
+
+// TestToolsListEqualsSDK: the pre-answered tools/list, for ids of every
+// form, without params and with empty ones, is go-sdk's answer.
+func TestToolsListEqualsSDK(t *testing.T) {
+	for _, id := range []string{`1`, `-2`, `"list"`, `"é\u2029"`} {
+		for _, params := range []string{``, `,"params":{}`} {
+			line := `{"jsonrpc":"2.0","id":` + id + `,"method":"tools/list"` + params + `}`
+			mine, ok := preanswer.ToolsListFor([]byte(line))
+			if !ok {
+				t.Fatalf("not pre-answered: %s", line)
+			}
+			if sdk := sdkAnswerAfter(t, handshake, line); !bytes.Equal(mine, sdk) {
+				t.Errorf("%s:\npre-answer %.300s\ngo-sdk     %.300s", line, mine, sdk)
+			}
+		}
+	}
+	for _, line := range []string{
+		`{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"cursor":"x"}}`,
+		`{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"progressToken":1}}}`,
+		`{"jsonrpc":"2.0","id":1,"method":"tools/list","params":null}`,
+		`{"jsonrpc":"2.0","method":"tools/list"}`,
+		`{"jsonrpc":"2.0","id":1,"method":"prompts/list"}`,
+	} {
+		if b, ok := preanswer.ToolsListFor([]byte(line)); ok {
+			t.Errorf("pre-answered %s with %.100s", line, b)
+		}
+	}
+}
+
+// TestEarlyImports: the package imports nothing that Go would initialize
+// late (see init): only what os needs, bytes (and its unicode, which the
+// GODEBUG=inittrace=1 shows initialized among the first), embed,
+// internal/stamp.
+func TestEarlyImports(t *testing.T) {
+	deps := func(pkg string) map[string]bool {
+		out, err := exec.Command("go", "list", "-deps", pkg).Output()
+		if err != nil {
+			t.Skipf("go list: %v", err)
+		}
+		m := map[string]bool{}
+		for _, p := range strings.Fields(string(out)) {
+			m[p] = true
+		}
+		return m
+	}
+	osDeps := deps("os")
+	for p := range deps(".") {
+		switch {
+		case osDeps[p], p == "bytes", p == "unicode", p == "embed", p == "github.com/mcpmend/mcpmend/internal/stamp", p == "github.com/mcpmend/mcpmend/tools/preanswer":
+		default:
+			t.Errorf("tools/preanswer depends on %s: its init (the pre-answer's start) would wait for it", p)
+		}
+	}
+}
+
+// TestSupportedVersions: the package's copy of go-sdk's versions.
+func TestSupportedVersions(t *testing.T) {
+	if !slices.Equal(preanswer.SupportedVersions, mcp.SupportedProtocolVersions()) {
+		t.Errorf("preanswer knows %v, go-sdk supports %v", preanswer.SupportedVersions, mcp.SupportedProtocolVersions())
+	}
+}
+
+// TestLeftToSDK: what the pre-answer must not answer, because go-sdk
+// answers otherwise (an error, nothing, the stateless protocol) or because
+// proving it answers the same is not worth it.
+func TestLeftToSDK(t *testing.T) {
+	params := `{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}}`
+	for _, line := range []string{
+		``, ` ` + initLine("1", params), initLine("1", params) + ` `, initLine("1", params) + `x`,
+		`[` + initLine("1", params) + `]`,                                           // a batch
+		`{"jsonrpc":"2.0","method":"initialize","params":` + params + `}`,           // a notification
+		`{"jsonrpc":"2.0","id":null,"method":"initialize","params":` + params + `}`, // likewise
+		`{"jsonrpc":"1.0","id":1,"method":"initialize","params":` + params + `}`,
+		`{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{}}`,
+		`{"jsonrpc":"2.0","id":1,"method":"initialize"}`, // no params: an error
+		initLine("1", `null`), initLine("1", `[]`), initLine("1.5", params), initLine("1e3", params), initLine("01", params),
+		initLine("9999999999999999", params), initLine("true", params), initLine(`{}`, params),
+		initLine("1", `{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"},"protocolVersion":"2025-06-18"}`),
+		initLine("1", `{"protocolVersion":2025}`),
+		initLine("1", `{"protocolVersion":null}`),
+		initLine("1", `{"protocolVersion":"a","protocolVersion":"b"}`),             // duplicate key
+		initLine("1", `{"protocolVersion":"2025-06-18","capabilities":[]}`),        // wrong type
+		initLine("1", `{"capabilities":{"roots":{"listChanged":"yes"}}}`),          // wrong type, deep
+		initLine("1", `{"clientInfo":{"name":7}}`),                                 // wrong type
+		initLine("1", `{"clientInfo":{"icons":[{"sizes":[1]}]}}`),                  // wrong type, deeper
+		initLine("1", `{"protocolVersion":"\ud800"}`),                              // lone surrogate
+		initLine("1", `{"protocol\u0056ersion":"2025-06-18"}`),                     // escaped key
+		initLine("1", "{\"clientInfo\":{\"name\":\"\xff\"}}"),                      // invalid UTF-8
+		initLine("1", `{"x":`+strings.Repeat("[", 40)+strings.Repeat("]", 40)+`}`), // deep
+		`{"jsonrpc":"2.0","id":1,"method":"initialize","params":` + params + `,"result":{}}`,
+	} {
+		if b, ok := preanswer.ParseAndRespond([]byte(line), "v"); ok {
+			t.Errorf("pre-answered %q with %s", line, b)
+		}
+	}
+}
+
+// TestAppendString: JSON strings as go-sdk's encoder writes them.
+func TestAppendString(t *testing.T) {
+	for _, s := range []string{"", "plain", "\"\\/", "\b\f\n\r\t\x00\x1f\x7f", "<>&", "é—☃😀", "\u2028\u2029", "bad \xff\xfe utf8", preanswer.Instructions} {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		enc.Encode(s)
+		if got, want := string(preanswer.AppendString(nil, s)), strings.TrimSuffix(b.String(), "\n"); got != want {
+			t.Errorf("%q: %s, encoding/json %s", s, got, want)
+		}
+	}
+}
+
+// TestWanted: only `serve` as the first argument, and never with help.
+func TestWanted(t *testing.T) {
+	for args, want := range map[string]bool{
+		"serve": true, "serve --home /x": true, "serve --http 127.0.0.1:1": true,
+		"": false, "list": false, "--home /x serve": false, "serve --help": false, "serve -h": false, "help serve": false,
+	} {
+		if got := preanswer.Wanted(strings.Fields(args)); got != want {
+			t.Errorf("wanted(%q) = %v", args, got)
+		}
+	}
+}
+
+// session runs the pre-answer and a real go-sdk server as `mcpmend serve`
+// wires them, writes input at once (a client that pipelines), closes it,
+// and returns every line written to stdout and the warnings.
+func session(t *testing.T, input string) ([]string, []string) {
+	t.Helper()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	var warned []string
+	streams := preanswer.Start(inR, outW, tools.Version)
+	stdin, stdout := streams(inR, outW, func(m string) { warned = append(warned, m) })
+	done := sdkServer(t, io.NopCloser(stdin), nopWriteCloser{stdout})
+	go func() {
+		io.WriteString(inW, input)
+		time.Sleep(200 * time.Millisecond) // go-sdk answers what it read before it sees the end
+		inW.Close()
+		<-done
+		outW.Close()
+	}()
+	all, _ := io.ReadAll(outR)
+	lines := strings.SplitAfter(string(all), "\n")
+	return lines[:len(lines)-1], warned // after the last "\n": ""
+}
+
+// TestPipelined: a client that writes initialize, initialized and
+// tools/list at once reads the two pre-answers, first, and nothing else:
+// go-sdk's own responses to them are dropped; a request after them is
+// go-sdk's to answer.
+func TestPipelined(t *testing.T) {
+	init := initLine("0", `{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}`)
+	list := `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`
+	wantInit, _ := preanswer.ParseAndRespond([]byte(init), tools.Version)
+	wantList, _ := preanswer.ToolsListFor([]byte(list))
+	lines, warned := session(t, init+"\n"+`{"jsonrpc":"2.0","method":"notifications/initialized"}`+"\n"+list+"\n"+
+		`{"jsonrpc":"2.0","id":3,"method":"ping"}`+"\n")
+	if len(lines) != 3 || lines[0] != string(wantInit) || lines[1] != string(wantList) || lines[2] != `{"jsonrpc":"2.0","id":3,"result":{}}`+"\n" || len(warned) > 0 {
+		t.Errorf("lines %.200q, warnings %q", lines, warned)
+	}
+}
+
+// TestClosedRightAfter: a client that closes stdin as soon as it has
+// the pre-answers (claude mcp list does) leaves go-sdk the same session as
+// without them: it handles initialize and initialized before it sees the
+// end, logs no error, and the handshake hook (the journal replay) runs.
+func TestClosedRightAfter(t *testing.T) {
+	for range 20 {
+		inR, inW := io.Pipe()
+		outR, outW := io.Pipe()
+		streams := preanswer.Start(inR, outW, tools.Version)
+		stdin, stdout := streams(inR, outW, func(m string) { t.Errorf("warned: %s", m) })
+		var logs syncBuf
+		d := tools.NewDeps(registry.OSEnv().WithHome(t.TempDir()), slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+		handshook := make(chan struct{})
+		d.AfterHandshake = func() { close(handshook) }
+		go io.WriteString(inW, handshake+`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`+"\n")
+		r := bufio.NewReaderSize(outR, 64<<10)
+		for range 2 {
+			if _, err := r.ReadSlice('\n'); err != nil {
+				t.Fatal(err)
+			}
+		}
+		inW.Close() // at once, before go-sdk has started, as a fast client meets a cold binary
+		go io.Copy(io.Discard, r)
+		done := make(chan error, 1)
+		go func() {
+			done <- tools.NewServer(d).Run(context.Background(), &mcp.IOTransport{Reader: io.NopCloser(stdin), Writer: nopWriteCloser{stdout}})
+		}()
+		<-done
+		outW.Close()
+		select {
+		case <-handshook:
+		case <-time.After(5 * time.Second):
+			t.Fatal("go-sdk never completed the handshake")
+		}
+		if logs.String() != "" {
+			t.Fatalf("go-sdk logged: %s", logs.String())
+		}
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestHandover: when the client sends something else than the handshake
+// and tools/list, go-sdk answers it and everything after, in order.
+func TestHandover(t *testing.T) {
+	init := initLine("0", `{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}`)
+	wantInit, _ := preanswer.ParseAndRespond([]byte(init), tools.Version)
+	for name, tt := range map[string]struct {
+		input string
+		want  []string // prefixes of the lines, in order
+	}{
+		"prompts first": {init + "\n" + `{"jsonrpc":"2.0","method":"notifications/initialized"}` + "\n" + `{"jsonrpc":"2.0","id":1,"method":"prompts/list"}` + "\n",
+			[]string{string(wantInit), `{"jsonrpc":"2.0","id":1,"result":{"ttlMs":0,"cacheScope":"public","prompts":[`}},
+		"tools/list with a cursor": {init + "\n" + `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"cursor":"x"}}` + "\n",
+			[]string{string(wantInit), `{"jsonrpc":"2.0","id":1,"error":`}},
+		"a batch first": {`[` + init + `]` + "\n", []string{`[{"jsonrpc":"2.0","id":0,"result":{"capabilities"`}},
+		"no handshake":  {`{"jsonrpc":"2.0","id":5,"method":"tools/list"}` + "\n", []string{`{"jsonrpc":"2.0","id":5,"error":`}},
+	} {
+		lines, warned := session(t, tt.input)
+		if len(lines) != len(tt.want) || len(warned) > 0 {
+			t.Errorf("%s: lines %.300q, warnings %q", name, lines, warned)
+			continue
+		}
+		for i, w := range tt.want {
+			if !strings.HasPrefix(lines[i], w) {
+				t.Errorf("%s: line %d %.200s, want %s…", name, i, lines[i], w)
+			}
+		}
+	}
+}
+
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }
+
+// FuzzPreanswer: whatever line the pre-answer answers, as initialize or as
+// tools/list after the handshake, a real go-sdk server answers with the
+// same bytes.
+func FuzzPreanswer(f *testing.F) {
+	for _, s := range []string{
+		initLine("1", `{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}}`),
+		initLine(`"x"`, `{"protocolVersion":"2026-07-28","capabilities":{"sampling":{"tools":{}},"experimental":{"a":[1,null]}},"clientInfo":{"name":"c","version":"1","icons":[{"src":"s","sizes":["1x1"]}]}}`),
+		initLine("-3", `{"capabilities":{"elicitation":{"form":{},"url":{}}},"other":[true,false,null,1.5e3,"\u00e9"]}`),
+		initLine("2", `{}`) + "\r",
+		`{"jsonrpc":"2.0","id":"l","method":"tools/list","params":{}}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		if strings.Contains(line, "\n") {
+			return
+		}
+		if mine, ok := preanswer.ParseAndRespond([]byte(line), tools.Version); ok {
+			if sdk := sdkAnswer(t, line); !bytes.Equal(mine, sdk) {
+				t.Errorf("%q:\npre-answer %s\ngo-sdk     %s", line, mine, sdk)
+			}
+		}
+		if mine, ok := preanswer.ToolsListFor([]byte(line)); ok {
+			if sdk := sdkAnswerAfter(t, handshake, line); !bytes.Equal(mine, sdk) {
+				t.Errorf("%q:\npre-answer %.300s\ngo-sdk     %.300s", line, mine, sdk)
+			}
+		}
+	})
+}
