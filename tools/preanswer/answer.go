@@ -69,6 +69,35 @@ func response(id []byte, protocolVersion, version string) []byte {
 	return append(b, "}}}\n"...)
 }
 
+// discoverResponse is the exact line go-sdk writes for a server/discover
+// request with this id (encoded as go-sdk encodes it) that parseDiscover
+// accepted: a DiscoverResult of the 2026-07-28 protocol (resultType
+// "complete", the serverInfo in _meta, the default cache hints tools.NewServer
+// leaves alone), the versions of a transport that serves them all (stdio),
+// the capabilities and instructions of initialize's result.
+// TestDiscoverEqualsSDK compares it byte for byte with a real tools.NewServer's.
+func discoverResponse(id []byte, version string) []byte {
+	b := make([]byte, 0, 512+len(Instructions))
+	b = append(b, `{"jsonrpc":"2.0","id":`...)
+	b = append(b, id...)
+	b = append(b, `,"result":{"resultType":"complete","_meta":{"io.modelcontextprotocol/serverInfo":{"name":`...)
+	b = appendString(b, Name)
+	b = append(b, `,"title":`...)
+	b = appendString(b, Title)
+	b = append(b, `,"version":`...)
+	b = appendString(b, version)
+	b = append(b, `}},"ttlMs":0,"cacheScope":"public","supportedVersions":[`...)
+	for i, v := range supportedVersions {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, v)
+	}
+	b = append(b, `],"capabilities":{"logging":{},"prompts":{"listChanged":true},"tools":{"listChanged":true}},"instructions":`...)
+	b = appendString(b, Instructions)
+	return append(b, "}}\n"...)
+}
+
 // toolsList is go-sdk's tools/list result for tools.NewServer's tools as
 // a client lists them right after the handshake: before any tools/call, so
 // before bridge_server can have added a tool. It is generated from a real

@@ -39,3 +39,12 @@ func ToolsListFor(line []byte) ([]byte, bool) {
 
 // ToolsList is the embedded snapshot.
 var ToolsList = &toolsList
+
+// DiscoverFor is the pre-answer for a server/discover line, or false.
+func DiscoverFor(line []byte, version string) ([]byte, bool) {
+	id, ok := parseDiscover(line)
+	if !ok {
+		return nil, false
+	}
+	return discoverResponse(id, version), true
+}

@@ -141,20 +141,77 @@ func paramsShape() shape {
 	return shape{kind: 'o', fields: map[string]shape{
 		"_meta":           {kind: 'x'}, // may select the stateless protocol: go-sdk decides
 		"protocolVersion": str,
-		"capabilities": {kind: 'o', fields: map[string]shape{
-			"experimental": anyMap,
-			"extensions":   anyMap,
-			"roots":        {kind: 'o', fields: map[string]shape{"listChanged": {kind: 'b'}}},
-			"sampling":     {kind: 'o', fields: map[string]shape{"context": emptyObj, "tools": emptyObj}},
-			"elicitation":  {kind: 'o', fields: map[string]shape{"form": emptyObj, "url": emptyObj}},
-		}},
-		"clientInfo": {kind: 'o', fields: map[string]shape{
-			"name": str, "title": str, "description": str, "version": str, "websiteUrl": str,
-			"icons": {kind: 'a', elem: &shape{kind: 'o', fields: map[string]shape{
-				"src": str, "mimeType": str, "sizes": {kind: 'a', elem: &str}, "theme": str,
-			}}},
-		}},
+		"capabilities":    capabilitiesShape(),
+		"clientInfo":      clientInfoShape(),
 	}}
+}
+
+// capabilitiesShape is go-sdk v1.8's clientCapabilitiesV2.
+func capabilitiesShape() shape {
+	return shape{kind: 'o', fields: map[string]shape{
+		"experimental": anyMap,
+		"extensions":   anyMap,
+		"roots":        {kind: 'o', fields: map[string]shape{"listChanged": {kind: 'b'}}},
+		"sampling":     {kind: 'o', fields: map[string]shape{"context": emptyObj, "tools": emptyObj}},
+		"elicitation":  {kind: 'o', fields: map[string]shape{"form": emptyObj, "url": emptyObj}},
+	}}
+}
+
+// clientInfoShape is go-sdk v1.8's Implementation.
+func clientInfoShape() shape {
+	return shape{kind: 'o', fields: map[string]shape{
+		"name": str, "title": str, "description": str, "version": str, "websiteUrl": str,
+		"icons": {kind: 'a', elem: &shape{kind: 'o', fields: map[string]shape{
+			"src": str, "mimeType": str, "sizes": {kind: 'a', elem: &str}, "theme": str,
+		}}},
+	}}
+}
+
+// The _meta keys of the 2026-07-28 protocol's requests (go-sdk's
+// MetaKeyProtocolVersion, MetaKeyClientInfo, MetaKeyClientCapabilities,
+// MetaKeyLogLevel).
+const (
+	metaProtocolVersion    = "io.modelcontextprotocol/protocolVersion"
+	metaClientInfo         = "io.modelcontextprotocol/clientInfo"
+	metaClientCapabilities = "io.modelcontextprotocol/clientCapabilities"
+	metaLogLevel           = "io.modelcontextprotocol/logLevel"
+)
+
+// parseDiscover accepts line only when it is a server/discover request
+// go-sdk is sure to answer with its result, and returns the response's id.
+// go-sdk answers server/discover only in the 2026-07-28 protocol, which the
+// request selects through its _meta; its result depends on nothing of the
+// request but the id (the transport's versions, the server's capabilities,
+// instructions and serverInfo are constants). So params must be exactly
+// {"_meta":{…}} with, in _meta, protocolVersion "2026-07-28" (the one
+// stateless version go-sdk supports: a later one is an error), the
+// clientCapabilities go-sdk requires, of the type it decodes them into,
+// clientInfo absent or of its type, a logLevel absent or a string, and
+// nothing else. Anything else goes to go-sdk (FuzzPreanswer).
+func parseDiscover(line []byte) ([]byte, bool) {
+	msg, ok := parseMessage(line, "server/discover")
+	if !ok {
+		return nil, false
+	}
+	params, _ := msg["params"].(object)
+	if params == nil || !onlyKeys(params, "_meta") {
+		return nil, false
+	}
+	meta, _ := params["_meta"].(object)
+	if meta == nil || !onlyKeys(meta, metaProtocolVersion, metaClientInfo, metaClientCapabilities, metaLogLevel) ||
+		meta[metaProtocolVersion] != statelessVersion {
+		return nil, false
+	}
+	if caps, present := meta[metaClientCapabilities]; !present || !capabilitiesShape().fits(caps) {
+		return nil, false
+	}
+	if info, present := meta[metaClientInfo]; present && !clientInfoShape().fits(info) {
+		return nil, false
+	}
+	if level, present := meta[metaLogLevel]; present && !str.fits(level) {
+		return nil, false
+	}
+	return responseID(msg["id"])
 }
 
 // fits reports whether v has the shape (null never fits: conservative).

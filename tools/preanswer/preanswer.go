@@ -97,7 +97,8 @@ type answered struct {
 	// (`{"jsonrpc":"2.0","id":ID,`).
 	prefix []byte
 	sent   []byte // the pre-answer as written
-	// exact: drop only a response equal to sent (tools/list; see filter)
+	// exact: drop only a response equal to sent (server/discover,
+	// tools/list; see filter)
 	exact bool
 }
 
@@ -131,9 +132,10 @@ func (s *state) awaitSettled() {
 	}
 }
 
-// run pre-answers initialize, then, after notifications/initialized if it
-// comes first, a plain tools/list; it stops at the first line it does not
-// answer, which go-sdk then reads with everything else.
+// run pre-answers a first server/discover, or a first initialize and then,
+// after notifications/initialized if it comes first, a plain tools/list; it
+// stops at the first line it does not answer, which go-sdk then reads with
+// everything else.
 func (s *state) run(in io.Reader, out io.Writer, version func() string) {
 	r := &lineReader{in: in, buf: make([]byte, 0, 4<<10)}
 	defer func() {
@@ -145,6 +147,12 @@ func (s *state) run(in io.Reader, out io.Writer, version func() string) {
 	}()
 	line, ok := r.next()
 	if !ok {
+		return
+	}
+	if id, ok := parseDiscover(line); ok {
+		// Nothing after it is pre-answered (see the package doc), so go-sdk
+		// takes over at once rather than after the client's next line.
+		s.send(out, id, discoverResponse(id, version()), true)
 		return
 	}
 	req, ok := parseInitialize(line)
@@ -255,10 +263,10 @@ func (r *replay) Read(p []byte) (int, error) {
 // pre-answered requests are dropped (go-sdk writes one message per Write).
 // For initialize, the first response go-sdk writes with its id: go-sdk
 // handles initialize before it reads the next message, so no other
-// response with that id can come first. For tools/list, which go-sdk
-// handles concurrently with later requests, the first response with its id
-// that is byte for byte the pre-answer: a response to a later request
-// reusing the id passes.
+// response with that id can come first. For server/discover and tools/list,
+// which go-sdk handles concurrently with later requests, the first response
+// with its id that is byte for byte the pre-answer: a response to a later
+// request reusing the id (the client has its answer, so it may) passes.
 type filter struct {
 	s    *state
 	w    io.Writer

@@ -151,6 +151,90 @@ func TestToolsListEqualsSDK(t *testing.T) {
 	}
 }
 
+// claudeMeta is the _meta Claude Code 2.1.328 sends with every request.
+const claudeMeta = `"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"claude-code","title":"Claude Code","version":"2.1.328","description":"Anthropic's agentic coding tool","websiteUrl":"https://claude.com/claude-code"},"io.modelcontextprotocol/clientCapabilities":{"roots":{"listChanged":true},"elicitation":{"form":{},"url":{}}}`
+
+// claudeDiscover is Claude Code 2.1.328's first line.
+const claudeDiscover = `{"jsonrpc":"2.0","id":"server-discover-probe-1","method":"server/discover","params":{"_meta":{` + claudeMeta + `}}}`
+
+func discoverLine(id, meta string) string {
+	return `{"jsonrpc":"2.0","id":` + id + `,"method":"server/discover","params":{"_meta":{` + meta + `}}}`
+}
+
+// TestDiscoverEqualsSDK: for Claude Code's own server/discover and every
+// shape of _meta the pre-answer accepts, with ids of every form, the
+// pre-answer is byte for byte what a real tools.NewServer writes.
+func TestDiscoverEqualsSDK(t *testing.T) {
+	pv := `"io.modelcontextprotocol/protocolVersion":"2026-07-28"`
+	caps := `"io.modelcontextprotocol/clientCapabilities":`
+	lines := []string{claudeDiscover, strings.ReplaceAll(claudeDiscover, `,"`, `, "`) + "\r"}
+	for _, meta := range []string{
+		claudeMeta,
+		pv + `,` + caps + `{}`,
+		caps + `{"sampling":{"tools":{}},"experimental":{"x":[1,null]},"extensions":{}},` + pv,
+		pv + `,` + caps + `{},"io.modelcontextprotocol/clientInfo":{"name":"c","version":"1","icons":[{"src":"s","sizes":["1x1"]}],"other":null}`,
+		pv + `,` + caps + `{"roots":{}},"io.modelcontextprotocol/logLevel":"debug"`,
+		pv + `,` + caps + `{},"io.modelcontextprotocol/logLevel":"not-a-level"`,
+	} {
+		for _, id := range []string{`0`, `-7`, `999999999999999`, `"server-discover-probe-1"`, `""`, `"é\u00e9\"\\\n\u2028<>&"`} {
+			lines = append(lines, discoverLine(id, meta))
+		}
+	}
+	for _, line := range lines {
+		mine, ok := preanswer.DiscoverFor([]byte(line), tools.Version)
+		if !ok {
+			t.Fatalf("not pre-answered: %s", line)
+		}
+		if sdk := sdkAnswer(t, line); !bytes.Equal(mine, sdk) {
+			t.Errorf("%s:\npre-answer %s\ngo-sdk     %s", line, mine, sdk)
+		}
+	}
+}
+
+// TestDiscoverLeftToSDK: the server/discover requests go-sdk answers with
+// an error (no or an old or unknown protocol version in _meta, missing or
+// ill-typed clientCapabilities or clientInfo) or that are not worth
+// proving (other params, other _meta keys) reach go-sdk; for those it
+// answers with an error, the test checks that it does.
+func TestDiscoverLeftToSDK(t *testing.T) {
+	pv := `"io.modelcontextprotocol/protocolVersion":"2026-07-28"`
+	caps := `"io.modelcontextprotocol/clientCapabilities":{}`
+	for line, sdkErrs := range map[string]bool{
+		`{"jsonrpc":"2.0","id":1,"method":"server/discover"}`:                                       true,
+		`{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{}}`:                           true,
+		`{"jsonrpc":"2.0","id":1,"method":"server/discover","params":null}`:                         true,
+		`{"jsonrpc":"2.0","method":"server/discover","params":{"_meta":{` + pv + `,` + caps + `}}}`: false, // a notification
+		discoverLine("1", caps): true,
+		discoverLine("1", `"io.modelcontextprotocol/protocolVersion":"2025-11-25",`+caps): true,
+		discoverLine("1", `"io.modelcontextprotocol/protocolVersion":"2027-01-01",`+caps): true,
+		discoverLine("1", `"io.modelcontextprotocol/protocolVersion":20260728,`+caps):     true,
+		discoverLine("1", pv): true,
+		discoverLine("1", pv+`,"io.modelcontextprotocol/clientCapabilities":null`):                               true,
+		discoverLine("1", pv+`,"io.modelcontextprotocol/clientCapabilities":[]`):                                 true,
+		discoverLine("1", pv+`,"io.modelcontextprotocol/clientCapabilities":{"roots":{"listChanged":1}}`):        true,
+		discoverLine("1", pv+`,`+caps+`,"io.modelcontextprotocol/clientInfo":null`):                              true,
+		discoverLine("1", pv+`,`+caps+`,"io.modelcontextprotocol/clientInfo":{"name":1}`):                        true,
+		discoverLine("1", pv+`,`+caps+`,"io.modelcontextprotocol/logLevel":3`):                                   false,
+		discoverLine("1", pv+`,`+caps+`,"progressToken":1`):                                                      false,
+		discoverLine("1.5", pv+`,`+caps):                                                                         false,
+		discoverLine("null", pv+`,`+caps):                                                                        false,
+		`{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":{` + pv + `,` + caps + `},"x":1}}`: false,
+		`[` + discoverLine("1", pv+`,`+caps) + `]`:                                                               false,
+	} {
+		if b, ok := preanswer.DiscoverFor([]byte(line), "v"); ok {
+			t.Errorf("pre-answered %s with %.100s", line, b)
+		}
+		if _, ok := preanswer.ParseAndRespond([]byte(line), "v"); ok {
+			t.Errorf("pre-answered %s as initialize", line)
+		}
+		if sdkErrs {
+			if sdk := sdkAnswer(t, line); !bytes.HasPrefix(sdk, []byte(`{"jsonrpc":"2.0","id":1,"error":`)) {
+				t.Errorf("%s: go-sdk answered %.200s, not an error", line, sdk)
+			}
+		}
+	}
+}
+
 // TestEarlyImports: the package imports nothing that Go would initialize
 // late (see init): only what os needs, bytes (and its unicode, which the
 // GODEBUG=inittrace=1 shows initialized among the first), embed,
