@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -407,6 +408,68 @@ func TestClosedRightAfter(t *testing.T) {
 	}
 }
 
+// claudeSession is what Claude Code 2.1.328 writes, in order: the probe,
+// subscriptions/listen, server/discover again, tools/list.
+var claudeSession = claudeDiscover + "\n" +
+	`{"jsonrpc":"2.0","id":"listen:0","method":"subscriptions/listen","params":{"_meta":{` + claudeMeta + `},"notifications":{"toolsListChanged":true,"promptsListChanged":true}}}` + "\n" +
+	`{"method":"server/discover","jsonrpc":"2.0","id":0,"params":{"_meta":{` + claudeMeta + `}}}` + "\n" +
+	`{"method":"tools/list","params":{"_meta":{` + claudeMeta + `}},"jsonrpc":"2.0","id":1}` + "\n"
+
+// TestClaudeCodeSession: Claude Code 2.1.328's session written at once
+// reads the pre-answered probe first, then go-sdk's answers to the rest
+// (the acknowledgment, discover, tools/list), each once: go-sdk's own
+// answer to the probe is dropped, nothing is warned.
+func TestClaudeCodeSession(t *testing.T) {
+	want, _ := preanswer.DiscoverFor([]byte(claudeDiscover), tools.Version)
+	lines, warned := session(t, claudeSession)
+	ids := map[string]int{}
+	for _, l := range lines {
+		var m struct{ ID any }
+		json.Unmarshal([]byte(l), &m)
+		ids[fmt.Sprint(m.ID)]++
+	}
+	if len(lines) != 4 || lines[0] != string(want) || len(warned) > 0 ||
+		ids["server-discover-probe-1"] != 1 || ids["0"] != 1 || ids["1"] != 1 || ids["<nil>"] != 1 {
+		t.Errorf("lines %.200q, ids %v, warnings %q", lines, ids, warned)
+	}
+}
+
+// TestDiscoverClosedRightAfter: a client that closes stdin as soon as it
+// has the pre-answered server/discover still has go-sdk handle it (its
+// response is held back from stdout, not lost to the end of stdin) and log
+// nothing.
+func TestDiscoverClosedRightAfter(t *testing.T) {
+	for range 20 {
+		inR, inW := io.Pipe()
+		outR, outW := io.Pipe()
+		streams := preanswer.Start(inR, outW, tools.Version)
+		stdin, stdout := streams(inR, outW, func(m string) { t.Errorf("warned: %s", m) })
+		var logs syncBuf
+		d := tools.NewDeps(registry.OSEnv().WithHome(t.TempDir()), slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+		go io.WriteString(inW, claudeDiscover+"\n")
+		r := bufio.NewReaderSize(outR, 64<<10)
+		if _, err := r.ReadSlice('\n'); err != nil {
+			t.Fatal(err)
+		}
+		inW.Close()
+		rest := make(chan []byte, 1)
+		go func() { b, _ := io.ReadAll(r); rest <- b }()
+		done := make(chan error, 1)
+		start := time.Now()
+		go func() {
+			done <- tools.NewServer(d).Run(context.Background(), &mcp.IOTransport{Reader: io.NopCloser(stdin), Writer: nopWriteCloser{stdout}})
+		}()
+		<-done
+		outW.Close()
+		if b := <-rest; len(b) > 0 || logs.String() != "" {
+			t.Fatalf("after the pre-answer: %q; go-sdk logged: %s", b, logs.String())
+		}
+		if d := time.Since(start); d > 2*time.Second { // settled by go-sdk's response, not by the timeout
+			t.Fatalf("go-sdk took %v to see the end of stdin", d)
+		}
+	}
+}
+
 type syncBuf struct {
 	mu sync.Mutex
 	b  bytes.Buffer
@@ -457,9 +520,9 @@ type nopWriteCloser struct{ io.Writer }
 
 func (nopWriteCloser) Close() error { return nil }
 
-// FuzzPreanswer: whatever line the pre-answer answers, as initialize or as
-// tools/list after the handshake, a real go-sdk server answers with the
-// same bytes.
+// FuzzPreanswer: whatever line the pre-answer answers, as initialize, as
+// server/discover or as tools/list after the handshake, a real go-sdk
+// server answers with the same bytes.
 func FuzzPreanswer(f *testing.F) {
 	for _, s := range []string{
 		initLine("1", `{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}}`),
@@ -467,6 +530,8 @@ func FuzzPreanswer(f *testing.F) {
 		initLine("-3", `{"capabilities":{"elicitation":{"form":{},"url":{}}},"other":[true,false,null,1.5e3,"\u00e9"]}`),
 		initLine("2", `{}`) + "\r",
 		`{"jsonrpc":"2.0","id":"l","method":"tools/list","params":{}}`,
+		claudeDiscover,
+		discoverLine("3", `"io.modelcontextprotocol/clientCapabilities":{"sampling":{}},"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/logLevel":"info"`),
 	} {
 		f.Add(s)
 	}
@@ -481,6 +546,11 @@ func FuzzPreanswer(f *testing.F) {
 		}
 		if mine, ok := preanswer.ToolsListFor([]byte(line)); ok {
 			if sdk := sdkAnswerAfter(t, handshake, line); !bytes.Equal(mine, sdk) {
+				t.Errorf("%q:\npre-answer %.300s\ngo-sdk     %.300s", line, mine, sdk)
+			}
+		}
+		if mine, ok := preanswer.DiscoverFor([]byte(line), tools.Version); ok {
+			if sdk := sdkAnswer(t, line); !bytes.Equal(mine, sdk) {
 				t.Errorf("%q:\npre-answer %.300s\ngo-sdk     %.300s", line, mine, sdk)
 			}
 		}
