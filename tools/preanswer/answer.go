@@ -78,15 +78,8 @@ func response(id []byte, protocolVersion, version string) []byte {
 // TestDiscoverEqualsSDK compares it byte for byte with a real tools.NewServer's.
 func discoverResponse(id []byte, version string) []byte {
 	b := make([]byte, 0, 512+len(Instructions))
-	b = append(b, `{"jsonrpc":"2.0","id":`...)
-	b = append(b, id...)
-	b = append(b, `,"result":{"resultType":"complete","_meta":{"io.modelcontextprotocol/serverInfo":{"name":`...)
-	b = appendString(b, Name)
-	b = append(b, `,"title":`...)
-	b = appendString(b, Title)
-	b = append(b, `,"version":`...)
-	b = appendString(b, version)
-	b = append(b, `}},"ttlMs":0,"cacheScope":"public","supportedVersions":[`...)
+	b = appendStatelessResult(b, id, version)
+	b = append(b, `,"ttlMs":0,"cacheScope":"public","supportedVersions":[`...)
 	for i, v := range supportedVersions {
 		if i > 0 {
 			b = append(b, ',')
@@ -96,6 +89,22 @@ func discoverResponse(id []byte, version string) []byte {
 	b = append(b, `],"capabilities":{"logging":{},"prompts":{"listChanged":true},"tools":{"listChanged":true}},"instructions":`...)
 	b = appendString(b, Instructions)
 	return append(b, "}}\n"...)
+}
+
+// appendStatelessResult appends the start of go-sdk's response with this id
+// to a request of the 2026-07-28 protocol, up to the result's own fields:
+// resultType "complete" and mcpmend's serverInfo in _meta, which go-sdk
+// adds to every such result.
+func appendStatelessResult(b, id []byte, version string) []byte {
+	b = append(b, `{"jsonrpc":"2.0","id":`...)
+	b = append(b, id...)
+	b = append(b, `,"result":{"resultType":"complete","_meta":{"io.modelcontextprotocol/serverInfo":{"name":`...)
+	b = appendString(b, Name)
+	b = append(b, `,"title":`...)
+	b = appendString(b, Title)
+	b = append(b, `,"version":`...)
+	b = appendString(b, version)
+	return append(b, `}}`...)
 }
 
 // toolsList is go-sdk's tools/list result for tools.NewServer's tools as
@@ -173,4 +182,15 @@ func appendString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// statelessToolsListResponse is go-sdk's line for a tools/list request of
+// the 2026-07-28 protocol (parseStatelessToolsList) with this id: the same
+// list, after resultType and the serverInfo.
+func statelessToolsListResponse(id []byte, version string) []byte {
+	b := make([]byte, 0, 256+len(toolsList))
+	b = appendStatelessResult(b, id, version)
+	b = append(b, ',')
+	b = append(b, toolsList[1:]...) // toolsList's members, after its '{'
+	return append(b, "}\n"...)
 }

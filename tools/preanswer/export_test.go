@@ -48,3 +48,13 @@ func DiscoverFor(line []byte, version string) ([]byte, bool) {
 	}
 	return discoverResponse(id, version), true
 }
+
+// StatelessToolsListFor is the pre-answer for a 2026-07-28 tools/list
+// line, or false.
+func StatelessToolsListFor(line []byte, version string) ([]byte, bool) {
+	id, ok := parseStatelessToolsList(line)
+	if !ok {
+		return nil, false
+	}
+	return statelessToolsListResponse(id, version), true
+}

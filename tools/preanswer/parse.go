@@ -182,14 +182,27 @@ const (
 // go-sdk answers server/discover only in the 2026-07-28 protocol, which the
 // request selects through its _meta; its result depends on nothing of the
 // request but the id (the transport's versions, the server's capabilities,
-// instructions and serverInfo are constants). So params must be exactly
-// {"_meta":{…}} with, in _meta, protocolVersion "2026-07-28" (the one
-// stateless version go-sdk supports: a later one is an error), the
-// clientCapabilities go-sdk requires, of the type it decodes them into,
-// clientInfo absent or of its type, a logLevel absent or a string, and
-// nothing else. Anything else goes to go-sdk (FuzzPreanswer).
+// instructions and serverInfo are constants). See parseStateless for what
+// is accepted.
 func parseDiscover(line []byte) ([]byte, bool) {
-	msg, ok := parseMessage(line, "server/discover")
+	return parseStateless(line, "server/discover")
+}
+
+// parseStatelessToolsList accepts a tools/list request of the 2026-07-28
+// protocol without a cursor (what a client sends once it has the
+// server/discover result), and returns the response's id.
+func parseStatelessToolsList(line []byte) ([]byte, bool) {
+	return parseStateless(line, "tools/list")
+}
+
+// parseStateless accepts a request for method in the 2026-07-28 protocol
+// whose params are exactly {"_meta":{…}}, with, in _meta, protocolVersion
+// "2026-07-28" (the one stateless version go-sdk supports: a later one is
+// an error), the clientCapabilities go-sdk requires, of the type it decodes
+// them into, clientInfo absent or of its type, a logLevel absent or a
+// string, and nothing else. Anything else goes to go-sdk (FuzzPreanswer).
+func parseStateless(line []byte, method string) ([]byte, bool) {
+	msg, ok := parseMessage(line, method)
 	if !ok {
 		return nil, false
 	}

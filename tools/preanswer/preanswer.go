@@ -132,8 +132,9 @@ func (s *state) awaitSettled() {
 	}
 }
 
-// run pre-answers a first server/discover, or a first initialize and then,
-// after notifications/initialized if it comes first, a plain tools/list; it
+// run pre-answers a first server/discover and a tools/list of the same
+// protocol right after it, or a first initialize and then, after
+// notifications/initialized if it comes first, a plain tools/list; it
 // stops at the first line it does not answer, which go-sdk then reads with
 // everything else.
 func (s *state) run(in io.Reader, out io.Writer, version func() string) {
@@ -150,9 +151,14 @@ func (s *state) run(in io.Reader, out io.Writer, version func() string) {
 		return
 	}
 	if id, ok := parseDiscover(line); ok {
-		// Nothing after it is pre-answered (see the package doc), so go-sdk
-		// takes over at once rather than after the client's next line.
-		s.send(out, id, discoverResponse(id, version()), true)
+		if !s.send(out, id, discoverResponse(id, version()), true) {
+			return
+		}
+		if line, ok = r.next(); ok {
+			if id, ok := parseStatelessToolsList(line); ok {
+				s.send(out, id, statelessToolsListResponse(id, version()), true)
+			}
+		}
 		return
 	}
 	req, ok := parseInitialize(line)

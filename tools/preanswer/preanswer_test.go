@@ -73,6 +73,38 @@ func sdkAnswerAfter(t testing.TB, before, line string) []byte {
 	}
 }
 
+// sdkLines is the first n lines a real tools.NewServer writes for input.
+func sdkLines(t testing.TB, input string, n int) []string {
+	t.Helper()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	done := sdkServer(t, inR, outW)
+	go io.WriteString(inW, input)
+	got := make(chan []string, 1)
+	go func() {
+		r := bufio.NewReader(outR)
+		var lines []string
+		for range n {
+			b, err := r.ReadString('\n')
+			if err != nil {
+				break
+			}
+			lines = append(lines, b)
+		}
+		got <- lines
+	}()
+	select {
+	case lines := <-got:
+		inW.Close()
+		go io.Copy(io.Discard, outR)
+		<-done
+		return lines
+	case <-time.After(10 * time.Second):
+		t.Fatalf("go-sdk wrote fewer than %d lines for %s", n, input)
+		return nil
+	}
+}
+
 func initLine(id, params string) string {
 	return `{"jsonrpc":"2.0","id":` + id + `,"method":"initialize","params":` + params + `}`
 }
@@ -188,6 +220,43 @@ func TestDiscoverEqualsSDK(t *testing.T) {
 		}
 		if sdk := sdkAnswer(t, line); !bytes.Equal(mine, sdk) {
 			t.Errorf("%s:\npre-answer %s\ngo-sdk     %s", line, mine, sdk)
+		}
+	}
+}
+
+// TestStatelessToolsListEqualsSDK: a tools/list of the 2026-07-28
+// protocol (Claude Code's, and the shapes of _meta parseStateless
+// accepts), for ids of every form, is pre-answered with what a real
+// tools.NewServer writes for it, on its own and after server/discover;
+// one with a cursor, or other params, is left to go-sdk.
+func TestStatelessToolsListEqualsSDK(t *testing.T) {
+	pv := `"io.modelcontextprotocol/protocolVersion":"2026-07-28"`
+	caps := `"io.modelcontextprotocol/clientCapabilities":`
+	for _, meta := range []string{claudeMeta, pv + `,` + caps + `{}`, pv + `,` + caps + `{"roots":{}},"io.modelcontextprotocol/logLevel":"error"`} {
+		for _, id := range []string{`1`, `-2`, `"list"`, `"é\u2029"`} {
+			line := `{"jsonrpc":"2.0","id":` + id + `,"method":"tools/list","params":{"_meta":{` + meta + `}}}`
+			mine, ok := preanswer.StatelessToolsListFor([]byte(line), tools.Version)
+			if !ok {
+				t.Fatalf("not pre-answered: %s", line)
+			}
+			if sdk := sdkAnswer(t, line); !bytes.Equal(mine, sdk) {
+				t.Errorf("%s:\npre-answer %.400s\ngo-sdk     %.400s", line, mine, sdk)
+			}
+			after := sdkLines(t, claudeDiscover+"\n"+line+"\n", 2) // go-sdk answers both concurrently: either may come first
+			if !slices.Contains(after, string(mine)) {
+				t.Errorf("after discover, %s:\npre-answer %.400s\ngo-sdk     %.400q", line, mine, after)
+			}
+		}
+	}
+	for _, line := range []string{
+		`{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{` + claudeMeta + `},"cursor":"x"}}`,
+		`{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{` + claudeMeta + `,"progressToken":1}}}`,
+		`{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2025-11-25",` + caps + `{}}}}`,
+		`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`,
+		`{"jsonrpc":"2.0","id":1,"method":"prompts/list","params":{"_meta":{` + claudeMeta + `}}}`,
+	} {
+		if b, ok := preanswer.StatelessToolsListFor([]byte(line), "v"); ok {
+			t.Errorf("pre-answered %s with %.100s", line, b)
 		}
 	}
 }
@@ -434,6 +503,21 @@ func TestClaudeCodeSession(t *testing.T) {
 	}
 }
 
+// TestStatelessPipelined: a client of the 2026-07-28 protocol that writes
+// server/discover and tools/list at once (go-sdk's client without list
+// handlers, bench/coldstart -discover) reads both pre-answers, first, and
+// nothing else for them; a request after them is go-sdk's.
+func TestStatelessPipelined(t *testing.T) {
+	list := `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{` + claudeMeta + `}}}`
+	wantDisc, _ := preanswer.DiscoverFor([]byte(claudeDiscover), tools.Version)
+	wantList, _ := preanswer.StatelessToolsListFor([]byte(list), tools.Version)
+	lines, warned := session(t, claudeDiscover+"\n"+list+"\n"+`{"jsonrpc":"2.0","id":3,"method":"prompts/list","params":{"_meta":{`+claudeMeta+`}}}`+"\n")
+	if len(lines) != 3 || lines[0] != string(wantDisc) || lines[1] != string(wantList) ||
+		!strings.HasPrefix(lines[2], `{"jsonrpc":"2.0","id":3,"result":{"resultType":"complete"`) || len(warned) > 0 {
+		t.Errorf("lines %.200q, warnings %q", lines, warned)
+	}
+}
+
 // TestDiscoverClosedRightAfter: a client that closes stdin as soon as it
 // has the pre-answered server/discover still has go-sdk handle it (its
 // response is held back from stdout, not lost to the end of stdin) and log
@@ -521,8 +605,8 @@ type nopWriteCloser struct{ io.Writer }
 func (nopWriteCloser) Close() error { return nil }
 
 // FuzzPreanswer: whatever line the pre-answer answers, as initialize, as
-// server/discover or as tools/list after the handshake, a real go-sdk
-// server answers with the same bytes.
+// server/discover, as tools/list after the handshake or as a 2026-07-28
+// tools/list, a real go-sdk server answers with the same bytes.
 func FuzzPreanswer(f *testing.F) {
 	for _, s := range []string{
 		initLine("1", `{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}}`),
@@ -531,6 +615,7 @@ func FuzzPreanswer(f *testing.F) {
 		initLine("2", `{}`) + "\r",
 		`{"jsonrpc":"2.0","id":"l","method":"tools/list","params":{}}`,
 		claudeDiscover,
+		`{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{"_meta":{` + claudeMeta + `}}}`,
 		discoverLine("3", `"io.modelcontextprotocol/clientCapabilities":{"sampling":{}},"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/logLevel":"info"`),
 	} {
 		f.Add(s)
@@ -550,6 +635,11 @@ func FuzzPreanswer(f *testing.F) {
 			}
 		}
 		if mine, ok := preanswer.DiscoverFor([]byte(line), tools.Version); ok {
+			if sdk := sdkAnswer(t, line); !bytes.Equal(mine, sdk) {
+				t.Errorf("%q:\npre-answer %.300s\ngo-sdk     %.300s", line, mine, sdk)
+			}
+		}
+		if mine, ok := preanswer.StatelessToolsListFor([]byte(line), tools.Version); ok {
 			if sdk := sdkAnswer(t, line); !bytes.Equal(mine, sdk) {
 				t.Errorf("%q:\npre-answer %.300s\ngo-sdk     %.300s", line, mine, sdk)
 			}
