@@ -519,21 +519,31 @@ func TestStatelessPipelined(t *testing.T) {
 }
 
 // TestDiscoverClosedRightAfter: a client that closes stdin as soon as it
-// has the pre-answered server/discover still has go-sdk handle it (its
-// response is held back from stdout, not lost to the end of stdin) and log
-// nothing.
+// has the pre-answered server/discover (and tools/list) still has go-sdk
+// handle them (its responses are held back from stdout, not lost to the
+// end of stdin, which waits for them, not for the timeout), log nothing and
+// run the handshake hook (the journal replay).
 func TestDiscoverClosedRightAfter(t *testing.T) {
-	for range 20 {
+	list := `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{` + claudeMeta + `}}}`
+	for i := range 20 {
+		input, answers := claudeDiscover+"\n", 1
+		if i%2 == 1 {
+			input, answers = input+list+"\n", 2
+		}
 		inR, inW := io.Pipe()
 		outR, outW := io.Pipe()
 		streams := preanswer.Start(inR, outW, tools.Version)
 		stdin, stdout := streams(inR, outW, func(m string) { t.Errorf("warned: %s", m) })
 		var logs syncBuf
 		d := tools.NewDeps(registry.OSEnv().WithHome(t.TempDir()), slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
-		go io.WriteString(inW, claudeDiscover+"\n")
+		handshook := make(chan struct{})
+		d.AfterHandshake = sync.OnceFunc(func() { close(handshook) })
+		go io.WriteString(inW, input)
 		r := bufio.NewReaderSize(outR, 64<<10)
-		if _, err := r.ReadSlice('\n'); err != nil {
-			t.Fatal(err)
+		for range answers {
+			if _, err := r.ReadSlice('\n'); err != nil {
+				t.Fatal(err)
+			}
 		}
 		inW.Close()
 		rest := make(chan []byte, 1)
@@ -546,10 +556,15 @@ func TestDiscoverClosedRightAfter(t *testing.T) {
 		<-done
 		outW.Close()
 		if b := <-rest; len(b) > 0 || logs.String() != "" {
-			t.Fatalf("after the pre-answer: %q; go-sdk logged: %s", b, logs.String())
+			t.Fatalf("after the pre-answers: %q; go-sdk logged: %s", b, logs.String())
 		}
-		if d := time.Since(start); d > 2*time.Second { // settled by go-sdk's response, not by the timeout
+		if d := time.Since(start); d > 2*time.Second {
 			t.Fatalf("go-sdk took %v to see the end of stdin", d)
+		}
+		select {
+		case <-handshook:
+		default:
+			t.Fatal("go-sdk never ran the handshake hook")
 		}
 	}
 }
