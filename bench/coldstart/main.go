@@ -11,7 +11,9 @@
 // With -discover the client speaks the 2026-07-28 protocol as Claude Code
 // 2.1.328 does: server/discover, then tools/list, each carrying the
 // protocol's _meta, with no initialize (the first figure is then to the
-// server/discover result).
+// server/discover result). With -claude it makes Claude Code 2.1.328's
+// whole connect (server/discover, subscriptions/listen, server/discover,
+// tools/list), with -think the client's delay before each next request.
 //
 // Several commands separated by ::: take turns; it prints
 // "median_ms min_ms max_rss_mb median_cpu_ms median_list_ms" for each, on
@@ -44,7 +46,25 @@ const (
 	listStateless = `{"jsonrpc":"2.0","id":2,"method":"tools/list","params":` + meta + "}\n"
 )
 
-var stateless = flag.Bool("discover", false, "speak the 2026-07-28 protocol: server/discover, then tools/list")
+var (
+	stateless = flag.Bool("discover", false, "speak the 2026-07-28 protocol: server/discover, then tools/list")
+	claude    = flag.Bool("claude", false, "speak as Claude Code 2.1.328: server/discover, subscriptions/listen, server/discover, tools/list")
+	think     = flag.Duration("think", 0, "the client's delay before each request after the first (Claude Code takes ~15 ms)")
+)
+
+// step is one request and what ends the wait for its answer.
+type step struct{ send, await string }
+
+// claudeSteps is Claude Code 2.1.328's connect: a server/discover probe,
+// subscriptions/listen (answered by an acknowledgment), server/discover
+// again, then tools/list; each waits for the answer before it.
+var claudeSteps = []step{
+	{discover, `"id":1`},
+	{`{"jsonrpc":"2.0","id":"listen:0","method":"subscriptions/listen","params":{"_meta":` + meta[len(`{"_meta":`):len(meta)-1] + `,"notifications":{"toolsListChanged":true,"promptsListChanged":true}}}` + "\n",
+		"notifications/subscriptions/acknowledged"},
+	{`{"jsonrpc":"2.0","id":3,"method":"server/discover","params":` + meta + "}\n", `"id":3`},
+	{listStateless, `"id":2`},
+}
 
 func main() {
 	n := flag.Int("n", 20, "runs of each command")
@@ -112,27 +132,30 @@ func once(argv []string) (time.Duration, time.Duration, time.Duration, int64, er
 	if err := cmd.Start(); err != nil {
 		return 0, 0, 0, 0, err
 	}
-	first, second := initialize, listTools
-	if *stateless {
-		first, second = discover, listStateless
-	}
-	if _, err := io.WriteString(stdin, first); err != nil {
-		return 0, 0, 0, 0, err
+	steps := []step{{initialize, `"id":1`}, {listTools, `"id":2`}}
+	switch {
+	case *claude:
+		steps = claudeSteps
+	case *stateless:
+		steps = []step{{discover, `"id":1`}, {listStateless, `"id":2`}}
 	}
 	r := bufio.NewReaderSize(stdout, 1<<16)
-	if err := awaitResult(r, `"id":1`); err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		return 0, 0, 0, 0, fmt.Errorf("%s: no result for %.40s: %v", argv[0], first, err)
-	}
-	elapsed := time.Since(start)
-	if _, err := io.WriteString(stdin, second); err != nil {
-		return 0, 0, 0, 0, err
-	}
-	if err := awaitResult(r, `"id":2`); err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		return 0, 0, 0, 0, fmt.Errorf("%s: no tools/list result: %v", argv[0], err)
+	var elapsed time.Duration
+	for i, st := range steps {
+		if i > 0 {
+			time.Sleep(*think)
+		}
+		if _, err := io.WriteString(stdin, st.send); err != nil {
+			return 0, 0, 0, 0, err
+		}
+		if err := awaitLine(r, st.await); err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			return 0, 0, 0, 0, fmt.Errorf("%s: no answer for %.60s: %v", argv[0], st.send, err)
+		}
+		if i == 0 {
+			elapsed = time.Since(start)
+		}
 	}
 	listed := time.Since(start)
 	stdin.Close()
@@ -151,14 +174,15 @@ func once(argv []string) (time.Duration, time.Duration, time.Duration, int64, er
 	return elapsed, listed, ps.UserTime() + ps.SystemTime(), peakRSS(ps), nil
 }
 
-// awaitResult reads lines until the result for id.
-func awaitResult(r *bufio.Reader, id string) error {
+// awaitLine reads lines until the result for id (`"id":…`), or until a
+// line holding await when it is not an id.
+func awaitLine(r *bufio.Reader, await string) error {
 	for {
 		line, err := r.ReadString('\n')
 		if err != nil {
 			return err
 		}
-		if strings.Contains(line, id) && strings.Contains(line, `"result"`) {
+		if strings.Contains(line, await) && (!strings.HasPrefix(await, `"id":`) || strings.Contains(line, `"result"`)) {
 			return nil
 		}
 	}

@@ -78,17 +78,22 @@ func wanted(args []string) bool {
 	return true
 }
 
-// state is one pre-answer: what it read from stdin, and the responses it
-// wrote.
+// state is one pre-answer: what it read from stdin, handed on to go-sdk a
+// line at a time, and the responses it wrote.
 type state struct {
-	done chan struct{} // closed once the fields below are set
-	// settled is closed once go-sdk has written (and filter dropped) its
-	// response to every pre-answered request, or at once when none was.
+	// feed carries the bytes read from stdin to go-sdk (replay), each line
+	// once the pre-answer is done with it; closed after the last, once err
+	// is set. Buffered beyond the few sends run makes, so run never waits.
+	feed chan []byte
+	err  error // the read error that ended reading, if any
+	// settled is closed once run has finished and go-sdk has written (and
+	// filter dropped) its response to every pre-answered request.
 	settled    chan struct{}
 	settleOnce sync.Once
-	read       []byte     // every byte read from stdin, for go-sdk to read again
-	err        error      // the read error that ended reading, if any
-	sent       []answered // the pre-answers, in the order written
+
+	mu       sync.Mutex
+	pending  []answered // pre-answered requests whose go-sdk response is still to come
+	finished bool       // run has returned: pending only shrinks now
 }
 
 // answered is one pre-answered request.
@@ -106,7 +111,7 @@ type answered struct {
 // can answer exactly as go-sdk would (see the package doc); version is
 // called only then.
 func start(in io.Reader, out io.Writer, version func() string) *state {
-	s := &state{done: make(chan struct{}), settled: make(chan struct{})}
+	s := &state{feed: make(chan []byte, 8), settled: make(chan struct{})}
 	go s.run(in, out, version)
 	return s
 }
@@ -136,63 +141,85 @@ func (s *state) awaitSettled() {
 // protocol right after it, or a first initialize and then, after
 // notifications/initialized if it comes first, a plain tools/list; it
 // stops at the first line it does not answer, which go-sdk then reads with
-// everything else.
+// everything else. Each line goes on to go-sdk as soon as its pre-answer
+// is written (or it is known not to be answered): go-sdk handles it while
+// the client reads the answer and writes its next line, and never waits
+// for that line.
 func (s *state) run(in io.Reader, out io.Writer, version func() string) {
 	r := &lineReader{in: in, buf: make([]byte, 0, 4<<10)}
 	defer func() {
-		s.read, s.err = r.buf, r.err
-		if len(s.sent) == 0 {
+		s.pass(r.rest()) // the line not answered, and whatever followed it
+		s.err = r.err
+		s.mu.Lock()
+		s.finished = true
+		if len(s.pending) == 0 {
 			s.settle()
 		}
-		close(s.done)
+		s.mu.Unlock()
+		close(s.feed)
 	}()
 	line, ok := r.next()
 	if !ok {
 		return
 	}
 	if id, ok := parseDiscover(line); ok {
-		if !s.send(out, id, discoverResponse(id, version()), true) {
+		if !s.answer(out, r, id, discoverResponse(id, version()), true) {
 			return
 		}
 		if line, ok = r.next(); ok {
 			if id, ok := parseStatelessToolsList(line); ok {
-				s.send(out, id, statelessToolsListResponse(id, version()), true)
+				s.answer(out, r, id, statelessToolsListResponse(id, version()), true)
 			}
 		}
 		return
 	}
 	req, ok := parseInitialize(line)
-	if !ok || !s.send(out, req.id, response(req.id, req.protocolVersion, version()), false) {
+	if !ok || !s.answer(out, r, req.id, response(req.id, req.protocolVersion, version()), false) {
 		return
 	}
 	if line, ok = r.next(); ok && isInitialized(line) {
+		s.pass(r.handled())
 		line, ok = r.next()
 	}
 	if !ok {
 		return
 	}
 	if id, ok := parseToolsList(line); ok {
-		s.send(out, id, toolsListResponse(id), true)
+		s.answer(out, r, id, toolsListResponse(id), true)
 	}
 }
 
-// send writes a pre-answer; false when it could not (go-sdk then answers,
-// and meets the same error).
-func (s *state) send(out io.Writer, id, resp []byte, exact bool) bool {
+// answer writes the pre-answer resp to the line r returned last, then
+// hands that line to go-sdk (which so cannot write its own response
+// first); false when it could not write (go-sdk then answers, and meets
+// the same error).
+func (s *state) answer(out io.Writer, r *lineReader, id, resp []byte, exact bool) bool {
 	if _, err := out.Write(resp); err != nil {
 		return false
 	}
 	prefix := append([]byte(`{"jsonrpc":"2.0","id":`), id...)
-	s.sent = append(s.sent, answered{prefix: append(prefix, ','), sent: resp, exact: exact})
+	s.mu.Lock()
+	s.pending = append(s.pending, answered{prefix: append(prefix, ','), sent: resp, exact: exact})
+	s.mu.Unlock()
+	s.pass(r.handled())
 	return true
 }
 
-// lineReader reads stdin a line at a time, keeping every byte it read.
+// pass hands b, bytes read from stdin, on to go-sdk.
+func (s *state) pass(b []byte) {
+	if len(b) > 0 {
+		s.feed <- b
+	}
+}
+
+// lineReader reads stdin a line at a time, keeping every byte it read
+// until it is handed on.
 type lineReader struct {
-	in  io.Reader
-	buf []byte
-	off int // the start of the next line in buf
-	err error
+	in    io.Reader
+	buf   []byte
+	given int // buf[:given] was handed on
+	off   int // the start of the next line in buf
+	err   error
 }
 
 // next returns the next line without its '\n'; false at a read error or
@@ -215,6 +242,21 @@ func (r *lineReader) next() ([]byte, bool) {
 	}
 }
 
+// handled returns a copy of the bytes not yet handed on up to the end of
+// the line next returned last, its '\n' included.
+func (r *lineReader) handled() []byte {
+	b := append([]byte(nil), r.buf[r.given:r.off]...)
+	r.given = r.off
+	return b
+}
+
+// rest returns a copy of every byte read and not yet handed on.
+func (r *lineReader) rest() []byte {
+	b := append([]byte(nil), r.buf[r.given:]...)
+	r.given = len(r.buf)
+	return b
+}
+
 // Streams returns the stdin and stdout `mcpmend serve` must hand to go-sdk.
 // Without a pre-answer they are stdin and stdout. With one, stdin is read
 // again from its first byte (go-sdk sees every message, the pre-answered
@@ -233,20 +275,24 @@ func (s *state) streams(stdin io.Reader, stdout io.Writer, warn func(string)) (i
 	return &replay{s: s, in: stdin}, &filter{s: s, w: stdout, warn: warn}
 }
 
-// replay is stdin as go-sdk reads it: what the pre-answer read, then the
-// rest of stdin (or the error that ended the pre-answer's reading).
+// replay is stdin as go-sdk reads it: what the pre-answer read, each line
+// as soon as the pre-answer is done with it, then the rest of stdin (or
+// the error that ended the pre-answer's reading).
 type replay struct {
-	s      *state
-	in     io.Reader
-	buf    []byte
-	err    error
-	waited bool
+	s       *state
+	in      io.Reader
+	buf     []byte
+	err     error
+	drained bool // feed is closed and read
 }
 
 func (r *replay) Read(p []byte) (int, error) {
-	if !r.waited {
-		<-r.s.done
-		r.buf, r.err, r.waited = r.s.read, r.s.err, true
+	for len(r.buf) == 0 && !r.drained {
+		b, ok := <-r.s.feed
+		r.buf = b
+		if !ok {
+			r.drained, r.err = true, r.s.err
+		}
 	}
 	if len(r.buf) > 0 {
 		n := copy(p, r.buf)
@@ -267,8 +313,9 @@ func (r *replay) Read(p []byte) (int, error) {
 
 // filter is stdout as go-sdk writes it: go-sdk's own responses to the
 // pre-answered requests are dropped (go-sdk writes one message per Write).
-// For initialize, the first response go-sdk writes with its id: go-sdk
-// handles initialize before it reads the next message, so no other
+// A request is pending before go-sdk can read it, so its response always
+// finds it. For initialize, the first response go-sdk writes with its id:
+// go-sdk handles initialize before it reads the next message, so no other
 // response with that id can come first. For server/discover and tools/list,
 // which go-sdk handles concurrently with later requests, the first response
 // with its id that is byte for byte the pre-answer: a response to a later
@@ -277,10 +324,6 @@ type filter struct {
 	s    *state
 	w    io.Writer
 	warn func(string)
-
-	mu      sync.Mutex
-	pending []answered // nil until go-sdk may write
-	started bool
 }
 
 func (f *filter) Write(p []byte) (int, error) {
@@ -291,32 +334,25 @@ func (f *filter) Write(p []byte) (int, error) {
 }
 
 func (f *filter) drop(p []byte) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if !f.started {
-		select {
-		case <-f.s.done:
-		default:
-			return false // go-sdk has read nothing yet, so this is not its response
-		}
-		f.started, f.pending = true, f.s.sent
-	}
-	for i, a := range f.pending {
+	s := f.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, a := range s.pending {
 		rest, ok := bytes.CutPrefix(p, a.prefix)
 		if !ok || !bytes.HasPrefix(rest, []byte(`"result":`)) && !bytes.HasPrefix(rest, []byte(`"error":`)) {
 			continue
 		}
 		equal := bytes.Equal(p, a.sent)
 		if a.exact && !equal {
-			continue // a later request that reused tools/list's id
+			continue // a later request that reused the id
 		}
 		if !equal && f.warn != nil {
 			f.warn("the pre-answered initialize result differs from go-sdk's (" + string(p) + "); the client has " + string(a.sent) +
 				"; run with " + Off + "=off and report it")
 		}
-		f.pending = append(f.pending[:i:i], f.pending[i+1:]...)
-		if len(f.pending) == 0 {
-			f.s.settle()
+		s.pending = append(s.pending[:i:i], s.pending[i+1:]...)
+		if len(s.pending) == 0 && s.finished {
+			s.settle()
 		}
 		return true
 	}
