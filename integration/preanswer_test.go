@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -85,6 +87,37 @@ func TestServePreanswerSameBytes(t *testing.T) {
 	if onErr != "" || offErr != "" {
 		t.Errorf("stderr: %q / %q", onErr, offErr)
 	}
+}
+
+// statelessMeta is the _meta of Claude Code 2.1.328's requests.
+const statelessMeta = `{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"claude-code","version":"2.1.328"},"io.modelcontextprotocol/clientCapabilities":{"roots":{"listChanged":true}}}}`
+
+// TestServePreanswerStatelessSameBytes: a client of the 2026-07-28
+// protocol that writes server/discover and tools/list at once, then a
+// prompts/list, reads the same bytes from the built binary pre-answered or
+// not, each response once, and stderr stays empty.
+func TestServePreanswerStatelessSameBytes(t *testing.T) {
+	input := `{"jsonrpc":"2.0","id":"server-discover-probe-1","method":"server/discover","params":` + statelessMeta + "}\n" +
+		`{"jsonrpc":"2.0","id":1,"method":"tools/list","params":` + statelessMeta + "}\n" +
+		`{"jsonrpc":"2.0","id":2,"method":"prompts/list","params":` + statelessMeta + "}\n"
+	on, onErr, c1 := transcript(t, nil, []string{"serve"}, input, `"id":2,`)
+	off, offErr, c2 := transcript(t, []string{"MCPMEND_PREANSWER=off"}, []string{"serve"}, input, `"id":2,`)
+	off = sortedStrings(strings.SplitAfter(strings.Join(off, ""), "\n")) // go-sdk answers these concurrently
+	if c1 != 0 || c2 != 0 || len(on) != 3 || !strings.HasPrefix(on[0], `{"jsonrpc":"2.0","id":"server-discover-probe-1","result":{"resultType":"complete"`) ||
+		!strings.HasPrefix(on[1], `{"jsonrpc":"2.0","id":1,"result":{"resultType":"complete"`) || !strings.HasPrefix(on[2], `{"jsonrpc":"2.0","id":2,"result":`) {
+		t.Fatalf("pre-answered (exit %d) %.300q", c1, on)
+	}
+	if all := sortedStrings(strings.SplitAfter(strings.Join(on, ""), "\n")); !slices.Equal(all, off) {
+		t.Errorf("pre-answered %.300q\nnot %.300q", on, off)
+	}
+	if onErr != "" || offErr != "" {
+		t.Errorf("stderr: %q / %q", onErr, offErr)
+	}
+}
+
+func sortedStrings(s []string) []string {
+	sort.Strings(s)
+	return s
 }
 
 // TestServePreanswerStampedVersion: a release build, its version stamped
