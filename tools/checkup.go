@@ -248,9 +248,7 @@ func writeSearched(b *strings.Builder, locs []registry.Location) {
 // AppendJSON appends o to dst exactly as json.Marshal encodes it
 // (tools/jsonout: by hand, without reflection).
 func (o *CheckupOutput) AppendJSON(dst []byte) ([]byte, error) {
-	w := jsonout.Append(dst, false)
-	o.encode(w)
-	return w.Bytes(), w.Err()
+	return jsonout.AppendJSON(dst, o.encode)
 }
 
 // WriteJSON writes o to out exactly as a json.Encoder with SetIndent("",
@@ -260,10 +258,7 @@ func (o *CheckupOutput) AppendJSON(dst []byte) ([]byte, error) {
 // An error (encoding/json's: a time RFC 3339 cannot hold) ends the output
 // at the last chunk written before it.
 func (o *CheckupOutput) WriteJSON(out io.Writer) error {
-	w := jsonout.Stream(out, true)
-	o.encode(w)
-	w.Raw("\n")
-	return w.Flush()
+	return jsonout.WriteJSON(out, o.encode)
 }
 
 // encode writes o field by field as its json tags say

@@ -62,6 +62,25 @@ func Stream(w io.Writer, indent bool) *Writer {
 }
 
 // Bytes returns what an Append writer holds.
+// AppendJSON appends what encode writes to dst, compact: the bytes
+// json.Marshal gives for the value encode describes.
+func AppendJSON(dst []byte, encode func(*Writer)) ([]byte, error) {
+	w := Append(dst, false)
+	encode(w)
+	return w.Bytes(), w.Err()
+}
+
+// WriteJSON writes what encode writes to out in chunks as it is encoded,
+// indented: the bytes a json.Encoder with SetIndent("", "  ") writes,
+// final newline included. An error (encoding/json's: a time RFC 3339
+// cannot hold) ends the output at the last chunk written before it.
+func WriteJSON(out io.Writer, encode func(*Writer)) error {
+	w := Stream(out, true)
+	encode(w)
+	w.Raw("\n")
+	return w.Flush()
+}
+
 func (w *Writer) Bytes() []byte { return w.buf }
 
 // Flush writes what is buffered and returns the first write error.
