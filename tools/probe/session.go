@@ -209,13 +209,29 @@ func (p *prober) runSession(ctx context.Context, t *timedTransport) *sessionFail
 	for i, c := range p.r.Server.Capabilities {
 		p.r.Server.Capabilities[i] = p.clean(c)
 	}
+	// ping goes out beside tools/list, not after it: a server 300 ms away
+	// costs one round trip for the two (a client may have requests in
+	// flight at once; Claude Code lists tools, prompts and resources so).
+	// The verdict reads them in the same order as before: tools/list
+	// first, and ping only once it succeeded.
+	type pinged struct {
+		err error
+		dur time.Duration
+	}
+	ping := make(chan pinged, 1)
+	go func() {
+		start := time.Now()
+		err := cs.Ping(ctx, nil)
+		ping <- pinged{err, time.Since(start)}
+	}()
 	if f := p.listTools(ctx, cs); f != nil {
+		<-ping
 		return f
 	}
 	p.complete = true // initialize and tools/list succeeded: ok unless ping fails
-	start = time.Now()
-	err = cs.Ping(ctx, nil)
-	p.phase(PhasePing, time.Since(start), err, nil)
+	pg := <-ping
+	err = pg.err
+	p.phase(PhasePing, pg.dur, err, nil)
 	var rpcErr *jsonrpc.Error
 	if errors.As(err, &rpcErr) {
 		// It answered, with an error: alive, and clients that do not ping
