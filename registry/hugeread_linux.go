@@ -23,7 +23,11 @@ const hugePage = 2 << 20
 // read(2) at memory speed, cost neither (BenchmarkReadClaudeMain compares
 // the ways). Only where the kernel hands out huge pages on request
 // (transparent_hugepage "always" or "madvise"): elsewhere it returns
-// errors.ErrUnsupported and the caller maps the file.
+// errors.ErrUnsupported and the caller maps the file. Where the kernel
+// cannot find free huge pages it compacts memory (defrag "madvise") or
+// falls back to small ones: slower then, never wrong. The memory is the
+// process's only until free: about the file's size, for the length of
+// one scan.
 func readHuge(f *os.File, size int64) (data []byte, free func(), err error) {
 	if !hugePagesOnRequest() {
 		return nil, nil, errors.ErrUnsupported
