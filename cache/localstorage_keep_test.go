@@ -14,6 +14,7 @@ import (
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/localstorage"
+	"github.com/mcpmend/mcpmend/internal/localstorage/lstest"
 )
 
 // A Claude Desktop reset keeps less (internal/localstorage keep.go): once
@@ -184,14 +185,14 @@ func TestLocalStorageUndoWithoutTheCopyNeverReplacesTheWhole(t *testing.T) {
 	e := runDesktopReset(t, home, "github")
 	mustKeepLess(t, e)
 	fakeOwnDamage(t, dir, e)
-	before := dirDigest(t, dir)
+	before := lstest.DirDigest(t, dir)
 	_, err := journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID)
 	var de *store.DamagedError
 	if !errors.As(err, &de) || de.File != dir || !strings.Contains(err.Error(), "whole copy of the database was dropped") ||
 		!strings.Contains(err.Error(), "undo changed nothing") {
 		t.Fatalf("undo: %v, want a refusal saying the whole copy was dropped", err)
 	}
-	if dirDigest(t, dir) != before {
+	if lstest.DirDigest(t, dir) != before {
 		t.Fatal("a refused undo changed files")
 	}
 	if st := statuses(onlyEntry(t, testEnv(home))); st != "applied" {

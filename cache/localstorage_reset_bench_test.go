@@ -14,6 +14,7 @@ import (
 	"github.com/mcpmend/mcpmend/cache/desktop"
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/cache/store"
+	"github.com/mcpmend/mcpmend/internal/localstorage/lstest"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -28,7 +29,7 @@ func desktopBenchBytes() int64 {
 }
 
 // benchDesktopHome generates a Local Storage database in a home's Claude
-// Desktop profile (makeBenchDB: 1 in 100 items keyed by github).
+// Desktop profile (lstest.MakeBenchDB: 1 in 100 items keyed by github).
 func benchDesktopHome(b *testing.B) (home, dir string, size int64) {
 	b.Helper()
 	home = b.TempDir()
@@ -36,7 +37,7 @@ func benchDesktopHome(b *testing.B) (home, dir string, size int64) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.Fatal(err)
 	}
-	size = makeBenchDB(b, dir, desktopBenchBytes())
+	size = lstest.MakeBenchDB(b, dir, desktopBenchBytes())
 	return home, dir, size
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/crashpoint"
 	"github.com/mcpmend/mcpmend/internal/localstorage"
+	"github.com/mcpmend/mcpmend/internal/localstorage/lstest"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -265,8 +266,8 @@ func TestLocalStorageResetEmptiesAnOrigin(t *testing.T) {
 func TestLocalStorageResetWaitsForTheApp(t *testing.T) {
 	home, dir := desktopHome(t)
 	old := dbRows(t, dir)
-	pid, release := holdChromiumLock(t, dir)
-	digest := dirDigest(t, dir)
+	pid, release := lstest.HoldChromiumLock(t, dir)
+	digest := lstest.DirDigest(t, dir)
 	muts := planDesktop(t, home, "github") // planned from a copy
 	if reason, retry := muts[0].Blocked(context.Background()); !retry || !strings.Contains(reason, fmt.Sprintf("(pid %d)", pid)) ||
 		!strings.Contains(reason, "quit Claude Desktop first") || !strings.Contains(reason, "applies as it exits") {
@@ -290,7 +291,7 @@ func TestLocalStorageResetWaitsForTheApp(t *testing.T) {
 	if localstorage.HasWholeBackup(bd) {
 		t.Error("a blocked Apply kept the whole copy")
 	}
-	if dirDigest(t, dir) != digest {
+	if lstest.DirDigest(t, dir) != digest {
 		t.Fatal("the database changed while the app held it")
 	}
 	rep, err := journal.RunPending(context.Background(), testEnv(home), journal.PendingOptions{OnlyOnce: true})
@@ -310,7 +311,7 @@ func TestLocalStorageResetWaitsForTheApp(t *testing.T) {
 	}
 
 	// Undo under the app is refused with the same advice, changing nothing.
-	holdChromiumLock(t, dir)
+	lstest.HoldChromiumLock(t, dir)
 	_, err = journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID)
 	if err == nil || !strings.Contains(err.Error(), "quit Claude Desktop first") || !strings.Contains(err.Error(), "then run the undo again") {
 		t.Fatalf("undo while locked: %v", err)
@@ -340,12 +341,12 @@ func TestLocalStorageResetRefusesARewrittenItem(t *testing.T) {
 	db.Put(localstorage.ItemRowKey(origin, "mcp-auth-github"), localstorage.EncodeString("CANARY-GH-NEW-0005"), nil)
 	db.Close()
 	rewritten := dbRows(t, dir)
-	digest := dirDigest(t, dir)
+	digest := lstest.DirDigest(t, dir)
 	e, err := RunReset(context.Background(), journal.Open(testEnv(home), nil), journal.ServerRef{Name: "github"}, muts)
 	if err != nil || statuses(e) != "failed" || !strings.Contains(e.Steps[0].Reason, "rewritten since the reset was planned") {
 		t.Fatalf("reset after a rewrite: %v %s %q", err, statuses(e), e.Steps[0].Reason)
 	}
-	if dirDigest(t, dir) != digest || len(diffRows(rewritten, dbRows(t, dir))) > 0 {
+	if lstest.DirDigest(t, dir) != digest || len(diffRows(rewritten, dbRows(t, dir))) > 0 {
 		t.Fatal("a refused reset changed the database")
 	}
 	if localstorage.HasWholeBackup(stepDir(e)) {
@@ -382,7 +383,7 @@ func TestLocalStorageResetRefusesDamage(t *testing.T) {
 	t.Run("at planning", func(t *testing.T) {
 		home, dir := desktopHome(t)
 		truncate(t, dir)
-		digest := dirDigest(t, dir)
+		digest := lstest.DirDigest(t, dir)
 		_, err := desktop.Store{Others: []string{}}.PlanReset(context.Background(), testEnv(home),
 			store.ResetRequest{Server: registry.Server{Name: "github", Client: registry.ClaudeDesktop}})
 		var de *store.DamagedError
@@ -393,7 +394,7 @@ func TestLocalStorageResetRefusesDamage(t *testing.T) {
 			[]store.Store{desktop.Store{Others: []string{}}}); err == nil || !strings.Contains(err.Error(), "refused, nothing was changed") {
 			t.Fatalf("PlanReset: %v", err)
 		}
-		if dirDigest(t, dir) != digest {
+		if lstest.DirDigest(t, dir) != digest {
 			t.Fatal("changed")
 		}
 	})
@@ -401,7 +402,7 @@ func TestLocalStorageResetRefusesDamage(t *testing.T) {
 		home, dir := desktopHome(t)
 		muts := planDesktop(t, home, "github")
 		truncate(t, dir)
-		digest := dirDigest(t, dir)
+		digest := lstest.DirDigest(t, dir)
 		e, err := RunReset(context.Background(), journal.Open(testEnv(home), nil), journal.ServerRef{Name: "github"}, muts)
 		if err != nil || statuses(e) != "failed" || !strings.Contains(e.Steps[0].Reason, "damaged") {
 			t.Fatalf("reset of a damaged database: %v %s %q", err, statuses(e), e.Steps[0].Reason)
@@ -409,7 +410,7 @@ func TestLocalStorageResetRefusesDamage(t *testing.T) {
 		if strings.Contains(e.Steps[0].Reason, "restored") {
 			t.Errorf("nothing was written, yet the reason says %q", e.Steps[0].Reason)
 		}
-		if dirDigest(t, dir) != digest {
+		if lstest.DirDigest(t, dir) != digest {
 			t.Fatal("a refused reset changed the database")
 		}
 	})
@@ -604,7 +605,7 @@ func TestLocalStorageUndoConflict(t *testing.T) {
 func TestLocalStorageVerifyDamageNotOurs(t *testing.T) {
 	home, dir := desktopHome(t)
 	m := planDesktop(t, home, "github")[0]
-	corruptTable(t, dir)
+	lstest.CorruptTable(t, dir)
 	applied, err := m.Verify(context.Background(), t.TempDir())
 	if err != nil || applied {
 		t.Fatalf("Verify of a database damaged by others = %v %v, want not applied", applied, err)

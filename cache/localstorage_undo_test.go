@@ -21,6 +21,7 @@ import (
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/localstorage"
+	"github.com/mcpmend/mcpmend/internal/localstorage/lstest"
 )
 
 // Undo of a Claude Desktop reset never throws away what the app wrote
@@ -215,7 +216,7 @@ func TestLocalStorageUndoReplacesItsOwnDamagedInstall(t *testing.T) {
 // and is provably mcpmend's own (OwnInstall).
 func fakeOwnDamage(t *testing.T, dir string, e *journal.Entry) {
 	t.Helper()
-	corruptTable(t, dir)
+	lstest.CorruptTable(t, dir)
 	mustStrictFail(t, dir)
 	recPath := filepath.Join(e.Dir(), e.Steps[0].Backup) + localstorage.InstallExt
 	rec, err := localstorage.ReadRecord(recPath)
@@ -249,7 +250,7 @@ func TestLocalStorageUndoRefusesDamageNotOurs(t *testing.T) {
 		damage func(t *testing.T, dir string)
 		want   string
 	}{
-		{"a table damaged since the reset", corruptTable, "changed since mcpmend installed it"},
+		{"a table damaged since the reset", lstest.CorruptTable, "changed since mcpmend installed it"},
 		{"the app wrote, then its log was damaged mid-way", func(t *testing.T, dir string) {
 			appWrites(t, dir, [2]string{"a", strings.Repeat("a", 200)}, [2]string{"b", "bb"}, [2]string{"c", "cc"})
 			p := newestLog(t, dir)
@@ -269,13 +270,13 @@ func TestLocalStorageUndoRefusesDamageNotOurs(t *testing.T) {
 			e := runDesktopReset(t, home, "github")
 			c.damage(t, dir)
 			mustStrictFail(t, dir)
-			before := dirDigest(t, dir)
+			before := lstest.DirDigest(t, dir)
 			_, err := journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID)
 			var de *store.DamagedError
 			if !errors.As(err, &de) || de.File != dir || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "undo changed nothing") {
 				t.Fatalf("undo: %v, want a refusal naming %s and %q", err, dir, c.want)
 			}
-			if dirDigest(t, dir) != before {
+			if lstest.DirDigest(t, dir) != before {
 				t.Fatal("a refused undo changed files")
 			}
 			st := onlyEntry(t, testEnv(home))
@@ -339,12 +340,12 @@ func TestLocalStorageVerifyReadsATornLog(t *testing.T) {
 	if err := json.Unmarshal(e.Steps[0].Spec, &m); err != nil {
 		t.Fatal(err)
 	}
-	before := dirDigest(t, dir)
+	before := lstest.DirDigest(t, dir)
 	applied, err := m.Verify(context.Background(), filepath.Join(e.Dir(), e.Steps[0].Backup))
 	if err != nil || !applied {
 		t.Fatalf("Verify of a reset database with a torn log = %v, %v; want applied", applied, err)
 	}
-	if dirDigest(t, dir) != before {
+	if lstest.DirDigest(t, dir) != before {
 		t.Fatal("Verify changed the database")
 	}
 }

@@ -11,31 +11,11 @@ import (
 
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/localstorage"
+	"github.com/mcpmend/mcpmend/internal/localstorage/lstest"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 )
-
-// corruptTable flips bytes in the middle of every table of dir.
-func corruptTable(t *testing.T, dir string) {
-	t.Helper()
-	paths, _ := filepath.Glob(filepath.Join(dir, "*.ldb"))
-	if len(paths) == 0 {
-		t.Fatal("no table to corrupt")
-	}
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := len(data) / 3; i < len(data)/3+16; i++ {
-			data[i] ^= 0x5a
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 func mustDamaged(t *testing.T, dir string, reason string) {
 	t.Helper()
@@ -60,7 +40,7 @@ func TestDamagedChromiumDatabase(t *testing.T) {
 		damage func(t *testing.T, dir string)
 		reason string
 	}{
-		{"corrupt table", corruptTable, "checksum"},
+		{"corrupt table", lstest.CorruptTable, "checksum"},
 		{"missing table", func(t *testing.T, dir string) {
 			paths, _ := filepath.Glob(filepath.Join(dir, "*.ldb"))
 			os.Remove(paths[0])

@@ -3,83 +3,23 @@
 package desktop
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/localstorage"
+	"github.com/mcpmend/mcpmend/internal/localstorage/lstest"
 	"github.com/mcpmend/mcpmend/registry"
-	"golang.org/x/sys/unix"
 )
 
-// lockHelperEnv makes the test binary act as a lock holder: it takes the
-// fcntl write lock on $MCPMEND_LOCK_HELPER/LOCK exactly as Chromium does
-// (classic F_SETLK, whole file), says "locked" and holds it until stdin
-// closes.
-const lockHelperEnv = "MCPMEND_LOCK_HELPER"
-
-func TestLockHolderHelper(t *testing.T) {
-	dir := os.Getenv(lockHelperEnv)
-	if dir == "" {
-		t.Skip("helper process for the locked-database tests")
-	}
-	f, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		fmt.Println("error:", err)
-		os.Exit(1)
-	}
-	lk := unix.Flock_t{Type: unix.F_WRLCK, Whence: io.SeekStart}
-	if err := unix.FcntlFlock(f.Fd(), unix.F_SETLK, &lk); err != nil {
-		fmt.Println("error:", err)
-		os.Exit(1)
-	}
-	fmt.Println("locked")
-	io.Copy(io.Discard, os.Stdin)
-	os.Exit(0)
-}
-
-// holdChromiumLock starts a helper process holding dir's lock and returns its PID
-// and a function that makes it exit.
-func holdChromiumLock(t *testing.T, dir string) (pid int, release func()) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLockHolderHelper$")
-	cmd.Env = append(os.Environ(), lockHelperEnv+"="+dir)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, _ := bufio.NewReader(stdout).ReadString('\n')
-	if strings.TrimSpace(line) != "locked" {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("lock helper said %q", line)
-	}
-	done := false
-	release = func() {
-		if !done {
-			done = true
-			stdin.Close()
-			cmd.Wait()
-		}
-	}
-	t.Cleanup(release)
-	return cmd.Process.Pid, release
-}
+// TestLockHolderHelper is the process lstest.HoldChromiumLock re-runs this
+// test binary as; in a normal run it is skipped.
+func TestLockHolderHelper(t *testing.T) { lstest.LockHolderHelper(t) }
 
 func TestLockedDatabaseIsReadThroughACopy(t *testing.T) {
 	dir := copyFixture(t, fixtureDir)
@@ -89,7 +29,7 @@ func TestLockedDatabaseIsReadThroughACopy(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "LOCK")); !os.IsNotExist(err) {
 		t.Fatal("ProbeLock created LOCK")
 	}
-	pid, release := holdChromiumLock(t, dir)
+	pid, release := lstest.HoldChromiumLock(t, dir)
 
 	held, got, err := localstorage.ProbeLock(dir)
 	if err != nil || !held || got != pid {
@@ -155,8 +95,8 @@ func TestLockedDatabaseIsReadThroughACopy(t *testing.T) {
 // still reported damaged, saying it was read while in use.
 func TestLockedDamagedDatabaseIsRetried(t *testing.T) {
 	dir := copyFixture(t, fixtureDir)
-	corruptTable(t, dir)
-	holdChromiumLock(t, dir)
+	lstest.CorruptTable(t, dir)
+	lstest.HoldChromiumLock(t, dir)
 	_, err := Scan(context.Background(), dir, NewNameMatcher("github", nil))
 	var dmg *store.DamagedError
 	if !errors.As(err, &dmg) || !strings.Contains(dmg.Reason, fmt.Sprintf("in %d copies", localstorage.ReadAttempts)) {

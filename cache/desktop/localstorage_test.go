@@ -3,7 +3,6 @@ package desktop
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"io/fs"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/localstorage"
+	"github.com/mcpmend/mcpmend/internal/localstorage/lstest"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/storage"
@@ -43,25 +43,6 @@ func copyFixture(t testing.TB, src string) string {
 	return dst
 }
 
-// dirDigest hashes every file name and content in dir.
-func dirDigest(t *testing.T, dir string) string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := sha256.New()
-	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.Write([]byte(e.Name()))
-		h.Write(data)
-	}
-	return string(h.Sum(nil))
-}
-
 // wantGithub is what the fixture's script wrote for the server "github": the
 // items the scan must report and how.
 var wantGithub = map[string]Match{
@@ -76,12 +57,12 @@ var wantGithub = map[string]Match{
 }
 
 func TestScanChromiumFixture(t *testing.T) {
-	before := dirDigest(t, fixtureDir)
+	before := lstest.DirDigest(t, fixtureDir)
 	sc, err := Scan(context.Background(), fixtureDir, NewNameMatcher("github", []string{"github-tools"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if after := dirDigest(t, fixtureDir); after != before {
+	if after := lstest.DirDigest(t, fixtureDir); after != before {
 		t.Fatal("scanning changed the database directory")
 	}
 	if sc.Version != "1" || sc.Lock.Held || sc.Attempts != 1 || sc.Undecodable != 0 {

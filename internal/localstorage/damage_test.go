@@ -196,7 +196,9 @@ func makeMultiTableDB(t *testing.T) (string, int) {
 	return dir, n
 }
 
-// dirDigest hashes every file name and content in dir.
+// dirDigest hashes every file name and content in dir. It is
+// lstest.DirDigest again: lstest imports this package, so this package's own
+// tests cannot import lstest.
 func dirDigest(t *testing.T, dir string) string {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
