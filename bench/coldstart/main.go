@@ -33,6 +33,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/mcpmend/mcpmend/bench/internal/cmdline"
 )
 
 const (
@@ -69,16 +71,7 @@ var claudeSteps = []step{
 func main() {
 	n := flag.Int("n", 20, "runs of each command")
 	flag.Parse()
-	var cmds [][]string
-	cur := []string{}
-	for _, a := range flag.Args() {
-		if a == ":::" {
-			cmds, cur = append(cmds, cur), []string{}
-			continue
-		}
-		cur = append(cur, a)
-	}
-	cmds = append(cmds, cur)
+	cmds := cmdline.Split(flag.Args())
 	times := make([][]time.Duration, len(cmds))
 	lists := make([][]time.Duration, len(cmds))
 	cpus := make([][]time.Duration, len(cmds))

@@ -16,21 +16,14 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/mcpmend/mcpmend/bench/internal/cmdline"
 )
 
 func main() {
 	n := flag.Int("n", 7, "runs of each command")
 	flag.Parse()
-	var cmds [][]string
-	cur := []string{}
-	for _, a := range flag.Args() {
-		if a == ":::" {
-			cmds, cur = append(cmds, cur), []string{}
-			continue
-		}
-		cur = append(cur, a)
-	}
-	cmds = append(cmds, cur)
+	cmds := cmdline.Split(flag.Args())
 	wall := make([][]float64, len(cmds))
 	cpu := make([][]float64, len(cmds))
 	for range *n {
