@@ -8,11 +8,13 @@ import (
 	"time"
 
 	"github.com/mcpmend/mcpmend/cache/credentials"
+	"github.com/mcpmend/mcpmend/cache/internal/storetest"
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/cache/mutation"
 	"github.com/mcpmend/mcpmend/cache/needsauth"
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/jsonedit"
+	"github.com/mcpmend/mcpmend/internal/testfs"
 )
 
 // TestCancelMidwayRollsBackAndNothingResumes: the needs-auth step is
@@ -21,12 +23,12 @@ import (
 // "cancelled", the entry is not pending, and a later replay changes nothing.
 func TestCancelMidwayRollsBackAndNothingResumes(t *testing.T) {
 	home := t.TempDir()
-	env := testEnv(home)
+	env := storetest.Env(home)
 	needs, creds := needsauth.File(env), credentials.File(env)
 	needsData := `{"srv":{"timestamp":1795710000000},"other":` + otherNeeds + `}`
 	credsData := credsWith(tokenlessAB, "")
-	writeFile(t, needs, needsData)
-	writeFile(t, creds, credsData)
+	testfs.WriteFile(t, needs, needsData)
+	testfs.WriteFile(t, creds, credsData)
 	m1, err := mutation.PlanJSONDelete(store.NeedsAuth, needs, nil, 0, jsonedit.Compact, []mutation.JSONTarget{{Path: jsonedit.Path{"srv"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -84,9 +86,9 @@ func TestCancelMidwayRollsBackAndNothingResumes(t *testing.T) {
 // cancelled records nothing and changes nothing.
 func TestCancelBeforeStartRecordsNothing(t *testing.T) {
 	home := t.TempDir()
-	env := testEnv(home)
+	env := storetest.Env(home)
 	needs := needsauth.File(env)
-	writeFile(t, needs, `{"srv":{"timestamp":1}}`)
+	testfs.WriteFile(t, needs, `{"srv":{"timestamp":1}}`)
 	m, err := mutation.PlanJSONDelete(store.NeedsAuth, needs, nil, 0, jsonedit.Compact, []mutation.JSONTarget{{Path: jsonedit.Path{"srv"}}})
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpmend/mcpmend/cache/internal/storetest"
 	"github.com/mcpmend/mcpmend/cache/mcplogs"
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/registry"
@@ -41,7 +42,7 @@ func loadClaudeFixture(t *testing.T) (claudeFixture, registry.Env) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := testEnv(home)
+	env := storetest.Env(home)
 	env.CWD = fx.CWD
 	return fx, env
 }

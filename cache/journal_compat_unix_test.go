@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/mcpmend/mcpmend/cache/credentials"
+	"github.com/mcpmend/mcpmend/cache/internal/storetest"
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/internal/keychain"
 )
@@ -67,7 +68,7 @@ func TestJournalWrittenBeforeTheSplit(t *testing.T) {
 	}
 	home := filepath.Join(t.TempDir(), "home")
 	copyTree(t, filepath.Join(compatDir, "after"), home, "", "")
-	env := testEnv(home, "USER", "tester")
+	env := storetest.Env(home, "USER", "tester")
 	jdir := filepath.Join(env.StateHome(), "journal")
 	copyTree(t, filepath.Join(compatDir, "journal"), jdir, "/tmp/jfix/home", home)
 	for _, e := range mustEntries(t, jdir) {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/mcpmend/mcpmend/cache/internal/storetest"
 	"github.com/mcpmend/mcpmend/cache/journal"
 )
 
@@ -24,7 +25,7 @@ func FuzzJournalEntry(f *testing.F) {
 	f.Add([]byte(`{"steps":[{"kind":"nope"}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		home := t.TempDir()
-		env := testEnv(home)
+		env := storetest.Env(home)
 		j := journal.Open(env, nil)
 		dir := filepath.Join(j.Dir, "20261206T000000Z-000001")
 		if err := os.MkdirAll(dir, 0o700); err != nil {

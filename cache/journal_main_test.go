@@ -13,12 +13,14 @@ import (
 	"time"
 
 	"github.com/mcpmend/mcpmend/cache/credentials"
+	"github.com/mcpmend/mcpmend/cache/internal/storetest"
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/cache/mutation"
 	"github.com/mcpmend/mcpmend/cache/needsauth"
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/jsonedit"
 	"github.com/mcpmend/mcpmend/internal/lockedfile"
+	"github.com/mcpmend/mcpmend/internal/testfs"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -88,7 +90,7 @@ func runHelper(mode string) error {
 
 // helperEnv is the Env a helper works in: HOME from TEST_HOME.
 func helperEnv() registry.Env {
-	return testEnv(os.Getenv("TEST_HOME"))
+	return storetest.Env(os.Getenv("TEST_HOME"))
 }
 
 func helperCmd(home, mode string, env ...string) *exec.Cmd {
@@ -131,10 +133,10 @@ const (
 
 func writeStandard(t *testing.T, home string) (creds, needs string) {
 	t.Helper()
-	env := testEnv(home)
+	env := storetest.Env(home)
 	creds, needs = credentials.File(env), needsauth.File(env)
-	writeFile(t, creds, stdCreds)
-	writeFile(t, needs, stdNeeds)
+	testfs.WriteFile(t, creds, stdCreds)
+	testfs.WriteFile(t, needs, stdNeeds)
 	return creds, needs
 }
 

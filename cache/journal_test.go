@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mcpmend/mcpmend/cache/credentials"
+	"github.com/mcpmend/mcpmend/cache/internal/storetest"
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/cache/mutation"
 	"github.com/mcpmend/mcpmend/cache/store"
@@ -22,7 +23,7 @@ import (
 
 func resetNow(t *testing.T, home string) *journal.Entry {
 	t.Helper()
-	env := testEnv(home)
+	env := storetest.Env(home)
 	muts, err := planStandard(env)
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +77,7 @@ func TestResetApplyAndUndoByteForByte(t *testing.T) {
 		return nil
 	})
 
-	e, err := journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID)
+	e, err := journal.Open(storetest.Env(home), nil).Undo(context.Background(), e.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func TestUndoKeepsLaterWritesAndPutsRecordsBack(t *testing.T) {
 	later, _ := jsonedit.SetRaw([]byte(readString(t, creds)), jsonedit.Path{"mcpOAuth", "third|1111111111111111"}, []byte(`{"serverName":"third"}`))
 	os.WriteFile(creds, later, 0o600)
 
-	if _, err := journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID); err != nil {
+	if _, err := journal.Open(storetest.Env(home), nil).Undo(context.Background(), e.ID); err != nil {
 		t.Fatal(err)
 	}
 	got := []byte(readString(t, creds))
@@ -121,7 +122,7 @@ func TestUndoRefusesARecreatedRecord(t *testing.T) {
 	before := readString(t, needs)
 	credsBefore := readString(t, creds)
 
-	e, err := journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID)
+	e, err := journal.Open(storetest.Env(home), nil).Undo(context.Background(), e.ID)
 	var ce *journal.ConflictError
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), `["srv"]`) && !strings.Contains(err.Error(), "srv") {
 		t.Fatalf("undo over a re-created record: %v", err)
@@ -140,7 +141,7 @@ func TestUndoRefusesARecreatedRecord(t *testing.T) {
 func TestApplyRefusesARecordChangedSincePlanning(t *testing.T) {
 	home := t.TempDir()
 	creds, needs := writeStandard(t, home)
-	env := testEnv(home)
+	env := storetest.Env(home)
 	muts, _ := planStandard(env)
 	j := journal.Open(env, nil)
 	e, _ := j.Begin(journal.ServerRef{Name: "srv"}, muts, journal.BeginOptions{})
@@ -169,7 +170,7 @@ func TestApplyRefusesARecordChangedSincePlanning(t *testing.T) {
 func TestDamagedStoreIsRefused(t *testing.T) {
 	home := t.TempDir()
 	creds, _ := writeStandard(t, home)
-	env := testEnv(home)
+	env := storetest.Env(home)
 	os.WriteFile(creds, []byte(`{"mcpOAuth":`), 0o600)
 	_, err := planStandard(env)
 	var de *store.DamagedError
@@ -197,13 +198,13 @@ func TestDamagedStoreIsRefused(t *testing.T) {
 func TestStorageLockHeldByAnotherProcess(t *testing.T) {
 	home := t.TempDir()
 	creds, _ := writeStandard(t, home)
-	lock := credentials.Lock(testEnv(home)).Path
+	lock := credentials.Lock(storetest.Env(home)).Path
 	_, release := holdLock(t, home, lock, false)
 	cmd := helperCmd(home, "reset", "LOCK_WAIT=500ms")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("reset helper: %v %s", err, out)
 	}
-	e := onlyEntry(t, testEnv(home))
+	e := onlyEntry(t, storetest.Env(home))
 	if e.Steps[0].Status != journal.StatusFailed || !strings.Contains(e.Steps[0].Reason, ".storage-write.lock") ||
 		!strings.Contains(e.Steps[0].Reason, "Claude Code") {
 		t.Fatalf("step under a held lock: %+v", e.Steps[0])
@@ -220,7 +221,7 @@ func TestStorageLockHeldByAnotherProcess(t *testing.T) {
 func TestStaleStorageLockIsTakenOver(t *testing.T) {
 	home := t.TempDir()
 	creds, _ := writeStandard(t, home)
-	lock := credentials.Lock(testEnv(home)).Path
+	lock := credentials.Lock(storetest.Env(home)).Path
 	os.Mkdir(lock, 0o777)
 	old := time.Now().Add(-20 * time.Second)
 	os.Chtimes(lock, old, old)
@@ -275,7 +276,7 @@ func TestCrashAnywhereLeavesOldOrNewAndResumeFinishes(t *testing.T) {
 			if n := readString(t, needs); n != stdNeeds && n != newNeeds {
 				t.Fatalf("needs-auth torn after a crash at %s: %s", pt, n)
 			}
-			env := testEnv(home)
+			env := storetest.Env(home)
 			ageAbandonedLock(t, env)
 			if _, err := journal.ResumePending(context.Background(), env, nil); err != nil {
 				t.Fatal(err)
@@ -324,7 +325,7 @@ func TestCrashDuringUndo(t *testing.T) {
 			if n := readString(t, needs); n != stdNeeds && n != newNeeds {
 				t.Fatalf("needs-auth torn: %s", n)
 			}
-			env := testEnv(home)
+			env := storetest.Env(home)
 			ageAbandonedLock(t, env)
 			journal.ResumePending(context.Background(), env, nil)
 			e2 := onlyEntry(t, env)
@@ -355,7 +356,7 @@ func ageAbandonedLock(t *testing.T, env registry.Env) {
 }
 
 func TestJournalGetRejectsBadIDs(t *testing.T) {
-	j := journal.Open(testEnv(t.TempDir()), nil)
+	j := journal.Open(storetest.Env(t.TempDir()), nil)
 	for _, id := range []string{"", "..", "../x", "nope"} {
 		if _, err := j.Get(id); err == nil {
 			t.Errorf("Get(%q) succeeded", id)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mcpmend/mcpmend/cache/credentials"
+	"github.com/mcpmend/mcpmend/cache/internal/storetest"
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/internal/jsonedit"
 	"github.com/mcpmend/mcpmend/internal/keychain"
@@ -30,13 +31,13 @@ func TestKeychainUndoAfterLaterWrites(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sec, _ := fakeSecurity(t)
 			kc := &keychain.Client{Security: sec}
-			env := testEnv(t.TempDir(), "USER", "tester")
+			env := storetest.Env(t.TempDir(), "USER", "tester")
 			item := credentials.KeychainItem(env)
 			ctx := context.Background()
 			if err := kc.Add(ctx, item, []byte(credsWith(tokenlessAB, clientCfg))); err != nil {
 				t.Fatal(err)
 			}
-			e, _ := planAndRun(t, env, claudeServer(t, "srv", srvEntry), false, kc)
+			e, _ := planAndRun(t, env, storetest.ClaudeServer(t, "srv", srvEntry), false, kc)
 			if err := kc.Add(ctx, item, []byte(tt.later)); err != nil {
 				t.Fatal(err)
 			}

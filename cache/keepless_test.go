@@ -13,12 +13,14 @@ import (
 	"time"
 
 	"github.com/mcpmend/mcpmend/cache/credentials"
+	"github.com/mcpmend/mcpmend/cache/internal/storetest"
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/cache/mutation"
 	"github.com/mcpmend/mcpmend/cache/needsauth"
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/jsonedit"
 	"github.com/mcpmend/mcpmend/internal/lockedfile"
+	"github.com/mcpmend/mcpmend/internal/testfs"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -70,7 +72,7 @@ func TestBackupHoldsOnlyTheRemovedRecords(t *testing.T) {
 	if records != 2 || applied != 2 {
 		t.Fatalf("%d records.json and %d applied.json, want 2 each: %v", records, applied, files)
 	}
-	if _, err := journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID); err != nil {
+	if _, err := journal.Open(storetest.Env(home), nil).Undo(context.Background(), e.ID); err != nil {
 		t.Fatal(err)
 	}
 	if readString(t, creds) != stdCreds || readString(t, needs) != stdNeeds {
@@ -93,7 +95,7 @@ func TestRebuiltPreImageMustHashAsRecorded(t *testing.T) {
 		t.Fatalf("no splice in %s", b)
 	}
 	os.WriteFile(p, []byte(tampered), 0o600)
-	if _, err := journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID); err != nil {
+	if _, err := journal.Open(storetest.Env(home), nil).Undo(context.Background(), e.ID); err != nil {
 		t.Fatal(err)
 	}
 	got := []byte(readString(t, creds))
@@ -131,7 +133,7 @@ func TestUndoOfALegacyBackup(t *testing.T) {
 		e := resetNow(t, home)
 		legacyBackup(t, filepath.Join(e.Dir(), e.Steps[0].Backup), stdCreds, newCreds)
 		legacyBackup(t, filepath.Join(e.Dir(), e.Steps[1].Backup), stdNeeds, newNeeds)
-		if _, err := journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID); err != nil {
+		if _, err := journal.Open(storetest.Env(home), nil).Undo(context.Background(), e.ID); err != nil {
 			t.Fatal(err)
 		}
 		if readString(t, creds) != stdCreds || readString(t, needs) != stdNeeds {
@@ -145,7 +147,7 @@ func TestUndoOfALegacyBackup(t *testing.T) {
 		legacyBackup(t, filepath.Join(e.Dir(), e.Steps[0].Backup), stdCreds, newCreds)
 		later, _ := jsonedit.SetRaw([]byte(readString(t, creds)), jsonedit.Path{"mcpOAuth", "third|1111111111111111"}, []byte(`{"serverName":"third"}`))
 		os.WriteFile(creds, later, 0o600)
-		if _, err := journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID); err != nil {
+		if _, err := journal.Open(storetest.Env(home), nil).Undo(context.Background(), e.ID); err != nil {
 			t.Fatal(err)
 		}
 		got := []byte(readString(t, creds))
@@ -188,10 +190,10 @@ func deadPID(t *testing.T) int {
 // clock's time and returns the entry.
 func forgetScene(t *testing.T, home string, at time.Time) (registry.Env, *journal.Entry) {
 	t.Helper()
-	env := testEnv(home)
-	writeFile(t, credentials.File(env), credsWith(withTokens, clientCfg))
-	writeFile(t, needsauth.File(env), `{"srv":{"timestamp":1795710000000},"other":`+otherNeeds+`}`)
-	srv := claudeServer(t, "srv", srvEntry)
+	env := storetest.Env(home)
+	testfs.WriteFile(t, credentials.File(env), credsWith(withTokens, clientCfg))
+	testfs.WriteFile(t, needsauth.File(env), `{"srv":{"timestamp":1795710000000},"other":`+otherNeeds+`}`)
+	srv := storetest.ClaudeServer(t, "srv", srvEntry)
 	req := store.ResetRequest{Server: srv, Configured: []registry.Server{srv}, ForgetTokens: true, LockWait: 500 * time.Millisecond}
 	muts, err := PlanReset(context.Background(), env, req, DefaultResetPlanners(req.Configured, nil))
 	if err != nil {
@@ -264,14 +266,14 @@ func TestForgetTokensBackupGoesAfterTheWindow(t *testing.T) {
 // a damaged one; a dry run removes nothing.
 func TestPruneRemovesOnlyExpiredEntries(t *testing.T) {
 	home := t.TempDir()
-	env := testEnv(home)
+	env := storetest.Env(home)
 	t0 := time.Date(2026, 10, 1, 10, 0, 0, 0, time.UTC)
 	at := t0
 	j := journal.Open(env, nil)
 	j.Now = func() time.Time { return at }
 	begin := func(name string, apply bool) *journal.Entry {
 		t.Helper()
-		writeFile(t, needsauth.File(env), `{"`+name+`":{"timestamp":1795710000000}}`)
+		testfs.WriteFile(t, needsauth.File(env), `{"`+name+`":{"timestamp":1795710000000}}`)
 		m, err := needsauthDelete(env, name)
 		if err != nil {
 			t.Fatal(err)
@@ -352,13 +354,13 @@ func TestPruneRemovesOnlyExpiredEntries(t *testing.T) {
 // the older must still see it.
 func TestPruneKeepsWhatUndoOrderNeeds(t *testing.T) {
 	home := t.TempDir()
-	env := testEnv(home)
+	env := storetest.Env(home)
 	t0 := time.Date(2026, 10, 1, 10, 0, 0, 0, time.UTC)
 	at := t0
 	j := journal.Open(env, nil)
 	j.Now = func() time.Time { return at }
 	run := func() *journal.Entry {
-		writeFile(t, needsauth.File(env), `{"srv":{"timestamp":1795710000000}}`)
+		testfs.WriteFile(t, needsauth.File(env), `{"srv":{"timestamp":1795710000000}}`)
 		m, err := needsauthDelete(env, "srv")
 		if err != nil {
 			t.Fatal(err)
@@ -405,7 +407,7 @@ func rewriteStepTimes(t *testing.T, j *journal.Journal, e *journal.Entry, at tim
 // .credentials.json goes; one of a live process stays.
 func TestRemoveStaleTempsAtStart(t *testing.T) {
 	home := t.TempDir()
-	env := testEnv(home)
+	env := storetest.Env(home)
 	creds, _ := writeStandard(t, home)
 	dead := deadPID(t)
 	mk := func(pid int) string {

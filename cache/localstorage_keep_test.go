@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpmend/mcpmend/cache/internal/storetest"
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/localstorage"
@@ -186,7 +187,7 @@ func TestLocalStorageUndoWithoutTheCopyNeverReplacesTheWhole(t *testing.T) {
 	mustKeepLess(t, e)
 	fakeOwnDamage(t, dir, e)
 	before := lstest.DirDigest(t, dir)
-	_, err := journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID)
+	_, err := journal.Open(storetest.Env(home), nil).Undo(context.Background(), e.ID)
 	var de *store.DamagedError
 	if !errors.As(err, &de) || de.File != dir || !strings.Contains(err.Error(), "whole copy of the database was dropped") ||
 		!strings.Contains(err.Error(), "undo changed nothing") {
@@ -195,7 +196,7 @@ func TestLocalStorageUndoWithoutTheCopyNeverReplacesTheWhole(t *testing.T) {
 	if lstest.DirDigest(t, dir) != before {
 		t.Fatal("a refused undo changed files")
 	}
-	if st := statuses(onlyEntry(t, testEnv(home))); st != "applied" {
+	if st := statuses(onlyEntry(t, storetest.Env(home))); st != "applied" {
 		t.Fatalf("after a refused undo: %s", st)
 	}
 }
@@ -214,7 +215,7 @@ func TestLocalStorageDropCrash(t *testing.T) {
 				if !crashHelper(t, home, "reset", pt) {
 					t.Fatalf("not killed at %s", pt)
 				}
-				env := testEnv(home)
+				env := storetest.Env(home)
 				e := onlyEntry(t, env)
 				oldOrNew(t, dbRows(t, dir), old, withoutGithub(t, old), "after the kill")
 				whole := localstorage.HasWholeBackup(stepDir(e))

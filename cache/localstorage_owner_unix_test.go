@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/mcpmend/mcpmend/cache/internal/storetest"
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/registry"
 )
@@ -27,7 +28,7 @@ func TestLocalStorageRootKeepsOwnership(t *testing.T) {
 	if err := chownAll(home, 4242, 4243); err != nil {
 		t.Fatal(err)
 	}
-	env := testEnv(home)
+	env := storetest.Env(home)
 	env.AsOwner = true
 	j := journal.Open(env, nil)
 	muts := planDesktop(t, home, "github")

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mcpmend/mcpmend/cache/desktop"
+	"github.com/mcpmend/mcpmend/cache/internal/storetest"
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/localstorage/lstest"
@@ -47,7 +48,7 @@ func benchDesktopHome(b *testing.B) (home, dir string, size int64) {
 // its undo. Report the reset's time as a multiple of the scan's.
 func BenchmarkDesktopReset(b *testing.B) {
 	home, dir, size := benchDesktopHome(b)
-	env := testEnv(home)
+	env := storetest.Env(home)
 	ctx := context.Background()
 	srv := registry.Server{Name: "github", Client: registry.ClaudeDesktop}
 	b.Run("scan", func(b *testing.B) {
@@ -89,7 +90,7 @@ func BenchmarkDesktopReset(b *testing.B) {
 // database (the reader takes one name per scan), against one scan alone.
 func BenchmarkDesktopInspectServers(b *testing.B) {
 	home, _, size := benchDesktopHome(b)
-	env := testEnv(home)
+	env := storetest.Env(home)
 	var servers []registry.Server
 	for i := range 10 {
 		servers = append(servers, registry.Server{Name: fmt.Sprintf("server%d", i), Client: registry.ClaudeDesktop, Scope: "user"})

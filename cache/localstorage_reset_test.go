@@ -17,6 +17,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb"
 
 	"github.com/mcpmend/mcpmend/cache/desktop"
+	"github.com/mcpmend/mcpmend/cache/internal/storetest"
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/crashpoint"
@@ -74,7 +75,7 @@ func dbRows(t testing.TB, dir string) map[string]string {
 // in no config file: a connector).
 func planDesktop(t testing.TB, home, name string) []journal.Mutation {
 	t.Helper()
-	muts, err := desktop.Store{Others: []string{"github-tools"}}.PlanReset(context.Background(), testEnv(home),
+	muts, err := desktop.Store{Others: []string{"github-tools"}}.PlanReset(context.Background(), storetest.Env(home),
 		store.ResetRequest{Server: registry.Server{Name: name, Client: registry.ClaudeDesktop}})
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +85,7 @@ func planDesktop(t testing.TB, home, name string) []journal.Mutation {
 
 func runDesktopReset(t testing.TB, home, name string) *journal.Entry {
 	t.Helper()
-	e, err := RunReset(context.Background(), journal.Open(testEnv(home), nil), journal.ServerRef{Name: name, Client: registry.ClaudeDesktop}, planDesktop(t, home, name))
+	e, err := RunReset(context.Background(), journal.Open(storetest.Env(home), nil), journal.ServerRef{Name: name, Client: registry.ClaudeDesktop}, planDesktop(t, home, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +162,7 @@ func TestLocalStorageResetAndUndo(t *testing.T) {
 			t.Errorf("change %+v", c)
 		}
 	}
-	e, err := RunReset(context.Background(), journal.Open(testEnv(home), nil), journal.ServerRef{Name: "github", Client: registry.ClaudeDesktop}, muts)
+	e, err := RunReset(context.Background(), journal.Open(storetest.Env(home), nil), journal.ServerRef{Name: "github", Client: registry.ClaudeDesktop}, muts)
 	if err != nil || statuses(e) != "applied" {
 		t.Fatalf("reset: %v %s %+v", err, statuses(e), e.Steps)
 	}
@@ -209,7 +210,7 @@ func TestLocalStorageResetAndUndo(t *testing.T) {
 		t.Fatalf("second plan: %v", muts[0].Describe())
 	}
 
-	e, err = journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID)
+	e, err = journal.Open(storetest.Env(home), nil).Undo(context.Background(), e.ID)
 	if err != nil || statuses(e) != "undone" {
 		t.Fatalf("undo: %v %s", err, statuses(e))
 	}
@@ -252,7 +253,7 @@ func TestLocalStorageResetEmptiesAnOrigin(t *testing.T) {
 	if d := diffRows(want, after); len(d) > 0 {
 		t.Fatalf("rows after emptying %s: %v", part, d)
 	}
-	if _, err := journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID); err != nil {
+	if _, err := journal.Open(storetest.Env(home), nil).Undo(context.Background(), e.ID); err != nil {
 		t.Fatal(err)
 	}
 	if d := diffRows(mid, dbRows(t, dir)); len(d) > 0 {
@@ -273,7 +274,7 @@ func TestLocalStorageResetWaitsForTheApp(t *testing.T) {
 		!strings.Contains(reason, "quit Claude Desktop first") || !strings.Contains(reason, "applies as it exits") {
 		t.Fatalf("Blocked = %q %v", reason, retry)
 	}
-	e, err := RunReset(context.Background(), journal.Open(testEnv(home), nil), journal.ServerRef{Name: "github", Client: registry.ClaudeDesktop}, muts)
+	e, err := RunReset(context.Background(), journal.Open(storetest.Env(home), nil), journal.ServerRef{Name: "github", Client: registry.ClaudeDesktop}, muts)
 	if err != nil || statuses(e) != "waiting" {
 		t.Fatalf("reset while locked: %v %s", err, statuses(e))
 	}
@@ -294,16 +295,16 @@ func TestLocalStorageResetWaitsForTheApp(t *testing.T) {
 	if lstest.DirDigest(t, dir) != digest {
 		t.Fatal("the database changed while the app held it")
 	}
-	rep, err := journal.RunPending(context.Background(), testEnv(home), journal.PendingOptions{OnlyOnce: true})
+	rep, err := journal.RunPending(context.Background(), storetest.Env(home), journal.PendingOptions{OnlyOnce: true})
 	if err != nil || rep.Waiting != 1 {
 		t.Fatalf("pending pass while locked: %+v %v", rep, err)
 	}
 	release()
-	rep, err = journal.RunPending(context.Background(), testEnv(home), journal.PendingOptions{OnlyOnce: true})
+	rep, err = journal.RunPending(context.Background(), storetest.Env(home), journal.PendingOptions{OnlyOnce: true})
 	if err != nil || rep.Waiting != 0 {
 		t.Fatalf("pending pass after the app quit: %+v %v", rep, err)
 	}
-	if e := onlyEntry(t, testEnv(home)); statuses(e) != "applied" {
+	if e := onlyEntry(t, storetest.Env(home)); statuses(e) != "applied" {
 		t.Fatalf("after the lock freed: %s %+v", statuses(e), e.Steps)
 	}
 	if d := diffRows(withoutGithub(t, old), dbRows(t, dir)); len(d) > 0 {
@@ -312,7 +313,7 @@ func TestLocalStorageResetWaitsForTheApp(t *testing.T) {
 
 	// Undo under the app is refused with the same advice, changing nothing.
 	lstest.HoldChromiumLock(t, dir)
-	_, err = journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID)
+	_, err = journal.Open(storetest.Env(home), nil).Undo(context.Background(), e.ID)
 	if err == nil || !strings.Contains(err.Error(), "quit Claude Desktop first") || !strings.Contains(err.Error(), "then run the undo again") {
 		t.Fatalf("undo while locked: %v", err)
 	}
@@ -342,7 +343,7 @@ func TestLocalStorageResetRefusesARewrittenItem(t *testing.T) {
 	db.Close()
 	rewritten := dbRows(t, dir)
 	digest := lstest.DirDigest(t, dir)
-	e, err := RunReset(context.Background(), journal.Open(testEnv(home), nil), journal.ServerRef{Name: "github"}, muts)
+	e, err := RunReset(context.Background(), journal.Open(storetest.Env(home), nil), journal.ServerRef{Name: "github"}, muts)
 	if err != nil || statuses(e) != "failed" || !strings.Contains(e.Steps[0].Reason, "rewritten since the reset was planned") {
 		t.Fatalf("reset after a rewrite: %v %s %q", err, statuses(e), e.Steps[0].Reason)
 	}
@@ -384,13 +385,13 @@ func TestLocalStorageResetRefusesDamage(t *testing.T) {
 		home, dir := desktopHome(t)
 		truncate(t, dir)
 		digest := lstest.DirDigest(t, dir)
-		_, err := desktop.Store{Others: []string{}}.PlanReset(context.Background(), testEnv(home),
+		_, err := desktop.Store{Others: []string{}}.PlanReset(context.Background(), storetest.Env(home),
 			store.ResetRequest{Server: registry.Server{Name: "github", Client: registry.ClaudeDesktop}})
 		var de *store.DamagedError
 		if !errors.As(err, &de) {
 			t.Fatalf("plan on a damaged database: %v", err)
 		}
-		if _, err := PlanReset(context.Background(), testEnv(home), store.ResetRequest{Server: registry.Server{Name: "github", Client: registry.ClaudeDesktop}},
+		if _, err := PlanReset(context.Background(), storetest.Env(home), store.ResetRequest{Server: registry.Server{Name: "github", Client: registry.ClaudeDesktop}},
 			[]store.Store{desktop.Store{Others: []string{}}}); err == nil || !strings.Contains(err.Error(), "refused, nothing was changed") {
 			t.Fatalf("PlanReset: %v", err)
 		}
@@ -403,7 +404,7 @@ func TestLocalStorageResetRefusesDamage(t *testing.T) {
 		muts := planDesktop(t, home, "github")
 		truncate(t, dir)
 		digest := lstest.DirDigest(t, dir)
-		e, err := RunReset(context.Background(), journal.Open(testEnv(home), nil), journal.ServerRef{Name: "github"}, muts)
+		e, err := RunReset(context.Background(), journal.Open(storetest.Env(home), nil), journal.ServerRef{Name: "github"}, muts)
 		if err != nil || statuses(e) != "failed" || !strings.Contains(e.Steps[0].Reason, "damaged") {
 			t.Fatalf("reset of a damaged database: %v %s %q", err, statuses(e), e.Steps[0].Reason)
 		}
@@ -426,7 +427,7 @@ func TestLocalStorageResetHelper(t *testing.T) {
 		t.Skip("helper process for the Local Storage crash tests")
 	}
 	home := os.Getenv("TEST_HOME")
-	j := journal.Open(testEnv(home), nil)
+	j := journal.Open(storetest.Env(home), nil)
 	var err error
 	switch mode {
 	case "reset":
@@ -486,7 +487,7 @@ func TestLocalStorageResetCrash(t *testing.T) {
 			}
 			state := oldOrNew(t, dbRows(t, dir), old, new, "after the kill")
 			t.Logf("killed at %s: the database is %s", pt, state)
-			env := testEnv(home)
+			env := storetest.Env(home)
 			if _, err := journal.ResumePending(context.Background(), env, nil); err != nil {
 				t.Fatal(err)
 			}
@@ -548,7 +549,7 @@ func TestLocalStorageUndoCrash(t *testing.T) {
 				t.Fatalf("not killed at %s", pt)
 			}
 			oldOrNew(t, dbRows(t, dir), reset, old, "after the kill")
-			env := testEnv(home)
+			env := storetest.Env(home)
 			if _, err := journal.ResumePending(context.Background(), env, nil); err != nil {
 				t.Fatal(err)
 			}
@@ -586,7 +587,7 @@ func TestLocalStorageUndoConflict(t *testing.T) {
 	db.Put(localstorage.ItemRowKey(origin, "mcp-auth-github"), localstorage.EncodeString("CANARY-GH-NEW-0006"), nil)
 	db.Close()
 	before := dbRows(t, dir)
-	_, err = journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID)
+	_, err = journal.Open(storetest.Env(home), nil).Undo(context.Background(), e.ID)
 	var ce *journal.ConflictError
 	if !errors.As(err, &ce) || !strings.Contains(ce.Key, "mcp-auth-github") {
 		t.Fatalf("undo over a re-created item: %v", err)
@@ -594,7 +595,7 @@ func TestLocalStorageUndoConflict(t *testing.T) {
 	if d := diffRows(before, dbRows(t, dir)); len(d) > 0 {
 		t.Fatalf("a refused undo changed rows: %v", d)
 	}
-	if st := statuses(onlyEntry(t, testEnv(home))); st != "applied" {
+	if st := statuses(onlyEntry(t, storetest.Env(home))); st != "applied" {
 		t.Fatalf("status after a refused undo: %s", st)
 	}
 }

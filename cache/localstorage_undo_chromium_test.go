@@ -16,6 +16,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb"
 
 	"github.com/mcpmend/mcpmend/cache/desktop"
+	"github.com/mcpmend/mcpmend/cache/internal/storetest"
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/chromiumtest"
@@ -125,12 +126,12 @@ func setAndWait(t *testing.T, b *chromiumtest.Browser, session, dir, row, js str
 // resetDir resets github's items in the Local Storage database dir.
 func resetDir(t *testing.T, home, dir string) *journal.Entry {
 	t.Helper()
-	muts, err := desktop.Store{Dirs: []string{dir}, Others: []string{"github-tools"}}.PlanReset(context.Background(), testEnv(home),
+	muts, err := desktop.Store{Dirs: []string{dir}, Others: []string{"github-tools"}}.PlanReset(context.Background(), storetest.Env(home),
 		store.ResetRequest{Server: registry.Server{Name: "github", Client: registry.ClaudeDesktop}})
 	if err != nil || len(muts) != 1 {
 		t.Fatalf("plan: %d mutations, %v", len(muts), err)
 	}
-	e, err := RunReset(context.Background(), journal.Open(testEnv(home), nil), journal.ServerRef{Name: "github", Client: registry.ClaudeDesktop}, muts)
+	e, err := RunReset(context.Background(), journal.Open(storetest.Env(home), nil), journal.ServerRef{Name: "github", Client: registry.ClaudeDesktop}, muts)
 	if err != nil || statuses(e) != "applied" {
 		t.Fatalf("reset: %v", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb"
 
 	"github.com/mcpmend/mcpmend/cache/desktop"
+	"github.com/mcpmend/mcpmend/cache/internal/storetest"
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/localstorage"
@@ -128,7 +129,7 @@ func mustStrictFail(t testing.TB, dir string) {
 // undoneReason undoes e and returns the Local Storage step's reason.
 func undoneReason(t *testing.T, home string, e *journal.Entry) string {
 	t.Helper()
-	got, err := journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID)
+	got, err := journal.Open(storetest.Env(home), nil).Undo(context.Background(), e.ID)
 	if err != nil {
 		t.Fatalf("undo: %v", err)
 	}
@@ -271,7 +272,7 @@ func TestLocalStorageUndoRefusesDamageNotOurs(t *testing.T) {
 			c.damage(t, dir)
 			mustStrictFail(t, dir)
 			before := lstest.DirDigest(t, dir)
-			_, err := journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID)
+			_, err := journal.Open(storetest.Env(home), nil).Undo(context.Background(), e.ID)
 			var de *store.DamagedError
 			if !errors.As(err, &de) || de.File != dir || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "undo changed nothing") {
 				t.Fatalf("undo: %v, want a refusal naming %s and %q", err, dir, c.want)
@@ -279,7 +280,7 @@ func TestLocalStorageUndoRefusesDamageNotOurs(t *testing.T) {
 			if lstest.DirDigest(t, dir) != before {
 				t.Fatal("a refused undo changed files")
 			}
-			st := onlyEntry(t, testEnv(home))
+			st := onlyEntry(t, storetest.Env(home))
 			if statuses(st) != "applied" || !strings.Contains(st.Steps[0].Reason, "undo refused") {
 				t.Fatalf("after a refused undo: %s %q", statuses(st), st.Steps[0].Reason)
 			}
@@ -307,7 +308,7 @@ func TestLocalStorageUndoOfATornLogCrash(t *testing.T) {
 				t.Fatalf("not killed at %s", pt)
 			}
 			oldOrNew(t, dbRows(t, dir), torn, undone, "after the kill")
-			env := testEnv(home)
+			env := storetest.Env(home)
 			if _, err := journal.ResumePending(context.Background(), env, nil); err != nil {
 				t.Fatal(err)
 			}

@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpmend/mcpmend/cache/internal/storetest"
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/internal/lockedfile"
+	"github.com/mcpmend/mcpmend/internal/testfs"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -83,8 +85,8 @@ func (m *lockedWrite) Restore(_ context.Context, dir string) error {
 func beginLocked(t *testing.T, home string, maxWait time.Duration) (*lockedWrite, *journal.Entry) {
 	t.Helper()
 	m := &lockedWrite{File: filepath.Join(home, "store.db"), Lock: filepath.Join(home, "app.lock"), Content: "new"}
-	writeFile(t, m.File, "old")
-	j := journal.Open(testEnv(home), nil)
+	testfs.WriteFile(t, m.File, "old")
+	j := journal.Open(storetest.Env(home), nil)
 	e, err := j.Begin(journal.ServerRef{Name: "srv", Client: "claude-desktop"}, []journal.Mutation{m}, journal.BeginOptions{MaxWait: maxWait})
 	if err != nil {
 		t.Fatal(err)
@@ -105,13 +107,13 @@ func TestLockedStoreWaitsAndResumeAppliesItLater(t *testing.T) {
 	if readString(t, m.File) != "old" {
 		t.Fatal("wrote while the app held its lock")
 	}
-	rep, _ := journal.ResumePending(context.Background(), testEnv(home), nil)
+	rep, _ := journal.ResumePending(context.Background(), storetest.Env(home), nil)
 	if rep.Waiting != 1 || readString(t, m.File) != "old" {
 		t.Fatalf("resume while still locked: %+v", rep)
 	}
 	release()
-	rep, _ = journal.ResumePending(context.Background(), testEnv(home), nil)
-	if rep.Waiting != 0 || readString(t, m.File) != "new" || onlyEntry(t, testEnv(home)).Steps[0].Status != journal.StatusApplied {
+	rep, _ = journal.ResumePending(context.Background(), storetest.Env(home), nil)
+	if rep.Waiting != 0 || readString(t, m.File) != "new" || onlyEntry(t, storetest.Env(home)).Steps[0].Status != journal.StatusApplied {
 		t.Fatalf("resume after the app quit: %+v", rep)
 	}
 }
@@ -132,7 +134,7 @@ func TestUndoCancelsAWaitingStep(t *testing.T) {
 	home := t.TempDir()
 	holdLock(t, home, filepath.Join(home, "app.lock"), true)
 	_, e := beginLocked(t, home, time.Hour)
-	e, err := journal.Open(testEnv(home), nil).Undo(context.Background(), e.ID)
+	e, err := journal.Open(storetest.Env(home), nil).Undo(context.Background(), e.ID)
 	if err != nil || e.Steps[0].Status != journal.StatusUndone || !strings.Contains(e.Steps[0].Reason, "cancelled") {
 		t.Fatalf("undo of a waiting step: %v %+v", err, e.Steps[0])
 	}
@@ -161,28 +163,28 @@ func TestDetachedWorkerSurvivesItsParent(t *testing.T) {
 		}
 	})
 	// The spawner has exited; the worker runs on, detached.
-	waitFor(t, 10*time.Second, "the worker to take its lock", func() bool { ok, wpid := journal.WorkerRunning(testEnv(home)); return ok && wpid == pid })
+	waitFor(t, 10*time.Second, "the worker to take its lock", func() bool { ok, wpid := journal.WorkerRunning(storetest.Env(home)); return ok && wpid == pid })
 	assertOwnSession(t, pid)
 	if readString(t, m.File) != "old" {
 		t.Fatal("the worker wrote while the app held its lock")
 	}
 	// A second worker refuses while the first runs.
-	if _, err := journal.RunPending(context.Background(), testEnv(home), journal.PendingOptions{OnlyOnce: true}); !errors.Is(err, journal.ErrWorkerRunning) {
+	if _, err := journal.RunPending(context.Background(), storetest.Env(home), journal.PendingOptions{OnlyOnce: true}); !errors.Is(err, journal.ErrWorkerRunning) {
 		t.Fatalf("second worker: %v", err)
 	}
-	if again, _ := journal.SpawnWorker(testEnv(home), journal.WorkerCommand{Path: "/nonexistent"}); again != pid {
+	if again, _ := journal.SpawnWorker(storetest.Env(home), journal.WorkerCommand{Path: "/nonexistent"}); again != pid {
 		t.Fatalf("SpawnWorker while one runs returned %d, want the running worker %d", again, pid)
 	}
 
 	release() // the app quits
 	waitFor(t, 20*time.Second, "the worker to apply and exit", func() bool {
-		ok, _ := journal.WorkerRunning(testEnv(home))
+		ok, _ := journal.WorkerRunning(storetest.Env(home))
 		return !ok && readString(t, m.File) == "new"
 	})
-	if st := onlyEntry(t, testEnv(home)).Steps[0]; st.Status != journal.StatusApplied {
+	if st := onlyEntry(t, storetest.Env(home)).Steps[0]; st.Status != journal.StatusApplied {
 		t.Fatalf("recorded outcome: %+v", st)
 	}
-	log := readString(t, filepath.Join(testEnv(home).StateHome(), "apply-pending.log"))
+	log := readString(t, filepath.Join(storetest.Env(home).StateHome(), "apply-pending.log"))
 	if !strings.Contains(log, "worker done, waiting: 0") {
 		t.Fatalf("worker log: %s", log)
 	}

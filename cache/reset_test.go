@@ -14,6 +14,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/mcpmend/mcpmend/cache/credentials"
+	"github.com/mcpmend/mcpmend/cache/internal/storetest"
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/cache/mcpremote"
 	"github.com/mcpmend/mcpmend/cache/mutation"
@@ -21,6 +22,7 @@ import (
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/keychain"
 	"github.com/mcpmend/mcpmend/internal/lockedfile"
+	"github.com/mcpmend/mcpmend/internal/testfs"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -107,12 +109,12 @@ func TestResetClaudeCodeStores(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			home := t.TempDir()
-			env := testEnv(home)
-			writeFile(t, credentials.File(env), tc.creds)
+			env := storetest.Env(home)
+			testfs.WriteFile(t, credentials.File(env), tc.creds)
 			if tc.needs != "" {
-				writeFile(t, needsauth.File(env), tc.needs)
+				testfs.WriteFile(t, needsauth.File(env), tc.needs)
 			}
-			srv := claudeServer(t, "srv", srvEntry)
+			srv := storetest.ClaudeServer(t, "srv", srvEntry)
 			e, muts := planAndRun(t, env, srv, tc.forget, nil)
 			var changes []journal.Change
 			for _, m := range muts {
@@ -176,11 +178,11 @@ func TestResetClaudeCodeStores(t *testing.T) {
 // shares nothing with Claude Code's files.
 func TestResetOnlyTouchesClaudeCodeFilesForClaudeCodeServers(t *testing.T) {
 	home := t.TempDir()
-	env := testEnv(home)
+	env := storetest.Env(home)
 	creds := credsWith(tokenlessAB, "")
-	writeFile(t, credentials.File(env), creds)
-	stdio := claudeServer(t, "srv", `{"command":"echo"}`)
-	desktop := claudeServer(t, "srv", srvEntry)
+	testfs.WriteFile(t, credentials.File(env), creds)
+	stdio := storetest.ClaudeServer(t, "srv", `{"command":"echo"}`)
+	desktop := storetest.ClaudeServer(t, "srv", srvEntry)
 	desktop.Client = registry.ClaudeDesktop
 	for _, srv := range []registry.Server{stdio, desktop} {
 		muts, err := PlanReset(context.Background(), env, store.ResetRequest{Server: srv}, DefaultResetPlanners(nil, nil))
@@ -195,10 +197,10 @@ func TestResetOnlyTouchesClaudeCodeFilesForClaudeCodeServers(t *testing.T) {
 // could be removed, is not touched either.
 func TestResetRefusesADamagedStore(t *testing.T) {
 	home := t.TempDir()
-	env := testEnv(home)
-	writeFile(t, credentials.File(env), `{"mcpOAuth":{"srv|78d8e2894fc42213":`)
-	writeFile(t, needsauth.File(env), stdNeeds)
-	srv := claudeServer(t, "srv", srvEntry)
+	env := storetest.Env(home)
+	testfs.WriteFile(t, credentials.File(env), `{"mcpOAuth":{"srv|78d8e2894fc42213":`)
+	testfs.WriteFile(t, needsauth.File(env), stdNeeds)
+	srv := storetest.ClaudeServer(t, "srv", srvEntry)
 	_, err := PlanReset(context.Background(), env, store.ResetRequest{Server: srv}, DefaultResetPlanners(nil, nil))
 	if err == nil || !strings.Contains(err.Error(), credentials.File(env)) || !strings.Contains(err.Error(), "nothing was changed") {
 		t.Fatalf("err = %v", err)
@@ -214,17 +216,17 @@ func TestResetRefusesADamagedStore(t *testing.T) {
 // (the credentials file: Claude Code's newer bytes).
 func TestResetChangedBetweenPlanAndApply(t *testing.T) {
 	home := t.TempDir()
-	env := testEnv(home)
-	writeFile(t, credentials.File(env), credsWith(tokenlessAB, ""))
+	env := storetest.Env(home)
+	testfs.WriteFile(t, credentials.File(env), credsWith(tokenlessAB, ""))
 	needs := `{"srv":{"timestamp":1795710000000},"other":` + otherNeeds + `}`
-	writeFile(t, needsauth.File(env), needs)
-	srv := claudeServer(t, "srv", srvEntry)
+	testfs.WriteFile(t, needsauth.File(env), needs)
+	srv := storetest.ClaudeServer(t, "srv", srvEntry)
 	muts, err := PlanReset(context.Background(), env, store.ResetRequest{Server: srv}, DefaultResetPlanners(nil, nil))
 	if err != nil || len(muts) != 2 {
 		t.Fatalf("%d mutations, %v", len(muts), err)
 	}
 	newer := credsWith(strings.Replace(tokenlessAB, "1795710000000", "1795710009999", 1), "")
-	writeFile(t, credentials.File(env), newer)
+	testfs.WriteFile(t, credentials.File(env), newer)
 	e, err := RunReset(context.Background(), journal.Open(env, nil), journal.ServerRef{Name: "srv"}, muts)
 	if err != nil {
 		t.Fatal(err)
@@ -245,14 +247,14 @@ func TestResetChangedBetweenPlanAndApply(t *testing.T) {
 // refused naming the lock, and nothing changes in either file.
 func TestResetRefusedWhileClaudeCodeHoldsItsLock(t *testing.T) {
 	home := t.TempDir()
-	env := testEnv(home)
+	env := storetest.Env(home)
 	creds := credsWith(tokenlessAB, "")
 	needs := `{"srv":{"timestamp":1795710000000}}`
-	writeFile(t, credentials.File(env), creds)
-	writeFile(t, needsauth.File(env), needs)
+	testfs.WriteFile(t, credentials.File(env), creds)
+	testfs.WriteFile(t, needsauth.File(env), needs)
 	_, release := holdLock(t, home, credentials.Lock(env).Path, false)
 	defer release()
-	srv := claudeServer(t, "srv", srvEntry)
+	srv := storetest.ClaudeServer(t, "srv", srvEntry)
 	e, _ := planAndRun(t, env, srv, false, nil)
 	if !Failed(e) || !strings.Contains(e.Steps[0].Reason, ".storage-write.lock") {
 		t.Fatalf("steps under a held lock: %+v", e.Steps)
@@ -269,14 +271,14 @@ func TestResetKeychainItem(t *testing.T) {
 	sec, _ := fakeSecurity(t)
 	kc := &keychain.Client{Security: sec}
 	home := t.TempDir()
-	env := testEnv(home, "USER", "tester")
+	env := storetest.Env(home, "USER", "tester")
 	item := credentials.KeychainItem(env)
 	blob := credsWith(tokenlessAB, clientCfg)
 	ctx := context.Background()
 	if err := kc.Add(ctx, item, []byte(blob)); err != nil {
 		t.Fatal(err)
 	}
-	srv := claudeServer(t, "srv", srvEntry)
+	srv := storetest.ClaudeServer(t, "srv", srvEntry)
 	e, muts := planAndRun(t, env, srv, false, kc)
 	if len(muts) != 1 || muts[0].Store() != store.Keychain || e.Steps[0].Status != journal.StatusApplied {
 		t.Fatalf("mutations %d, entry %+v", len(muts), e)
@@ -300,7 +302,7 @@ func TestResetKeychainItem(t *testing.T) {
 // first server and its files by kind.
 func mcpRemoteScene(t *testing.T, home string, withTokens bool) (registry.Server, map[string]string, map[string]string) {
 	t.Helper()
-	srv := claudeServer(t, "remote", `{"command":"npx","args":["-y","mcp-remote","https://a.example/mcp"]}`)
+	srv := storetest.ClaudeServer(t, "remote", `{"command":"npx","args":["-y","mcp-remote","https://a.example/mcp"]}`)
 	dir := filepath.Join(home, ".mcp-auth", "mcp-remote-v1")
 	hashA := mcpremote.Parse([]string{"https://a.example/mcp"}, nil).Hash
 	hashB := mcpremote.Parse([]string{"https://b.example/mcp"}, nil).Hash
@@ -314,10 +316,10 @@ func mcpRemoteScene(t *testing.T, home string, withTokens bool) (registry.Server
 	}
 	others := map[string]string{"tokens": hashB + "_tokens.json", "client": hashB + "_client_info.json"}
 	for kind, name := range mine {
-		writeFile(t, filepath.Join(dir, name), `{"kind":"`+kind+`","access_token":"CANARY-a"}`)
+		testfs.WriteFile(t, filepath.Join(dir, name), `{"kind":"`+kind+`","access_token":"CANARY-a"}`)
 	}
 	for _, name := range others {
-		writeFile(t, filepath.Join(dir, name), `{"access_token":"CANARY-b"}`)
+		testfs.WriteFile(t, filepath.Join(dir, name), `{"access_token":"CANARY-b"}`)
 	}
 	os.Chmod(filepath.Join(dir, mine[mcpremote.KindClient]), 0o644)
 	return srv, mine, others
@@ -340,7 +342,7 @@ func TestResetMCPRemoteFiles(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			home := t.TempDir()
-			env := testEnv(home)
+			env := storetest.Env(home)
 			srv, mine, others := mcpRemoteScene(t, home, tc.withTokens)
 			dir := filepath.Join(home, ".mcp-auth", "mcp-remote-v1")
 			before := snapshotDir(t, dir)
@@ -395,8 +397,8 @@ func snapshotDir(t *testing.T, dir string) map[string]string {
 func TestFileDeleteHalfDoneIsRolledBack(t *testing.T) {
 	home := t.TempDir()
 	a, b := filepath.Join(home, "a"), filepath.Join(home, "b")
-	writeFile(t, a, "A")
-	writeFile(t, b, "B")
+	testfs.WriteFile(t, a, "A")
+	testfs.WriteFile(t, b, "B")
 	m, err := mutation.PlanFileDelete(store.MCPRemote, []mutation.FileTarget{{Path: a}, {Path: b}, {Path: filepath.Join(home, "missing")}})
 	if err != nil || len(m.Targets) != 2 {
 		t.Fatalf("plan %+v %v", m, err)
@@ -419,7 +421,7 @@ func TestFileDeleteHalfDoneIsRolledBack(t *testing.T) {
 	if ok, err := m.Verify(ctx, dir); !ok || err != nil {
 		t.Fatalf("verify after apply: %v %v", ok, err)
 	}
-	writeFile(t, b, "B2") // the owner signed in again
+	testfs.WriteFile(t, b, "B2") // the owner signed in again
 	var ce *journal.ConflictError
 	if err := m.Restore(ctx, dir); !errors.As(err, &ce) {
 		t.Fatalf("restore over a newer file: %v", err)
@@ -428,11 +430,11 @@ func TestFileDeleteHalfDoneIsRolledBack(t *testing.T) {
 		t.Fatal("a refused restore changed something")
 	}
 	// Apply refuses, deleting nothing, when a file changed since planning.
-	writeFile(t, a, "A")
+	testfs.WriteFile(t, a, "A")
 	m2, _ := mutation.PlanFileDelete(store.MCPRemote, []mutation.FileTarget{{Path: a}, {Path: b}})
 	dir2 := t.TempDir()
 	m2.Backup(ctx, dir2)
-	writeFile(t, b, "B3")
+	testfs.WriteFile(t, b, "B3")
 	var chg *lockedfile.ChangedError
 	if err := m2.Apply(ctx, dir2); !errors.As(err, &chg) || readString(t, a) != "A" {
 		t.Fatalf("apply over a changed file: %v", err)

@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/mcpmend/mcpmend/cache/credentials"
+	"github.com/mcpmend/mcpmend/cache/internal/storetest"
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/nodejson"
+	"github.com/mcpmend/mcpmend/internal/testfs"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -31,24 +33,24 @@ func TestSessionView(t *testing.T) {
 		reason          string
 	}{
 		{name: "nothing remembered", cfg: cfg, action: ActionDial, reason: "without a token"},
-		{name: "gate A", cfg: cfg, needsAuth: fmt.Sprintf(`{"srv":{"timestamp":%d}}`, msAgo(time.Minute)),
-			action: ActionSkip, gates: "A", until: fixedNow.Add(14 * time.Minute)},
-		{name: "gate A expired", cfg: cfg, needsAuth: fmt.Sprintf(`{"srv":{"timestamp":%d}}`, msAgo(time.Hour)), action: ActionDial},
-		{name: "gate B", cfg: cfg, cred: entry(fmt.Sprintf(`,"tokenlessRejectedAt":%d`, msAgo(day))),
-			action: ActionSkip, gates: "B", until: fixedNow.Add(6 * day)},
-		{name: "gates A and B: until the later", cfg: cfg, needsAuth: fmt.Sprintf(`{"srv":{"timestamp":%d}}`, msAgo(time.Minute)),
-			cred: entry(fmt.Sprintf(`,"tokenlessRejectedAt":%d`, msAgo(time.Minute))), action: ActionSkip, gates: "AB", until: fixedNow.Add(7*day - time.Minute)},
-		{name: "gates B and C", cfg: cfg, cred: entry(fmt.Sprintf(`,"tokenlessRejectedAt":%d,"registrationNotOfferedAt":%d`, msAgo(time.Minute), msAgo(time.Minute))),
-			action: ActionSkip, gates: "BC", until: fixedNow.Add(30*day - time.Minute)},
+		{name: "gate A", cfg: cfg, needsAuth: fmt.Sprintf(`{"srv":{"timestamp":%d}}`, storetest.MsAgo(time.Minute)),
+			action: ActionSkip, gates: "A", until: storetest.Now.Add(14 * time.Minute)},
+		{name: "gate A expired", cfg: cfg, needsAuth: fmt.Sprintf(`{"srv":{"timestamp":%d}}`, storetest.MsAgo(time.Hour)), action: ActionDial},
+		{name: "gate B", cfg: cfg, cred: entry(fmt.Sprintf(`,"tokenlessRejectedAt":%d`, storetest.MsAgo(day))),
+			action: ActionSkip, gates: "B", until: storetest.Now.Add(6 * day)},
+		{name: "gates A and B: until the later", cfg: cfg, needsAuth: fmt.Sprintf(`{"srv":{"timestamp":%d}}`, storetest.MsAgo(time.Minute)),
+			cred: entry(fmt.Sprintf(`,"tokenlessRejectedAt":%d`, storetest.MsAgo(time.Minute))), action: ActionSkip, gates: "AB", until: storetest.Now.Add(7*day - time.Minute)},
+		{name: "gates B and C", cfg: cfg, cred: entry(fmt.Sprintf(`,"tokenlessRejectedAt":%d,"registrationNotOfferedAt":%d`, storetest.MsAgo(time.Minute), storetest.MsAgo(time.Minute))),
+			action: ActionSkip, gates: "BC", until: storetest.Now.Add(30*day - time.Minute)},
 		{name: "headers exempt from B, not from A", cfg: `{"type":"http","url":"http://127.0.0.1:4131/mcp","headers":{"X":"1"}}`,
-			needsAuth: fmt.Sprintf(`{"srv":{"timestamp":%d}}`, msAgo(time.Minute)),
-			cred:      entry(fmt.Sprintf(`,"tokenlessRejectedAt":%d`, msAgo(time.Minute))), action: ActionSkip, gates: "A"},
+			needsAuth: fmt.Sprintf(`{"srv":{"timestamp":%d}}`, storetest.MsAgo(time.Minute)),
+			cred:      entry(fmt.Sprintf(`,"tokenlessRejectedAt":%d`, storetest.MsAgo(time.Minute))), action: ActionSkip, gates: "A"},
 		{name: "damaged cache, nothing else", cfg: cfg, needsAuth: `{"srv":`, action: ActionUnknown, reason: "damaged"},
-		{name: "damaged cache but gate B", cfg: cfg, needsAuth: `{"srv":`, cred: entry(fmt.Sprintf(`,"tokenlessRejectedAt":%d`, msAgo(time.Minute))),
+		{name: "damaged cache but gate B", cfg: cfg, needsAuth: `{"srv":`, cred: entry(fmt.Sprintf(`,"tokenlessRejectedAt":%d`, storetest.MsAgo(time.Minute))),
 			action: ActionSkip, gates: "B"},
-		{name: "stdio never gated", cfg: `{"command":"node"}`, needsAuth: fmt.Sprintf(`{"srv":{"timestamp":%d}}`, msAgo(time.Minute)),
+		{name: "stdio never gated", cfg: `{"command":"node"}`, needsAuth: fmt.Sprintf(`{"srv":{"timestamp":%d}}`, storetest.MsAgo(time.Minute)),
 			action: ActionDial, reason: "never held back"},
-		{name: "disabled", cfg: cfg, needsAuth: fmt.Sprintf(`{"srv":{"timestamp":%d}}`, msAgo(time.Minute)),
+		{name: "disabled", cfg: cfg, needsAuth: fmt.Sprintf(`{"srv":{"timestamp":%d}}`, storetest.MsAgo(time.Minute)),
 			mutate: func(s *registry.Server) { s.Disabled = true }, action: ActionNotLoaded},
 		{name: "headers after a reset: no 'without a token'", cfg: `{"type":"http","url":"http://127.0.0.1:4131/mcp","headers":{"Authorization":"Bearer CANARY"}}`,
 			action: ActionDial, reason: "with its configured headers"},
@@ -57,17 +59,17 @@ func TestSessionView(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			home := t.TempDir()
-			srv := claudeServer(t, "srv", tt.cfg)
+			srv := storetest.ClaudeServer(t, "srv", tt.cfg)
 			if tt.mutate != nil {
 				tt.mutate(&srv)
 			}
 			if tt.needsAuth != "" {
-				writeFile(t, filepath.Join(home, ".claude", "mcp-needs-auth-cache.json"), tt.needsAuth)
+				testfs.WriteFile(t, filepath.Join(home, ".claude", "mcp-needs-auth-cache.json"), tt.needsAuth)
 			}
 			if tt.cred != "" {
-				writeFile(t, filepath.Join(home, ".claude", ".credentials.json"), `{"mcpOAuth":{`+nodejson.Quote(credentials.Key(srv))+`:`+tt.cred+`}}`)
+				testfs.WriteFile(t, filepath.Join(home, ".claude", ".credentials.json"), `{"mcpOAuth":{`+nodejson.Quote(credentials.Key(srv))+`:`+tt.cred+`}}`)
 			}
-			st := NewInspector(testEnv(home), fixedNow, nil).Inspect(context.Background(), srv)
+			st := NewInspector(storetest.Env(home), storetest.Now, nil).Inspect(context.Background(), srv)
 			s := st.Session
 			if s == nil {
 				t.Fatal("no session view for a Claude Code server")
@@ -94,7 +96,7 @@ func TestSessionView(t *testing.T) {
 }
 
 func TestSessionViewOtherClients(t *testing.T) {
-	srv := claudeServer(t, "srv", `{"type":"http","url":"http://x"}`)
+	srv := storetest.ClaudeServer(t, "srv", `{"type":"http","url":"http://x"}`)
 	srv.Client = registry.Cursor
 	if s := SessionView(srv, nil, nil); s != nil {
 		t.Errorf("Cursor server got a Claude Code session view: %+v", s)
@@ -102,7 +104,7 @@ func TestSessionViewOtherClients(t *testing.T) {
 }
 
 func TestSummaryText(t *testing.T) {
-	until := fixedNow.Add(time.Hour)
+	until := storetest.Now.Add(time.Hour)
 	s := Summary{Session: ActionSkip, Gates: []string{"A", "B"}, Until: &until, Tokens: "expired",
 		Records: map[string]int{store.MCPRemote: 2, store.NeedsAuth: 1}, Damaged: []string{"/x/.credentials.json"}}
 	want := "skip (gate A+B) until 2026-11-26T13:00:00Z; tokens expired; claude-code/needs-auth 1; mcp-remote 2; DAMAGED /x/.credentials.json"

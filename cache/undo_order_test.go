@@ -9,11 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpmend/mcpmend/cache/internal/storetest"
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/cache/mutation"
 	"github.com/mcpmend/mcpmend/cache/needsauth"
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/jsonedit"
+	"github.com/mcpmend/mcpmend/internal/testfs"
 )
 
 // TestUndoNewerFirst: two resets remove the same needs-auth key (Claude
@@ -22,14 +24,14 @@ import (
 // records allow. Ids within one second are ordered.
 func TestUndoNewerFirst(t *testing.T) {
 	home := t.TempDir()
-	env := testEnv(home)
+	env := storetest.Env(home)
 	needs := needsauth.File(env)
 	j := journal.Open(env, nil)
 	fixed := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 	j.Now = func() time.Time { return fixed } // both resets in the same second
 	reset := func(data string) *journal.Entry {
 		t.Helper()
-		writeFile(t, needs, data)
+		testfs.WriteFile(t, needs, data)
 		m, err := mutation.PlanJSONDelete(store.NeedsAuth, needs, nil, 0, jsonedit.Compact, []mutation.JSONTarget{{Path: jsonedit.Path{"srv"}}})
 		if err != nil {
 			t.Fatal(err)
@@ -77,10 +79,10 @@ func TestUndoNewerFirst(t *testing.T) {
 // skipped by undo: its backup is put back.
 func TestUndoRetriesAFailedStepWithABackup(t *testing.T) {
 	home := t.TempDir()
-	env := testEnv(home)
+	env := storetest.Env(home)
 	needs := needsauth.File(env)
 	orig := `{"srv":{"timestamp":1},"other":{"timestamp":5}}`
-	writeFile(t, needs, orig)
+	testfs.WriteFile(t, needs, orig)
 	m, err := mutation.PlanJSONDelete(store.NeedsAuth, needs, nil, 0, jsonedit.Compact, []mutation.JSONTarget{{Path: jsonedit.Path{"srv"}}})
 	if err != nil {
 		t.Fatal(err)

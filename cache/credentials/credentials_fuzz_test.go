@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpmend/mcpmend/cache/internal/storetest"
 	"github.com/mcpmend/mcpmend/cache/store"
 )
 
@@ -14,7 +15,7 @@ func FuzzCredentials(f *testing.F) {
 	f.Add([]byte(`{"mcpOAuth":{"srv|x":{"accessToken":"SECRETSECRET","refreshToken":"SECRETSECRET","expiresAt":"soon"}},"mcpOAuthClientConfig":{"srv|x":{"clientSecret":"SECRETSECRET"}}}`))
 	f.Add([]byte(`{"mcpOAuth":"x"}`))
 	f.Add([]byte(`{"mcpOAuth":{"srv|x":[1]}}`))
-	srv := claudeServer(f, "srv", `{"type":"http","url":"http://x/mcp"}`)
+	srv := storetest.ClaudeServer(f, "srv", `{"type":"http","url":"http://x/mcp"}`)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse(data)
 		if err != nil {
@@ -26,7 +27,7 @@ func FuzzCredentials(f *testing.F) {
 		current := map[string]bool{Key(srv): true}
 		for k, e := range c.OAuth {
 			e.Key = k
-			for _, r := range entryRecords(func(key, kind string) store.Record { return store.Record{Key: key, Kind: kind} }, e, srv, fixedNow) {
+			for _, r := range entryRecords(func(key, kind string) store.Record { return store.Record{Key: key, Kind: kind} }, e, srv, storetest.Now) {
 				if strings.Contains(r.Detail, "SECRETSECRET") {
 					t.Fatalf("token value in %q", r.Detail)
 				}
@@ -35,7 +36,7 @@ func FuzzCredentials(f *testing.F) {
 				}
 			}
 		}
-		for _, r := range credentialRecords(store.Credentials, "f", parsedStore{c: c, oauthByName: keysByName(c.OAuth), clientByName: keysByName(c.ClientConfig)}, srv, ownKey(srv), current, fixedNow) {
+		for _, r := range credentialRecords(store.Credentials, "f", parsedStore{c: c, oauthByName: keysByName(c.OAuth), clientByName: keysByName(c.ClientConfig)}, srv, ownKey(srv), current, storetest.Now) {
 			if strings.Contains(r.Detail, "SECRETSECRET") {
 				t.Fatalf("token value in %q", r.Detail)
 			}

@@ -14,9 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpmend/mcpmend/cache/internal/storetest"
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/keychain"
 	"github.com/mcpmend/mcpmend/internal/nodejson"
+	"github.com/mcpmend/mcpmend/internal/testfs"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -38,7 +40,7 @@ func TestCredentialKeyGolden(t *testing.T) {
 			`{"type":"http","url":"http://127.0.0.1:4131/mcp","headers":{}}`, "fakeauth|78d8e2894fc42213"},
 	}
 	for _, tt := range tests {
-		srv := claudeServer(t, tt.name, tt.entry)
+		srv := storetest.ClaudeServer(t, tt.name, tt.entry)
 		if got := KeyJSON(srv); got != tt.json {
 			t.Errorf("%s: key JSON = %s, want %s", tt.name, got, tt.json)
 		}
@@ -83,7 +85,7 @@ for (const line of fs.readFileSync(0,"utf8").split("\n")) { if(!line) continue;
 		t.Fatalf("node printed %d hashes for %d entries: %s", len(want), len(entries), out)
 	}
 	for i, e := range entries {
-		srv := claudeServer(t, "s", e)
+		srv := storetest.ClaudeServer(t, "s", e)
 		if got := Key(srv); got != "s|"+want[i] {
 			t.Errorf("entry %d %q: key %s, Node says s|%s (our JSON %s)", i, e, got, want[i], KeyJSON(srv))
 		}
@@ -94,7 +96,7 @@ for (const line of fs.readFileSync(0,"utf8").split("\n")) { if(!line) continue;
 func credFile(t *testing.T, home, key, entry string) string {
 	t.Helper()
 	path := filepath.Join(home, ".claude", ".credentials.json")
-	writeFile(t, path, `{"claudeAiOauth":{"accessToken":"CANARY-ai"},"mcpOAuth":{`+nodejson.Quote(key)+`:`+entry+`}}`)
+	testfs.WriteFile(t, path, `{"claudeAiOauth":{"accessToken":"CANARY-ai"},"mcpOAuth":{`+nodejson.Quote(key)+`:`+entry+`}}`)
 	return path
 }
 
@@ -106,8 +108,8 @@ func TestCredentialsGates(t *testing.T) {
 	ds := func(found bool, stamps string) string {
 		return fmt.Sprintf(`,"discoveryState":{"authorizationServerUrl":"http://127.0.0.1:4131","oauthMetadataFound":%v%s}`, found, stamps)
 	}
-	tokB := func(d time.Duration) string { return fmt.Sprintf(`,"tokenlessRejectedAt":%d`, msAgo(d)) }
-	regC := func(d time.Duration) string { return fmt.Sprintf(`,"registrationNotOfferedAt":%d`, msAgo(d)) }
+	tokB := func(d time.Duration) string { return fmt.Sprintf(`,"tokenlessRejectedAt":%d`, storetest.MsAgo(d)) }
+	regC := func(d time.Duration) string { return fmt.Sprintf(`,"registrationNotOfferedAt":%d`, storetest.MsAgo(d)) }
 	day := 24 * time.Hour
 	type want struct {
 		kind   string
@@ -139,17 +141,17 @@ func TestCredentialsGates(t *testing.T) {
 		{"B and C together", plain, disc(ds(true, tokB(time.Minute)+regC(time.Minute))),
 			[]want{{store.KindTokenlessRejection, true, ""}, {store.KindRegistrationNotOffered, true, ""}}},
 		{"discovery only", plain, disc(ds(true, "")), []want{{KindOAuthDiscovery, false, "blocks nothing"}}},
-		{"expired token, no refresh", plain, `{"serverName":"srv","accessToken":"CANARY-a","expiresAt":` + fmt.Sprint(msAgo(time.Minute)) + `}`,
+		{"expired token, no refresh", plain, `{"serverName":"srv","accessToken":"CANARY-a","expiresAt":` + fmt.Sprint(storetest.MsAgo(time.Minute)) + `}`,
 			[]want{{KindTokens, false, "expired"}}},
-		{"valid token", plain, `{"serverName":"srv","accessToken":"CANARY-a","expiresAt":` + fmt.Sprint(msAgo(-time.Hour)) + `}`,
+		{"valid token", plain, `{"serverName":"srv","accessToken":"CANARY-a","expiresAt":` + fmt.Sprint(storetest.MsAgo(-time.Hour)) + `}`,
 			[]want{{KindTokens, true, "valid until"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			home := t.TempDir()
-			srv := claudeServer(t, "srv", tt.cfg)
+			srv := storetest.ClaudeServer(t, "srv", tt.cfg)
 			credFile(t, home, Key(srv), tt.entry)
-			recs, err := Store{}.Inspect(context.Background(), testEnv(home), srv, fixedNow)
+			recs, err := Store{}.Inspect(context.Background(), storetest.Env(home), srv, storetest.Now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -170,12 +172,12 @@ func TestCredentialsGates(t *testing.T) {
 }
 
 func TestCredentialsGateWindows(t *testing.T) {
-	srv := claudeServer(t, "srv", `{"type":"http","url":"http://x/mcp"}`)
-	stamp := fixedNow.Add(-time.Hour)
+	srv := storetest.ClaudeServer(t, "srv", `{"type":"http","url":"http://x/mcp"}`)
+	stamp := storetest.Now.Add(-time.Hour)
 	e := OAuthEntry{Discovery: &DiscoveryState{OAuthMetadataFound: true,
 		TokenlessRejectedAt:    stamp2(stamp),
 		RegistrationNotOffered: stamp2(stamp)}}
-	b, c := e.GateB(srv, fixedNow), e.GateC(srv, fixedNow)
+	b, c := e.GateB(srv, storetest.Now), e.GateC(srv, storetest.Now)
 	if !b.Active || !b.Until.Equal(stamp.Add(7*24*time.Hour)) || !b.Since.Equal(stamp) {
 		t.Errorf("gate B = %+v", b)
 	}
@@ -188,11 +190,11 @@ func stamp2(t time.Time) stamp { return stamp{Present: true, Valid: true, Ms: fl
 
 func TestCredentialsOrphans(t *testing.T) {
 	home := t.TempDir()
-	cur := claudeServer(t, "srv", `{"type":"http","url":"http://new.example/mcp"}`)
-	old := claudeServer(t, "srv", `{"type":"http","url":"http://old.example/mcp?token=CANARY-q"}`)
-	local := claudeServer(t, "srv", `{"type":"http","url":"http://local.example/mcp"}`)
+	cur := storetest.ClaudeServer(t, "srv", `{"type":"http","url":"http://new.example/mcp"}`)
+	old := storetest.ClaudeServer(t, "srv", `{"type":"http","url":"http://old.example/mcp?token=CANARY-q"}`)
+	local := storetest.ClaudeServer(t, "srv", `{"type":"http","url":"http://local.example/mcp"}`)
 	local.Scope = "local"
-	other := claudeServer(t, "srv-two", `{"type":"http","url":"http://new.example/mcp"}`)
+	other := storetest.ClaudeServer(t, "srv-two", `{"type":"http","url":"http://new.example/mcp"}`)
 	data := map[string]any{
 		"mcpOAuth": map[string]any{
 			Key(cur):   map[string]any{"serverName": "srv", "accessToken": "CANARY-1", "refreshToken": "CANARY-2"},
@@ -206,9 +208,9 @@ func TestCredentialsOrphans(t *testing.T) {
 		},
 	}
 	raw, _ := json.Marshal(data)
-	writeFile(t, filepath.Join(home, ".claude", ".credentials.json"), string(raw))
+	testfs.WriteFile(t, filepath.Join(home, ".claude", ".credentials.json"), string(raw))
 	st := Store{Configured: []registry.Server{cur, local, other}}
-	recs, err := st.Inspect(context.Background(), testEnv(home), cur, fixedNow)
+	recs, err := st.Inspect(context.Background(), storetest.Env(home), cur, storetest.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +227,7 @@ func TestCredentialsOrphans(t *testing.T) {
 		t.Errorf("records %+v\nkinds %v, want %v (the local scope's key is not an orphan, srv-two is another server)", recs, kinds, want)
 	}
 	// Without the other configurations, the local scope's entry looks orphaned too.
-	recs, _ = Store{}.Inspect(context.Background(), testEnv(home), cur, fixedNow)
+	recs, _ = Store{}.Inspect(context.Background(), storetest.Env(home), cur, storetest.Now)
 	if n := countKind(recs, KindOrphanedOAuth); n != 2 {
 		t.Errorf("without Configured: %d orphans, want 2", n)
 	}
@@ -250,8 +252,8 @@ func TestCredentialsDamaged(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			home := t.TempDir()
 			path := filepath.Join(home, ".claude", ".credentials.json")
-			writeFile(t, path, tt.data)
-			_, err := Store{}.Inspect(context.Background(), testEnv(home), claudeServer(t, "srv", `{"type":"http","url":"http://x"}`), fixedNow)
+			testfs.WriteFile(t, path, tt.data)
+			_, err := Store{}.Inspect(context.Background(), storetest.Env(home), storetest.ClaudeServer(t, "srv", `{"type":"http","url":"http://x"}`), storetest.Now)
 			var de *store.DamagedError
 			if !errors.As(err, &de) || de.File != path || !strings.Contains(de.Reason, tt.reason) {
 				t.Fatalf("err = %v, want damage of %s mentioning %q", err, path, tt.reason)
@@ -266,11 +268,11 @@ func TestCredentialsDamaged(t *testing.T) {
 func TestCredentialsSecureStorageDir(t *testing.T) {
 	home := t.TempDir()
 	dir := filepath.Join(home, "secure")
-	env := testEnv(home, "CLAUDE_SECURESTORAGE_CONFIG_DIR", dir, "CLAUDE_CONFIG_DIR", filepath.Join(home, "cfg"))
+	env := storetest.Env(home, "CLAUDE_SECURESTORAGE_CONFIG_DIR", dir, "CLAUDE_CONFIG_DIR", filepath.Join(home, "cfg"))
 	if got := File(env); got != filepath.Join(dir, ".credentials.json") {
 		t.Errorf("File = %s", got)
 	}
-	if got := File(testEnv(home)); got != filepath.Join(home, ".claude", ".credentials.json") {
+	if got := File(storetest.Env(home)); got != filepath.Join(home, ".claude", ".credentials.json") {
 		t.Errorf("File = %s", got)
 	}
 }
@@ -289,7 +291,7 @@ func TestClaudeCredentialsItem(t *testing.T) {
 		{[]string{"USER", "a b"}, "Claude Code-credentials", "claude-code-user"},
 	}
 	for _, tt := range tests {
-		it := KeychainItem(testEnv(home, tt.env...))
+		it := KeychainItem(storetest.Env(home, tt.env...))
 		if it.Service != tt.service || it.Account != tt.account {
 			t.Errorf("env %v: item %+v, want %s / %s", tt.env, it, tt.service, tt.account)
 		}
@@ -304,7 +306,7 @@ func TestKeychainStandIn(t *testing.T) {
 	t.Setenv("FAKE_SECURITY_LOG", logFile)
 	kc := &keychain.Client{Security: sec}
 	home := t.TempDir()
-	env := testEnv(home, "USER", "alice")
+	env := storetest.Env(home, "USER", "alice")
 	env.GOOS = "darwin"
 	it := KeychainItem(env)
 	ctx := context.Background()
@@ -312,9 +314,9 @@ func TestKeychainStandIn(t *testing.T) {
 	if _, found, err := kc.Find(ctx, it); err != nil || found {
 		t.Fatalf("empty keychain: found=%v err=%v", found, err)
 	}
-	srv := claudeServer(t, "srv", `{"type":"http","url":"http://127.0.0.1:4131/mcp"}`)
+	srv := storetest.ClaudeServer(t, "srv", `{"type":"http","url":"http://127.0.0.1:4131/mcp"}`)
 	blob := fmt.Sprintf(`{"mcpOAuth":{%s:{"serverName":"srv","accessToken":"","discoveryState":{"oauthMetadataFound":true,"tokenlessRejectedAt":%d}}},"note":"ü CANARY-kc"}`,
-		nodejson.Quote(Key(srv)), msAgo(time.Minute))
+		nodejson.Quote(Key(srv)), storetest.MsAgo(time.Minute))
 	if err := kc.Add(ctx, it, []byte(blob)); err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +329,7 @@ func TestKeychainStandIn(t *testing.T) {
 		t.Errorf("the item's data went on the command line: %s", argv)
 	}
 
-	recs, err := Store{Keychain: kc}.Inspect(ctx, env, srv, fixedNow)
+	recs, err := Store{Keychain: kc}.Inspect(ctx, env, srv, storetest.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +342,7 @@ func TestKeychainStandIn(t *testing.T) {
 	if err := kc.Add(ctx, it, []byte(`{"mcpOAuth":`)); err != nil {
 		t.Fatal(err)
 	}
-	_, err = Store{Keychain: kc}.Inspect(ctx, env, srv, fixedNow)
+	_, err = Store{Keychain: kc}.Inspect(ctx, env, srv, storetest.Now)
 	var de *store.DamagedError
 	if !errors.As(err, &de) || de.Store != store.Keychain {
 		t.Errorf("damaged item: err = %v", err)
@@ -371,15 +373,15 @@ func TestKeychainReadOncePerPass(t *testing.T) {
 	sec, _ := fakeSecurity(t)
 	logFile := filepath.Join(t.TempDir(), "argv.log")
 	t.Setenv("FAKE_SECURITY_LOG", logFile)
-	env := testEnv(t.TempDir(), "USER", "alice")
+	env := storetest.Env(t.TempDir(), "USER", "alice")
 	var servers []registry.Server
 	for _, n := range []string{"a", "b", "c"} {
-		servers = append(servers, claudeServer(t, n, `{"type":"http","url":"http://x/`+n+`"}`))
+		servers = append(servers, storetest.ClaudeServer(t, n, `{"type":"http","url":"http://x/`+n+`"}`))
 	}
 	cs := ForInspection(servers) // what cache.NewInspector puts in a pass
 	cs.Keychain = &keychain.Client{Security: sec}
 	for _, s := range servers {
-		if _, err := cs.Inspect(context.Background(), env, s, fixedNow); err != nil {
+		if _, err := cs.Inspect(context.Background(), env, s, storetest.Now); err != nil {
 			t.Fatalf("inspect %s: %v", s.Name, err)
 		}
 	}

@@ -3,6 +3,8 @@ package credentials
 import (
 	"strings"
 	"testing"
+
+	"github.com/mcpmend/mcpmend/cache/internal/storetest"
 )
 
 // TestResetDetailSaysOnlyWhatIsTrue: a reset detail claims to clear gate B
@@ -11,8 +13,8 @@ import (
 func TestResetDetailSaysOnlyWhatIsTrue(t *testing.T) {
 	e := OAuthEntry{Key: "srv|x", Discovery: &DiscoveryState{OAuthMetadataFound: true,
 		TokenlessRejectedAt: stamp{Present: true, Valid: true, Ms: 1}}}
-	plain := claudeServer(t, "srv", `{"type":"http","url":"http://127.0.0.1:4131/mcp"}`)
-	headers := claudeServer(t, "srv", `{"type":"http","url":"http://127.0.0.1:4131/mcp","headers":{"Authorization":"Bearer CANARY"}}`)
+	plain := storetest.ClaudeServer(t, "srv", `{"type":"http","url":"http://127.0.0.1:4131/mcp"}`)
+	headers := storetest.ClaudeServer(t, "srv", `{"type":"http","url":"http://127.0.0.1:4131/mcp","headers":{"Authorization":"Bearer CANARY"}}`)
 	if d := oauthTargets(e, plain, false)[0].Detail; !strings.Contains(d, "its stamp made Claude Code skip this server") {
 		t.Errorf("header-less server: %q", d)
 	}

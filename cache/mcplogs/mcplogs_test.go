@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcpmend/mcpmend/cache/internal/storetest"
+	"github.com/mcpmend/mcpmend/internal/testfs"
 )
 
 func TestMCPLogsRoot(t *testing.T) {
@@ -21,7 +24,7 @@ func TestMCPLogsRoot(t *testing.T) {
 		{"darwin", nil, "/h/Library/Caches/claude-cli-nodejs"},
 		{"windows", []string{"LOCALAPPDATA", "/h/AppData/Local"}, "/h/AppData/Local/claude-cli-nodejs/Cache"},
 	} {
-		env := testEnv(home, tt.vars...)
+		env := storetest.Env(home, tt.vars...)
 		env.GOOS = tt.goos
 		if got := filepath.ToSlash(Root(env)); got != tt.want {
 			t.Errorf("%s %v: %s, want %s", tt.goos, tt.vars, got, tt.want)
@@ -36,27 +39,27 @@ func logLine(level, msg string, at time.Time) string {
 func TestMCPLogsInspect(t *testing.T) {
 	home := t.TempDir()
 	proj := filepath.Join(home, "my proj")
-	env := testEnv(home)
+	env := storetest.Env(home)
 	env.CWD = proj
-	srv := claudeServer(t, "my_srv", `{"type":"http","url":"http://127.0.0.1:1/mcp","headers":{"Authorization":"Bearer CANARY-log-secret"}}`)
+	srv := storetest.ClaudeServer(t, "my_srv", `{"type":"http","url":"http://127.0.0.1:1/mcp","headers":{"Authorization":"Bearer CANARY-log-secret"}}`)
 	root := filepath.Join(home, ".cache", "claude-cli-nodejs")
 	projDir := filepath.Join(root, strings.NewReplacer("/", "-", " ", "-", "_", "-", ".", "-").Replace(proj), "mcp-logs-my-srv")
 	otherDir := filepath.Join(root, "-elsewhere", "mcp-logs-my-srv")
 
 	var b strings.Builder
 	for i := 0; i < 20; i++ {
-		b.WriteString(logLine("debug", fmt.Sprintf("old line %d", i), fixedNow.Add(-time.Hour)) + "\n")
+		b.WriteString(logLine("debug", fmt.Sprintf("old line %d", i), storetest.Now.Add(-time.Hour)) + "\n")
 	}
-	b.WriteString(logLine("debug", `HTTP transport options: {"headers":{"Authorization":"Bearer CANARY-log-secret"}}`, fixedNow) + "\n")
-	b.WriteString(logLine("error", "Error: boom\n    at stack (x.js:1)", fixedNow) + "\n")
-	b.WriteString(logLine("debug", "Skipping connection (cached needs-auth)", fixedNow.Add(time.Second)) + "\n")
+	b.WriteString(logLine("debug", `HTTP transport options: {"headers":{"Authorization":"Bearer CANARY-log-secret"}}`, storetest.Now) + "\n")
+	b.WriteString(logLine("error", "Error: boom\n    at stack (x.js:1)", storetest.Now) + "\n")
+	b.WriteString(logLine("debug", "Skipping connection (cached needs-auth)", storetest.Now.Add(time.Second)) + "\n")
 	b.WriteString("not json\n")
-	writeFile(t, filepath.Join(projDir, "2026-11-26T11-00-00-000Z.jsonl"), b.String())
-	writeFile(t, filepath.Join(projDir, "2026-11-26T10-00-00-000Z.jsonl"), logLine("debug", "an older session", fixedNow)+"\n")
+	testfs.WriteFile(t, filepath.Join(projDir, "2026-11-26T11-00-00-000Z.jsonl"), b.String())
+	testfs.WriteFile(t, filepath.Join(projDir, "2026-11-26T10-00-00-000Z.jsonl"), logLine("debug", "an older session", storetest.Now)+"\n")
 	// A newer log from another directory loses to the project's own.
-	writeFile(t, filepath.Join(otherDir, "2026-11-26T12-00-00-000Z.jsonl"), logLine("debug", "elsewhere", fixedNow)+"\n")
+	testfs.WriteFile(t, filepath.Join(otherDir, "2026-11-26T12-00-00-000Z.jsonl"), logLine("debug", "elsewhere", storetest.Now)+"\n")
 
-	recs, err := Store{}.Inspect(context.Background(), env, srv, fixedNow)
+	recs, err := Store{}.Inspect(context.Background(), env, srv, storetest.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +67,7 @@ func TestMCPLogsInspect(t *testing.T) {
 		t.Fatalf("got %d records: %+v", len(recs), recs)
 	}
 	last := recs[len(recs)-1]
-	if last.Kind != KindLogSkip || !strings.Contains(last.Detail, "cached needs-auth") || last.Since == nil || !last.Since.Equal(fixedNow.Add(time.Second)) {
+	if last.Kind != KindLogSkip || !strings.Contains(last.Detail, "cached needs-auth") || last.Since == nil || !last.Since.Equal(storetest.Now.Add(time.Second)) {
 		t.Errorf("last record = %+v", last)
 	}
 	for _, r := range recs {
@@ -78,7 +81,7 @@ func TestMCPLogsInspect(t *testing.T) {
 
 	// From another directory, the newest log anywhere is used.
 	env.CWD = filepath.Join(home, "third")
-	recs, err = Store{}.Inspect(context.Background(), env, srv, fixedNow)
+	recs, err = Store{}.Inspect(context.Background(), env, srv, storetest.Now)
 	if err != nil || len(recs) != 1 || !strings.Contains(recs[0].Detail, "elsewhere") {
 		t.Errorf("from another cwd: %+v %v", recs, err)
 	}

@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpmend/mcpmend/cache/internal/storetest"
 	"github.com/mcpmend/mcpmend/cache/store"
+	"github.com/mcpmend/mcpmend/internal/testfs"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -124,21 +126,21 @@ func stdioServer(client, name, command string, args ...string) registry.Server {
 
 func TestMCPRemoteInspect(t *testing.T) {
 	home := t.TempDir()
-	env := testEnv(home)
+	env := storetest.Env(home)
 	srv := stdioServer(registry.ClaudeDesktop, "remote", "npx", "-y", "mcp-remote", "https://a.example/mcp", "--header", "Authorization: Bearer CANARY-hdr")
 	cfg := Parse([]string{"https://a.example/mcp", "--header", "Authorization: Bearer CANARY-hdr"}, nil)
 	other := Parse([]string{"https://b.example/mcp"}, nil)
 	v1 := filepath.Join(home, ".mcp-auth", "mcp-remote-v1")
 	old := filepath.Join(home, ".mcp-auth", "mcp-remote-0.1.18")
-	exp := fixedNow.Add(time.Hour).UnixMilli()
-	writeFile(t, filepath.Join(v1, cfg.Hash+"_tokens.json"), fmt.Sprintf(`{"access_token":"CANARY-at","refresh_token":"CANARY-rt","expires_at":%d}`, exp))
-	writeFile(t, filepath.Join(v1, cfg.Hash+"_client_info.json"), `{"client_id":"x"}`)
-	writeFile(t, filepath.Join(v1, cfg.Hash+"_code_verifier_abc.txt"), `CANARY-v`)
-	writeFile(t, filepath.Join(v1, other.Hash+"_tokens.json"), `{"access_token":"CANARY-other"}`)
-	writeFile(t, filepath.Join(old, cfg.LegacyHash+"_tokens.json"), `{"access_token":"CANARY-old","expires_at":1000}`)
-	writeFile(t, filepath.Join(old, other.LegacyHash+"_tokens.json"), `{"access_token":"CANARY-old-other"}`)
+	exp := storetest.Now.Add(time.Hour).UnixMilli()
+	testfs.WriteFile(t, filepath.Join(v1, cfg.Hash+"_tokens.json"), fmt.Sprintf(`{"access_token":"CANARY-at","refresh_token":"CANARY-rt","expires_at":%d}`, exp))
+	testfs.WriteFile(t, filepath.Join(v1, cfg.Hash+"_client_info.json"), `{"client_id":"x"}`)
+	testfs.WriteFile(t, filepath.Join(v1, cfg.Hash+"_code_verifier_abc.txt"), `CANARY-v`)
+	testfs.WriteFile(t, filepath.Join(v1, other.Hash+"_tokens.json"), `{"access_token":"CANARY-other"}`)
+	testfs.WriteFile(t, filepath.Join(old, cfg.LegacyHash+"_tokens.json"), `{"access_token":"CANARY-old","expires_at":1000}`)
+	testfs.WriteFile(t, filepath.Join(old, other.LegacyHash+"_tokens.json"), `{"access_token":"CANARY-old-other"}`)
 
-	recs, err := Store{}.Inspect(context.Background(), env, srv, fixedNow)
+	recs, err := Store{}.Inspect(context.Background(), env, srv, storetest.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,8 +169,8 @@ func TestMCPRemoteInspect(t *testing.T) {
 
 	// $MCP_REMOTE_CONFIG_DIR moves the root; a damaged tokens file is reported.
 	alt := filepath.Join(home, "alt")
-	writeFile(t, filepath.Join(alt, "mcp-remote-v1", cfg.Hash+"_tokens.json"), `{"access_token":"CANARY-trunc`)
-	recs, err = Store{}.Inspect(context.Background(), testEnv(home, "MCP_REMOTE_CONFIG_DIR", alt), srv, fixedNow)
+	testfs.WriteFile(t, filepath.Join(alt, "mcp-remote-v1", cfg.Hash+"_tokens.json"), `{"access_token":"CANARY-trunc`)
+	recs, err = Store{}.Inspect(context.Background(), storetest.Env(home, "MCP_REMOTE_CONFIG_DIR", alt), srv, storetest.Now)
 	var de *store.DamagedError
 	if !errors.As(err, &de) || len(recs) != 1 || !strings.HasPrefix(de.File, alt) {
 		t.Fatalf("damaged tokens: recs %+v err %v", recs, err)
@@ -178,7 +180,7 @@ func TestMCPRemoteInspect(t *testing.T) {
 	}
 
 	// Not an mcp-remote server: nothing.
-	if recs, err := (Store{}).Inspect(context.Background(), env, stdioServer(registry.ClaudeDesktop, "x", "node", "srv.js"), fixedNow); recs != nil || err != nil {
+	if recs, err := (Store{}).Inspect(context.Background(), env, stdioServer(registry.ClaudeDesktop, "x", "node", "srv.js"), storetest.Now); recs != nil || err != nil {
 		t.Errorf("plain stdio server: %+v %v", recs, err)
 	}
 }

@@ -1,6 +1,10 @@
 package needsauth
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/mcpmend/mcpmend/cache/internal/storetest"
+)
 
 // FuzzNeedsAuth feeds arbitrary bytes to the needs-auth cache parser: it
 // never panics, a parse error is a reason and never an empty result, and
@@ -11,7 +15,7 @@ func FuzzNeedsAuth(f *testing.F) {
 	f.Add([]byte(`{"srv":{"timestamp":1e400}}`))
 	f.Add([]byte(`[]`))
 	f.Add([]byte(``))
-	srv := claudeServer(f, "srv", `{"type":"http","url":"http://x/mcp"}`)
+	srv := storetest.ClaudeServer(f, "srv", `{"type":"http","url":"http://x/mcp"}`)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		entries, err := Parse(data)
 		if err != nil {
@@ -21,7 +25,7 @@ func FuzzNeedsAuth(f *testing.F) {
 			return
 		}
 		for _, e := range entries {
-			active, until, why := e.Judge(srv, fixedNow)
+			active, until, why := e.Judge(srv, storetest.Now)
 			if why == "" || active && (until == nil || e.Problem != "") {
 				t.Fatalf("entry %+v judged active=%v until=%v why=%q", e, active, until, why)
 			}

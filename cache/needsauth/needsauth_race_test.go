@@ -12,10 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpmend/mcpmend/cache/internal/storetest"
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/jsonedit"
 	"github.com/mcpmend/mcpmend/internal/lockedfile"
+	"github.com/mcpmend/mcpmend/internal/testfs"
 )
 
 // cacheWriter writes the needs-auth cache as Claude Code does — read the
@@ -160,10 +162,10 @@ type raceFigures struct{ ran, writes, lost, conflicts, refused int }
 // the writer made minWrites) against a cacheWriter in a home of its own.
 func resetUndoRace(t *testing.T, n, minWrites int) raceFigures {
 	home := t.TempDir()
-	env := testEnv(home)
+	env := storetest.Env(home)
 	path := File(env)
-	writeFile(t, path, `{"srv":`+srvEntry+`}`)
-	srv := claudeServer(t, "srv", `{"type":"http","url":"http://127.0.0.1:9/mcp"}`)
+	testfs.WriteFile(t, path, `{"srv":`+srvEntry+`}`)
+	srv := storetest.ClaudeServer(t, "srv", `{"type":"http","url":"http://127.0.0.1:9/mcp"}`)
 	backups := t.TempDir()
 	ctx := context.Background()
 	var f raceFigures
@@ -223,7 +225,7 @@ func TestNeedsAuthRaceFigures(t *testing.T) {
 	f := resetUndoRace(t, 1, 20000)
 	t.Logf("exchange and merge: %d of the writer's entries lost in %d rounds against %d writes", f.lost, f.ran, f.writes)
 	path := filepath.Join(t.TempDir(), "mcp-needs-auth-cache.json")
-	writeFile(t, path, `{"srv":`+srvEntry+`}`)
+	testfs.WriteFile(t, path, `{"srv":`+srvEntry+`}`)
 	edit := func(f func([]byte) ([]byte, error)) error {
 		snap, err := lockedfile.Read(path)
 		if err != nil || !json.Valid(snap.Data) {

@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpmend/mcpmend/cache/internal/storetest"
 	"github.com/mcpmend/mcpmend/cache/store"
+	"github.com/mcpmend/mcpmend/internal/testfs"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -22,40 +24,40 @@ func TestNeedsAuthJudge(t *testing.T) {
 		wantUntil        time.Time // zero: don't check
 		wantDetail       string
 	}{
-		{name: "fresh default TTL", entry: fmt.Sprintf(`{"timestamp":%d}`, msAgo(time.Minute)), srv: httpSrv,
-			wantActive: true, wantUntil: fixedNow.Add(14 * time.Minute), wantDetail: "TTL 15m0s, default"},
-		{name: "just before 15 min", entry: fmt.Sprintf(`{"timestamp":%d}`, msAgo(15*time.Minute-time.Millisecond)), srv: httpSrv, wantActive: true},
-		{name: "exactly 15 min is expired", entry: fmt.Sprintf(`{"timestamp":%d}`, msAgo(15*time.Minute)), srv: httpSrv,
+		{name: "fresh default TTL", entry: fmt.Sprintf(`{"timestamp":%d}`, storetest.MsAgo(time.Minute)), srv: httpSrv,
+			wantActive: true, wantUntil: storetest.Now.Add(14 * time.Minute), wantDetail: "TTL 15m0s, default"},
+		{name: "just before 15 min", entry: fmt.Sprintf(`{"timestamp":%d}`, storetest.MsAgo(15*time.Minute-time.Millisecond)), srv: httpSrv, wantActive: true},
+		{name: "exactly 15 min is expired", entry: fmt.Sprintf(`{"timestamp":%d}`, storetest.MsAgo(15*time.Minute)), srv: httpSrv,
 			wantActive: false, wantDetail: "expired at"},
-		{name: "ttlMs wins", entry: fmt.Sprintf(`{"timestamp":%d,"ttlMs":7200000}`, msAgo(time.Hour)), srv: httpSrv,
-			wantActive: true, wantUntil: fixedNow.Add(time.Hour), wantDetail: "ttlMs"},
-		{name: "ttlMs lapsed", entry: fmt.Sprintf(`{"timestamp":%d,"ttlMs":1000}`, msAgo(2*time.Second)), srv: httpSrv, wantActive: false},
-		{name: "59 s in the future counts", entry: fmt.Sprintf(`{"timestamp":%d}`, msAgo(-59*time.Second)), srv: httpSrv, wantActive: true},
-		{name: "60 s in the future is ignored", entry: fmt.Sprintf(`{"timestamp":%d}`, msAgo(-60*time.Second)), srv: httpSrv,
+		{name: "ttlMs wins", entry: fmt.Sprintf(`{"timestamp":%d,"ttlMs":7200000}`, storetest.MsAgo(time.Hour)), srv: httpSrv,
+			wantActive: true, wantUntil: storetest.Now.Add(time.Hour), wantDetail: "ttlMs"},
+		{name: "ttlMs lapsed", entry: fmt.Sprintf(`{"timestamp":%d,"ttlMs":1000}`, storetest.MsAgo(2*time.Second)), srv: httpSrv, wantActive: false},
+		{name: "59 s in the future counts", entry: fmt.Sprintf(`{"timestamp":%d}`, storetest.MsAgo(-59*time.Second)), srv: httpSrv, wantActive: true},
+		{name: "60 s in the future is ignored", entry: fmt.Sprintf(`{"timestamp":%d}`, storetest.MsAgo(-60*time.Second)), srv: httpSrv,
 			wantActive: false, wantDetail: "in the future"},
-		{name: "sse is gated", entry: fmt.Sprintf(`{"timestamp":%d}`, msAgo(time.Minute)), srv: `{"type":"sse","url":"http://x/sse"}`, wantActive: true},
-		{name: "stdio never gated", entry: fmt.Sprintf(`{"timestamp":%d}`, msAgo(time.Minute)), srv: `{"command":"node"}`,
+		{name: "sse is gated", entry: fmt.Sprintf(`{"timestamp":%d}`, storetest.MsAgo(time.Minute)), srv: `{"type":"sse","url":"http://x/sse"}`, wantActive: true},
+		{name: "stdio never gated", entry: fmt.Sprintf(`{"timestamp":%d}`, storetest.MsAgo(time.Minute)), srv: `{"command":"node"}`,
 			wantActive: false, wantDetail: "never gated"},
-		{name: "ws never gated", entry: fmt.Sprintf(`{"timestamp":%d}`, msAgo(time.Minute)), srv: `{"type":"ws","url":"ws://x"}`, wantActive: false},
-		{name: "plugin without headers: 4 h", entry: fmt.Sprintf(`{"timestamp":%d}`, msAgo(time.Hour)), srv: httpSrv, scope: store.ScopePlugin,
-			wantActive: true, wantUntil: fixedNow.Add(3 * time.Hour)},
-		{name: "plugin with headers: 15 min", entry: fmt.Sprintf(`{"timestamp":%d}`, msAgo(time.Hour)),
+		{name: "ws never gated", entry: fmt.Sprintf(`{"timestamp":%d}`, storetest.MsAgo(time.Minute)), srv: `{"type":"ws","url":"ws://x"}`, wantActive: false},
+		{name: "plugin without headers: 4 h", entry: fmt.Sprintf(`{"timestamp":%d}`, storetest.MsAgo(time.Hour)), srv: httpSrv, scope: store.ScopePlugin,
+			wantActive: true, wantUntil: storetest.Now.Add(3 * time.Hour)},
+		{name: "plugin with headers: 15 min", entry: fmt.Sprintf(`{"timestamp":%d}`, storetest.MsAgo(time.Hour)),
 			srv: `{"type":"http","url":"http://x","headers":{"A":"b"}}`, scope: store.ScopePlugin, wantActive: false},
-		{name: "plugin entry with id ignored", entry: fmt.Sprintf(`{"timestamp":%d,"id":"x"}`, msAgo(time.Minute)), srv: httpSrv, scope: store.ScopePlugin, wantActive: false},
-		{name: "claude.ai connector: 4 h", entry: fmt.Sprintf(`{"timestamp":%d}`, msAgo(2*time.Hour)), srv: httpSrv, scope: store.ScopeClaudeAI, wantActive: true},
+		{name: "plugin entry with id ignored", entry: fmt.Sprintf(`{"timestamp":%d,"id":"x"}`, storetest.MsAgo(time.Minute)), srv: httpSrv, scope: store.ScopePlugin, wantActive: false},
+		{name: "claude.ai connector: 4 h", entry: fmt.Sprintf(`{"timestamp":%d}`, storetest.MsAgo(2*time.Hour)), srv: httpSrv, scope: store.ScopeClaudeAI, wantActive: true},
 		{name: "timestamp not a number", entry: `{"timestamp":"soon"}`, srv: httpSrv, wantActive: false, wantDetail: "malformed"},
 		{name: "entry not an object", entry: `true`, srv: httpSrv, wantActive: false, wantDetail: "malformed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			home := t.TempDir()
-			env := testEnv(home)
-			writeFile(t, filepath.Join(home, ".claude", "mcp-needs-auth-cache.json"), `{"other":{"timestamp":1},"srv":`+tt.entry+`}`)
-			srv := claudeServer(t, "srv", tt.srv)
+			env := storetest.Env(home)
+			testfs.WriteFile(t, filepath.Join(home, ".claude", "mcp-needs-auth-cache.json"), `{"other":{"timestamp":1},"srv":`+tt.entry+`}`)
+			srv := storetest.ClaudeServer(t, "srv", tt.srv)
 			if tt.scope != "" {
 				srv.Scope = tt.scope
 			}
-			recs, err := Store{}.Inspect(context.Background(), env, srv, fixedNow)
+			recs, err := Store{}.Inspect(context.Background(), env, srv, storetest.Now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,15 +80,15 @@ func TestNeedsAuthJudge(t *testing.T) {
 
 func TestNeedsAuthOtherNamesAndClients(t *testing.T) {
 	home := t.TempDir()
-	env := testEnv(home)
-	writeFile(t, filepath.Join(home, ".claude", "mcp-needs-auth-cache.json"), fmt.Sprintf(`{"github-tools":{"timestamp":%d}}`, msAgo(time.Minute)))
-	srv := claudeServer(t, "github", `{"type":"http","url":"https://x"}`)
-	if recs, err := (Store{}).Inspect(context.Background(), env, srv, fixedNow); err != nil || len(recs) != 0 {
+	env := storetest.Env(home)
+	testfs.WriteFile(t, filepath.Join(home, ".claude", "mcp-needs-auth-cache.json"), fmt.Sprintf(`{"github-tools":{"timestamp":%d}}`, storetest.MsAgo(time.Minute)))
+	srv := storetest.ClaudeServer(t, "github", `{"type":"http","url":"https://x"}`)
+	if recs, err := (Store{}).Inspect(context.Background(), env, srv, storetest.Now); err != nil || len(recs) != 0 {
 		t.Errorf("github matched another name's entry: %+v, %v", recs, err)
 	}
-	srv = claudeServer(t, "github-tools", `{"type":"http","url":"https://x"}`)
+	srv = storetest.ClaudeServer(t, "github-tools", `{"type":"http","url":"https://x"}`)
 	srv.Client = registry.Cursor
-	if recs, err := (Store{}).Inspect(context.Background(), env, srv, fixedNow); err != nil || len(recs) != 0 {
+	if recs, err := (Store{}).Inspect(context.Background(), env, srv, storetest.Now); err != nil || len(recs) != 0 {
 		t.Errorf("a Cursor server got Claude Code records: %+v, %v", recs, err)
 	}
 }
@@ -94,9 +96,9 @@ func TestNeedsAuthOtherNamesAndClients(t *testing.T) {
 func TestNeedsAuthConfigDir(t *testing.T) {
 	home := t.TempDir()
 	cfg := filepath.Join(home, "cfg")
-	env := testEnv(home, "CLAUDE_CONFIG_DIR", cfg)
-	writeFile(t, filepath.Join(cfg, "mcp-needs-auth-cache.json"), fmt.Sprintf(`{"srv":{"timestamp":%d}}`, msAgo(time.Minute)))
-	recs, err := Store{}.Inspect(context.Background(), env, claudeServer(t, "srv", `{"type":"http","url":"http://x"}`), fixedNow)
+	env := storetest.Env(home, "CLAUDE_CONFIG_DIR", cfg)
+	testfs.WriteFile(t, filepath.Join(cfg, "mcp-needs-auth-cache.json"), fmt.Sprintf(`{"srv":{"timestamp":%d}}`, storetest.MsAgo(time.Minute)))
+	recs, err := Store{}.Inspect(context.Background(), env, storetest.ClaudeServer(t, "srv", `{"type":"http","url":"http://x"}`), storetest.Now)
 	if err != nil || len(recs) != 1 || recs[0].File != filepath.Join(cfg, "mcp-needs-auth-cache.json") {
 		t.Fatalf("CLAUDE_CONFIG_DIR not honoured: %+v, %v", recs, err)
 	}
@@ -113,8 +115,8 @@ func TestNeedsAuthDamaged(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			home := t.TempDir()
 			path := filepath.Join(home, ".claude", "mcp-needs-auth-cache.json")
-			writeFile(t, path, tt.data)
-			recs, err := Store{}.Inspect(context.Background(), testEnv(home), claudeServer(t, "srv", `{"type":"http","url":"http://x"}`), fixedNow)
+			testfs.WriteFile(t, path, tt.data)
+			recs, err := Store{}.Inspect(context.Background(), storetest.Env(home), storetest.ClaudeServer(t, "srv", `{"type":"http","url":"http://x"}`), storetest.Now)
 			var de *store.DamagedError
 			if !errors.As(err, &de) {
 				t.Fatalf("err = %v (records %+v), want a DamagedError", err, recs)
@@ -127,7 +129,7 @@ func TestNeedsAuthDamaged(t *testing.T) {
 }
 
 func TestNeedsAuthMissingFile(t *testing.T) {
-	recs, err := Store{}.Inspect(context.Background(), testEnv(t.TempDir()), claudeServer(t, "srv", `{"type":"http","url":"http://x"}`), fixedNow)
+	recs, err := Store{}.Inspect(context.Background(), storetest.Env(t.TempDir()), storetest.ClaudeServer(t, "srv", `{"type":"http","url":"http://x"}`), storetest.Now)
 	if err != nil || recs != nil {
 		t.Errorf("missing file: %+v, %v; want nothing", recs, err)
 	}

@@ -1,7 +1,9 @@
 // Package storetest holds the helpers every store's tests share: a
 // registry.Server built from a Claude Code entry the way the registry reads
 // it, an Env rooted at a temp home, and the fixed clock table tests stamp
-// against. Test-only: nothing but _test files imports it.
+// against. Test-only: nothing but _test files imports it, and they call it
+// by name rather than through aliases of their own. It writes no files: the
+// fixture writer the same tests share is internal/testfs.
 package storetest
 
 import (
