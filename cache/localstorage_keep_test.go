@@ -15,7 +15,7 @@ import (
 	"github.com/mcpmend/mcpmend/cache/journal"
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/localstorage"
-	"github.com/mcpmend/mcpmend/internal/localstorage/lstest"
+	"github.com/mcpmend/mcpmend/internal/testfs"
 )
 
 // A Claude Desktop reset keeps less (internal/localstorage keep.go): once
@@ -186,14 +186,14 @@ func TestLocalStorageUndoWithoutTheCopyNeverReplacesTheWhole(t *testing.T) {
 	e := runDesktopReset(t, home, "github")
 	mustKeepLess(t, e)
 	fakeOwnDamage(t, dir, e)
-	before := lstest.DirDigest(t, dir)
+	before := testfs.DirDigest(t, dir)
 	_, err := journal.Open(storetest.Env(home), nil).Undo(context.Background(), e.ID)
 	var de *store.DamagedError
 	if !errors.As(err, &de) || de.File != dir || !strings.Contains(err.Error(), "whole copy of the database was dropped") ||
 		!strings.Contains(err.Error(), "undo changed nothing") {
 		t.Fatalf("undo: %v, want a refusal saying the whole copy was dropped", err)
 	}
-	if lstest.DirDigest(t, dir) != before {
+	if testfs.DirDigest(t, dir) != before {
 		t.Fatal("a refused undo changed files")
 	}
 	if st := statuses(onlyEntry(t, storetest.Env(home))); st != "applied" {

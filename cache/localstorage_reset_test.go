@@ -23,6 +23,7 @@ import (
 	"github.com/mcpmend/mcpmend/internal/crashpoint"
 	"github.com/mcpmend/mcpmend/internal/localstorage"
 	"github.com/mcpmend/mcpmend/internal/localstorage/lstest"
+	"github.com/mcpmend/mcpmend/internal/testfs"
 	"github.com/mcpmend/mcpmend/registry"
 )
 
@@ -268,7 +269,7 @@ func TestLocalStorageResetWaitsForTheApp(t *testing.T) {
 	home, dir := desktopHome(t)
 	old := dbRows(t, dir)
 	pid, release := lstest.HoldChromiumLock(t, dir)
-	digest := lstest.DirDigest(t, dir)
+	digest := testfs.DirDigest(t, dir)
 	muts := planDesktop(t, home, "github") // planned from a copy
 	if reason, retry := muts[0].Blocked(context.Background()); !retry || !strings.Contains(reason, fmt.Sprintf("(pid %d)", pid)) ||
 		!strings.Contains(reason, "quit Claude Desktop first") || !strings.Contains(reason, "applies as it exits") {
@@ -292,7 +293,7 @@ func TestLocalStorageResetWaitsForTheApp(t *testing.T) {
 	if localstorage.HasWholeBackup(bd) {
 		t.Error("a blocked Apply kept the whole copy")
 	}
-	if lstest.DirDigest(t, dir) != digest {
+	if testfs.DirDigest(t, dir) != digest {
 		t.Fatal("the database changed while the app held it")
 	}
 	rep, err := journal.RunPending(context.Background(), storetest.Env(home), journal.PendingOptions{OnlyOnce: true})
@@ -342,12 +343,12 @@ func TestLocalStorageResetRefusesARewrittenItem(t *testing.T) {
 	db.Put(localstorage.ItemRowKey(origin, "mcp-auth-github"), localstorage.EncodeString("CANARY-GH-NEW-0005"), nil)
 	db.Close()
 	rewritten := dbRows(t, dir)
-	digest := lstest.DirDigest(t, dir)
+	digest := testfs.DirDigest(t, dir)
 	e, err := RunReset(context.Background(), journal.Open(storetest.Env(home), nil), journal.ServerRef{Name: "github"}, muts)
 	if err != nil || statuses(e) != "failed" || !strings.Contains(e.Steps[0].Reason, "rewritten since the reset was planned") {
 		t.Fatalf("reset after a rewrite: %v %s %q", err, statuses(e), e.Steps[0].Reason)
 	}
-	if lstest.DirDigest(t, dir) != digest || len(diffRows(rewritten, dbRows(t, dir))) > 0 {
+	if testfs.DirDigest(t, dir) != digest || len(diffRows(rewritten, dbRows(t, dir))) > 0 {
 		t.Fatal("a refused reset changed the database")
 	}
 	if localstorage.HasWholeBackup(stepDir(e)) {
@@ -384,7 +385,7 @@ func TestLocalStorageResetRefusesDamage(t *testing.T) {
 	t.Run("at planning", func(t *testing.T) {
 		home, dir := desktopHome(t)
 		truncate(t, dir)
-		digest := lstest.DirDigest(t, dir)
+		digest := testfs.DirDigest(t, dir)
 		_, err := desktop.Store{Others: []string{}}.PlanReset(context.Background(), storetest.Env(home),
 			store.ResetRequest{Server: registry.Server{Name: "github", Client: registry.ClaudeDesktop}})
 		var de *store.DamagedError
@@ -395,7 +396,7 @@ func TestLocalStorageResetRefusesDamage(t *testing.T) {
 			[]store.Store{desktop.Store{Others: []string{}}}); err == nil || !strings.Contains(err.Error(), "refused, nothing was changed") {
 			t.Fatalf("PlanReset: %v", err)
 		}
-		if lstest.DirDigest(t, dir) != digest {
+		if testfs.DirDigest(t, dir) != digest {
 			t.Fatal("changed")
 		}
 	})
@@ -403,7 +404,7 @@ func TestLocalStorageResetRefusesDamage(t *testing.T) {
 		home, dir := desktopHome(t)
 		muts := planDesktop(t, home, "github")
 		truncate(t, dir)
-		digest := lstest.DirDigest(t, dir)
+		digest := testfs.DirDigest(t, dir)
 		e, err := RunReset(context.Background(), journal.Open(storetest.Env(home), nil), journal.ServerRef{Name: "github"}, muts)
 		if err != nil || statuses(e) != "failed" || !strings.Contains(e.Steps[0].Reason, "damaged") {
 			t.Fatalf("reset of a damaged database: %v %s %q", err, statuses(e), e.Steps[0].Reason)
@@ -411,7 +412,7 @@ func TestLocalStorageResetRefusesDamage(t *testing.T) {
 		if strings.Contains(e.Steps[0].Reason, "restored") {
 			t.Errorf("nothing was written, yet the reason says %q", e.Steps[0].Reason)
 		}
-		if lstest.DirDigest(t, dir) != digest {
+		if testfs.DirDigest(t, dir) != digest {
 			t.Fatal("a refused reset changed the database")
 		}
 	})

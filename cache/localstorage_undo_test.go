@@ -23,6 +23,7 @@ import (
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/localstorage"
 	"github.com/mcpmend/mcpmend/internal/localstorage/lstest"
+	"github.com/mcpmend/mcpmend/internal/testfs"
 )
 
 // Undo of a Claude Desktop reset never throws away what the app wrote
@@ -271,13 +272,13 @@ func TestLocalStorageUndoRefusesDamageNotOurs(t *testing.T) {
 			e := runDesktopReset(t, home, "github")
 			c.damage(t, dir)
 			mustStrictFail(t, dir)
-			before := lstest.DirDigest(t, dir)
+			before := testfs.DirDigest(t, dir)
 			_, err := journal.Open(storetest.Env(home), nil).Undo(context.Background(), e.ID)
 			var de *store.DamagedError
 			if !errors.As(err, &de) || de.File != dir || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "undo changed nothing") {
 				t.Fatalf("undo: %v, want a refusal naming %s and %q", err, dir, c.want)
 			}
-			if lstest.DirDigest(t, dir) != before {
+			if testfs.DirDigest(t, dir) != before {
 				t.Fatal("a refused undo changed files")
 			}
 			st := onlyEntry(t, storetest.Env(home))
@@ -341,12 +342,12 @@ func TestLocalStorageVerifyReadsATornLog(t *testing.T) {
 	if err := json.Unmarshal(e.Steps[0].Spec, &m); err != nil {
 		t.Fatal(err)
 	}
-	before := lstest.DirDigest(t, dir)
+	before := testfs.DirDigest(t, dir)
 	applied, err := m.Verify(context.Background(), filepath.Join(e.Dir(), e.Steps[0].Backup))
 	if err != nil || !applied {
 		t.Fatalf("Verify of a reset database with a torn log = %v, %v; want applied", applied, err)
 	}
-	if lstest.DirDigest(t, dir) != before {
+	if testfs.DirDigest(t, dir) != before {
 		t.Fatal("Verify changed the database")
 	}
 }

@@ -15,7 +15,7 @@ import (
 
 	"github.com/mcpmend/mcpmend/cache/store"
 	"github.com/mcpmend/mcpmend/internal/localstorage"
-	"github.com/mcpmend/mcpmend/internal/localstorage/lstest"
+	"github.com/mcpmend/mcpmend/internal/testfs"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/storage"
@@ -57,12 +57,12 @@ var wantGithub = map[string]Match{
 }
 
 func TestScanChromiumFixture(t *testing.T) {
-	before := lstest.DirDigest(t, fixtureDir)
+	before := testfs.DirDigest(t, fixtureDir)
 	sc, err := Scan(context.Background(), fixtureDir, NewNameMatcher("github", []string{"github-tools"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if after := lstest.DirDigest(t, fixtureDir); after != before {
+	if after := testfs.DirDigest(t, fixtureDir); after != before {
 		t.Fatal("scanning changed the database directory")
 	}
 	if sc.Version != "1" || sc.Lock.Held || sc.Attempts != 1 || sc.Undecodable != 0 {

@@ -2,7 +2,6 @@ package localstorage
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -194,25 +193,4 @@ func makeMultiTableDB(t *testing.T) (string, int) {
 		t.Fatal(err)
 	}
 	return dir, n
-}
-
-// dirDigest hashes every file name and content in dir. It is
-// lstest.DirDigest again: lstest imports this package, so this package's own
-// tests cannot import lstest.
-func dirDigest(t *testing.T, dir string) string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := sha256.New()
-	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.Write([]byte(e.Name()))
-		h.Write(data)
-	}
-	return string(h.Sum(nil))
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpmend/mcpmend/internal/testfs"
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/storage"
@@ -463,13 +464,13 @@ func TestReplayNeverWritesThroughLinks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	before := dirDigest(t, src)
+	before := testfs.DirDigest(t, src)
 	_, err = ScanDir(context.Background(), src, keyHas("github"))
 	var dmg *DamagedError
 	if !errors.As(err, &dmg) || !strings.Contains(dmg.Reason, "never recorded") {
 		t.Fatalf("tables past the manifest: %v", err)
 	}
-	if dirDigest(t, src) != before {
+	if testfs.DirDigest(t, src) != before {
 		t.Fatal("the scan changed the live directory")
 	}
 }

@@ -1,10 +1,12 @@
-// Package testfs writes the fixture files of tests. Test-only: nothing but
+// Package testfs writes the fixture files of tests and fingerprints
+// directories, so a test can show that something was left byte for byte. Test-only: nothing but
 // _test files imports it. It lives under internal/ because only code there
 // writes files; the store tests' shared helpers (cache/internal/storetest)
 // are ordinary code and write none.
 package testfs
 
 import (
+	"crypto/sha256"
 	"os"
 	"path/filepath"
 	"testing"
@@ -20,4 +22,24 @@ func WriteFile(t testing.TB, path, data string) {
 	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// DirDigest hashes every file name and content in dir, so that a test can
+// show a directory (a database) was left byte for byte as it was.
+func DirDigest(t testing.TB, dir string) string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Write([]byte(e.Name()))
+		h.Write(data)
+	}
+	return string(h.Sum(nil))
 }

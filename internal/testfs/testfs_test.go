@@ -28,3 +28,31 @@ func TestWriteFileMakesItsDirectory(t *testing.T) {
 		t.Fatalf("modes %v %v, want 0600 0700", fi.Mode().Perm(), di.Mode().Perm())
 	}
 }
+
+// TestDirDigestSeesNamesAndContents: the same files digest the same; a
+// changed byte, a renamed file and an added file each change the digest.
+func TestDirDigestSeesNamesAndContents(t *testing.T) {
+	dir := t.TempDir()
+	WriteFile(t, filepath.Join(dir, "a"), "one")
+	WriteFile(t, filepath.Join(dir, "b"), "two")
+	before := DirDigest(t, dir)
+	if DirDigest(t, dir) != before {
+		t.Fatal("the same directory digests differently")
+	}
+	for _, change := range []func(){
+		func() { WriteFile(t, filepath.Join(dir, "a"), "ONE") },
+		func() {
+			if err := os.Rename(filepath.Join(dir, "b"), filepath.Join(dir, "c")); err != nil {
+				t.Fatal(err)
+			}
+		},
+		func() { WriteFile(t, filepath.Join(dir, "d"), "") },
+	} {
+		change()
+		after := DirDigest(t, dir)
+		if after == before {
+			t.Fatal("a change left the digest as it was")
+		}
+		before = after
+	}
+}

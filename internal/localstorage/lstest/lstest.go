@@ -1,14 +1,14 @@
 // Package lstest holds the Local Storage test helpers that the tests of
 // cache and cache/desktop share: a generated Chromium-format database for the
-// benchmarks, a table corrupter, a digest of a database's files, and (on
-// Unix) a process holding the database's lock the way Chromium does.
+// benchmarks, a table corrupter, and (on Unix) a process holding the
+// database's lock the way Chromium does. The digest of a database's files is
+// internal/testfs.DirDigest, which internal/localstorage's tests use too.
 // Test-only: nothing but _test files imports it. It lives under internal/
 // because it writes files, which only code under internal/ does; the tests of
 // internal/localstorage itself cannot import it (it imports that package).
 package lstest
 
 import (
-	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
@@ -128,24 +128,4 @@ func CorruptTable(t *testing.T, dir string) {
 			t.Fatal(err)
 		}
 	}
-}
-
-// DirDigest hashes every file name and content in dir, so that a test can
-// show a database was left byte for byte as it was.
-func DirDigest(t testing.TB, dir string) string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := sha256.New()
-	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.Write([]byte(e.Name()))
-		h.Write(data)
-	}
-	return string(h.Sum(nil))
 }
