@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 
+	_ "github.com/mcpmend/mcpmend/cmd/mcpmend/internal/early" // serve's pre-answer, started during init
 	"github.com/mcpmend/mcpmend/tools"
 	"github.com/mcpmend/mcpmend/tools/preanswer"
 )

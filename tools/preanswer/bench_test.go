@@ -22,7 +22,7 @@ func BenchmarkPreanswerHandshake(b *testing.B) {
 	for b.Loop() {
 		inR, inW := io.Pipe()
 		outR, outW := io.Pipe()
-		preanswer.Start(inR, outW, tools.Version)
+		preanswer.StartWith(inR, outW, tools.Version)
 		go io.WriteString(inW, input)
 		r := bufio.NewReaderSize(outR, 64<<10)
 		for range 2 {

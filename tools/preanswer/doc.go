@@ -8,8 +8,9 @@
 // the Go runtime's and the packages' initialization (go-sdk brings
 // net/http, crypto, encoding/gob and jsonschema along), which all runs
 // before main. This package imports only small standard packages, so it is
-// initialized early, and its init starts a goroutine, on the second core,
-// that reads the first line of stdin. When that line is an initialize
+// initialized early, and so is the binary's cmd/mcpmend/internal/early,
+// whose init calls Start with the process's stdin and stdout: a goroutine,
+// on the second core, reads the first line of stdin. When that line is an initialize
 // request it writes the result go-sdk would write; when the next line is
 // notifications/initialized and the one after it a plain tools/list (what
 // Claude Code 2.1.119/2.1.150 and go-sdk's client send), it writes go-sdk's

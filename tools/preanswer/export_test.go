@@ -14,8 +14,9 @@ func ParseAndRespond(line []byte, version string) ([]byte, bool) {
 	return response(req.id, req.protocolVersion, version), true
 }
 
-// Start is the pre-answer as init starts it for serve, on in and out.
-func Start(in io.Reader, out io.Writer, version string) func(stdin io.Reader, stdout io.Writer, warn func(string)) (io.Reader, io.Writer) {
+// StartWith is the pre-answer as Start begins it for serve, on in and out,
+// with a fixed version.
+func StartWith(in io.Reader, out io.Writer, version string) func(stdin io.Reader, stdout io.Writer, warn func(string)) (io.Reader, io.Writer) {
 	return start(in, out, func() string { return version }).streams
 }
 

@@ -19,19 +19,28 @@ const maxLine = 64 << 10
 // answers everything else.
 const Off = "MCPMEND_PREANSWER"
 
-// early is the pre-answer started by init for `mcpmend serve`; nil for
-// every other command.
+// early is the pre-answer Start began for `mcpmend serve`; nil for every
+// other command.
 var early *state
 
+// Start begins the pre-answer when args (the command line without the
+// program name) run `mcpmend serve` on stdio and MCPMEND_PREANSWER is not
+// "off": a goroutine reads in and writes what it answers to out. The binary
+// calls it from the init of a package initialized as early as this one
+// (cmd/mcpmend/internal/early), with the process's stdin and stdout: the
+// streams are the binary's to hand out, and out carries nothing but
+// protocol. Call it once, before Streams.
+//
 // This package imports only what package os needs, bytes, and
 // internal/stamp (which imports nothing): Go initializes a package once
 // its imports are, taking the first by import path among those ready, so
-// importing strings, strconv, fmt or runtime/debug would delay this init
-// until after most of the standard library (TestEarlyImports). That is
-// also why an unstamped version comes through ProvideVersion.
-func init() {
-	if wanted(os.Args[1:]) && os.Getenv(Off) != "off" {
-		early = start(os.Stdin, os.Stdout, awaitVersion)
+// importing strings, strconv, fmt or runtime/debug would delay the
+// pre-answer's start until after most of the standard library
+// (TestEarlyImports). That is also why an unstamped version comes through
+// ProvideVersion.
+func Start(args []string, in io.Reader, out io.Writer) {
+	if wanted(args) && os.Getenv(Off) != "off" {
+		early = start(in, out, awaitVersion)
 	}
 }
 

@@ -326,7 +326,7 @@ func TestEarlyImports(t *testing.T) {
 		switch {
 		case osDeps[p], p == "bytes", p == "unicode", p == "embed", p == "github.com/mcpmend/mcpmend/internal/stamp", p == "github.com/mcpmend/mcpmend/tools/preanswer":
 		default:
-			t.Errorf("tools/preanswer depends on %s: its init (the pre-answer's start) would wait for it", p)
+			t.Errorf("tools/preanswer depends on %s: the pre-answer's start (Start, from cmd/mcpmend/internal/early's init) would wait for it", p)
 		}
 	}
 }
@@ -406,7 +406,7 @@ func session(t *testing.T, input string) ([]string, []string) {
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
 	var warned []string
-	streams := preanswer.Start(inR, outW, tools.Version)
+	streams := preanswer.StartWith(inR, outW, tools.Version)
 	stdin, stdout := streams(inR, outW, func(m string) { warned = append(warned, m) })
 	done := sdkServer(t, io.NopCloser(stdin), nopWriteCloser{stdout})
 	go func() {
@@ -445,7 +445,7 @@ func TestClosedRightAfter(t *testing.T) {
 	for range 20 {
 		inR, inW := io.Pipe()
 		outR, outW := io.Pipe()
-		streams := preanswer.Start(inR, outW, tools.Version)
+		streams := preanswer.StartWith(inR, outW, tools.Version)
 		stdin, stdout := streams(inR, outW, func(m string) { t.Errorf("warned: %s", m) })
 		var logs syncBuf
 		d := tools.NewDeps(registry.OSEnv().WithHome(t.TempDir()), slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
@@ -532,7 +532,7 @@ func TestDiscoverClosedRightAfter(t *testing.T) {
 		}
 		inR, inW := io.Pipe()
 		outR, outW := io.Pipe()
-		streams := preanswer.Start(inR, outW, tools.Version)
+		streams := preanswer.StartWith(inR, outW, tools.Version)
 		stdin, stdout := streams(inR, outW, func(m string) { t.Errorf("warned: %s", m) })
 		var logs syncBuf
 		d := tools.NewDeps(registry.OSEnv().WithHome(t.TempDir()), slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
