@@ -3,6 +3,7 @@
 package cache
 
 import (
+	"os"
 	"testing"
 
 	"github.com/mcpmend/mcpmend/internal/localstorage/lstest"
@@ -10,4 +11,4 @@ import (
 
 // TestLockHolderHelper is the process lstest.HoldChromiumLock re-runs this
 // test binary as; in a normal run it is skipped.
-func TestLockHolderHelper(t *testing.T) { lstest.LockHolderHelper(t) }
+func TestLockHolderHelper(t *testing.T) { lstest.LockHolderHelper(t, os.Stdin, os.Stdout) }

@@ -19,7 +19,7 @@ import (
 
 // TestLockHolderHelper is the process lstest.HoldChromiumLock re-runs this
 // test binary as; in a normal run it is skipped.
-func TestLockHolderHelper(t *testing.T) { lstest.LockHolderHelper(t) }
+func TestLockHolderHelper(t *testing.T) { lstest.LockHolderHelper(t, os.Stdin, os.Stdout) }
 
 func TestLockedDatabaseIsReadThroughACopy(t *testing.T) {
 	dir := copyFixture(t, fixtureDir)

@@ -60,26 +60,27 @@ func HoldChromiumLock(t testing.TB, dir string) (pid int, release func()) {
 	return cmd.Process.Pid, release
 }
 
-// LockHolderHelper is the body of a package's TestLockHolderHelper: skipped
-// in a normal run, and in the process HoldChromiumLock starts it takes the
-// lock, says "locked", holds it until stdin closes and exits.
-func LockHolderHelper(t *testing.T) {
+// LockHolderHelper is the body of a package's TestLockHolderHelper, which
+// passes it the test process's stdin and stdout: skipped in a normal run,
+// and in the process HoldChromiumLock starts it takes the lock, says
+// "locked" on out (the pipe HoldChromiumLock reads), holds it until in
+// closes and exits.
+func LockHolderHelper(t *testing.T, in io.Reader, out io.Writer) {
 	dir := os.Getenv(lockHelperEnv)
 	if dir == "" {
 		t.Skip("helper process for the locked-database tests")
 	}
 	f, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		fmt.Fprintln(os.Stdout, "error:", err)
+		fmt.Fprintln(out, "error:", err)
 		os.Exit(1)
 	}
 	lk := unix.Flock_t{Type: unix.F_WRLCK, Whence: io.SeekStart}
 	if err := unix.FcntlFlock(f.Fd(), unix.F_SETLK, &lk); err != nil {
-		fmt.Fprintln(os.Stdout, "error:", err)
+		fmt.Fprintln(out, "error:", err)
 		os.Exit(1)
 	}
-	// stdout is the pipe HoldChromiumLock reads.
-	fmt.Fprintln(os.Stdout, "locked")
-	io.Copy(io.Discard, os.Stdin)
+	fmt.Fprintln(out, "locked")
+	io.Copy(io.Discard, in)
 	os.Exit(0)
 }
