@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -154,23 +155,36 @@ func TestListAppendJSON(t *testing.T) {
 	for name, o := range map[string]*ListServersOutput{
 		"long": long, "short": &short, "empty": {Servers: []registry.Server{}}, "nil": {},
 	} {
-		want, err := json.Marshal(o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := o.AppendJSON([]byte("prefix"))
-		if err != nil || string(got) != "prefix"+string(want) {
-			t.Errorf("%s: AppendJSON differs from json.Marshal (err %v, %d vs %d bytes)", name, err, len(got)-6, len(want))
-		}
-		var enc, out bytes.Buffer
-		e := json.NewEncoder(&enc)
-		e.SetIndent("", "  ")
-		if err := e.Encode(o); err != nil {
-			t.Fatal(err)
-		}
-		if err := o.WriteJSON(&out); err != nil || out.String() != enc.String() {
-			t.Errorf("%s: WriteJSON differs from an indenting json.Encoder (err %v, %d vs %d bytes)", name, err, out.Len(), enc.Len())
-		}
+		encodesLikeEncodingJSON(t, name, o)
+	}
+}
+
+// handEncoded is a result with its own encoder (tools/jsonout).
+type handEncoded interface {
+	AppendJSON(dst []byte) ([]byte, error)
+	WriteJSON(out io.Writer) error
+}
+
+// encodesLikeEncodingJSON fails unless o's AppendJSON gives json.Marshal's
+// bytes and its WriteJSON an indenting json.Encoder's.
+func encodesLikeEncodingJSON(t *testing.T, name string, o handEncoded) {
+	t.Helper()
+	want, err := json.Marshal(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := o.AppendJSON([]byte("prefix"))
+	if err != nil || string(got) != "prefix"+string(want) {
+		t.Errorf("%s: AppendJSON differs from json.Marshal (err %v, %d vs %d bytes)", name, err, len(got)-6, len(want))
+	}
+	var enc, out bytes.Buffer
+	e := json.NewEncoder(&enc)
+	e.SetIndent("", "  ")
+	if err := e.Encode(o); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.WriteJSON(&out); err != nil || out.String() != enc.String() {
+		t.Errorf("%s: WriteJSON differs from an indenting json.Encoder (err %v, %d vs %d bytes)", name, err, out.Len(), enc.Len())
 	}
 }
 
@@ -205,23 +219,7 @@ func TestCheckupAppendJSON(t *testing.T) {
 	for name, o := range map[string]*CheckupOutput{
 		"long": long, "short": &short, "empty": {Servers: []diagnose.Report{}}, "nil": {},
 	} {
-		want, err := json.Marshal(o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := o.AppendJSON([]byte("prefix"))
-		if err != nil || string(got) != "prefix"+string(want) {
-			t.Errorf("%s: AppendJSON differs from json.Marshal (err %v, %d vs %d bytes)", name, err, len(got)-6, len(want))
-		}
-		var enc, out bytes.Buffer
-		e := json.NewEncoder(&enc)
-		e.SetIndent("", "  ")
-		if err := e.Encode(o); err != nil {
-			t.Fatal(err)
-		}
-		if err := o.WriteJSON(&out); err != nil || out.String() != enc.String() {
-			t.Errorf("%s: WriteJSON differs from an indenting json.Encoder (err %v, %d vs %d bytes)", name, err, out.Len(), enc.Len())
-		}
+		encodesLikeEncodingJSON(t, name, o)
 	}
 }
 
