@@ -11,10 +11,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/mcpmend/mcpmend/internal/wirelog"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -152,7 +152,7 @@ func TestServePreanswerGoSDKClient(t *testing.T) {
 	defer cancel()
 	cmd := exec.Command(binary, "serve")
 	cmd.Env = homeEnv(t.TempDir())
-	var errb syncBuffer
+	var errb wirelog.Log
 	cmd.Stderr = &errb
 	cs, err := mcp.NewClient(&mcp.Implementation{Name: "integration-test", Version: "1"}, nil).Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)
 	if err != nil {
@@ -188,23 +188,4 @@ func TestServePreanswerBadFlag(t *testing.T) {
 			t.Errorf("stdout has %q", l)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer a process's stderr copier and the test can
-// share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -13,8 +13,9 @@ import (
 	"sync"
 )
 
-// Log is an io.Writer for mcp.LoggingTransport, safe for the transport's
-// goroutines and the test's at once.
+// Log is an io.Writer for mcp.LoggingTransport (or anything else a test
+// reads while others write: a process's stderr, a logger), safe for the
+// writers' goroutines and the test's at once.
 type Log struct {
 	mu  sync.Mutex
 	buf bytes.Buffer

@@ -1,7 +1,6 @@
 package bridge_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +19,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpmend/mcpmend/internal/wirelog"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/mcpmend/mcpmend/tools/bridge"
 	"github.com/mcpmend/mcpmend/tools/probe"
@@ -279,7 +279,7 @@ func toolMap(t *testing.T, cs *mcp.ClientSession) map[string]*mcp.Tool {
 // configured header, and its result comes back unchanged.
 func TestMountNotifiesBeforeResultAndForwards(t *testing.T) {
 	obs := &seen{}
-	var logs syncBuffer
+	var logs wirelog.Log
 	h := newHarness(t, httpUpstream(t, obs), bridge.Options{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	defer func() {
 		if strings.Contains(logs.String(), canary) {
@@ -438,24 +438,6 @@ func TestStopEndsUpstream(t *testing.T) {
 	if late := h.call(t, context.Background(), "up__echo", map[string]any{"text": "x"}); !late.IsError || !strings.Contains(textOf(late), "was stopped") {
 		t.Errorf("call after stop: %q", textOf(late))
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger's concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func drain(c chan struct{}) {
