@@ -269,21 +269,36 @@ func readLarge(path string) ([]byte, error) {
 	}
 	size := st.Size()
 	buf := make([]byte, size)
-	const parts = 4
-	chunk := (size + parts - 1) / parts
-	errs := make(chan error, parts)
-	for off := int64(0); off < size; off += chunk {
-		go func() {
-			_, err := f.ReadAt(buf[off:min(off+chunk, size)], off)
-			errs <- err
-		}()
-	}
-	failed := false
-	for off := int64(0); off < size; off += chunk {
-		failed = failed || <-errs != nil
-	}
-	if n, _ := f.ReadAt(make([]byte, 1), size); failed || n > 0 {
+	err = readAtParts(f, buf, 4, 1)
+	if n, _ := f.ReadAt(make([]byte, 1), size); err != nil || n > 0 {
 		return readBounded(path, maxClaudeJSONSize)
 	}
 	return buf, nil
+}
+
+// readAtParts fills buf from the start of f in parts read at once, each
+// but the last a multiple of align bytes (a power of two) long: the copy
+// out of the page cache, and the kernel's zeroing of fresh pages on first
+// touch, divide between cores.
+func readAtParts(f *os.File, buf []byte, parts, align int) error {
+	chunk := len(buf) / parts &^ (align - 1)
+	if chunk == 0 {
+		chunk, parts = len(buf), 1
+	}
+	errs := make(chan error, parts)
+	for i := range parts {
+		lo, hi := i*chunk, (i+1)*chunk
+		if i == parts-1 {
+			hi = len(buf)
+		}
+		go func() {
+			_, err := f.ReadAt(buf[lo:hi], int64(lo))
+			errs <- err
+		}()
+	}
+	var err error
+	for range parts {
+		err = errors.Join(err, <-errs)
+	}
+	return err
 }

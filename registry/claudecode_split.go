@@ -117,6 +117,8 @@ func looksLikeDir(b []byte) bool {
 	return false
 }
 
+// prevNonSpace is the last byte before i that is not JSON whitespace, 0
+// for none.
 func prevNonSpace(data []byte, i int) byte {
 	for i--; i >= 0; i-- {
 		switch data[i] {
@@ -128,11 +130,11 @@ func prevNonSpace(data []byte, i int) byte {
 	return 0
 }
 
+// skipSpace is where the JSON whitespace from i ends (the scanner's ws).
 func skipSpace(data []byte, i int) int {
-	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
-		i++
-	}
-	return i
+	s := jsonScanner{data: data, pos: i}
+	s.ws()
+	return s.pos
 }
 
 // readTail reads data from at as if at were a member key of the

@@ -44,7 +44,9 @@ func readHuge(f *os.File, size int64) (data []byte, free func(), err error) {
 		skip = int(hugePage - a) // huge pages start on 2 MB boundaries
 	}
 	data = mem[skip : skip+int(size)]
-	if err := readHalves(f, data); err != nil {
+	// Two halves at once: the copy and the kernel's zeroing of each huge
+	// page divide between two cores (46 ms of a 100 MB file's read on one).
+	if err := readAtParts(f, data, 2, hugePage); err != nil {
 		free()
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF // it shrank while read: the caller reads it the ordinary way
@@ -52,24 +54,6 @@ func readHuge(f *os.File, size int64) (data []byte, free func(), err error) {
 		return nil, nil, err
 	}
 	return data, free, nil
-}
-
-// readHalves fills data from f, its second half on another goroutine:
-// the copy, and the kernel's zeroing of each huge page on first touch,
-// divide between two cores (46 ms of a 100 MB file's read on one).
-func readHalves(f *os.File, data []byte) error {
-	mid := len(data) / 2 &^ (hugePage - 1)
-	if mid == 0 {
-		_, err := f.ReadAt(data, 0)
-		return err
-	}
-	second := make(chan error, 1)
-	go func() {
-		_, err := f.ReadAt(data[mid:], int64(mid))
-		second <- err
-	}()
-	_, err := f.ReadAt(data[:mid], 0)
-	return errors.Join(err, <-second)
 }
 
 // hugePagesOnRequest reports whether transparent huge pages are enabled

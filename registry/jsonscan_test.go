@@ -99,3 +99,29 @@ func TestReadLarge(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// readAtParts reads every byte once, whatever the size against the parts
+// and the alignment (sizes below one aligned part, remainders, exact fits).
+func TestReadAtPartsReadsTheWholeFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	data := make([]byte, 3<<20+12345)
+	for i := range data {
+		data[i] = byte(i*7 + i>>9)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, c := range []struct{ size, parts, align int }{
+		{len(data), 4, 1}, {len(data), 2, 2 << 20}, {len(data), 2, 4 << 20}, {1 << 20, 3, 1 << 20}, {5, 4, 1}, {0, 2, 1},
+	} {
+		buf := make([]byte, c.size)
+		if err := readAtParts(f, buf, c.parts, c.align); err != nil || !bytes.Equal(buf, data[:c.size]) {
+			t.Errorf("%+v: err %v, bytes equal %v", c, err, bytes.Equal(buf, data[:c.size]))
+		}
+	}
+}
