@@ -32,12 +32,40 @@ type Resolver struct {
 	env     map[string]string // inherited; never written after NewResolver
 	secrets []registry.Secret // the inherited credentials
 
-	mu     sync.Mutex
-	redact map[string]string // RedactText of a text already seen
+	redact memo[string, string] // RedactText of a text already seen, up to maxRedactMemo
 	// dirs and looks remember the file system's answers for one command:
 	// 5,000 projects' servers run the same commands from a few folders.
-	dirs  map[string]dirAnswer
-	looks map[lookKey]lookAnswer
+	dirs  memo[string, dirAnswer]
+	looks memo[lookKey, lookAnswer]
+}
+
+// memo remembers answers for one command, safe for concurrent use: at
+// most max of them (0: all). Two goroutines asking the same new question
+// at once may both compute it; the answers are the same.
+type memo[K comparable, V any] struct {
+	mu  sync.Mutex
+	m   map[K]V
+	max int
+}
+
+// get returns the answer to k, computing it with f the first time.
+func (m *memo[K, V]) get(k K, f func() V) V {
+	m.mu.Lock()
+	v, ok := m.m[k]
+	m.mu.Unlock()
+	if ok {
+		return v
+	}
+	v = f()
+	m.mu.Lock()
+	if m.m == nil {
+		m.m = map[K]V{}
+	}
+	if m.max == 0 || len(m.m) < m.max {
+		m.m[k] = v
+	}
+	m.mu.Unlock()
+	return v
 }
 
 type dirAnswer struct {
@@ -54,15 +82,10 @@ type lookAnswer struct {
 
 // statDir is os.Stat(dir), remembered.
 func (rv *Resolver) statDir(dir string) (os.FileInfo, error) {
-	rv.mu.Lock()
-	a, ok := rv.dirs[dir]
-	rv.mu.Unlock()
-	if !ok {
-		a.st, a.err = os.Stat(dir)
-		rv.mu.Lock()
-		rv.dirs[dir] = a
-		rv.mu.Unlock()
-	}
+	a := rv.dirs.get(dir, func() dirAnswer {
+		st, err := os.Stat(dir)
+		return dirAnswer{st, err}
+	})
 	return a.st, a.err
 }
 
@@ -73,15 +96,10 @@ func (rv *Resolver) lookPath(file, pathEnv, dir string) (string, error) {
 	if !strings.ContainsAny(file, `/\`) && !slices.ContainsFunc(filepath.SplitList(pathEnv), func(d string) bool { return !filepath.IsAbs(d) }) {
 		k.dir = ""
 	}
-	rv.mu.Lock()
-	a, ok := rv.looks[k]
-	rv.mu.Unlock()
-	if !ok {
-		a.path, a.err = lookPath(file, pathEnv, dir)
-		rv.mu.Lock()
-		rv.looks[k] = a
-		rv.mu.Unlock()
-	}
+	a := rv.looks.get(k, func() lookAnswer {
+		path, err := lookPath(file, pathEnv, dir)
+		return lookAnswer{path, err}
+	})
 	return a.path, a.err
 }
 
@@ -93,8 +111,7 @@ const maxRedactMemo = 4096
 func NewResolver(opts Options) *Resolver {
 	opts = opts.withDefaults()
 	env := environMap(opts.Environ)
-	return &Resolver{opts: opts, env: env, secrets: inheritedSecrets(env), redact: map[string]string{},
-		dirs: map[string]dirAnswer{}, looks: map[lookKey]lookAnswer{}}
+	return &Resolver{opts: opts, env: env, secrets: inheritedSecrets(env), redact: memo[string, string]{max: maxRedactMemo}}
 }
 
 // Resolve is the package's Resolve with rv's options.
@@ -116,17 +133,5 @@ func (rv *Resolver) Resolve(s registry.Server) (r Result, ok bool) {
 // redactText is registry.RedactText, remembered: the result depends on the
 // text alone.
 func (rv *Resolver) redactText(s string) string {
-	rv.mu.Lock()
-	out, ok := rv.redact[s]
-	rv.mu.Unlock()
-	if ok {
-		return out
-	}
-	out = registry.RedactText(s)
-	rv.mu.Lock()
-	if len(rv.redact) < maxRedactMemo {
-		rv.redact[s] = out
-	}
-	rv.mu.Unlock()
-	return out
+	return rv.redact.get(s, func() string { return registry.RedactText(s) })
 }
