@@ -245,12 +245,6 @@ func writeSearched(b *strings.Builder, locs []registry.Location) {
 	tw.Flush()
 }
 
-// AppendJSON appends o to dst exactly as json.Marshal encodes it
-// (tools/jsonout: by hand, without reflection).
-func (o *CheckupOutput) AppendJSON(dst []byte) ([]byte, error) {
-	return jsonout.AppendJSON(dst, o.encode)
-}
-
 // WriteJSON writes o to out exactly as a json.Encoder with SetIndent("",
 // "  ") does (what `mcpmend checkup --json` prints), in chunks as it is
 // encoded (the reports on every core): 15,000 reports are 45 MB of

@@ -67,12 +67,6 @@ func ListServers(ctx context.Context, d *Deps, in ListServersInput) (*ListServer
 	return out, nil
 }
 
-// AppendJSON appends o to dst exactly as json.Marshal encodes it
-// (tools/jsonout: by hand, without reflection).
-func (o *ListServersOutput) AppendJSON(dst []byte) ([]byte, error) {
-	return jsonout.AppendJSON(dst, o.encode)
-}
-
 // WriteJSON writes o to out exactly as a json.Encoder with SetIndent("",
 // "  ") does (what `mcpmend list --json` prints), in chunks as it is
 // encoded: 15,000 servers are 9.6 MB of output, never held whole.

@@ -17,6 +17,7 @@ import (
 	"github.com/mcpmend/mcpmend/cache"
 	"github.com/mcpmend/mcpmend/registry"
 	"github.com/mcpmend/mcpmend/tools/diagnose"
+	"github.com/mcpmend/mcpmend/tools/jsonout"
 )
 
 // copyTree copies the registry fixture directory src into dst.
@@ -138,7 +139,7 @@ func TestListServersClientFilter(t *testing.T) {
 }
 
 // TestListAppendJSON: the list's own encoder (tools/jsonout) gives
-// json.Marshal's bytes from AppendJSON and a json.Encoder with
+// json.Marshal's bytes compact (jsonout.AppendJSON) and a json.Encoder with
 // SetIndent("", "  ")'s from WriteJSON, for a list long enough that its
 // states are encoded on two cores, a short one, an empty one and one
 // without servers, with a problem holding characters json escapes.
@@ -161,19 +162,20 @@ func TestListAppendJSON(t *testing.T) {
 
 // handEncoded is a result with its own encoder (tools/jsonout).
 type handEncoded interface {
-	AppendJSON(dst []byte) ([]byte, error)
+	encode(w *jsonout.Writer)
 	WriteJSON(out io.Writer) error
 }
 
-// encodesLikeEncodingJSON fails unless o's AppendJSON gives json.Marshal's
-// bytes and its WriteJSON an indenting json.Encoder's.
+// encodesLikeEncodingJSON fails unless o's encoder gives json.Marshal's
+// bytes compact (jsonout.AppendJSON) and WriteJSON an indenting
+// json.Encoder's.
 func encodesLikeEncodingJSON(t *testing.T, name string, o handEncoded) {
 	t.Helper()
 	want, err := json.Marshal(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := o.AppendJSON([]byte("prefix"))
+	got, err := jsonout.AppendJSON([]byte("prefix"), o.encode)
 	if err != nil || string(got) != "prefix"+string(want) {
 		t.Errorf("%s: AppendJSON differs from json.Marshal (err %v, %d vs %d bytes)", name, err, len(got)-6, len(want))
 	}
@@ -199,7 +201,7 @@ func TestListEncodeEveryField(t *testing.T) {
 }
 
 // TestCheckupAppendJSON: checkup's own encoder (tools/jsonout) gives
-// json.Marshal's bytes from AppendJSON and an indenting json.Encoder's
+// json.Marshal's bytes compact (jsonout.AppendJSON) and an indenting json.Encoder's
 // from WriteJSON, for a long checkup (with file findings and characters
 // json escapes, a probe summary, a next step with arguments, where a
 // new-step finding was searched), a short one, an empty one and a zero one.
