@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -159,42 +158,37 @@ func BenchmarkScanClaudeJSON(b *testing.B) {
 }
 
 // BenchmarkReadClaudeMain compares the ways to read the big file and scan
-// it once: into huge pages (what linux uses), through a mapping of the
-// page cache (macOS, and linux without transparent huge pages), and into
-// the heap (small files, Windows).
+// it once: streamed through a reused buffer (what readClaudeMain does from
+// streamMinSize on), and read whole into the heap first (what it does for
+// small files, and after a syntax error for the exact line and column).
+// Both scan in two halves at once.
 func BenchmarkReadClaudeMain(b *testing.B) {
 	home, _, size := benchHome(b)
 	path := filepath.Join(home, ".claude.json")
-	scan := func(b *testing.B, read func(f *os.File) ([]byte, func(), error)) {
+	run := func(b *testing.B, read func() bool) {
 		b.SetBytes(size)
 		cpu := cpuTime()
 		for b.Loop() {
-			f, err := os.Open(path)
-			if err != nil {
-				b.Fatal(err)
+			if !read() {
+				b.Fatal("not read")
 			}
-			data, free, err := read(f)
-			f.Close()
-			if err != nil {
-				b.Skip(err)
-			}
-			if _, prob := readClaudeMainBytes(path, data, nil); prob != nil {
-				b.Fatal(prob)
-			}
-			free()
 		}
 		reportCPU(b, cpu)
 	}
-	b.Run("huge", func(b *testing.B) {
-		scan(b, func(f *os.File) ([]byte, func(), error) { return readHuge(f, size) })
-	})
-	b.Run("mapped", func(b *testing.B) {
-		scan(b, func(f *os.File) ([]byte, func(), error) { return mapFile(f, size) })
+	b.Run("stream", func(b *testing.B) {
+		run(b, func() bool {
+			m, ok := readClaudeMainStream(path, streamBufSize, nil)
+			return ok && len(m.projects) == benchProjects
+		})
 	})
 	b.Run("heap", func(b *testing.B) {
-		scan(b, func(f *os.File) ([]byte, func(), error) {
-			data, err := io.ReadAll(f)
-			return data, func() {}, err
+		run(b, func() bool {
+			data, err := readLarge(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			m, prob := readClaudeMainBytes(path, data, nil)
+			return prob == nil && len(m.projects) == benchProjects
 		})
 	})
 }

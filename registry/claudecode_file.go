@@ -5,9 +5,10 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"io"
 	"path/filepath"
-	"runtime/debug"
 	"sort"
+	"sync/atomic"
 
 	"github.com/tidwall/gjson"
 )
@@ -48,8 +49,8 @@ func claudeMainFile(env Env) string {
 // handing each project to done as soon as it is scanned (nil: none). A
 // missing or empty file gives nil and no problem.
 func readClaudeMain(env Env, path string, done func(*claudeProject)) (*claudeMain, *Problem) {
-	if m, prob, ok := readClaudeMainMapped(path, done); ok {
-		return m, prob
+	if m, ok := readClaudeMainStream(path, streamBufSize, done); ok {
+		return m, nil
 	}
 	data, err := readLarge(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -61,52 +62,88 @@ func readClaudeMain(env Env, path string, done func(*claudeProject)) (*claudeMai
 	return readClaudeMainBytes(path, data, done)
 }
 
-// mapMinSize is the size from which ~/.claude.json is read into huge
-// pages (readHuge) or mapped rather than read into the heap: on a virtual
-// machine faulting in 100 MB of fresh 4 KB heap pages took 200–300 ms of
-// CPU, three times the scan itself.
-const mapMinSize = 1 << 20
+// streamMinSize is the size from which ~/.claude.json is scanned as it is
+// read, through a small reused buffer, rather than read whole first.
+//
+// Read whole, a 100 MB file is 100 MB of fresh memory, and the kernel
+// zeroes every fresh page before the read fills it: on a virtual machine
+// that zeroing was nearly a third of `mcpmend list`'s CPU, whether in 4 KB
+// heap pages or 2 MB huge pages (which also stalled once for 200 ms while
+// the kernel compacted memory to find them); a mapping of the page cache
+// instead costs a page table entry per 4 KB, slower still. Read again and
+// again into the same megabyte, the file is copied once out of the page
+// cache into memory that stays in the CPU's cache, and nothing is zeroed.
+// Nothing the scan keeps refers to the buffer: what is kept is copied.
+const streamMinSize = 1 << 20
 
-// readClaudeMainMapped is readClaudeMain for a large file, read into huge
-// pages where linux offers them, else through a read-only mapping; ok is
-// false when the file is small, cannot be read that way, or shrank while
-// it was read or scanned (another program truncated it in place: through
-// a mapping a fault, which the scan recovers from), and the caller reads
-// it the ordinary way. Nothing kept refers to that memory
-// (readClaudeMainBytes copies what it keeps), so it is released here.
-func readClaudeMainMapped(path string, done func(*claudeProject)) (m *claudeMain, prob *Problem, ok bool) {
+// streamBufSize is the buffer each scanner reads through; it grows only
+// while one kept value (such as a huge mcpServers) is longer.
+const streamBufSize = 1 << 20
+
+// readClaudeMainStream is readClaudeMain for a large file, scanned as it is
+// read (see streamMinSize). ok is false when the file is small, cannot be
+// opened, is not valid JSON, or changed size while it was read: the caller
+// then reads it whole, which gives the exact line and column of a syntax
+// error, and what the file holds now. done may have seen some projects by
+// then; it sees them again.
+func readClaudeMainStream(path string, bufSize int, done func(*claudeProject)) (m *claudeMain, ok bool) {
 	f, st, err := openRegular(path, maxClaudeJSONSize)
-	if err != nil || st.Size() < mapMinSize {
-		if f != nil {
-			f.Close()
-		}
-		return nil, nil, false
-	}
-	data, unmap, err := readHuge(f, st.Size())
-	if errors.Is(err, errors.ErrUnsupported) {
-		data, unmap, err = mapFile(f, st.Size())
-	}
-	f.Close()
 	if err != nil {
-		return nil, nil, false
+		return nil, false
 	}
-	defer unmap()
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			if _, fault := r.(interface{ Addr() uintptr }); !fault {
-				panic(r)
-			}
-			m, prob, ok = nil, nil, false
-		}
-	}()
-	m, prob = readClaudeMainBytes(path, data, done)
-	return m, prob, true
+	defer f.Close()
+	if st.Size() < streamMinSize {
+		return nil, false
+	}
+	at := 0 // one scanner
+	if st.Size() >= int64(splitMinSize) {
+		at = -1 // two, from a guessed boundary
+	}
+	m, ok = scanClaudeMain(path, f, st.Size(), bufSize, at, done)
+	if n, _ := f.ReadAt(make([]byte, 1), st.Size()); n > 0 {
+		return nil, false // it grew while it was read
+	}
+	return m, ok
 }
+
+// scanClaudeMain scans the first size bytes of r through a buffer of
+// bufSize bytes, with a second scanner reading from at on through its own
+// (see claudecode_split.go): 0 for none, -1 for a boundary guessed past
+// the middle (guessTail). ok is false when the input is not valid JSON or
+// could not be read to size.
+func scanClaudeMain(path string, r io.ReaderAt, size int64, bufSize, at int, done func(*claudeProject)) (m *claudeMain, ok bool) {
+	s := newStreamScanner(r, 0, size, make([]byte, bufSize))
+	for len(s.data) < len(bom) && s.more() {
+	}
+	if bytes.HasPrefix(s.data, bom) {
+		s.pos = len(bom)
+	}
+	var second func() *claudeTail
+	var stop atomic.Bool
+	switch {
+	case at < 0:
+		at, second = guessTail(r, size, &stop)
+	case at > 0:
+		second = func() *claudeTail {
+			t := newStreamScanner(r, int64(at), size, make([]byte, bufSize))
+			t.src.stop = &stop
+			return scanTail(t)
+		}
+	}
+	m, ok = scanMain(path, s, done, at, second, func() { stop.Store(true) })
+	if s.src.err != nil {
+		return nil, false
+	}
+	return m, ok
+}
+
+// bom is the UTF-8 byte order mark, which JSON.parse does not take but
+// Claude Code's reader skips.
+var bom = []byte("\xef\xbb\xbf")
 
 // readClaudeMainBytes parses the file's contents (see readClaudeMain).
 func readClaudeMainBytes(path string, data []byte, done func(*claudeProject)) (*claudeMain, *Problem) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	data = bytes.TrimPrefix(data, bom)
 	return readClaudeMainAt(path, data, done, splitAt(data))
 }
 
@@ -116,17 +153,31 @@ func readClaudeMainAt(path string, data []byte, done func(*claudeProject), at in
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, nil
 	}
-	m := &claudeMain{file: path, projects: map[string]*claudeProject{}}
-	s := &jsonScanner{data: data}
+	m, ok := scanMain(path, &jsonScanner{data: data}, done, at, func() *claudeTail { return readTail(data, at) }, nil)
+	if !ok {
+		line, col, msg := SyntaxPosition(data)
+		return nil, &Problem{Client: ClaudeCode, File: path, Line: line, Column: col, Message: "invalid JSON: " + msg + " (Claude Code cannot load this file either)"}
+	}
+	return m, nil
+}
+
+// scanMain reads the whole of ~/.claude.json with s, and, when at is not
+// 0, second's reading from at on in another goroutine; cancel (nil: none)
+// tells second its half is not wanted. ok is false for invalid JSON.
+func scanMain(path string, s *jsonScanner, done func(*claudeProject), at int, second func() *claudeTail, cancel func()) (m *claudeMain, ok bool) {
+	m = &claudeMain{file: path, projects: map[string]*claudeProject{}}
 	r := &mainReader{s: s, m: m, done: done}
 	var tail *claudeTail
 	if at > 0 {
 		got := make(chan *claudeTail, 1)
-		go func() { got <- readTail(data, at) }()
-		// The second scanner reads data: it must be done before the caller
-		// unmaps it, whatever the first one decides.
+		go func() { got <- second() }()
+		// The second scanner reads the same input: it is done before the
+		// caller closes or reuses it, whatever the first one decides.
 		defer func() {
 			if tail == nil {
+				if cancel != nil {
+					cancel()
+				}
 				<-got
 			}
 		}()
@@ -136,15 +187,13 @@ func readClaudeMainAt(path string, data []byte, done func(*claudeProject), at in
 			return tail.ok
 		}
 	}
-	ok := s.document(r.top)
-	if !ok {
-		line, col, msg := SyntaxPosition(data)
-		return nil, &Problem{Client: ClaudeCode, File: path, Line: line, Column: col, Message: "invalid JSON: " + msg + " (Claude Code cannot load this file either)"}
+	if !s.document(r.top) {
+		return nil, false
 	}
 	if s.stopped {
 		tail.join(m, done)
 	}
-	return m, nil
+	return m, true
 }
 
 // mainReader picks what discovery needs out of ~/.claude.json as its
@@ -168,7 +217,7 @@ func (r *mainReader) top(key string) bool {
 		r.serversKeys++
 		raw, ok := s.skip()
 		if ok {
-			r.m.servers = bytes.Clone(dedupeJSON(raw)) // not a view of the file's bytes (see readClaudeMainMapped)
+			r.m.servers = bytes.Clone(dedupeJSON(raw)) // not a view of the file's bytes (see streamMinSize)
 		}
 		return ok
 	case "projects":
@@ -207,7 +256,7 @@ func (p *claudeProject) member(s *jsonScanner, key string) bool {
 	case "mcpServers":
 		raw, ok := s.skip()
 		if ok {
-			p.servers = string(dedupeJSON(raw)) // last of duplicate keys wins, as in JSON.parse; a copy (see readClaudeMainMapped)
+			p.servers = string(dedupeJSON(raw)) // last of duplicate keys wins, as in JSON.parse; a copy (see streamMinSize)
 		}
 		return ok
 	case "disabledMcpServers":

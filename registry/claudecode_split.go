@@ -2,8 +2,10 @@ package registry
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"runtime"
-	"runtime/debug"
+	"sync/atomic"
 )
 
 // Reading a 100 MB ~/.claude.json is one validating pass at about 1 GB/s:
@@ -139,20 +141,42 @@ func skipSpace(data []byte, i int) int {
 
 // readTail reads data from at as if at were a member key of the
 // top-level "projects" object (depth 2), through the end of the input.
-// A fault (the mapped file shrank) is a failed read: the first scanner,
-// reading on, meets it itself and the caller falls back.
-func readTail(data []byte, at int) (t *claudeTail) {
+func readTail(data []byte, at int) *claudeTail {
+	return scanTail(&jsonScanner{data: data, pos: at})
+}
+
+// guessTail guesses a project boundary past the middle of r's first size
+// bytes, from a window read there, and returns it with the second
+// scanner's read from it on, through its own buffer (the window's); stop
+// ends that read early. at is 0 when there is no guess.
+func guessTail(r io.ReaderAt, size int64, stop *atomic.Bool) (at int, second func() *claudeTail) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		return 0, nil
+	}
+	mid := size / 2
+	win := make([]byte, boundaryWindow)
+	n, err := r.ReadAt(win[:min(int64(len(win)), size-mid)], mid)
+	if err != nil && !errors.Is(err, io.EOF) || n == 0 {
+		return 0, nil // the first scanner meets the problem itself
+	}
+	k := projectBoundary(win[:n], 0)
+	if k == 0 {
+		return 0, nil
+	}
+	s := newStreamScanner(r, mid+int64(n), size, win)
+	s.data, s.base, s.src.stop = win[k:n], int(mid)+k, stop
+	return int(mid) + k, func() *claudeTail { return scanTail(s) }
+}
+
+// boundaryWindow is what projectBoundary may read past where it starts
+// looking: 1 MB to find a comma, 1 MB of the project after it, and the
+// next key.
+const boundaryWindow = 2<<20 + 64<<10
+
+// scanTail is readTail with s positioned at the boundary.
+func scanTail(s *jsonScanner) (t *claudeTail) {
 	t = &claudeTail{}
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			if _, fault := r.(interface{ Addr() uintptr }); !fault {
-				panic(r)
-			}
-			t = &claudeTail{}
-		}
-	}()
-	s := &jsonScanner{data: data, pos: at, depth: 2}
+	s.depth = 2
 	t.m = &claudeMain{projects: map[string]*claudeProject{}}
 	t.r = &mainReader{s: s, m: t.m, done: func(p *claudeProject) { t.all = append(t.all, p) }}
 	ok := s.members(t.r.project)
@@ -164,7 +188,7 @@ func readTail(data []byte, at int) (t *claudeTail) {
 		}
 	}
 	s.ws()
-	t.ok = ok && s.pos == len(data) && s.err == nil
+	t.ok = ok && s.pos == len(s.data) && s.err == nil && (s.src == nil || s.src.err == nil)
 	return t
 }
 

@@ -3,7 +3,10 @@ package registry
 import (
 	"encoding/binary"
 	"errors"
+	"io"
+	"math"
 	"math/bits"
+	"sync/atomic"
 
 	"github.com/tidwall/gjson"
 )
@@ -15,11 +18,23 @@ import (
 //
 // It accepts exactly RFC 8259 JSON (what JSON.parse accepts), except that it
 // does not check UTF-8, which JSON.parse does not reject either.
+//
+// It reads either all of its input in data, or (with src) a window of it
+// that slides: where a token runs past the end of data, more reads on
+// into the same buffer, keeping only the bytes still needed (see more).
 type jsonScanner struct {
 	data  []byte
 	pos   int
 	depth int
 	err   error
+
+	// src, when set, is where data comes from: data is src.buf's window
+	// onto the input from offset base on. mark is the input offset of the
+	// earliest byte still needed (a value being skipped, whose bytes skip
+	// returns), math.MaxInt for none.
+	src  *scanSource
+	base int
+	mark int
 
 	// handoffAt is where another scanner has read the rest of the input
 	// (see claudecode_split.go): when handoff is set, reaching a member key
@@ -45,14 +60,89 @@ func (s *jsonScanner) fail() bool {
 }
 
 func (s *jsonScanner) ws() {
-	for s.pos < len(s.data) {
-		switch s.data[s.pos] {
-		case ' ', '\t', '\n', '\r':
-			s.pos++
-		default:
+	for {
+		for s.pos < len(s.data) {
+			switch s.data[s.pos] {
+			case ' ', '\t', '\n', '\r':
+				s.pos++
+			default:
+				return
+			}
+		}
+		if !s.more() {
 			return
 		}
 	}
+}
+
+// scanSource is a jsonScanner's input read through a reused buffer: the
+// bytes of r from off up to end (the size the file had when opened).
+type scanSource struct {
+	r        io.ReaderAt
+	off, end int64
+	buf      []byte
+	// err is why the input ended before end: a read error,
+	// io.ErrUnexpectedEOF when the file shrank, or errStopped. The scanner
+	// sees the end of its input; the caller must not trust what it read.
+	err error
+	// stop, when set and true, ends the input at the next read: a second
+	// scanner whose half is no longer wanted (see scanClaudeMain).
+	stop *atomic.Bool
+}
+
+var errStopped = errors.New("stopped")
+
+// newStreamScanner returns a scanner of r's bytes from off to end, read
+// through buf.
+func newStreamScanner(r io.ReaderAt, off, end int64, buf []byte) *jsonScanner {
+	if len(buf) == 0 {
+		buf = make([]byte, 1)
+	}
+	return &jsonScanner{data: buf[:0], base: int(off), mark: math.MaxInt, src: &scanSource{r: r, off: off, end: end, buf: buf}}
+}
+
+// more reads more input after the end of data, keeping data from pos (or
+// from mark, when earlier) on, and reports whether it read any: never
+// without src. Positions into data shift down by the bytes dropped (the
+// growth of base): callers holding one in a local adjust it.
+func (s *jsonScanner) more() bool {
+	if s.src == nil {
+		return false
+	}
+	return s.refill()
+}
+
+// refill is more's work, out of the scanner's loops.
+func (s *jsonScanner) refill() bool {
+	src := s.src
+	if src.off >= src.end || src.err != nil {
+		return false
+	}
+	if src.stop != nil && src.stop.Load() {
+		src.err = errStopped
+		return false
+	}
+	keep := min(s.pos, s.mark-s.base)
+	n := copy(src.buf, s.data[keep:])
+	if n > len(src.buf)/2 { // a long value is retained: grow, so the copying stays linear
+		b := make([]byte, 2*len(src.buf))
+		copy(b, src.buf[:n])
+		src.buf = b
+	}
+	want := min(int64(len(src.buf)-n), src.end-src.off)
+	got, err := src.r.ReadAt(src.buf[n:n+int(want)], src.off)
+	if got < int(want) {
+		if err == nil || errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF // it shrank since it was opened
+		}
+		src.err = err
+		return false
+	}
+	src.off += want
+	s.data = src.buf[:n+got]
+	s.base += keep
+	s.pos -= keep
+	return true
 }
 
 // peek returns the next non-space byte, 0 at the end.
@@ -103,12 +193,15 @@ func (s *jsonScanner) value() bool {
 	}
 }
 
-// skip validates the next value and returns its raw bytes.
+// skip validates the next value and returns its raw bytes (reading a
+// stream, valid until the scanner reads on).
 func (s *jsonScanner) skip() ([]byte, bool) {
 	s.ws()
-	start := s.pos
+	outer, start := s.mark, s.base+s.pos
+	s.mark = min(outer, start)
 	ok := s.value()
-	return s.data[start:s.pos], ok
+	s.mark = outer
+	return s.data[start-s.base : s.pos], ok
 }
 
 // object validates an object. For each member it calls member with the
@@ -135,7 +228,7 @@ func (s *jsonScanner) members(member func(key string) bool) bool {
 		if s.peek() != '"' {
 			return s.fail()
 		}
-		if s.handoff != nil && s.pos == s.handoffAt && s.depth == s.handoffDepth && s.handoff() {
+		if s.handoff != nil && s.base+s.pos == s.handoffAt && s.depth == s.handoffDepth && s.handoff() {
 			s.stopped = true
 			return true
 		}
@@ -207,6 +300,8 @@ func (s *jsonScanner) array() bool {
 }
 
 func (s *jsonScanner) literal(lit string) bool {
+	for len(s.data)-s.pos < len(lit) && s.more() {
+	}
 	if len(s.data)-s.pos < len(lit) || string(s.data[s.pos:s.pos+len(lit)]) != lit {
 		return s.fail()
 	}
@@ -215,48 +310,54 @@ func (s *jsonScanner) literal(lit string) bool {
 }
 
 func (s *jsonScanner) number() bool {
-	d, i := s.data, s.pos
-	if i < len(d) && d[i] == '-' {
-		i++
+	if s.at() == '-' {
+		s.pos++
 	}
-	switch {
-	case i < len(d) && d[i] == '0':
-		i++
-	case i < len(d) && d[i] >= '1' && d[i] <= '9':
-		i = digits(d, i)
+	switch c := s.at(); {
+	case c == '0':
+		s.pos++
+	case c >= '1' && c <= '9':
+		s.digits()
 	default:
-		s.pos = i
 		return s.fail()
 	}
-	if i < len(d) && d[i] == '.' {
-		if j := digits(d, i+1); j > i+1 {
-			i = j
-		} else {
-			s.pos = j
+	if s.at() == '.' {
+		s.pos++
+		if !s.digits() {
 			return s.fail()
 		}
 	}
-	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
-		i++
-		if i < len(d) && (d[i] == '+' || d[i] == '-') {
-			i++
+	if c := s.at(); c == 'e' || c == 'E' {
+		s.pos++
+		if c := s.at(); c == '+' || c == '-' {
+			s.pos++
 		}
-		j := digits(d, i)
-		if j == i {
-			s.pos = j
+		if !s.digits() {
 			return s.fail()
 		}
-		i = j
 	}
-	s.pos = i
 	return true
 }
 
-func digits(d []byte, i int) int {
-	for i < len(d) && d[i] >= '0' && d[i] <= '9' {
-		i++
+// at returns the byte at pos, 0 at the end of the input.
+func (s *jsonScanner) at() byte {
+	if s.pos < len(s.data) || s.more() {
+		return s.data[s.pos]
 	}
-	return i
+	return 0
+}
+
+// digits consumes a run of digits and reports whether there was one.
+func (s *jsonScanner) digits() bool {
+	from := s.base + s.pos
+	for {
+		for s.pos < len(s.data) && s.data[s.pos] >= '0' && s.data[s.pos] <= '9' {
+			s.pos++
+		}
+		if s.pos < len(s.data) || !s.more() {
+			return s.base+s.pos > from
+		}
+	}
 }
 
 // SWAR constants: a byte-wise test on 8 bytes at once.
@@ -316,6 +417,11 @@ func (s *jsonScanner) str(decode bool) (string, bool) {
 			i++
 		}
 		if i >= len(d) {
+			var more bool
+			if start, i, more = s.strMore(decode, start, i); more {
+				d = s.data
+				continue
+			}
 			s.pos = len(d)
 			return "", s.fail()
 		}
@@ -332,6 +438,13 @@ func (s *jsonScanner) str(decode bool) (string, bool) {
 			return gjson.ParseBytes(d[start:s.pos]).String(), true
 		case c == '\\':
 			escaped = true
+			for len(d)-i < 6 && s.src != nil { // an escape is up to 6 bytes
+				var more bool
+				if start, i, more = s.strMore(decode, start, i); !more {
+					break
+				}
+				d = s.data
+			}
 			n, ok := escapeLen(d[i:])
 			if !ok {
 				s.pos = i
@@ -343,6 +456,19 @@ func (s *jsonScanner) str(decode bool) (string, bool) {
 			return "", s.fail()
 		}
 	}
+}
+
+// strMore is more in the middle of a string at i, whose opening quote is
+// at start: kept only while it is decoded. It returns both shifted.
+func (s *jsonScanner) strMore(decode bool, start, i int) (int, int, bool) {
+	s.pos = i
+	if decode {
+		s.pos = start
+	}
+	base := s.base
+	more := s.more()
+	shift := s.base - base
+	return start - shift, i - shift, more
 }
 
 // escapeLen returns the length of the escape sequence at the start of d.
