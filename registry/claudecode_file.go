@@ -183,6 +183,7 @@ func scanMain(path string, s *jsonScanner, done func(*claudeProject), at int, se
 		}()
 		s.handoffAt, s.handoffDepth = at, -1 // armed only inside "projects" (see top)
 		s.handoff = func() bool {
+			s.handoff = nil // asked once: the tail is received once
 			tail = <-got
 			return tail.ok
 		}

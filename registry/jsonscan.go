@@ -135,14 +135,13 @@ func (s *jsonScanner) refill() bool {
 		if err == nil || errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF // it shrank since it was opened
 		}
-		src.err = err
-		return false
+		src.err = err // what was read is scanned; the caller distrusts it
 	}
-	src.off += want
+	src.off += int64(got)
 	s.data = src.buf[:n+got]
 	s.base += keep
 	s.pos -= keep
-	return true
+	return got > 0
 }
 
 // peek returns the next non-space byte, 0 at the end.
