@@ -3,9 +3,9 @@ package registry
 import (
 	"bytes"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
-	"io"
 	"path/filepath"
 	"sort"
 	"sync/atomic"
