@@ -28,8 +28,15 @@ import (
 //     the second half is not valid JSON) the first scanner reads on to the
 //     end, errors and all, and the guess only cost the second core's time.
 //
+// A large file is streamed (see streamMinSize): the guess is made in a
+// window read at the middle, which becomes the second scanner's buffer,
+// and the second scanner's read counts as without error only when it read
+// to the size the file had when opened, no less.
+//
 // TestSplitReadEqualsOneScanner and FuzzClaudeMainSplit compare both ways
-// on generated and fuzzed files, with the boundary at every offset.
+// on generated and fuzzed files, with the boundary at every offset, and
+// TestStreamedReadEqualsOneScanner and FuzzClaudeMainStream the same
+// streamed through tiny buffers.
 
 // splitMinSize is the size from which the file is read in two halves:
 // below it, starting a goroutine costs more than the half it saves.
