@@ -10,8 +10,8 @@ import (
 
 // Reading a 100 MB ~/.claude.json is one validating pass at about 1 GB/s:
 // the longest single step of `list` on such a file, and one core idles.
-// readClaudeMainBytes therefore reads it in two halves at once, by
-// speculation that stays exact:
+// readClaudeMainBytes and readClaudeMainStream therefore read it in two
+// halves at once, by speculation that stays exact:
 //
 //   - A boundary is guessed past the middle: a key that looks like a
 //     project's ("/path" or "C:\\path") after "}," and before ":{", where
