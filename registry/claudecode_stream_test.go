@@ -293,15 +293,24 @@ func TestClaudeMainStreamedSyntaxError(t *testing.T) {
 
 // FuzzClaudeMainStream reads arbitrary input streamed through a small
 // buffer, with a second scanner from an arbitrary quote: the result must
-// be one scanner's over the whole input.
+// be one scanner's over the whole input. The first byte picks the
+// buffer's size, the second the quote (none when even); the seeds are
+// small, so that the fuzzer's minimizing of each new input stays quick.
 func FuzzClaudeMainStream(f *testing.F) {
-	for _, s := range splitFiles() {
-		f.Add([]byte(s), uint8(3), uint(len(s)/2))
+	small := `{"mcpServers":{"u":{"command":"x"}},"projects":{"/a":{"history":[{"display":"\"},\"/x\":{"}],` +
+		`"mcpServers":{"s":{"url":"u\u00e9"}},"disabledMcpServers":["s"],"hasTrustDialogAccepted":true},` +
+		`"/b":{"mcpServers":{"t":{"command":"c"}}}},"projects":{"C:\\b":{}},"x":[1,-2.5e3,true,null]}`
+	for i, s := range []string{small, indent(small), "\xef\xbb\xbf" + small, small[:len(small)/2]} {
+		f.Add(append([]byte{byte(i * 7), byte(2*i + 1)}, s...))
 	}
-	for _, s := range jsonScanCases {
-		f.Add([]byte(s), uint8(1), uint(0))
+	for i, s := range jsonScanCases {
+		f.Add(append([]byte{byte(i), 0}, s...))
 	}
-	f.Fuzz(func(t *testing.T, data []byte, buf uint8, n uint) {
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) < 2 {
+			return
+		}
+		buf, pick, data := 1+int(in[0]%80), int(in[1]), in[2:]
 		at := 0
 		var quotes []int
 		for i := 1; i < len(data); i++ {
@@ -309,9 +318,9 @@ func FuzzClaudeMainStream(f *testing.F) {
 				quotes = append(quotes, i)
 			}
 		}
-		if len(quotes) > 0 && n%2 == 1 {
-			at = quotes[int(n/2%uint(len(quotes)))]
+		if len(quotes) > 0 && pick%2 == 1 {
+			at = quotes[pick/2%len(quotes)]
 		}
-		readStreamed(t, data, 1+int(buf%80), at)
+		readStreamed(t, data, buf, at)
 	})
 }
