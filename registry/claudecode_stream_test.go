@@ -273,6 +273,22 @@ func TestStreamedShortInput(t *testing.T) {
 	}
 }
 
+// A file cut short anywhere (inside keys, escapes, kept values, literals,
+// numbers) is never read as whole, however the buffer falls.
+func TestStreamedCutAnywhere(t *testing.T) {
+	doc := []byte(`{"mcpServers":{"s\u00e9":{"command":"x\n","args":[1,-2.5e+3,true,false,null]}},"projects":{"/a\u00e9b":{"mcpServers":{"k":{"url":"u"}},"hasTrustDialogAccepted":true}}}` + "\n")
+	at := bytes.Index(doc, []byte(`"/a`))
+	for k := range len(doc) {
+		for _, n := range tinyBuffers {
+			for _, split := range []int{0, at} {
+				if m, ok := scanClaudeMain("f", bytes.NewReader(doc[:k]), int64(len(doc)), n, split, nil); ok || m != nil {
+					t.Fatalf("cut at %d, buffer %d, split at %d: read %s", k, n, split, describe(m))
+				}
+			}
+		}
+	}
+}
+
 // A syntax error in a large file is reported at the line and column of
 // the whole read.
 func TestClaudeMainStreamedSyntaxError(t *testing.T) {

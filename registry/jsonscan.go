@@ -115,7 +115,8 @@ func newStreamScanner(r io.ReaderAt, off, end int64, buf []byte) *jsonScanner {
 // more reads more input after the end of data, keeping data from pos (or
 // from mark, when earlier) on, and reports whether it read any: never
 // without src. Positions into data shift down by the bytes dropped (the
-// growth of base): callers holding one in a local adjust it.
+// growth of base), even when none was read (the file shrank): callers
+// holding data or a position in a local reload or adjust it.
 func (s *jsonScanner) more() bool {
 	if s.src == nil {
 		return false
@@ -431,8 +432,8 @@ func (s *jsonScanner) str(decode bool) (string, bool) {
 		}
 		if i >= len(d) {
 			var more bool
-			if start, i, more = s.strMore(decode, start, i); more {
-				d = s.data
+			start, i, more = s.strMore(decode, start, i)
+			if d = s.data; more {
 				continue
 			}
 			s.pos = len(d)
@@ -453,10 +454,10 @@ func (s *jsonScanner) str(decode bool) (string, bool) {
 			escaped = true
 			for len(d)-i < 6 && s.src != nil { // an escape is up to 6 bytes
 				var more bool
-				if start, i, more = s.strMore(decode, start, i); !more {
+				start, i, more = s.strMore(decode, start, i)
+				if d = s.data; !more {
 					break
 				}
-				d = s.data
 			}
 			n, ok := escapeLen(d[i:])
 			if !ok {
