@@ -122,7 +122,7 @@ func scanClaudeMain(path string, r io.ReaderAt, size int64, bufSize, at int, don
 	var stop atomic.Bool
 	switch {
 	case at < 0:
-		at, second = guessTail(r, size, &stop)
+		at, second = guessTail(r, size, bufSize, &stop)
 	case at > 0:
 		second = func() *claudeTail {
 			t := newStreamScanner(r, int64(at), size, make([]byte, bufSize))

@@ -154,25 +154,34 @@ func readTail(data []byte, at int) *claudeTail {
 
 // guessTail guesses a project boundary past the middle of r's first size
 // bytes, from a window read there, and returns it with the second
-// scanner's read from it on, through its own buffer (the window's); stop
-// ends that read early. at is 0 when there is no guess.
-func guessTail(r io.ReaderAt, size int64, stop *atomic.Bool) (at int, second func() *claudeTail) {
+// scanner's read from it on, through its own buffer (the window's, of at
+// least bufSize bytes); stop ends that read early. at is 0 when there is
+// no guess. The guess is on the way of both scanners, so a small window
+// is tried first: most projects are a few kilobytes.
+func guessTail(r io.ReaderAt, size int64, bufSize int, stop *atomic.Bool) (at int, second func() *claudeTail) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		return 0, nil
 	}
 	mid := size / 2
-	win := make([]byte, boundaryWindow)
-	n, err := r.ReadAt(win[:min(int64(len(win)), size-mid)], mid)
-	if err != nil && !errors.Is(err, io.EOF) || n == 0 {
-		return 0, nil // the first scanner meets the problem itself
+	var buf []byte
+	for _, w := range []int{64 << 10, boundaryWindow} {
+		if len(buf) < w {
+			buf = make([]byte, max(w, bufSize))
+		}
+		n, err := r.ReadAt(buf[:min(int64(w), size-mid)], mid)
+		if err != nil && !errors.Is(err, io.EOF) || n == 0 {
+			return 0, nil // the first scanner meets the problem itself
+		}
+		if k := projectBoundary(buf[:n], 0); k > 0 {
+			s := newStreamScanner(r, mid+int64(n), size, buf)
+			s.data, s.base, s.src.stop = buf[k:n], int(mid)+k, stop
+			return int(mid) + k, func() *claudeTail { return scanTail(s) }
+		}
+		if n < w {
+			break // the window held the rest of the input
+		}
 	}
-	k := projectBoundary(win[:n], 0)
-	if k == 0 {
-		return 0, nil
-	}
-	s := newStreamScanner(r, mid+int64(n), size, win)
-	s.data, s.base, s.src.stop = win[k:n], int(mid)+k, stop
-	return int(mid) + k, func() *claudeTail { return scanTail(s) }
+	return 0, nil
 }
 
 // boundaryWindow is what projectBoundary may read past where it starts

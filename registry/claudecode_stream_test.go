@@ -200,9 +200,30 @@ func TestClaudeMainStreamed(t *testing.T) {
 			t.Errorf("p7 servers = %s", s)
 		}
 	}
-	if at, _ := guessTail(bytes.NewReader(data), int64(len(data)), nil); at <= len(data)/2 || !strings.HasPrefix(snippet(data, at), `"/src/p`) {
+	if at, _ := guessTail(bytes.NewReader(data), int64(len(data)), 4096, nil); at <= len(data)/2 || !strings.HasPrefix(snippet(data, at), `"/src/p`) {
 		t.Errorf("guessed boundary at %d (%q), want a project key past the middle", at, snippet(data, at))
 	}
+}
+
+// Projects longer than the first window the boundary is looked for in
+// are split in the larger one, and read as one scanner reads them.
+func TestStreamedGuessInTheLargerWindow(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"projects":{`)
+	for p := range 40 {
+		if p > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `"/src/p%d":{"history":[%s],"mcpServers":{"s":{"command":"run-%d"}}}`,
+			p, strings.TrimSuffix(strings.Repeat(`{"display":"a prompt of a hundred bytes or so, \"quoted\", many times over in one project"},`, 1200), ","), p)
+	}
+	b.WriteString(`}}`)
+	data := []byte(b.String())
+	at, _ := guessTail(bytes.NewReader(data), int64(len(data)), 4096, nil)
+	if at <= len(data)/2+64<<10 || !strings.HasPrefix(snippet(data, at), `"/src/p`) {
+		t.Fatalf("guessed boundary at %d (%q), want a project key past the first window", at, snippet(data, at))
+	}
+	readStreamed(t, data, 4096, -1)
 }
 
 // A file truncated by another program while it is streamed is read again

@@ -67,19 +67,25 @@ func (s *jsonScanner) ws() { s.space() }
 // crossed eight at a time.
 func (s *jsonScanner) space() byte {
 	for {
-		for s.pos < len(s.data) {
-			switch c := s.data[s.pos]; c {
-			case ' ':
-				s.pos++
-				for s.pos+8 <= len(s.data) && binary.LittleEndian.Uint64(s.data[s.pos:]) == lsb*' ' {
-					s.pos += 8
+		d, i := s.data, s.pos
+		for i < len(d) {
+			switch c := d[i]; {
+			case c > ' ':
+				s.pos = i
+				return c
+			case c == ' ':
+				i++
+				for i+8 <= len(d) && binary.LittleEndian.Uint64(d[i:]) == lsb*' ' {
+					i += 8
 				}
-			case '\t', '\n', '\r':
-				s.pos++
+			case c == '\n' || c == '\t' || c == '\r':
+				i++
 			default:
+				s.pos = i
 				return c
 			}
 		}
+		s.pos = i
 		if !s.more() {
 			return 0
 		}
