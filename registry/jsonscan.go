@@ -162,16 +162,28 @@ func (s *jsonScanner) refill() bool {
 	return got > 0
 }
 
-// peek returns the next non-space byte, 0 at the end. It is written to be
-// inlined: the next byte is most often not a space and already read.
-func (s *jsonScanner) peek() (c byte) {
-	if s.pos < len(s.data) {
-		c = s.data[s.pos]
+// peek returns the next non-space byte, 0 at the end.
+func (s *jsonScanner) peek() byte {
+	if c := s.peekIn(); c != 0 {
+		return c
 	}
-	if c <= ' ' {
-		c = s.space()
+	return s.space()
+}
+
+// peekIn is peek within data, without reading more: 0 where peek must
+// read on. The scanner's loops call it, and space only when it returns 0,
+// instead of peek: it is inlined (a call for every token of an indented
+// file cost a tenth of the scan), and cannot be with the call in it.
+func (s *jsonScanner) peekIn() byte {
+	for s.pos < len(s.data) {
+		switch c := s.data[s.pos]; c {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return c
+		}
 	}
-	return // not "return c": one more unit of inlining cost than the 80 allowed
+	return 0
 }
 
 // document validates the whole input as one value, calling top for each
@@ -194,7 +206,11 @@ func (s *jsonScanner) document(top func(key string) bool) bool {
 
 // value validates and skips one value.
 func (s *jsonScanner) value() bool {
-	switch s.peek() {
+	c := s.peekIn()
+	if c == 0 {
+		c = s.space()
+	}
+	switch c {
 	case '{':
 		return s.object(nil)
 	case '[':
@@ -233,7 +249,7 @@ func (s *jsonScanner) object(member func(key string) bool) bool {
 		return s.fail()
 	}
 	s.pos++ // '{'
-	if s.peek() == '}' {
+	if c := s.peekIn(); c == '}' || c == 0 && s.space() == '}' {
 		s.pos++
 		s.depth--
 		return true
@@ -245,7 +261,7 @@ func (s *jsonScanner) object(member func(key string) bool) bool {
 // brace (see object).
 func (s *jsonScanner) members(member func(key string) bool) bool {
 	for {
-		if s.peek() != '"' {
+		if c := s.peekIn(); c != '"' && (c != 0 || s.space() != '"') {
 			return s.fail()
 		}
 		if s.handoff != nil && s.base+s.pos == s.handoffAt && s.depth == s.handoffDepth && s.handoff() {
@@ -256,7 +272,7 @@ func (s *jsonScanner) members(member func(key string) bool) bool {
 		if !ok {
 			return false
 		}
-		if s.peek() != ':' {
+		if c := s.peekIn(); c != ':' && (c != 0 || s.space() != ':') {
 			return s.fail()
 		}
 		s.pos++
@@ -280,7 +296,11 @@ func (s *jsonScanner) members(member func(key string) bool) bool {
 // next consumes what follows a member's value: a comma, when more members
 // follow, or the object's closing brace.
 func (s *jsonScanner) next() (more, ok bool) {
-	switch s.peek() {
+	c := s.peekIn()
+	if c == 0 {
+		c = s.space()
+	}
+	switch c {
 	case ',':
 		s.pos++
 		return true, true
@@ -297,7 +317,7 @@ func (s *jsonScanner) array() bool {
 		return s.fail()
 	}
 	s.pos++ // '['
-	if s.peek() == ']' {
+	if c := s.peekIn(); c == ']' || c == 0 && s.space() == ']' {
 		s.pos++
 		s.depth--
 		return true
@@ -306,7 +326,11 @@ func (s *jsonScanner) array() bool {
 		if !s.value() {
 			return false
 		}
-		switch s.peek() {
+		c := s.peekIn()
+		if c == 0 {
+			c = s.space()
+		}
+		switch c {
 		case ',':
 			s.pos++
 		case ']':
