@@ -1,0 +1,6 @@
+//go:build !linux
+
+package hugeheap
+
+// reserve does nothing: only linux hands out huge pages on request.
+func reserve(int) bool { return false }
