@@ -41,9 +41,18 @@ const gcPercent = 400
 // commands in one process; a command's process just exits). It reports
 // whether the heap was readied.
 func Prepare(size int) (restore func(), ok bool) {
-	if size <= 0 || os.Getenv(Off) == "off" || !reserve(size) {
+	if size <= 0 || os.Getenv(Off) == "off" || !hugePagesOnRequest() {
 		return func() {}, false
 	}
-	old := debug.SetGCPercent(gcPercent)
+	// No collection while the object is made: one would start at once
+	// (the heap is suddenly far over its goal), find the object still in
+	// use, and free nothing; reserve's own collection frees it.
+	old := debug.SetGCPercent(-1)
+	ok = reserve(size)
+	if !ok {
+		debug.SetGCPercent(old)
+		return func() {}, false
+	}
+	debug.SetGCPercent(gcPercent)
 	return func() { debug.SetGCPercent(old) }, true
 }

@@ -21,9 +21,6 @@ const madvHugepage = 14
 // carved from it. Nothing touches it here (a fresh object is not
 // cleared), so only what is later used is faulted in.
 func reserve(size int) bool {
-	if !hugePagesOnRequest() {
-		return false
-	}
 	size = (size + hugePage - 1) &^ (hugePage - 1)
 	b := make([]byte, size+hugePage)
 	skip := (hugePage - int(uintptr(unsafe.Pointer(&b[0])))%hugePage) % hugePage // huge pages start on 2 MB boundaries
