@@ -32,6 +32,10 @@ type app struct {
 	stdout io.Writer
 	stderr io.Writer
 	deps   *tools.Deps
+	// restoreHeap undoes prepareHeap's setting of GOGC once the command
+	// is done (nil: nothing to undo); tests run many commands in one
+	// process.
+	restoreHeap func()
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {

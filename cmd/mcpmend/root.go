@@ -99,6 +99,7 @@ func (a *app) start(cmd *cobra.Command, args []string) error {
 		return usageError{err.Error()}
 	}
 	a.init()
+	a.prepareHeap(cmd.Name())
 	name := cmd.Name()
 	if dry, err := cmd.Flags().GetBool("dry-run"); err == nil && dry {
 		name += " --dry-run" // only lists: read-only, so it neither replays nor prunes
@@ -121,6 +122,9 @@ func execute(ctx context.Context, a *app, args []string) int {
 	root := newRoot(a)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
+	if a.restoreHeap != nil {
+		a.restoreHeap()
+	}
 	if err == nil {
 		return 0
 	}

@@ -1,0 +1,40 @@
+package hugeheap
+
+import (
+	"bytes"
+	"os"
+	"runtime"
+	"sync"
+	"syscall"
+	"unsafe"
+)
+
+// hugePage is the size of a transparent huge page on linux/amd64 and arm64.
+const hugePage = 2 << 20
+
+// madvHugepage is MADV_HUGEPAGE (syscall has no name for it).
+const madvHugepage = 14
+
+// reserve grows the heap by one object of about size bytes, asks the
+// kernel to back it with huge pages, and frees it: the page allocator
+// hands out the lowest free pages first, so the spans that follow are
+// carved from it. Nothing touches it here (a fresh object is not
+// cleared), so only what is later used is faulted in.
+func reserve(size int) bool {
+	size = (size + hugePage - 1) &^ (hugePage - 1)
+	b := make([]byte, size+hugePage)
+	skip := (hugePage - int(uintptr(unsafe.Pointer(&b[0])))%hugePage) % hugePage // huge pages start on 2 MB boundaries
+	if err := syscall.Madvise(b[skip:skip+size], madvHugepage); err != nil {
+		return false
+	}
+	runtime.KeepAlive(b) // the last use: the collection below frees it
+	runtime.GC()         // now, not at some later cycle
+	return true
+}
+
+// hugePagesOnRequest reports whether transparent huge pages are enabled
+// for memory that asks for them.
+var hugePagesOnRequest = sync.OnceValue(func() bool {
+	b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
+	return err == nil && (bytes.Contains(b, []byte("[always]")) || bytes.Contains(b, []byte("[madvise]")))
+})
