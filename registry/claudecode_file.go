@@ -325,19 +325,18 @@ func readLarge(path string) ([]byte, error) {
 	}
 	size := st.Size()
 	buf := make([]byte, size)
-	err = readAtParts(f, buf, 4, 1)
+	err = readAtParts(f, buf, 4)
 	if n, _ := f.ReadAt(make([]byte, 1), size); err != nil || n > 0 {
 		return readBounded(path, maxClaudeJSONSize)
 	}
 	return buf, nil
 }
 
-// readAtParts fills buf from the start of f in parts read at once, each
-// but the last a multiple of align bytes (a power of two) long: the copy
-// out of the page cache, and the kernel's zeroing of fresh pages on first
-// touch, divide between cores.
-func readAtParts(f *os.File, buf []byte, parts, align int) error {
-	chunk := len(buf) / parts &^ (align - 1)
+// readAtParts fills buf from the start of f in parts read at once: the
+// copy out of the page cache, and the kernel's zeroing of fresh pages on
+// first touch, divide between cores.
+func readAtParts(f *os.File, buf []byte, parts int) error {
+	chunk := len(buf) / parts
 	if chunk == 0 {
 		chunk, parts = len(buf), 1
 	}
