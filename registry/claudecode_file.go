@@ -143,8 +143,8 @@ func scanClaudeMain(path string, r io.ReaderAt, size int64, bufSize, at int, don
 	return m, ok
 }
 
-// bom is the UTF-8 byte order mark, which JSON.parse does not take but
-// Claude Code's reader skips.
+// bom is the UTF-8 byte order mark, as Windows editors write it: skipped
+// at the start of the file, as every config reader here does.
 var bom = []byte("\xef\xbb\xbf")
 
 // readClaudeMainBytes parses the file's contents (see readClaudeMain).
