@@ -48,6 +48,12 @@ func claudeMainFile(env Env) string {
 // readClaudeMain reads ~/.claude.json (path) in one validating pass,
 // handing each project to done as soon as it is scanned (nil: none). A
 // missing or empty file gives nil and no problem.
+//
+// done may be called from two goroutines at once (a large file is read in
+// two halves, see claudecode_split.go), in no particular order, and for
+// projects that are not kept (a later one of the same directory replaces
+// it, or the second half was read for nothing); every project kept has
+// been handed to it, and none is handed on after readClaudeMain returns.
 func readClaudeMain(env Env, path string, done func(*claudeProject)) (*claudeMain, *Problem) {
 	if m, ok := readClaudeMainStream(path, streamBufSize, done); ok {
 		return m, nil
@@ -128,12 +134,12 @@ func scanClaudeMain(path string, r io.ReaderAt, size int64, bufSize, at int, don
 	var stop atomic.Bool
 	switch {
 	case at < 0:
-		at, second = guessTail(r, size, bufSize, &stop)
+		at, second = guessTail(r, size, bufSize, &stop, done)
 	case at > 0:
 		second = func() *claudeTail {
 			t := newStreamScanner(r, int64(at), size, make([]byte, bufSize))
 			t.src.stop = &stop
-			return scanTail(t)
+			return scanTail(t, done)
 		}
 	}
 	m, ok = scanMain(path, s, done, at, second, func() { stop.Store(true) })
@@ -159,7 +165,7 @@ func readClaudeMainAt(path string, data []byte, done func(*claudeProject), at in
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, nil
 	}
-	m, ok := scanMain(path, &jsonScanner{data: data}, done, at, func() *claudeTail { return readTail(data, at) }, nil)
+	m, ok := scanMain(path, &jsonScanner{data: data}, done, at, func() *claudeTail { return readTail(data, at, done) }, nil)
 	if !ok {
 		line, col, msg := SyntaxPosition(data)
 		return nil, &Problem{Client: ClaudeCode, File: path, Line: line, Column: col, Message: "invalid JSON: " + msg + " (Claude Code cannot load this file either)"}
@@ -198,7 +204,7 @@ func scanMain(path string, s *jsonScanner, done func(*claudeProject), at int, se
 		return nil, false
 	}
 	if s.stopped {
-		tail.join(m, done)
+		tail.join(m)
 	}
 	return m, true
 }

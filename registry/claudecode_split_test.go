@@ -4,20 +4,55 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 )
 
 // readBoth reads data with one scanner and with a second one starting at
 // at, and fails when anything differs: the projects kept, the top-level
-// mcpServers, the problem, and the projects handed on, in order.
+// mcpServers and the problem; and unless every project kept was handed on
+// (see handedOn).
 func readBoth(t *testing.T, data []byte, at int) {
 	t.Helper()
-	var seq, split []string
-	want, wantProb := readClaudeMainAt("f", data, func(p *claudeProject) { seq = append(seq, p.dir) }, 0)
-	got, gotProb := readClaudeMainAt("f", data, func(p *claudeProject) { split = append(split, p.dir) }, at)
-	if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gotProb, wantProb) || !reflect.DeepEqual(split, seq) {
-		t.Fatalf("split at %d (%q…) differs from one scanner:\n got  %s %+v %v\n want %s %+v %v", at, snippet(data, at),
-			describe(got), gotProb, split, describe(want), wantProb, seq)
+	var one, split handedOn
+	want, wantProb := readClaudeMainAt("f", data, one.done, 0)
+	got, gotProb := readClaudeMainAt("f", data, split.done, at)
+	if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gotProb, wantProb) {
+		t.Fatalf("split at %d (%q…) differs from one scanner:\n got  %s %+v\n want %s %+v", at, snippet(data, at),
+			describe(got), gotProb, describe(want), wantProb)
+	}
+	one.check(t, want)
+	split.check(t, got)
+}
+
+// handedOn records the projects a read hands to done, from any goroutine.
+type handedOn struct {
+	mu   sync.Mutex
+	seen map[*claudeProject]bool
+}
+
+func (h *handedOn) done(p *claudeProject) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.seen == nil {
+		h.seen = map[*claudeProject]bool{}
+	}
+	h.seen[p] = true
+}
+
+// check fails unless every project m keeps was handed on: discovery
+// parses the servers of those it is handed, and of no other.
+func (h *handedOn) check(t testing.TB, m *claudeMain) {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if m == nil {
+		return
+	}
+	for dir, p := range m.projects {
+		if !h.seen[p] {
+			t.Fatalf("project %q was kept but never handed on (%d handed on)", dir, len(h.seen))
+		}
 	}
 }
 
@@ -139,7 +174,7 @@ func TestProjectBoundaryFindsAProject(t *testing.T) {
 		}
 		s := &jsonScanner{data: data}
 		took := false
-		s.handoffAt, s.handoffDepth, s.handoff = at, -1, func() bool { took = true; return readTail(data, at).ok }
+		s.handoffAt, s.handoffDepth, s.handoff = at, -1, func() bool { took = true; return readTail(data, at, nil).ok }
 		r := &mainReader{s: s, m: &claudeMain{projects: map[string]*claudeProject{}}}
 		if !s.document(r.top) || !took || !s.stopped {
 			t.Fatalf("%s: the first scanner did not hand off at %d (took %v, stopped %v)", name, at, took, s.stopped)
@@ -171,8 +206,8 @@ func TestSplitReadOfTheBenchmarkShape(t *testing.T) {
 		t.Fatal("no boundary found in the benchmark shape")
 	}
 	readBoth(t, data, at)
-	if tail := readTail(data, at); !tail.ok || len(tail.all) < 150 {
-		t.Fatalf("the second half read %d projects (ok %v)", len(tail.all), tail.ok)
+	if tail := readTail(data, at, nil); !tail.ok || len(tail.m.projects) < 150 {
+		t.Fatalf("the second half read %d projects (ok %v)", len(tail.m.projects), tail.ok)
 	}
 }
 

@@ -16,13 +16,13 @@ import (
 // it is read through a buffer of bufSize bytes (a second scanner from at
 // on: 0 none), and read whole when that fails. It fails the test when
 // anything differs from one scanner over all of data: the projects kept,
-// the top-level mcpServers, the problem (line and column included), and
-// the projects handed to done, in order.
+// the top-level mcpServers, the problem (line and column included); and
+// unless every project kept was handed to done.
 func readStreamed(t testing.TB, data []byte, bufSize, at int) {
 	t.Helper()
-	var seq, streamed []string
-	want, wantProb := readClaudeMainAt("f", bytes.TrimPrefix(data, bom), func(p *claudeProject) { seq = append(seq, p.dir) }, 0)
-	got, ok := scanClaudeMain("f", bytes.NewReader(data), int64(len(data)), bufSize, at, func(p *claudeProject) { streamed = append(streamed, p.dir) })
+	var streamed handedOn
+	want, wantProb := readClaudeMainAt("f", bytes.TrimPrefix(data, bom), nil, 0)
+	got, ok := scanClaudeMain("f", bytes.NewReader(data), int64(len(data)), bufSize, at, streamed.done)
 	var gotProb *Problem
 	if !ok {
 		if want != nil {
@@ -30,9 +30,12 @@ func readStreamed(t testing.TB, data []byte, bufSize, at int) {
 		}
 		got, gotProb = readClaudeMainBytes("f", data, nil)
 	}
-	if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gotProb, wantProb) || !reflect.DeepEqual(streamed, seq) {
-		t.Fatalf("buffer %d, split at %d, streamed differs from one scanner over %q:\n got  %s %+v %v\n want %s %+v %v", bufSize, at, data,
-			describe(got), gotProb, streamed, describe(want), wantProb, seq)
+	if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gotProb, wantProb) {
+		t.Fatalf("buffer %d, split at %d, streamed differs from one scanner over %q:\n got  %s %+v\n want %s %+v", bufSize, at, data,
+			describe(got), gotProb, describe(want), wantProb)
+	}
+	if ok {
+		streamed.check(t, got)
 	}
 }
 
@@ -188,19 +191,19 @@ func TestClaudeMainStreamed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var seq, streamed []string
-	want, wantProb := readClaudeMainAt(path, data, func(p *claudeProject) { seq = append(seq, p.dir) }, 0)
+	want, wantProb := readClaudeMainAt(path, data, nil, 0)
 	for _, n := range []int{4096, streamBufSize} {
-		streamed = nil
-		m, ok := readClaudeMainStream(path, n, func(p *claudeProject) { streamed = append(streamed, p.dir) })
-		if !ok || wantProb != nil || len(m.projects) != 600 || !reflect.DeepEqual(m, want) || !reflect.DeepEqual(streamed, seq) {
-			t.Fatalf("buffer %d: streamed %d projects (ok %v), read %d (%v); done order equal: %v", n, len(m.projects), ok, len(want.projects), wantProb, reflect.DeepEqual(streamed, seq))
+		var streamed handedOn
+		m, ok := readClaudeMainStream(path, n, streamed.done)
+		if !ok || wantProb != nil || len(m.projects) != 600 || !reflect.DeepEqual(m, want) {
+			t.Fatalf("buffer %d: streamed %d projects (ok %v), read %d (%v)", n, len(m.projects), ok, len(want.projects), wantProb)
 		}
+		streamed.check(t, m)
 		if s := m.projects["/src/p7"].servers; s != `{"s":{"command":"run-7"}}` {
 			t.Errorf("p7 servers = %s", s)
 		}
 	}
-	if at, _ := guessTail(bytes.NewReader(data), int64(len(data)), 4096, nil); at <= len(data)/2 || !strings.HasPrefix(snippet(data, at), `"/src/p`) {
+	if at, _ := guessTail(bytes.NewReader(data), int64(len(data)), 4096, nil, nil); at <= len(data)/2 || !strings.HasPrefix(snippet(data, at), `"/src/p`) {
 		t.Errorf("guessed boundary at %d (%q), want a project key past the middle", at, snippet(data, at))
 	}
 }
@@ -219,7 +222,7 @@ func TestStreamedGuessInTheLargerWindow(t *testing.T) {
 	}
 	b.WriteString(`}}`)
 	data := []byte(b.String())
-	at, _ := guessTail(bytes.NewReader(data), int64(len(data)), 4096, nil)
+	at, _ := guessTail(bytes.NewReader(data), int64(len(data)), 4096, nil, nil)
 	if at <= len(data)/2+64<<10 || !strings.HasPrefix(snippet(data, at), `"/src/p`) {
 		t.Fatalf("guessed boundary at %d (%q), want a project key past the first window", at, snippet(data, at))
 	}
