@@ -7,10 +7,13 @@ import (
 )
 
 // largeConfig is the size of ~/.claude.json from which a command that
-// reads every server readies the heap first (internal/hugeheap): 1 MB is
-// thousands of servers. Below it the few milliseconds of readying would
-// cost more than the faults they save.
-const largeConfig = 1 << 20
+// reads every server readies the heap first (internal/hugeheap): 256 KB
+// is some 2,000 servers, or a long prompt history. Side by side, readying
+// took list of 3,000 servers (a 400 KB file) from 54 to 35 ms and checkup
+// from 156 to 89 ms, and cost list of 750 (100 KB) about 1.5 ms of its
+// 26: below some hundred kilobytes the readying costs more than the
+// faults it saves.
+const largeConfig = 256 << 10
 
 // heapReserve is how much heap is readied: of 15,000 servers `list`
 // allocates about 30 MB, `checkup --no-probe` 230 MB (side by side with a

@@ -20,7 +20,7 @@ import (
 // once each command is done.
 func TestLargeConfigReadiedHeapSameAnswer(t *testing.T) {
 	home := t.TempDir()
-	if _, err := benchhome.Write(home, benchhome.Shape{Projects: 400, History: 12}); err != nil {
+	if _, err := benchhome.Write(home, benchhome.Shape{Projects: 400, History: 2}); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := os.Stat(filepath.Join(home, ".claude.json")); err != nil || st.Size() < largeConfig {
