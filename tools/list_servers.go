@@ -33,18 +33,49 @@ type ListServersOutput struct {
 
 // ListServers discovers servers and applies the filters.
 func ListServers(ctx context.Context, d *Deps, in ListServersInput) (*ListServersOutput, error) {
+	out, states, err := listServers(ctx, d, in)
+	if err != nil {
+		return nil, err
+	}
+	out.States = states()
+	return out, nil
+}
+
+// WriteListServersJSON writes ListServers(ctx, d, in) to w as WriteJSON
+// does, byte for byte (what `mcpmend list --json` prints). The states are
+// summarised on another core while the servers are encoded: of 15,000
+// servers each takes about 10 ms, which one after the other was a fifth
+// of the whole command on a 100 MB ~/.claude.json.
+func WriteListServersJSON(ctx context.Context, d *Deps, in ListServersInput, w io.Writer) error {
+	out, states, err := listServers(ctx, d, in)
+	if err != nil {
+		return err
+	}
+	done := make(chan map[string]cache.Summary, 1)
+	go func() { done <- states() }()
+	return jsonout.WriteJSON(w, func(w *jsonout.Writer) {
+		out.encodeWith(w, func() map[string]cache.Summary {
+			out.States = <-done
+			return out.States
+		})
+	})
+}
+
+// listServers is ListServers with the states left to summarise: states
+// computes them (once; it reads the servers and nothing else of out).
+func listServers(ctx context.Context, d *Deps, in ListServersInput) (out *ListServersOutput, states func() map[string]cache.Summary, err error) {
 	if in.Client != "" && !validClient(in.Client) {
-		return nil, fmt.Errorf("unknown client %q: use one of %s", in.Client, strings.Join(registry.Clients(), ", "))
+		return nil, nil, fmt.Errorf("unknown client %q: use one of %s", in.Client, strings.Join(registry.Clients(), ", "))
 	}
 	env := d.Env
 	if in.Project != "" {
 		if !filepath.IsAbs(in.Project) {
-			return nil, fmt.Errorf("project %q: give an absolute directory", in.Project)
+			return nil, nil, fmt.Errorf("project %q: give an absolute directory", in.Project)
 		}
 		env.CWD = in.Project
 	}
 	inv := registry.Discover(env)
-	out := &ListServersOutput{Servers: inv.Servers} // unfiltered: shared, not copied (15,000 servers are 7 MB)
+	out = &ListServersOutput{Servers: inv.Servers} // unfiltered: shared, not copied (15,000 servers are 7 MB)
 	if in.Client != "" || in.Name != "" || in.Project != "" {
 		out.Servers = make([]registry.Server, 0, len(inv.Servers))
 		for i := range inv.Servers {
@@ -63,8 +94,8 @@ func ListServers(ctx context.Context, d *Deps, in ListServersInput) (*ListServer
 			out.Problems = append(out.Problems, p)
 		}
 	}
-	out.States = summarize(ctx, d, env, inv.Servers, out.Servers)
-	return out, nil
+	listed := out.Servers
+	return out, func() map[string]cache.Summary { return summarize(ctx, d, env, inv.Servers, listed) }, nil
 }
 
 // WriteJSON writes o to out exactly as a json.Encoder with SetIndent("",
@@ -80,11 +111,16 @@ func (o *ListServersOutput) WriteJSON(out io.Writer) error {
 // (TestListEncodeEveryField fails when a field is added here and not
 // there). A long list's states are encoded on another core while the
 // servers are (jsonout.PendingStates).
-func (o *ListServersOutput) encode(w *jsonout.Writer) {
+func (o *ListServersOutput) encode(w *jsonout.Writer) { o.encodeWith(w, nil) }
+
+// encodeWith is encode with the states still being summarised: states
+// (nil: o.States as it is) waits for them once the servers are written,
+// and only then is the states' encoding split across two cores.
+func (o *ListServersOutput) encodeWith(w *jsonout.Writer, states func() map[string]cache.Summary) {
 	w.BeginObject()
-	var states *jsonout.PendingStates
-	if len(o.States) > 0 {
-		states = w.StartStates(o.States)
+	var pending *jsonout.PendingStates
+	if states == nil && len(o.States) > 0 {
+		pending = w.StartStates(o.States)
 	}
 	w.Key("servers")
 	if o.Servers == nil {
@@ -107,8 +143,13 @@ func (o *ListServersOutput) encode(w *jsonout.Writer) {
 		w.EndArray()
 	}
 	if states != nil {
+		if m := states(); len(m) > 0 {
+			pending = w.StartStates(m)
+		}
+	}
+	if pending != nil {
 		w.Key("states")
-		states.Write(w)
+		pending.Write(w)
 	}
 	w.EndObject()
 }

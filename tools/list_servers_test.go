@@ -248,3 +248,35 @@ func fieldTags(typ reflect.Type) []string {
 	}
 	return tags
 }
+
+// TestWriteListServersJSON: `list --json`'s path, which summarises the
+// states while the servers are written, prints exactly ListServers's
+// output through WriteJSON — for a long list (its states split across two
+// cores), a filtered one, one with nothing listed — and fails as it does.
+func TestWriteListServersJSON(t *testing.T) {
+	d := scalingHome(t, 1000) // 3,000 servers: more states than parallelStates
+	for _, in := range []ListServersInput{{}, {Name: "linear"}, {Client: registry.Cursor}, {Name: "no-such-server"}} {
+		out, err := ListServers(context.Background(), d, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in == (ListServersInput{}) && len(out.States) < 2048 {
+			t.Fatalf("only %d states: the test wants them encoded on two cores", len(out.States))
+		}
+		var want, got bytes.Buffer
+		if err := out.WriteJSON(&want); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteListServersJSON(context.Background(), d, in, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("%+v: WriteListServersJSON differs from ListServers + WriteJSON (%d vs %d bytes)", in, got.Len(), want.Len())
+		}
+	}
+	_, wantErr := ListServers(context.Background(), d, ListServersInput{Client: "nope"})
+	var b bytes.Buffer
+	if err := WriteListServersJSON(context.Background(), d, ListServersInput{Client: "nope"}, &b); err == nil || err.Error() != wantErr.Error() || b.Len() > 0 {
+		t.Errorf("bad client: err %v (want %v), wrote %q", err, wantErr, b.String())
+	}
+}

@@ -35,6 +35,9 @@ func newListCmd(a *app) *cobra.Command {
 			if len(args) == 1 && in.Name == "" {
 				in.Name = args[0]
 			}
+			if a.g.json { // the states summarised while the servers are written
+				return tools.WriteListServersJSON(cmd.Context(), a.deps, in, a.stdout)
+			}
 			out, err := tools.ListServers(cmd.Context(), a.deps, in)
 			if err != nil {
 				return err
