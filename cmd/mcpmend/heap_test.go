@@ -76,7 +76,7 @@ func TestReadsEveryServerNamesCommands(t *testing.T) {
 			t.Errorf("readsEveryServer names %q, which is no command", name)
 		}
 	}
-	if readsEveryServer["serve"] {
+	if _, ok := readsEveryServer["serve"]; ok {
 		t.Error("serve must stay small: it lives for a whole session")
 	}
 }

@@ -9,10 +9,11 @@
 // Prepare grows the heap once by memory the kernel backs with 2 MB
 // transparent huge pages (one fault per 2 MB, zeroed at memory speed) and
 // frees it at once, so the allocator's next spans come from it; it also
-// lets the heap grow to five times what is live before a collection,
-// which a command that exits in a fraction of a second can afford. The
-// same discovery then took 30 ms (bench/list measures the whole command
-// both ways).
+// lets the heap grow to several times what is live before a collection
+// (GOGC as the caller says: 400 is five times, not twice), which a
+// command that exits in a fraction of a second can afford. The same
+// discovery then took 30 ms (bench/list measures the whole command both
+// ways).
 //
 // Only on linux with transparent huge pages on request (enabled "always"
 // or "madvise"); elsewhere, or with MCPMEND_HUGEHEAP=off, Prepare does
@@ -32,16 +33,14 @@ import (
 // Off is the environment variable that turns Prepare off ("off").
 const Off = "MCPMEND_HUGEHEAP"
 
-// gcPercent is GOGC while prepared: collect when the heap has grown to
-// five times what the last collection kept, not twice.
-const gcPercent = 400
-
 // Prepare readies the heap for about size bytes of allocation (see the
-// package doc) and returns what undoes its setting of GOGC (tests run
-// commands in one process; a command's process just exits). It reports
-// whether the heap was readied.
-func Prepare(size int) (restore func(), ok bool) {
-	if size <= 0 || os.Getenv(Off) == "off" || !hugePagesOnRequest() {
+// package doc) and sets GOGC to gcPercent (400: collect when the heap has
+// grown to five times what the last collection kept, not twice; a command
+// whose live heap stays small may afford more). It returns what undoes
+// the setting of GOGC (tests run commands in one process; a command's
+// process just exits), and reports whether the heap was readied.
+func Prepare(size, gcPercent int) (restore func(), ok bool) {
+	if size <= 0 || gcPercent <= 0 || os.Getenv(Off) == "off" || !hugePagesOnRequest() {
 		return func() {}, false
 	}
 	// No collection while the object is made: one would start at once

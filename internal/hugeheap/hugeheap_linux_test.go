@@ -19,7 +19,7 @@ func TestSmallObjectsLandInHugePageMemory(t *testing.T) {
 		t.Skip("transparent huge pages are not enabled on request here")
 	}
 	t.Setenv(Off, "")
-	restore, ok := Prepare(32 << 20)
+	restore, ok := Prepare(32<<20, 400)
 	if !ok {
 		t.Fatal("Prepare did not ready the heap")
 	}
@@ -87,13 +87,14 @@ func vmaRange(line string) (lo, hi uintptr, ok bool) {
 // TestPrepareSetsAndRestoresGOGC: prepared, the heap grows to five times
 // what is live before a collection; restore puts back what was there.
 func TestPrepareSetsAndRestoresGOGC(t *testing.T) {
+	const gcPercent = 400
 	if !hugePagesOnRequest() {
 		t.Skip("transparent huge pages are not enabled on request here")
 	}
 	t.Setenv(Off, "")
 	before := debug.SetGCPercent(123)
 	defer debug.SetGCPercent(before)
-	restore, ok := Prepare(4 << 20)
+	restore, ok := Prepare(4<<20, gcPercent)
 	if !ok {
 		t.Fatal("Prepare did not ready the heap")
 	}
