@@ -45,7 +45,8 @@ func Prepare(size, gcPercent int) (restore func(), ok bool) {
 	}
 	// No collection while the object is made: one would start at once
 	// (the heap is suddenly far over its goal), find the object still in
-	// use, and free nothing; reserve's own collection frees it.
+	// use, and free nothing; the one that starts after it is dropped
+	// frees it.
 	old := debug.SetGCPercent(-1)
 	ok = reserve(size)
 	if !ok {

@@ -3,6 +3,7 @@ package hugeheap
 import (
 	"bufio"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -24,6 +25,21 @@ func TestSmallObjectsLandInHugePageMemory(t *testing.T) {
 		t.Fatal("Prepare did not ready the heap")
 	}
 	defer restore()
+	// The collection that frees the reserve starts by itself at the next
+	// allocations, and runs in the background.
+	var st debug.GCStats
+	debug.ReadGCStats(&st)
+	started := st.NumGC
+	for i := 0; st.NumGC == started && i < 1<<16; i++ {
+		sink = make([]byte, 1024)
+		if i%64 == 0 {
+			debug.ReadGCStats(&st) // counts the collections done
+		}
+	}
+	if st.NumGC == started {
+		t.Fatal("no collection started after 64 MB of allocation: the reserve is never freed")
+	}
+	runtime.GC() // wait for it to be swept, as the command does not need to
 	type node struct {
 		next *node
 		name string
@@ -106,3 +122,5 @@ func TestPrepareSetsAndRestoresGOGC(t *testing.T) {
 		t.Errorf("GOGC after restore = %d, want 123", got)
 	}
 }
+
+var sink []byte
