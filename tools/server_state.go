@@ -122,7 +122,7 @@ func (o *ServerStateOutput) render(au audience) string {
 // project for scopes that belong to one.
 func StateKey(s registry.Server) string {
 	if s.Project != "" {
-		return s.ID() + " (" + s.Project + ")"
+		return s.Client + "/" + s.Scope + "/" + s.Name + " (" + s.Project + ")" // one allocation: list makes 15,000
 	}
 	return s.ID()
 }
@@ -144,9 +144,9 @@ func summarize(ctx context.Context, d *Deps, env registry.Env, all, listed []reg
 	in.Stores = stores
 	sums := in.Summaries(ctx, listed)
 	out := make(map[string]cache.Summary, len(listed))
-	for i, s := range listed { // in order: of servers sharing a key, the last one says
+	for i := range listed { // in order: of servers sharing a key, the last one says
 		if !sums[i].IsZero() {
-			out[StateKey(s)] = sums[i]
+			out[StateKey(listed[i])] = sums[i]
 		}
 	}
 	if len(out) == 0 {
