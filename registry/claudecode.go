@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -260,28 +261,40 @@ func (d *ccDiscovery) project(c ccContext, pre *ccPrepared, ownsUser bool) {
 // enterprise, managed, local, project (nearest .mcp.json first), user. Only
 // owned servers are updated; the others are judged in their own project.
 // A nil owned means every candidate is owned.
+//
+// A project has a handful of candidates: they are searched in place, and
+// only more than smallSet are indexed by name (5,000 projects each built
+// three maps for three servers).
 func (d *ccDiscovery) resolve(cands, owned []*ccServer, disabled []string) {
 	if owned == nil {
 		owned = cands
 	}
-	own := map[*ccServer]bool{}
-	for _, s := range owned {
-		own[s] = true
-	}
-	winners := map[string]*ccServer{}
-	for _, s := range cands {
-		if _, done := winners[s.Name]; !done && d.loadable(s) {
-			winners[s.Name] = s
+	var winners map[string]*ccServer
+	if len(cands) > smallSet {
+		winners = make(map[string]*ccServer, len(cands))
+		for _, s := range cands {
+			if _, done := winners[s.Name]; !done && d.loadable(s) {
+				winners[s.Name] = s
+			}
 		}
 	}
-	off := map[string]bool{}
-	for _, n := range disabled {
-		off[n] = true
+	var off map[string]bool
+	if len(disabled) > smallSet {
+		off = make(map[string]bool, len(disabled))
+		for _, n := range disabled {
+			off[n] = true
+		}
 	}
 	for _, s := range owned {
-		w := winners[s.Name]
+		w := d.firstLoadable(cands, s.Name)
+		if winners != nil {
+			w = winners[s.Name]
+		}
 		s.Effective = w == s
-		s.Disabled = off[s.Name]
+		s.Disabled = slices.Contains(disabled, s.Name)
+		if off != nil {
+			s.Disabled = off[s.Name]
+		}
 		if s.Effective || s.skipped {
 			continue
 		}
@@ -295,6 +308,24 @@ func (d *ccDiscovery) resolve(cands, owned []*ccServer, disabled []string) {
 			s.Problems = append(s.Problems, fmt.Sprintf("not loaded: %s gives the organisation exclusive control of MCP servers", d.exclusive))
 		}
 	}
+}
+
+// smallSet is how many candidates or disabled names resolve searches in
+// place rather than indexes (a variable so a test can make it index all).
+var smallSet = 16
+
+// firstLoadable is the first of cands named name that Claude Code would
+// load, nil for none; nothing when cands is indexed (more than smallSet).
+func (d *ccDiscovery) firstLoadable(cands []*ccServer, name string) *ccServer {
+	if len(cands) > smallSet {
+		return nil
+	}
+	for _, s := range cands {
+		if s.Name == name && d.loadable(s) {
+			return s
+		}
+	}
+	return nil
 }
 
 // loadable reports whether Claude Code would load s if nothing shadowed it.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -318,4 +319,31 @@ func TestClaudeCodeRaw(t *testing.T) {
 func ccNoCanary(t *testing.T, servers []Server, problems []Problem) {
 	t.Helper()
 	ocNoCanary(t, Inventory{Servers: servers, Problems: problems})
+}
+
+// TestResolveSearchesLikeItIndexes: precedence decided by searching each
+// project's few candidates in place gives what indexing them by name
+// gives, on the fixture home (user, local, project and managed servers,
+// shadowing, disabled and unapproved ones) seen from every project.
+func TestResolveSearchesLikeItIndexes(t *testing.T) {
+	root := ccFixture(t, "main")
+	dirs, err := filepath.Glob(filepath.Join(root, "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs = append(dirs, filepath.Join(root, "home"), "")
+	for _, cwd := range dirs {
+		env := ccEnv(root, cwd, nil)
+		searched, _ := discoverClaudeCode(env)
+		old := smallSet
+		smallSet = -1 // index every set, however small
+		indexed, _ := discoverClaudeCode(env)
+		smallSet = old
+		if !reflect.DeepEqual(searched, indexed) {
+			t.Errorf("from %q: searching in place and indexing disagree", cwd)
+		}
+		if len(searched) == 0 {
+			t.Errorf("from %q: no servers", cwd)
+		}
+	}
 }
