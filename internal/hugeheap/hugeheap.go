@@ -16,8 +16,9 @@
 // ways).
 //
 // Only on linux with transparent huge pages on request (enabled "always"
-// or "madvise"); elsewhere, or with MCPMEND_HUGEHEAP=off, Prepare does
-// nothing. The memory is only address space until touched: what the
+// or "madvise") and lenient overcommit accounting (not mode 2, where the
+// reserve would count against the commit limit); elsewhere, or with
+// MCPMEND_HUGEHEAP=off, Prepare does nothing. The memory is only address space until touched: what the
 // command never uses is never faulted in. Where the kernel has no free
 // huge page it compacts memory or falls back to small pages: slower then,
 // never wrong.

@@ -36,8 +36,24 @@ func reserve(size int) bool {
 }
 
 // hugePagesOnRequest reports whether transparent huge pages are enabled
-// for memory that asks for them.
+// for memory that asks for them, and the reserve cannot cost the process
+// its life: under strict overcommit accounting (vm.overcommit_memory 2)
+// the reserve's address space counts against the commit limit, and a
+// heap that cannot grow past it is a fatal error in Go, not an error.
 var hugePagesOnRequest = sync.OnceValue(func() bool {
-	b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
-	return err == nil && (bytes.Contains(b, []byte("[always]")) || bytes.Contains(b, []byte("[madvise]")))
+	b, err := os.ReadFile(thpEnabledFile)
+	return err == nil && (bytes.Contains(b, []byte("[always]")) || bytes.Contains(b, []byte("[madvise]"))) && !strictOvercommit(overcommitFile)
 })
+
+// The files hugePagesOnRequest reads (variables for the tests).
+var (
+	thpEnabledFile = "/sys/kernel/mm/transparent_hugepage/enabled"
+	overcommitFile = "/proc/sys/vm/overcommit_memory"
+)
+
+// strictOvercommit reports whether the kernel accounts every writable
+// mapping against its commit limit (mode 2), or cannot say.
+func strictOvercommit(file string) bool {
+	b, err := os.ReadFile(file)
+	return err != nil || string(bytes.TrimSpace(b)) == "2"
+}

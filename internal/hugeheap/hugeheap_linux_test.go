@@ -124,3 +124,22 @@ func TestPrepareSetsAndRestoresGOGC(t *testing.T) {
 }
 
 var sink []byte
+
+// TestStrictOvercommitReservesNothing: under vm.overcommit_memory 2 the
+// reserve counts against the commit limit and a heap that cannot grow is
+// fatal, so nothing is reserved then, nor when the mode cannot be read.
+func TestStrictOvercommitReservesNothing(t *testing.T) {
+	dir := t.TempDir()
+	for mode, strict := range map[string]bool{"0\n": false, "1\n": false, "2\n": true} {
+		f := dir + "/overcommit_memory"
+		if err := os.WriteFile(f, []byte(mode), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got := strictOvercommit(f); got != strict {
+			t.Errorf("mode %q: strict = %v, want %v", mode, got, strict)
+		}
+	}
+	if !strictOvercommit(dir + "/absent") {
+		t.Error("an unreadable mode counts as lenient; it must count as strict")
+	}
+}
