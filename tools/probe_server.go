@@ -261,14 +261,9 @@ func exchangeText(e probe.Exchange) string {
 	if e.RPC != "" {
 		t += " (" + e.RPC + ")"
 	}
-	switch {
-	case e.Error != "":
-		t += " → " + e.Error
-	default:
-		t += fmt.Sprintf(" → %d", e.Status)
-		if e.ContentType != "" {
-			t += " " + e.ContentType
-		}
+	t += " → " + e.Outcome()
+	if e.Error == "" && e.ContentType != "" {
+		t += " " + e.ContentType
 	}
 	if e.Location != "" {
 		t += ", Location: " + e.Location

@@ -263,10 +263,9 @@ func exchangeText(e probe.Exchange) string {
 	if e.RPC != "" {
 		t += " (" + e.RPC + ")"
 	}
-	if e.Error != "" {
-		return t + " → " + e.Error
+	if t += " → " + e.Outcome(); e.Error != "" {
+		return t
 	}
-	t += fmt.Sprintf(" → %d", e.Status)
 	for _, w := range e.WWWAuthenticate {
 		t += ", WWW-Authenticate: " + w
 	}

@@ -15,9 +15,10 @@ import (
 // speculative initialize (speculate.go) and without, in turns. Reported,
 // in units of the server's delay: handshake_delays and probe_delays with
 // it, handshake_delays_before and probe_delays_before without. The
-// handshake is server/discover ∥ initialize, the standalone GET stream
-// go-sdk opens before Connect returns, and notifications/initialized: 3
-// delays with the speculation, 4 without (plus the load's share).
+// handshake is server/discover ∥ initialize, then notifications/initialized:
+// 2 delays with the speculation, 3 without (plus the load's share); the
+// probe adds tools/list ∥ ping ∥ the GET stream, and no wait for the
+// DELETE's answer (stream.go): 3 delays in all.
 //
 //	go test ./tools/probe -run '^$' -bench ProbeSlowHTTP -benchtime 10x
 func BenchmarkProbeSlowHTTP(b *testing.B) {

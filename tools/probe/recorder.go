@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -35,6 +37,21 @@ type Exchange struct {
 	// answer the client did not use (speculate.go): what the server said,
 	// never what a verdict rests on.
 	Speculative bool `json:"speculative,omitempty"`
+	// NotAwaited marks the DELETE that ends a session: sent, its answer
+	// not waited for (stream.go).
+	NotAwaited bool `json:"not_awaited,omitempty"`
+}
+
+// Outcome is what came of the request in a few words: its transport error,
+// "sent, answer not awaited", or its status code.
+func (e Exchange) Outcome() string {
+	switch {
+	case e.Error != "":
+		return e.Error
+	case e.NotAwaited:
+		return "sent, answer not awaited"
+	}
+	return strconv.Itoa(e.Status)
 }
 
 // recorder is the probe's http.RoundTripper. It adds the configured headers
@@ -51,6 +68,8 @@ type recorder struct {
 	scrub        func(string) string // configured secrets and token-like strings
 	scrubSecrets func(string) string // configured secrets only
 	sp           speculator          // streamable HTTP: initialize sent beside server/discover
+	client       *http.Client        // streamable HTTP: sends the standalone GET stream (stream.go)
+	st           stream              // streamable HTTP: the standalone GET stream
 
 	mu   sync.Mutex
 	ex   []Exchange
@@ -117,6 +136,9 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	if r.log != nil && id.IsValid() {
 		r.log.start(id, e.RPC)
 	}
+	if r.log != nil && req.Method == http.MethodDelete {
+		return r.sendDelete(out, e)
+	}
 	start := time.Now()
 	var resp *http.Response
 	var err error
@@ -133,6 +155,9 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	e.MS = ms(time.Since(start))
 	if err != nil {
 		e.Error = r.scrub(err.Error())
+		if errors.Is(context.Cause(out.Context()), errNotAwaited) {
+			e.Error = errNotAwaited.Error()
+		}
 		if r.log != nil && id.IsValid() {
 			r.log.end(id, e.Error)
 		}
@@ -161,6 +186,9 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body = b
 	}
 	r.add(e, nil)
+	if r.log != nil && e.RPC == "notifications/initialized" && resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		r.openStream(req)
+	}
 	return resp, nil
 }
 

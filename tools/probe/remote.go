@@ -50,8 +50,10 @@ func (p *prober) remote(ctx context.Context) {
 	t := &timedTransport{log: log, wrap: true}
 	switch p.s.Transport {
 	case registry.HTTP:
-		t.inner, t.wrap, rec.log = &mcp.StreamableClientTransport{Endpoint: u.String(), HTTPClient: hc}, false, log
+		// The recorder opens the GET stream as Claude Code does (stream.go).
+		t.inner, t.wrap, rec.log = &mcp.StreamableClientTransport{Endpoint: u.String(), HTTPClient: hc, DisableStandaloneSSE: true}, false, log
 		rec.sp.on = speculateInitialize // initialize leaves beside server/discover (speculate.go)
+		rec.client = hc
 	case registry.SSE:
 		// The SSE stream lives on the ctx given to Connect; the probe's ctx
 		// spans every phase and is cancelled only when the probe ends.
@@ -60,6 +62,9 @@ func (p *prober) remote(ctx context.Context) {
 		t.inner = &wsTransport{url: u.String(), client: hc}
 	}
 	f := p.runSession(ctx, t)
+	if note := rec.endStream(); note != "" && f == nil {
+		p.note("%s", streamNote(note))
+	}
 	rec.endSpeculation()
 	p.r.HTTP, _ = rec.exchanges()
 	p.redirectNotes(rec)
@@ -142,9 +147,10 @@ func (p *prober) classifyRemote(ctx context.Context, f *sessionFailure, rec *rec
 }
 
 // decisive picks the exchange that explains a failure: the last failing
-// JSON-RPC request, else the last failing request of any kind. A 405 on the
-// optional standalone GET stream is not a failure, nor is a body-less
-// answer (202, 204, the DELETE that ends a session).
+// JSON-RPC request, else the last failing request of any kind. The
+// optional standalone GET stream of streamable HTTP never decides (a
+// client goes on without it, stream.go), nor does a body-less answer (202,
+// 204, the DELETE that ends a session).
 func decisive(rec *recorder, t registry.Transport) (Exchange, error, bool) {
 	ex, errs := rec.exchanges()
 	failing := func(e Exchange) bool {
@@ -160,7 +166,7 @@ func decisive(rec *recorder, t registry.Transport) (Exchange, error, bool) {
 			if pass == 0 && t == registry.HTTP && e.RPC == "" {
 				continue
 			}
-			if e.Method == http.MethodGet && e.Status == http.StatusMethodNotAllowed && t == registry.HTTP {
+			if e.Method == http.MethodGet && t == registry.HTTP {
 				continue
 			}
 			if failing(e) {
@@ -394,6 +400,9 @@ func (p *prober) redirectNotes(rec *recorder) {
 func (p *prober) flakyNotes(rec *recorder) {
 	ex, _ := rec.exchanges()
 	for _, e := range ex {
+		if e.Method == http.MethodGet && p.s.Transport == registry.HTTP {
+			continue // the stream has its own note (stream.go)
+		}
 		if e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden || e.Status >= 500 {
 			what := e.Method
 			if e.RPC != "" {

@@ -135,6 +135,18 @@ func (l *overlapLog) snapshot() (inits, overlaps int, sessions, deleted []string
 	return l.inits, l.overlaps, slices.Clone(l.sessions), slices.Clone(l.deleted)
 }
 
+// settled is snapshot once every session opened has been ended, or after
+// 5 s: the probe returns as soon as its DELETE is sent (stream.go), so the
+// server may read it a moment later.
+func (l *overlapLog) settled() (inits, overlaps int, sessions, deleted []string) {
+	for end := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		inits, overlaps, sessions, deleted = l.snapshot()
+		if slices.Equal(deleted, sessions) || time.Now().After(end) {
+			return
+		}
+	}
+}
+
 // TestSpeculativeInitialize: a slow streamable HTTP server costs the probe
 // one round trip before it answers, not two. A server that makes the
 // client send initialize after server/discover — one that answers it with
@@ -167,7 +179,7 @@ func TestSpeculativeInitialize(t *testing.T) {
 			if r.Server == nil || r.Server.Handshake != tt.handshake {
 				t.Fatalf("handshake = %+v, want %s", r.Server, tt.handshake)
 			}
-			inits, overlaps, sessions, deleted := l.snapshot()
+			inits, overlaps, sessions, deleted := l.settled()
 			if inits != 1 || overlaps != 1 {
 				t.Errorf("the server received %d initialize, %d of them while server/discover was in flight; want exactly 1, overlapped", inits, overlaps)
 			}

@@ -1,0 +1,220 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// TestProbeStreamAsClaudeCode: servers whose standalone GET stream fails —
+// a 500 event stream, an answer that is not HTTP, headers that never come —
+// are Connected in the real Claude Code CLI's `claude mcp list`, and
+// `mcpmend probe` says ok with a note about the stream (before, it said
+// server_error, protocol_error and timeout). It also pins what the probe's
+// way of dialling rests on, as the servers saw it: Claude Code opens the
+// stream only after notifications/initialized and ends no session with a
+// DELETE; the probe sends its DELETE and the servers receive it.
+func TestProbeStreamAsClaudeCode(t *testing.T) {
+	claude := npmBin(t, "claude")
+	gets := map[string]http.HandlerFunc{
+		"get-500": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			w.WriteHeader(http.StatusInternalServerError)
+		},
+		"get-not-http": func(w http.ResponseWriter, r *http.Request) {
+			c, _, _ := w.(http.Hijacker).Hijack()
+			io.WriteString(c, "garbage\r\n\r\n")
+			c.Close()
+		},
+		"get-never": func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() },
+	}
+	home := t.TempDir()
+	servers := map[string]any{}
+	logs := map[string]*methodLog{}
+	for name, get := range gets {
+		l := &methodLog{}
+		logs[name] = l
+		servers[name] = map[string]any{"type": "http", "url": streamServer(t, l, get, name == "get-never") + "/mcp"}
+	}
+	writeClaudeJSON(t, home, servers)
+
+	out := runClaude(t, claude, home, home, false, "mcp", "list")
+	for name, l := range logs {
+		if !strings.Contains(out, name+": ") || !strings.Contains(lineOf(out, name+": "), "Connected") {
+			t.Errorf("claude mcp list does not say %s is Connected:\n%s", name, out)
+		}
+		seq := l.take()
+		if i, j := index(seq, "GET"), index(seq, "notifications/initialized"); i >= 0 && (j < 0 || i < j) {
+			t.Errorf("%s: Claude Code sent the GET before notifications/initialized: %q", name, seq)
+		}
+		if index(seq, "DELETE") >= 0 {
+			t.Errorf("%s: Claude Code sent a DELETE: %q (the probe's design says it sends none)", name, seq)
+		}
+	}
+
+	stdout, stderr, code := runCLI(t, home, "probe", "--json", "--all")
+	var res struct {
+		Results []struct {
+			Name, Verdict, Summary string
+			Notes                  []string
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil || code != 0 || len(res.Results) != len(gets) {
+		t.Fatalf("probe --all: exit %d, %v\nstdout: %s\nstderr: %s", code, err, stdout, stderr)
+	}
+	for _, r := range res.Results {
+		notes := strings.Join(r.Notes, "\n")
+		if r.Verdict != "ok" {
+			t.Errorf("%s: verdict %s (%s), want ok as in Claude Code", r.Name, r.Verdict, r.Summary)
+		}
+		if r.Name != "get-never" && !strings.Contains(notes, "GET stream") {
+			t.Errorf("%s: no note about the stream in %q", r.Name, notes)
+		}
+	}
+	for name, l := range logs {
+		if l.wait("DELETE") != nil {
+			t.Errorf("%s: the probe's DELETE never arrived: %q", name, l.take())
+		}
+	}
+}
+
+// methodLog is the sequence of requests a server received: the JSON-RPC
+// method of a POST, else the HTTP method.
+type methodLog struct {
+	mu   sync.Mutex
+	seq  []string
+	came chan struct{} // signalled on every request
+}
+
+func (l *methodLog) add(what string) {
+	l.mu.Lock()
+	l.seq = append(l.seq, what)
+	if l.came == nil {
+		l.came = make(chan struct{}, 1)
+	}
+	c := l.came
+	l.mu.Unlock()
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// take returns the sequence so far and starts a new one.
+func (l *methodLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.seq
+	l.seq = nil
+	return s
+}
+
+// wait waits up to 10 s for what to be in the sequence.
+func (l *methodLog) wait(what string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		l.mu.Lock()
+		found := index(l.seq, what) >= 0
+		if l.came == nil {
+			l.came = make(chan struct{}, 1)
+		}
+		c := l.came
+		l.mu.Unlock()
+		if found {
+			return nil
+		}
+		select {
+		case <-c:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func index(seq []string, what string) int {
+	for i, s := range seq {
+		if s == what {
+			return i
+		}
+	}
+	return -1
+}
+
+// lineOf is the line of out that contains s.
+func lineOf(out, s string) string {
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, s) {
+			return line
+		}
+	}
+	return ""
+}
+
+// streamServer serves a go-sdk MCP server over streamable HTTP on loopback
+// whose GET requests get handles instead, logging every request. Each
+// tools/list waits (at most 3 s) until as many GETs were handled (or, when
+// never answered, arrived) as tools/lists came, so that what the stream
+// did is known before a client's session ends however loaded the machine.
+func streamServer(t *testing.T, l *methodLog, get http.HandlerFunc, never bool) string {
+	var mu sync.Mutex
+	cond := sync.NewCond(&mu)
+	gets, lists := 0, 0
+	handled := func() {
+		mu.Lock()
+		gets++
+		cond.Broadcast()
+		mu.Unlock()
+	}
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server {
+		s := mcp.NewServer(&mcp.Implementation{Name: "stream", Version: "1"}, nil)
+		mcp.AddTool(s, &mcp.Tool{Name: "noop"}, func(_ context.Context, _ *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
+			return &mcp.CallToolResult{}, nil, nil
+		})
+		return s
+	}, nil)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		what := r.Method
+		if msg, err := jsonrpc.DecodeMessage(body); err == nil {
+			if rq, ok := msg.(*jsonrpc.Request); ok {
+				what = rq.Method
+			}
+		}
+		l.add(what)
+		if r.Method == http.MethodGet {
+			if never {
+				handled()
+			}
+			get(w, r)
+			if !never {
+				handled()
+			}
+			return
+		}
+		if what == "tools/list" {
+			mu.Lock()
+			lists++
+			timer := time.AfterFunc(3*time.Second, cond.Broadcast)
+			for start := time.Now(); gets < lists && time.Since(start) < 3*time.Second; {
+				cond.Wait()
+			}
+			timer.Stop()
+			mu.Unlock()
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
