@@ -41,9 +41,10 @@ const deleteWait = 5 * time.Second
 
 // stream is the recorder's standalone GET stream.
 type stream struct {
-	once   sync.Once
+	mu     sync.Mutex
+	ended  bool // endStream ran: a late initialized opens nothing
 	cancel context.CancelCauseFunc
-	done   chan struct{} // closed when the GET returned
+	done   chan struct{} // closed when the GET returned; nil until opened
 	resp   *http.Response
 	err    error
 }
@@ -56,51 +57,62 @@ func (r *recorder) openStream(post *http.Request) {
 	if r.client == nil {
 		return
 	}
-	r.st.once.Do(func() {
-		ctx, cancel := context.WithCancelCause(r.life)
-		get, err := http.NewRequestWithContext(ctx, http.MethodGet, post.URL.String(), nil)
-		if err != nil {
-			cancel(err)
-			return
-		}
-		for k, vs := range post.Header {
-			get.Header[k] = append([]string(nil), vs...)
-		}
-		get.Header.Del("Content-Type")
-		get.Header.Set("Accept", "text/event-stream")
-		r.st.cancel, r.st.done = cancel, make(chan struct{})
-		go func() {
-			defer close(r.st.done)
-			r.st.resp, r.st.err = r.client.Do(get)
-		}()
-	})
+	r.st.mu.Lock()
+	defer r.st.mu.Unlock()
+	if r.st.ended || r.st.done != nil {
+		return
+	}
+	ctx, cancel := context.WithCancelCause(r.life)
+	get, err := http.NewRequestWithContext(ctx, http.MethodGet, post.URL.String(), nil)
+	if err != nil {
+		cancel(err)
+		return
+	}
+	for k, vs := range post.Header {
+		get.Header[k] = append([]string(nil), vs...)
+	}
+	get.Header.Del("Content-Type")
+	get.Header.Set("Accept", "text/event-stream")
+	done := make(chan struct{})
+	r.st.cancel, r.st.done = cancel, done
+	go func() {
+		defer close(done)
+		resp, err := r.client.Do(get)
+		r.st.mu.Lock()
+		r.st.resp, r.st.err = resp, err
+		r.st.mu.Unlock()
+	}()
 }
 
 // endStream closes the stream, answered or not, and returns what a note
 // should say about it: "" when it opened, was refused with 405 (no stream
 // offered), or had not answered when the session ended.
 func (r *recorder) endStream() string {
-	if r.st.done == nil {
+	r.st.mu.Lock()
+	r.st.ended = true
+	done, cancel := r.st.done, r.st.cancel
+	r.st.mu.Unlock()
+	if done == nil {
 		return ""
 	}
 	select {
-	case <-r.st.done:
+	case <-done:
 	default:
-		r.st.cancel(errNotAwaited)
-		<-r.st.done
-		if r.st.resp != nil {
-			r.st.resp.Body.Close()
+		cancel(errNotAwaited)
+		<-done
+		if resp, _ := r.streamResult(); resp != nil {
+			resp.Body.Close()
 		}
 		return ""
 	}
-	r.st.cancel(errNotAwaited)
-	if r.st.err != nil {
+	cancel(errNotAwaited)
+	resp, err := r.streamResult()
+	if err != nil {
 		if r.life.Err() != nil {
 			return "" // the probe's time ran out: its verdict says so
 		}
-		return "the GET stream for the server's own messages failed (" + r.scrub(r.st.err.Error()) + ")"
+		return "the GET stream for the server's own messages failed (" + r.scrub(err.Error()) + ")"
 	}
-	resp := r.st.resp
 	resp.Body.Close()
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	switch {
@@ -112,6 +124,13 @@ func (r *recorder) endStream() string {
 		return fmt.Sprintf("the GET stream for the server's own messages answered %d with content type %q, not text/event-stream", resp.StatusCode, inert(r.scrubSecrets(resp.Header.Get("Content-Type")), false))
 	}
 	return fmt.Sprintf("the GET stream for the server's own messages answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+}
+
+// streamResult is what the GET returned, once done is closed.
+func (r *recorder) streamResult() (*http.Response, error) {
+	r.st.mu.Lock()
+	defer r.st.mu.Unlock()
+	return r.st.resp, r.st.err
 }
 
 // streamNote is the note for a failed stream: what it costs, and that the
