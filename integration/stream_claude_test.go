@@ -34,6 +34,10 @@ func TestProbeStreamAsClaudeCode(t *testing.T) {
 		"get-not-http": func(w http.ResponseWriter, r *http.Request) {
 			c, _, _ := w.(http.Hijacker).Hijack()
 			io.WriteString(c, "garbage\r\n\r\n")
+			// done once the client, having read it, closes: what the
+			// stream did is then known before tools/list is let through
+			c.SetReadDeadline(time.Now().Add(3 * time.Second))
+			io.Copy(io.Discard, c)
 			c.Close()
 		},
 		"get-never": func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() },

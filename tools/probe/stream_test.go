@@ -46,6 +46,10 @@ func TestStandaloneStreamAsClaudeCode(t *testing.T) {
 			// connection, so its error comes later than the handler's end
 			c, _, _ := w.(http.Hijacker).Hijack()
 			io.WriteString(c, "garbage\r\n\r\n")
+			// done once the client, having read it, closes: what the
+			// stream did is then known before tools/list is let through
+			c.SetReadDeadline(time.Now().Add(3 * time.Second))
+			io.Copy(io.Discard, c)
 			c.Close()
 		}, "GET stream for the server's own messages failed"},
 		{"never-answers", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }, ""},
