@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptrace"
+	"strings"
 	"sync"
 	"time"
 )
@@ -123,7 +124,7 @@ func (r *recorder) endStream() string {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		return fmt.Sprintf("the GET stream for the server's own messages answered %d with content type %q, not text/event-stream", resp.StatusCode, inert(r.scrubSecrets(resp.Header.Get("Content-Type")), false))
 	}
-	return fmt.Sprintf("the GET stream for the server's own messages answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+	return strings.TrimSpace(fmt.Sprintf("the GET stream for the server's own messages answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
 }
 
 // streamResult is what the GET returned, once done is closed.
@@ -144,7 +145,8 @@ func streamNote(what string) string {
 // connection closed) in the background, on a life of its own bounded by
 // deleteWait, since the probe's ends when this returns. The exchange is
 // recorded as sent and not awaited. A DELETE that could not be written
-// returns what the transport said, as usual.
+// returns what the transport said, as usual; the wait for its writing ends
+// with the probe's (or the SDK's) deadline.
 func (r *recorder) sendDelete(out *http.Request, e Exchange) (*http.Response, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(out.Context()), deleteWait)
 	wrote := make(chan error, 1)
@@ -182,6 +184,10 @@ func (r *recorder) sendDelete(out *http.Request, e Exchange) (*http.Response, er
 		}
 		a = <-answered
 	case a = <-answered:
+	case <-out.Context().Done():
+		// the probe is over (its deadline, or the SDK's own for the
+		// DELETE): not waited for any longer, as before
+		a.err = out.Context().Err()
 	}
 	e.MS = ms(time.Since(start))
 	if a.err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -203,5 +204,43 @@ func TestStreamBesideToolsListAndDeleteNotAwaited(t *testing.T) {
 	}
 	if len(del) != 1 || !del[0].NotAwaited || del[0].Status != 0 {
 		t.Errorf("DELETE exchanges %+v, want one, sent and not awaited", del)
+	}
+}
+
+// blockingTransport never writes a request: it waits for its context,
+// as a dial to a host that does not answer does.
+type blockingTransport struct{}
+
+func (blockingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	<-req.Context().Done()
+	return nil, req.Context().Err()
+}
+
+// TestDeleteWaitEndsWithTheProbe: a DELETE that cannot even be written
+// (its dial hangs) holds the probe no longer than the probe's own life,
+// although its request lives on, bounded by deleteWait.
+func TestDeleteWaitEndsWithTheProbe(t *testing.T) {
+	life, cancel := context.WithCancel(context.Background())
+	u, _ := url.Parse("http://127.0.0.1:1/mcp")
+	rec := newRecorder(life, blockingTransport{}, u, http.Header{}, &prober{})
+	rec.log = newRPCLog()
+	req, _ := http.NewRequest(http.MethodDelete, u.String(), nil)
+	done := make(chan error, 1)
+	go func() {
+		_, err := rec.RoundTrip(req)
+		done <- err
+	}()
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("a DELETE never written was taken as sent")
+		}
+	case <-time.After(deleteWait / 2):
+		t.Fatal("the DELETE held the probe after its end")
+	}
+	ex, _ := rec.exchanges()
+	if len(ex) != 1 || ex[0].Method != http.MethodDelete || ex[0].Error == "" || ex[0].NotAwaited {
+		t.Errorf("exchanges %+v, want the DELETE with its error", ex)
 	}
 }
