@@ -77,6 +77,11 @@ type bridgeSet struct {
 	mu      sync.Mutex
 	byID    map[*mcp.Server]*bridge.Manager
 	watched onceSet
+	// closing counts the Managers forget took out of byID and is still
+	// closing: Close waits for them, or the process would exit with their
+	// upstreams half-ended (the session's end and stdin's EOF come
+	// together, so forget often starts first).
+	closing sync.WaitGroup
 }
 
 // sharedBridges serves a Deps built without NewDeps.
@@ -113,16 +118,24 @@ func (d *Deps) bridgeManager(s *mcp.Server) *bridge.Manager {
 func (d *Deps) forget(m *bridge.Manager) {
 	bs := d.bridgeSet()
 	bs.mu.Lock()
+	mine := false
 	for s, o := range bs.byID {
 		if o == m {
 			delete(bs.byID, s)
+			mine = true
 		}
+	}
+	if mine {
+		// under mu, so that it happens before a Close that finds m gone
+		bs.closing.Add(1)
+		defer bs.closing.Done()
 	}
 	bs.mu.Unlock()
 	m.Close()
 }
 
-// Close ends every bridge of every server built from d: mcpmend is exiting.
+// Close ends every bridge of every server built from d, and waits for
+// those a session's end is already ending: mcpmend is exiting.
 func (d *Deps) Close() {
 	bs := d.bridgeSet()
 	bs.mu.Lock()
@@ -132,6 +145,7 @@ func (d *Deps) Close() {
 	for _, m := range all {
 		m.Close()
 	}
+	bs.closing.Wait()
 }
 
 // activeBridges lists the bridges of the server a session belongs to.
