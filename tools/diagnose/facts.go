@@ -263,7 +263,8 @@ func exchangeText(e probe.Exchange) string {
 	if e.RPC != "" {
 		t += " (" + e.RPC + ")"
 	}
-	if t += " → " + e.Outcome(); e.Error != "" {
+	t += " → " + e.Outcome()
+	if e.Error != "" {
 		return t
 	}
 	for _, w := range e.WWWAuthenticate {

@@ -166,7 +166,7 @@ func decisive(rec *recorder, t registry.Transport) (Exchange, error, bool) {
 			if pass == 0 && t == registry.HTTP && e.RPC == "" {
 				continue
 			}
-			if e.Method == http.MethodGet && t == registry.HTTP {
+			if streamExchange(e, t) {
 				continue
 			}
 			if failing(e) {
@@ -400,7 +400,7 @@ func (p *prober) redirectNotes(rec *recorder) {
 func (p *prober) flakyNotes(rec *recorder) {
 	ex, _ := rec.exchanges()
 	for _, e := range ex {
-		if e.Method == http.MethodGet && p.s.Transport == registry.HTTP {
+		if streamExchange(e, p.s.Transport) {
 			continue // the stream has its own note (stream.go)
 		}
 		if e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden || e.Status >= 500 {

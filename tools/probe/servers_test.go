@@ -18,6 +18,19 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
+// rpcMethod is the JSON-RPC method r carries ("" when it carries none),
+// leaving its body to be read again.
+func rpcMethod(r *http.Request) string {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if msg, err := jsonrpc.DecodeMessage(body); err == nil {
+		if rq, ok := msg.(*jsonrpc.Request); ok {
+			return rq.Method
+		}
+	}
+	return ""
+}
+
 // HTTP test servers are real servers on 127.0.0.1 inside the test process:
 // the go-sdk's streamable HTTP and SSE handlers, a WebSocket one, and
 // middleware that misbehaves the way deployed servers do.

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpmend/mcpmend/registry"
@@ -46,13 +45,9 @@ var partner = map[string]string{"server/discover": "initialize", "initialize": "
 
 func (l *overlapLog) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		what := r.Method
-		if msg, err := jsonrpc.DecodeMessage(body); err == nil {
-			if rq, ok := msg.(*jsonrpc.Request); ok {
-				what = rq.Method
-			}
+		what := rpcMethod(r)
+		if what == "" {
+			what = r.Method
 		}
 		l.mu.Lock()
 		l.inFlight[what]++

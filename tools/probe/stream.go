@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mcpmend/mcpmend/registry"
 )
 
 // Over streamable HTTP a client may open a standalone GET stream on which
@@ -32,6 +34,13 @@ import (
 // client ends its session, but only its sending is waited for: the verdict
 // is settled before it, and a server 300 ms away would cost the probe one
 // more round trip for nothing.
+
+// streamExchange reports whether e is the standalone GET stream of a
+// streamable HTTP server (or a redirect on its way): evidence, never a
+// verdict nor a transient failure of the session.
+func streamExchange(e Exchange, t registry.Transport) bool {
+	return e.Method == http.MethodGet && t == registry.HTTP
+}
 
 // errNotAwaited ends the stream's request when the session is over.
 var errNotAwaited = errors.New("not answered before the session ended (not awaited, as by Claude Code)")

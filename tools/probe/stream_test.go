@@ -1,7 +1,6 @@
 package probe
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -10,8 +9,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
 	"github.com/mcpmend/mcpmend/registry"
 )
@@ -74,7 +71,7 @@ func TestStandaloneStreamAsClaudeCode(t *testing.T) {
 					once.Do(func() { close(got) })
 					return
 				}
-				if isToolsList(r) {
+				if rpcMethod(r) == "tools/list" {
 					select {
 					case <-got:
 					case <-time.After(3 * time.Second):
@@ -105,16 +102,6 @@ func TestStandaloneStreamAsClaudeCode(t *testing.T) {
 	}
 }
 
-// isToolsList reports whether r is a tools/list POST, leaving its body
-// to be read again.
-func isToolsList(r *http.Request) bool {
-	body, _ := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	msg, err := jsonrpc.DecodeMessage(body)
-	rq, ok := msg.(*jsonrpc.Request)
-	return err == nil && ok && rq.Method == "tools/list"
-}
-
 // streamLog is a server's view of the order of a probe's requests.
 type streamLog struct {
 	mu          sync.Mutex
@@ -137,14 +124,7 @@ func TestStreamBesideToolsListAndDeleteNotAwaited(t *testing.T) {
 	l := &streamLog{get: make(chan struct{}), deleted: make(chan struct{}), releaseDel: make(chan struct{})}
 	h := streamableHandler()
 	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		method := ""
-		if msg, err := jsonrpc.DecodeMessage(body); err == nil {
-			if rq, ok := msg.(*jsonrpc.Request); ok {
-				method = rq.Method
-			}
-		}
+		method := rpcMethod(r)
 		if method == "notifications/initialized" {
 			// on its arrival, not its answer: go-sdk's client sent the GET
 			// before initialized
