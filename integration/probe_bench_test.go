@@ -90,17 +90,23 @@ func BenchmarkProbeAll(b *testing.B) {
 // latencyServer serves a go-sdk MCP server over streamable HTTP on
 // loopback, answering every request only after d.
 func latencyServer(b testing.TB, d time.Duration) string {
-	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server {
-		s := mcp.NewServer(&mcp.Implementation{Name: "latency", Version: "1"}, nil)
-		mcp.AddTool(s, &mcp.Tool{Name: "noop"}, func(_ context.Context, _ *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
-			return &mcp.CallToolResult{}, nil, nil
-		})
-		return s
-	}, nil)
+	h := noopHandler("latency")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(d)
 		h.ServeHTTP(w, r)
 	}))
 	b.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// noopHandler serves, over streamable HTTP (stateful), a go-sdk MCP server
+// named name with one tool, noop.
+func noopHandler(name string) http.Handler {
+	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server {
+		s := mcp.NewServer(&mcp.Implementation{Name: name, Version: "1"}, nil)
+		mcp.AddTool(s, &mcp.Tool{Name: "noop"}, func(_ context.Context, _ *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
+			return &mcp.CallToolResult{}, nil, nil
+		})
+		return s
+	}, nil)
 }
