@@ -49,15 +49,7 @@ func TestCloseWaitsForASessionsBridges(t *testing.T) {
 		"args":    []string{"-c", `echo $$ > "$0"; "$1" -test.run='^TestUpstreamHelper$'; sleep 300`, pidFile, os.Args[0]},
 		"env":     map[string]any{upstreamEnv: "1"},
 	}}, nil, nil)
-	ct, st := mcp.NewInMemoryTransports()
-	ss, err := NewServer(d).Connect(context.Background(), st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "t"}, nil).Connect(context.Background(), ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cs, _ := session(t, d)
 	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "bridge_server", Arguments: map[string]any{"name": "slow"}})
 	if err != nil || res.IsError {
 		t.Fatalf("bridge_server: %v %+v", err, res)
@@ -71,8 +63,8 @@ func TestCloseWaitsForASessionsBridges(t *testing.T) {
 		t.Fatal(err)
 	}
 	cs.Close()
-	ss.Wait()
-	// forget takes the Manager out first, as it may when stdin ends too
+	// the session's end (forget) takes the Manager out first, as it may
+	// when stdin ends too
 	for end := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
 		d.bridges.mu.Lock()
 		n := len(d.bridges.byID)
