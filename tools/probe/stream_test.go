@@ -79,7 +79,10 @@ func TestStandaloneStreamAsClaudeCode(t *testing.T) {
 				}
 				h.ServeHTTP(w, r)
 			}))
-			r := Probe(context.Background(), remoteServer("s", registry.HTTP, srv.URL), quick())
+			// a canary credential in the URL and a header: checkResult
+			// finds it nowhere in the result, the stream's note included
+			u := strings.Replace(srv.URL, "://", "://user:"+canary+"@", 1)
+			r := Probe(context.Background(), remoteServer("s", registry.HTTP, u, "Authorization", "Bearer "+canary), quick())
 			checkResult(t, r, OK)
 			notes := strings.Join(r.Notes, "\n")
 			if strings.Contains(notes, "first answered") {
