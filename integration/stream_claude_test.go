@@ -26,18 +26,14 @@ import (
 func TestProbeStreamAsClaudeCode(t *testing.T) {
 	claude := npmBin(t, "claude")
 	gets := map[string]http.HandlerFunc{
+		// Both answer on the bare connection and return once the client,
+		// having read the answer, closes it: what the stream did is then
+		// known to the client before tools/list is let through.
 		"get-500": func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/event-stream")
-			w.WriteHeader(http.StatusInternalServerError)
+			answerAndWait(w, "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/event-stream\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 		},
 		"get-not-http": func(w http.ResponseWriter, r *http.Request) {
-			c, _, _ := w.(http.Hijacker).Hijack()
-			io.WriteString(c, "garbage\r\n\r\n")
-			// done once the client, having read it, closes: what the
-			// stream did is then known before tools/list is let through
-			c.SetReadDeadline(time.Now().Add(3 * time.Second))
-			io.Copy(io.Discard, c)
-			c.Close()
+			answerAndWait(w, "garbage\r\n\r\n")
 		},
 		"get-never": func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() },
 	}
@@ -91,6 +87,19 @@ func TestProbeStreamAsClaudeCode(t *testing.T) {
 	}
 }
 
+// answerAndWait writes raw on w's connection and waits (at most 3 s) for
+// the client to close it.
+func answerAndWait(w http.ResponseWriter, raw string) {
+	c, _, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	io.WriteString(c, raw)
+	c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	io.Copy(io.Discard, c)
+}
+
 // methodLog is the sequence of requests a server received: the JSON-RPC
 // method of a POST, else the HTTP method.
 type methodLog struct {
@@ -137,16 +146,18 @@ func lineOf(out, s string) string {
 
 // streamServer serves a go-sdk MCP server over streamable HTTP on loopback
 // whose GET requests get handles instead, logging every request. Each
-// tools/list waits (at most 3 s) until as many GETs were handled (or, when
-// never answered, arrived) as tools/lists came, so that what the stream
-// did is known before a client's session ends however loaded the machine.
+// tools/list waits (at most 3 s) until its own session's GET was handled
+// (or, when never answered, arrived), so that what the stream did is known
+// before a client's session ends however loaded the machine. The wait is
+// per session: Claude Code retries a failed GET, so a count shared by the
+// sessions let a later client's tools/list through before its GET.
 func streamServer(t *testing.T, l *methodLog, get http.HandlerFunc, never bool) string {
 	var mu sync.Mutex
 	cond := sync.NewCond(&mu)
-	gets, lists := 0, 0
-	handled := func() {
+	handled := map[string]bool{} // by Mcp-Session-Id
+	mark := func(session string) {
 		mu.Lock()
-		gets++
+		handled[session] = true
 		cond.Broadcast()
 		mu.Unlock()
 	}
@@ -161,21 +172,21 @@ func streamServer(t *testing.T, l *methodLog, get http.HandlerFunc, never bool) 
 			}
 		}
 		l.add(what)
+		session := r.Header.Get("Mcp-Session-Id")
 		if r.Method == http.MethodGet {
 			if never {
-				handled()
+				mark(session)
 			}
 			get(w, r)
 			if !never {
-				handled()
+				mark(session)
 			}
 			return
 		}
 		if what == "tools/list" {
 			mu.Lock()
-			lists++
 			timer := time.AfterFunc(3*time.Second, cond.Broadcast)
-			for start := time.Now(); gets < lists && time.Since(start) < 3*time.Second; {
+			for start := time.Now(); !handled[session] && time.Since(start) < 3*time.Second; {
 				cond.Wait()
 			}
 			timer.Stop()

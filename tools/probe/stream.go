@@ -28,9 +28,10 @@ import (
 // failed stream (TestStandaloneStreamAsClaudeCode).
 //
 // So the probe turns go-sdk's stream off and the recorder opens it as
-// Claude Code does: after initialized, not awaited. What it answered is
-// evidence and, when it failed, a note; it never decides a verdict
-// (decisive skips it). The session's DELETE is still sent, as a polite
+// Claude Code does: after initialized, not awaited. What it answered by the
+// session's end is evidence and, when it failed, a note; it never decides
+// a verdict (decisive skips it). A stream that had not answered by then is
+// closed unremarked: waiting for it is what this avoids. The session's DELETE is still sent, as a polite
 // client ends its session, but only its sending is waited for: the verdict
 // is settled before it, and a server 300 ms away would cost the probe one
 // more round trip for nothing.
