@@ -131,9 +131,12 @@ func stdioUpstream(t *testing.T) registry.Server {
 	return s
 }
 
-func dialer(s registry.Server) bridge.Dialer {
+func dialer(s registry.Server) bridge.Dialer { return dialerLogged(s, nil) }
+
+// dialerLogged is dialer with the probe's diagnostics going to log.
+func dialerLogged(s registry.Server, log *slog.Logger) bridge.Dialer {
 	return func(ctx context.Context, client *mcp.Client) (*bridge.Upstream, error) {
-		c, r := probe.Dial(ctx, s, probe.Options{Timeout: 10 * time.Second, Dir: os.TempDir()}, client, nil)
+		c, r := probe.Dial(ctx, s, probe.Options{Timeout: 10 * time.Second, Dir: os.TempDir(), Logger: log}, client, nil)
 		if r != nil {
 			return nil, errors.New(r.Summary)
 		}
@@ -200,11 +203,17 @@ type harness struct {
 
 func newHarness(t *testing.T, up registry.Server, opts bridge.Options) *harness {
 	t.Helper()
+	return newHarnessDial(t, up, dialer(up), opts)
+}
+
+// newHarnessDial is newHarness with the bridge dialling up through dial.
+func newHarnessDial(t *testing.T, up registry.Server, dial bridge.Dialer, opts bridge.Options) *harness {
+	t.Helper()
 	srv := mcp.NewServer(&mcp.Implementation{Name: "mcpmend", Version: "test"}, nil)
 	h := &harness{m: bridge.NewManager(srv, opts), wire: &wire{}, progress: make(chan *mcp.ProgressNotificationParams, 10), changed: make(chan struct{}, 10)}
 	key := bridge.Key{Server: up.Name, Client: up.Client, Scope: up.Scope}
 	srv.AddTool(&mcp.Tool{Name: "mount", InputSchema: &jsonschema.Schema{Type: "object"}}, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		res, err := h.m.Mount(ctx, key, req.Session, dialer(up))
+		res, err := h.m.Mount(ctx, key, req.Session, dial)
 		if err != nil {
 			return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: err.Error()}}}, nil
 		}

@@ -144,6 +144,7 @@ func (p *prober) dialRemote(ctx context.Context, client *mcp.Client, extra http.
 	var t mcp.Transport
 	switch p.s.Transport {
 	case registry.HTTP:
+		hc.Transport = &quietStream{base: hc.Transport, log: p.opts.Logger, scrub: p.scrub}
 		t = &mcp.StreamableClientTransport{Endpoint: u.String(), HTTPClient: hc}
 	case registry.SSE:
 		t = &mcp.SSEClientTransport{Endpoint: u.String(), HTTPClient: hc}
