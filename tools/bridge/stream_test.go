@@ -1,6 +1,7 @@
 package bridge_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -87,7 +88,7 @@ func TestBridgeThroughAFailingStream(t *testing.T) {
 				}
 				time.Sleep(300 * time.Millisecond) // the stream's failure has come by now
 			}
-			if name != "never" && !strings.Contains(logs.String(), "GET stream is kept quiet") {
+			if name != "never" && !strings.Contains(logs.String(), "GET stream failed") {
 				t.Errorf("no line says why the stream is quiet:\n%s", logs.String())
 			}
 			if strings.Contains(logs.String(), canary) {
@@ -157,4 +158,130 @@ func TestBridgeStreamThatKeepsEnding(t *testing.T) {
 	if r := hs.call(t, context.Background(), "up__echo", map[string]any{"text": "still"}); r.IsError || !strings.Contains(textOf(r), "still") {
 		t.Errorf("call after the stream went quiet: isError=%v %q", r.IsError, textOf(r))
 	}
+}
+
+// TestBridgeEndlessEvent: an event on the stream that never ends is read
+// no further than go-sdk's 16 MiB bound (the session then fails and the
+// bridge is unmounted), instead of being buffered for as long as it goes.
+func TestBridgeEndlessEvent(t *testing.T) {
+	t.Parallel()
+	const endless = 256 << 20
+	sent := make(chan int64, 1)
+	up := upstreamWithGET(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: ")
+		chunk := []byte(strings.Repeat("x", 64<<10))
+		var n int64
+		for n < endless {
+			k, err := w.Write(chunk)
+			n += int64(k)
+			if err != nil {
+				break
+			}
+		}
+		sent <- n
+		<-r.Context().Done()
+	})
+	hs := newHarness(t, up, bridge.Options{})
+	if r := hs.call(t, context.Background(), "mount", nil); r.IsError {
+		t.Fatalf("mount: %s", textOf(r))
+	}
+	select {
+	case n := <-sent:
+		if n >= endless {
+			t.Errorf("the client read all %d MiB of one event", n>>20)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the endless event is still being read after 60 s")
+	}
+	waitFor(t, func() bool { return len(hs.m.Active()) == 0 })
+}
+
+// TestBridgeStreamBehindARedirect: a server whose endpoint redirects (as
+// Starlette does for a trailing slash) has its stream followed there, as
+// go-sdk's client follows it, and list_changed still arrives.
+func TestBridgeStreamBehindARedirect(t *testing.T) {
+	t.Parallel()
+	srv := upstreamServer(nil)
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/mcp", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/mcp/", http.StatusTemporaryRedirect)
+	})
+	mux.Handle("/mcp/", h)
+	ts := httptest.NewServer(mux)
+	t.Cleanup(ts.Close)
+	up := registry.Server{Name: "up", Client: registry.ClaudeCode, Scope: "user", Transport: registry.HTTP, URL: ts.URL + "/mcp"}
+	up.Raw.URL = registry.Secret(ts.URL + "/mcp")
+	hs := newHarness(t, up, bridge.Options{})
+	if r := hs.call(t, context.Background(), "mount", nil); r.IsError {
+		t.Fatalf("mount: %s", textOf(r))
+	}
+	srv.AddTool(&mcp.Tool{Name: "added", InputSchema: &jsonschema.Schema{Type: "object"}},
+		func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return &mcp.CallToolResult{}, nil
+		})
+	waitFor(t, func() bool { return toolMap(t, hs.cs)["up__added"] != nil })
+}
+
+// TestBridgeCallResumptionIsGoSDKs: go-sdk resumes a call whose streamed
+// answer was cut with a GET of its own (Last-Event-ID); that GET is not the
+// standalone stream, and the call fails with what the server answered it,
+// as without the bridge (taken for the standalone stream, it was answered
+// with an empty stream, and the call ended "without response", or hung).
+func TestBridgeCallResumptionIsGoSDKs(t *testing.T) {
+	t.Parallel()
+	srv := upstreamServer(nil)
+	srv.AddTool(&mcp.Tool{Name: "slowish", InputSchema: &jsonschema.Schema{Type: "object"}},
+		func(ctx context.Context, _ *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			time.Sleep(800 * time.Millisecond)
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "done"}}}, nil
+		})
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv },
+		&mcp.StreamableHTTPOptions{EventStore: mcp.NewMemoryEventStore(nil)})
+	var cut sync.Once
+	resumed := make(chan struct{}, 8)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodGet && r.Header.Get("Last-Event-ID") != "":
+			resumed <- struct{}{}
+			w.WriteHeader(http.StatusInternalServerError)
+		case r.Method == http.MethodPost && callsTool(r, "slowish"):
+			cutNow := false
+			cut.Do(func() { cutNow = true })
+			if cutNow { // a proxy cuts the streamed answer
+				ctx, cancel := context.WithTimeout(r.Context(), 200*time.Millisecond)
+				defer cancel()
+				r = r.WithContext(ctx)
+			}
+			h.ServeHTTP(w, r)
+		default:
+			h.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(ts.Close)
+	up := registry.Server{Name: "up", Client: registry.ClaudeCode, Scope: "user", Transport: registry.HTTP, URL: ts.URL}
+	up.Raw.URL = registry.Secret(ts.URL)
+	hs := newHarness(t, up, bridge.Options{})
+	if r := hs.call(t, context.Background(), "mount", nil); r.IsError {
+		t.Fatalf("mount: %s", textOf(r))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := hs.cs.CallTool(ctx, &mcp.CallToolParams{Name: "up__slowish", Arguments: map[string]any{}})
+	switch {
+	case err != nil:
+		t.Fatalf("the call did not end with the failed resumption: %v", err)
+	case len(resumed) == 0:
+		t.Fatalf("go-sdk never resumed the cut answer (result %q): the test's premise is gone", textOf(res))
+	case !res.IsError || !strings.Contains(textOf(res), "Internal Server Error"):
+		t.Errorf("a call whose resumption was answered 500 answered %q, not the server's error", textOf(res))
+	}
+}
+
+// callsTool reports whether r is a tools/call of name (its body is kept).
+func callsTool(r *http.Request, name string) bool {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return bytes.Contains(body, []byte(`"tools/call"`)) && bytes.Contains(body, []byte(`"name":"`+name+`"`))
 }

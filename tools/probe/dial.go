@@ -109,7 +109,7 @@ func (p *prober) dialStdio(ctx context.Context, client *mcp.Client) (*Conn, erro
 	}
 	sp := &stdioProc{cmd: cmd, stderr: newTail(stderrTailBytes), grace: p.opts.Grace, exited: make(chan struct{})}
 	t := &timedTransport{inner: sp, log: newRPCLog(), wrap: true, onClose: sp.close}
-	cs, end, err := connectFor(ctx, client, t)
+	cs, end, err := connectFor(ctx, context.Background(), client, t)
 	if err != nil {
 		sp.close(nil)
 		return nil, err
@@ -142,16 +142,22 @@ func (p *prober) dialRemote(ctx context.Context, client *mcp.Client, extra http.
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	hc := &http.Client{Transport: &headerTransport{base: base, origin: origin(u), headers: headers}}
 	var t mcp.Transport
+	life := context.Background()
 	switch p.s.Transport {
 	case registry.HTTP:
-		hc.Transport = &quietStream{base: hc.Transport, log: p.opts.Logger, scrub: p.scrub}
-		t = &mcp.StreamableClientTransport{Endpoint: u.String(), HTTPClient: hc}
+		q := &quietStream{base: hc.Transport, log: p.opts.Logger, scrub: p.scrub}
+		hc.Transport, life = q, q.mark(life)
+		// MaxEventSize said: go-sdk documents 0 as its 16 MiB default but
+		// reads 0 as no bound, and a kept session has no body cap (its
+		// stream is endless by design), so one endless event grew the
+		// heap without end (TestBridgeEndlessEvent)
+		t = &mcp.StreamableClientTransport{Endpoint: u.String(), HTTPClient: hc, MaxEventSize: mcp.DefaultMaxEventSize}
 	case registry.SSE:
 		t = &mcp.SSEClientTransport{Endpoint: u.String(), HTTPClient: hc}
 	case registry.WS:
 		t = &wsTransport{url: u.String(), client: hc}
 	}
-	cs, end, err := connectFor(ctx, client, t)
+	cs, end, err := connectFor(ctx, life, client, t)
 	if err != nil {
 		base.CloseIdleConnections()
 		return nil, err
@@ -160,10 +166,11 @@ func (p *prober) dialRemote(ctx context.Context, client *mcp.Client, extra http.
 }
 
 // connectFor connects client over t with a context that lasts as long as
-// the session (the SSE stream lives on the ctx given to Connect), while
-// ctx bounds only the handshake. end cancels the session's context.
-func connectFor(ctx context.Context, client *mcp.Client, t mcp.Transport) (*mcp.ClientSession, context.CancelFunc, error) {
-	life, end := context.WithCancel(context.Background())
+// the session (the SSE stream lives on the ctx given to Connect), made from
+// base (its values: see quietStream.mark), while ctx bounds only the
+// handshake. end cancels the session's context.
+func connectFor(ctx, base context.Context, client *mcp.Client, t mcp.Transport) (*mcp.ClientSession, context.CancelFunc, error) {
+	life, end := context.WithCancel(base)
 	stop := context.AfterFunc(ctx, end)
 	cs, err := client.Connect(life, t, nil)
 	if !stop() || err != nil {

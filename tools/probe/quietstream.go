@@ -2,11 +2,13 @@ package probe
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 )
@@ -20,19 +22,26 @@ import (
 // by Claude Code (stream.go) — could not be bridged, and the last one hung
 // the mount for good (TestBridgeThroughAFailingStream).
 //
-// quietStream stands between go-sdk and the server for those GETs. go-sdk
-// is answered at once with an event stream whose body is the server's
-// stream once it opened, or silence when it did not: a failed stream
-// becomes one that says nothing, never a failed session, as in Claude
-// Code. When an opened stream ends, go-sdk reconnects as it would
-// (resuming from its last event where the server gave ids) up to
-// maxStreamReopens times in the session; after that the stream stays
-// quiet, since go-sdk fails the session once a stream ended more than its
-// retry budget (5) without new events.
+// quietStream stands between go-sdk and the server for the standalone GET
+// (only: a GET that resumes a call's answer is go-sdk's own business). It
+// answers go-sdk at once with an event stream whose body is the server's
+// stream once it opened, or silence when it did not: a stream that fails to
+// open becomes one that says nothing, never a failed or hung session, as
+// in Claude Code. When an opened stream ends, or a reopen fails, go-sdk
+// reconnects as it would (with its backoff, resuming from the last event
+// id) until maxStreamReopens ends came in a row without a new event id;
+// then the stream stays quiet, since go-sdk fails the session once its own
+// count of such ends passes 5. What an opened stream carries is go-sdk's
+// to read: an event it cannot parse still fails the session.
 
-// maxStreamReopens is how many times a session's opened stream may end
-// and be reopened by go-sdk before it is kept quiet.
+// maxStreamReopens is how many ends in a row without a new event id the
+// standalone stream may have before it is kept quiet: below go-sdk's 5.
 const maxStreamReopens = 3
+
+// standaloneKey marks the context a kept session was connected with:
+// go-sdk sends the standalone GET on a context that keeps its values, and
+// a call's resumption GET on the call's, which has none.
+type standaloneKey struct{}
 
 // quietStream is the RoundTripper of a kept session over streamable HTTP.
 type quietStream struct {
@@ -41,16 +50,27 @@ type quietStream struct {
 	scrub func(string) string
 
 	mu      sync.Mutex
-	reopens int  // opened streams that ended
-	noted   bool // a failure was logged: one line per session
+	opened  bool   // the first standalone GET was sent
+	reopens int    // ends in a row without a new event id
+	lastID  string // the last event id at the last end
+	noted   bool   // a failure was logged: one line per session
+}
+
+// mark returns ctx marked as the context q's session is connected with.
+func (q *quietStream) mark(ctx context.Context) context.Context {
+	return context.WithValue(ctx, standaloneKey{}, q)
 }
 
 func (q *quietStream) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Method != http.MethodGet {
+	if req.Method != http.MethodGet || req.Context().Value(standaloneKey{}) != q {
 		return q.base.RoundTrip(req)
 	}
+	q.mu.Lock()
+	first := !q.opened
+	q.opened = true
+	q.mu.Unlock()
 	ctx, cancel := context.WithCancel(req.Context())
-	b := &lateBody{q: q, ctx: ctx, cancel: cancel, ready: make(chan struct{})}
+	b := &lateBody{q: q, first: first, ctx: ctx, cancel: cancel, ready: make(chan struct{})}
 	go b.open(req.WithContext(ctx))
 	return &http.Response{Status: "200 OK", StatusCode: http.StatusOK, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: http.Header{"Content-Type": {"text/event-stream"}}, Body: b, ContentLength: -1, Request: req}, nil
@@ -63,16 +83,19 @@ func (q *quietStream) note(why string) {
 	q.noted = true
 	q.mu.Unlock()
 	if first {
-		q.log.Warn("the server's GET stream is kept quiet: its own notifications (list_changed) will not arrive; the session goes on without it, as in Claude Code",
+		q.log.Warn("the server's GET stream failed: its own notifications (list_changed) may not arrive; the session goes on, as in Claude Code",
 			"why", q.scrub(why))
 	}
 }
 
-// reopened counts an opened stream that ended and reports whether go-sdk
-// may reopen it.
-func (q *quietStream) reopened() bool {
+// ended counts an end of the stream (lastID is its last event id) and
+// reports whether go-sdk may reopen it.
+func (q *quietStream) ended(lastID string) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if lastID != "" && lastID != q.lastID {
+		q.lastID, q.reopens = lastID, 0 // progress, as go-sdk counts it
+	}
 	q.reopens++
 	return q.reopens <= maxStreamReopens
 }
@@ -81,32 +104,41 @@ func (q *quietStream) reopened() bool {
 // silence (until the session ends) when it did not.
 type lateBody struct {
 	q      *quietStream
+	first  bool // the session's first standalone GET, not a reopen
 	ctx    context.Context
 	cancel context.CancelFunc
 	ready  chan struct{} // closed once open returned
+	ids    eventIDs      // of the opened stream
 
 	mu     sync.Mutex
-	real   io.ReadCloser // the opened stream; nil when it failed
+	real   io.ReadCloser // the opened stream; nil when it did not open
+	none   bool          // 405: the server offers no stream
 	closed bool
-	quiet  bool  // the opened stream ended past the reopen budget
-	ended  error // how the opened stream ended, within the budget
+	quiet  bool  // past the budget: silence until the session ends
+	end    error // how the stream ended, within the budget
 }
 
-// open sends the GET and keeps its answer when it is an event stream.
+// open sends the GET, following redirects as go-sdk's client would, and
+// keeps the answer when it is an event stream.
 func (b *lateBody) open(req *http.Request) {
 	defer close(b.ready)
-	resp, err := b.q.base.RoundTrip(req)
+	resp, err := (&http.Client{Transport: b.q.base}).Do(req)
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // without the URL, which may carry a credential
+	}
 	why := ""
 	switch {
 	case err != nil:
 		why = err.Error()
 	case resp.StatusCode == http.StatusMethodNotAllowed:
-		// §2.2.3: the server offers no stream; nothing to say
+		b.none = true // §2.2.3: the server offers no stream; nothing to say
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		why = fmt.Sprintf("it answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 	default:
-		if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "text/event-stream" {
-			why = fmt.Sprintf("it answered %d with content type %q", resp.StatusCode, inert(strings.TrimSpace(resp.Header.Get("Content-Type")), false))
+		ct := resp.Header.Get("Content-Type")
+		if mt, _, _ := mime.ParseMediaType(ct); mt != "text/event-stream" {
+			why = fmt.Sprintf("it answered %d with content type %q", resp.StatusCode, inert(cut(b.q.scrub(strings.TrimSpace(ct)), 100), false))
 			break
 		}
 		b.mu.Lock()
@@ -115,12 +147,12 @@ func (b *lateBody) open(req *http.Request) {
 		}
 		b.mu.Unlock()
 	}
+	if why != "" && b.ctx.Err() == nil {
+		b.q.note(why)
+	}
 	if resp != nil {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, endBodyKeep))
 		resp.Body.Close()
-	}
-	if why != "" && b.ctx.Err() == nil {
-		b.q.note(why)
 	}
 }
 
@@ -131,34 +163,44 @@ func (b *lateBody) Read(p []byte) (int, error) {
 		return 0, b.ctx.Err()
 	}
 	b.mu.Lock()
-	real, quiet, ended := b.real, b.quiet, b.ended
+	real, none, quiet, end := b.real, b.none, b.quiet, b.end
 	b.mu.Unlock()
 	switch {
-	case real == nil || quiet:
+	case quiet || none || real == nil && b.first:
+		// silence: go-sdk's read ends with the session
 		<-b.ctx.Done()
 		return 0, b.ctx.Err()
-	case ended != nil:
-		return 0, ended // go-sdk drains a body it is done with
+	case end != nil:
+		return 0, end // go-sdk drains a body it is done with
+	case real == nil:
+		return 0, b.ended(io.ErrUnexpectedEOF) // a reopen failed: go-sdk tries again, with its backoff
 	}
 	n, err := real.Read(p)
+	b.ids.scan(p[:n])
 	switch {
 	case err == nil || b.ctx.Err() != nil:
 		return n, err
 	case n > 0:
 		return n, nil // the end again at the next Read, counted there
 	}
-	reopen := b.q.reopened()
+	return 0, b.ended(err)
+}
+
+// ended counts the stream's end and returns it for go-sdk to reopen the
+// stream, or, past the budget, keeps the stream quiet.
+func (b *lateBody) ended(err error) error {
+	if b.q.ended(b.ids.last) {
+		b.mu.Lock()
+		b.end = err
+		b.mu.Unlock()
+		return err
+	}
+	b.q.note(fmt.Sprintf("it ended or failed to reopen %d times in a row with no new event", maxStreamReopens+1))
 	b.mu.Lock()
-	if reopen {
-		b.ended = err
-	} else {
-		b.quiet = true
-	}
+	b.quiet = true
 	b.mu.Unlock()
-	if !reopen {
-		b.q.note(fmt.Sprintf("it ended %d times", maxStreamReopens+1))
-	}
-	return b.Read(p) // go-sdk reconnects on the end, with the last event's id
+	<-b.ctx.Done()
+	return b.ctx.Err()
 }
 
 // Close ends the GET, opened or not.
@@ -172,4 +214,63 @@ func (b *lateBody) Close() error {
 		real.Close()
 	}
 	return nil
+}
+
+// eventIDs follows an event stream's lines for the id of its last
+// dispatched event, as go-sdk records it: an "id" field takes effect when
+// its event ends with a blank line, and an empty id changes nothing.
+type eventIDs struct {
+	last    string
+	pending string
+	line    []byte // the current line, up to maxIDLine bytes
+	long    bool   // the current line is longer
+	cr      bool   // the last byte was a CR: a LF after it ends nothing
+}
+
+// maxIDLine bounds the line kept: an id line is short.
+const maxIDLine = 1024
+
+func (e *eventIDs) scan(p []byte) {
+	for _, c := range p {
+		if c == '\n' && e.cr {
+			e.cr = false
+			continue
+		}
+		e.cr = c == '\r'
+		if c != '\n' && c != '\r' {
+			if len(e.line) < maxIDLine {
+				e.line = append(e.line, c)
+			} else {
+				e.long = true
+			}
+			continue
+		}
+		e.endLine()
+	}
+}
+
+// endLine takes in a whole line.
+func (e *eventIDs) endLine() {
+	line, long := e.line, e.long
+	e.line, e.long = e.line[:0], false
+	switch {
+	case len(line) == 0:
+		if e.pending != "" {
+			e.last = e.pending
+		}
+		e.pending = ""
+	case long:
+	case string(line) == "id":
+		e.pending = ""
+	case strings.HasPrefix(string(line), "id:"):
+		e.pending = strings.TrimPrefix(string(line)[3:], " ")
+	}
+}
+
+// cut returns s's first n bytes.
+func cut(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }
