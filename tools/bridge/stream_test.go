@@ -64,6 +64,21 @@ func upstreamWithGET(t *testing.T, get http.HandlerFunc) registry.Server {
 	return s
 }
 
+// mountOver serves h on loopback and mounts it, as the HTTP server "up"
+// at path, in a new harness.
+func mountOver(t *testing.T, h http.Handler, path string) *harness {
+	t.Helper()
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	up := registry.Server{Name: "up", Client: registry.ClaudeCode, Scope: "user", Transport: registry.HTTP, URL: ts.URL + path}
+	up.Raw.URL = registry.Secret(ts.URL + path)
+	hs := newHarness(t, up, bridge.Options{})
+	if r := hs.call(t, context.Background(), "mount", nil); r.IsError {
+		t.Fatalf("mount: %s", textOf(r))
+	}
+	return hs
+}
+
 // TestBridgeThroughAFailingStream: a server whose standalone GET stream
 // fails is bridged, and its tools answer — as Claude Code uses
 // it — and keep answering after the stream's failure.
@@ -103,15 +118,7 @@ func TestBridgeThroughAFailingStream(t *testing.T) {
 // mounts the tool the upstream added.
 func TestBridgeHearsListChangedOnTheStream(t *testing.T) {
 	srv := upstreamServer(nil)
-	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil)
-	ts := httptest.NewServer(h)
-	t.Cleanup(ts.Close)
-	up := registry.Server{Name: "up", Client: registry.ClaudeCode, Scope: "user", Transport: registry.HTTP, URL: ts.URL}
-	up.Raw.URL = registry.Secret(ts.URL)
-	hs := newHarness(t, up, bridge.Options{})
-	if r := hs.call(t, context.Background(), "mount", nil); r.IsError {
-		t.Fatalf("mount: %s", textOf(r))
-	}
+	hs := mountOver(t, mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil), "")
 	drain(hs.changed)
 	srv.AddTool(&mcp.Tool{Name: "added", Description: "Added after the mount.", InputSchema: &jsonschema.Schema{Type: "object"}},
 		func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
@@ -209,14 +216,7 @@ func TestBridgeStreamBehindARedirect(t *testing.T) {
 		http.Redirect(w, r, "/mcp/", http.StatusTemporaryRedirect)
 	})
 	mux.Handle("/mcp/", h)
-	ts := httptest.NewServer(mux)
-	t.Cleanup(ts.Close)
-	up := registry.Server{Name: "up", Client: registry.ClaudeCode, Scope: "user", Transport: registry.HTTP, URL: ts.URL + "/mcp"}
-	up.Raw.URL = registry.Secret(ts.URL + "/mcp")
-	hs := newHarness(t, up, bridge.Options{})
-	if r := hs.call(t, context.Background(), "mount", nil); r.IsError {
-		t.Fatalf("mount: %s", textOf(r))
-	}
+	hs := mountOver(t, mux, "/mcp")
 	srv.AddTool(&mcp.Tool{Name: "added", InputSchema: &jsonschema.Schema{Type: "object"}},
 		func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 			return &mcp.CallToolResult{}, nil
@@ -241,7 +241,7 @@ func TestBridgeCallResumptionIsGoSDKs(t *testing.T) {
 		&mcp.StreamableHTTPOptions{EventStore: mcp.NewMemoryEventStore(nil)})
 	var cut sync.Once
 	resumed := make(chan struct{}, 8)
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	hs := mountOver(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.Method == http.MethodGet && r.Header.Get("Last-Event-ID") != "":
 			resumed <- struct{}{}
@@ -258,14 +258,7 @@ func TestBridgeCallResumptionIsGoSDKs(t *testing.T) {
 		default:
 			h.ServeHTTP(w, r)
 		}
-	}))
-	t.Cleanup(ts.Close)
-	up := registry.Server{Name: "up", Client: registry.ClaudeCode, Scope: "user", Transport: registry.HTTP, URL: ts.URL}
-	up.Raw.URL = registry.Secret(ts.URL)
-	hs := newHarness(t, up, bridge.Options{})
-	if r := hs.call(t, context.Background(), "mount", nil); r.IsError {
-		t.Fatalf("mount: %s", textOf(r))
-	}
+	}), "")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	res, err := hs.cs.CallTool(ctx, &mcp.CallToolParams{Name: "up__slowish", Arguments: map[string]any{}})
