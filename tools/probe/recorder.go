@@ -175,13 +175,20 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 				errText = resp.Status
 			} else {
 				var rpcErr string
-				result, rpcErr = rpcAnswer(e.ContentType, b.seen.Bytes(), id)
+				result, rpcErr, _ = rpcAnswer(e.ContentType, b.seen.Bytes(), id)
 				errText = r.scrub(rpcErr)
 			}
 			r.log.end(id, errText)
 			if rpc == "server/discover" {
 				r.discoverAnswered(result)
 			}
+		}
+		if mt, _, _ := mime.ParseMediaType(e.ContentType); mt == "text/event-stream" && (rpc == "server/discover" || rpc == "initialize") {
+			// go-sdk hands on the answer once its event is read, before the
+			// stream's end: the step ends with the answer, not with the
+			// body, or a handshake that went on without waiting for the
+			// end (the speculative initialize) found it "no answer"
+			b.answered = func(seen []byte) bool { _, _, ok := rpcAnswer(e.ContentType, seen, id); return ok }
 		}
 		resp.Body = b
 	}
@@ -279,6 +286,9 @@ type endBody struct {
 	once sync.Once
 	end  func()
 	seen bytes.Buffer
+	// answered, when set, reports whether seen holds the answer: end is
+	// then called at once, at the end of the event that carried it.
+	answered func(seen []byte) bool
 }
 
 // endBodyKeep bounds what endBody keeps: enough for any handshake answer.
@@ -289,10 +299,16 @@ func (b *endBody) Read(p []byte) (int, error) {
 	if room := endBodyKeep - b.seen.Len(); room > 0 {
 		b.seen.Write(p[:min(n, room)])
 	}
-	if err != nil {
+	if err != nil || b.answered != nil && eventEnds(p[:n]) && b.answered(b.seen.Bytes()) {
 		b.once.Do(b.end)
 	}
 	return n, err
+}
+
+// eventEnds reports whether p holds the blank line that ends a server-sent
+// event (one split across two reads is found at the body's end instead).
+func eventEnds(p []byte) bool {
+	return bytes.Contains(p, []byte("\n\n")) || bytes.Contains(p, []byte("\n\r\n")) || bytes.Contains(p, []byte("\r\r"))
 }
 
 func (b *endBody) Close() error {
@@ -308,10 +324,11 @@ func mcpContentType(ct string) bool {
 }
 
 // rpcAnswer finds the JSON-RPC response to id in a streamable HTTP body
-// (plain JSON or server-sent events): its result, or its error message.
+// (plain JSON or server-sent events): its result, or its error message,
+// and whether it was there.
 // The status of a server/discover a server does not support is 200; only
 // the body says it failed.
-func rpcAnswer(contentType string, body []byte, id jsonrpc.ID) (result json.RawMessage, errText string) {
+func rpcAnswer(contentType string, body []byte, id jsonrpc.ID) (result json.RawMessage, errText string, found bool) {
 	var payloads [][]byte
 	if mt, _, _ := mime.ParseMediaType(contentType); mt == "text/event-stream" {
 		for _, line := range bytes.Split(body, []byte("\n")) {
@@ -329,10 +346,10 @@ func rpcAnswer(contentType string, body []byte, id jsonrpc.ID) (result json.RawM
 		}
 		if resp, ok := msg.(*jsonrpc.Response); ok && idKey(resp.ID) == idKey(id) {
 			if resp.Error != nil {
-				return nil, resp.Error.Error()
+				return nil, resp.Error.Error(), true
 			}
-			return resp.Result, ""
+			return resp.Result, "", true
 		}
 	}
-	return nil, ""
+	return nil, "", false
 }
