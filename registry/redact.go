@@ -1,8 +1,11 @@
 package registry
 
 import (
+	"encoding/json"
 	"log/slog"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/mcpmend/mcpmend/internal/lazyre"
@@ -373,13 +376,49 @@ func mayHoldSecret(s string) bool {
 // Scrub removes every given secret value from s. Use it on any text that may
 // echo configuration back (errors from a dial, a child's stderr) before it is
 // shown, in addition to RedactText.
+//
+// A secret is also removed in the escaped forms text quotes it in: Go's %q
+// and strconv.Quote (net/http's errors, slog's text handler) and JSON. A
+// value with a quote or a backslash, echoed back inside such a quotation,
+// otherwise no longer matched and went out whole.
 func Scrub(s string, secrets ...Secret) string {
 	for _, v := range secrets {
-		if len(v) >= 4 {
-			s = strings.ReplaceAll(s, string(v), Redacted)
+		if len(v) < 4 {
+			continue
+		}
+		s = strings.ReplaceAll(s, string(v), Redacted)
+		if escapable(string(v)) {
+			for _, form := range escapedForms(string(v)) {
+				s = strings.ReplaceAll(s, form, Redacted)
+			}
 		}
 	}
 	return s
+}
+
+// escapable reports whether strconv.Quote or JSON would write v otherwise.
+func escapable(v string) bool {
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c < 0x20, c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return true
+		}
+	}
+	return false
+}
+
+// escapedForms are v as it appears inside a Go or a JSON quotation, where
+// that differs from v.
+func escapedForms(v string) []string {
+	var out []string
+	q := strconv.Quote(v)
+	j, _ := json.Marshal(v)
+	for _, f := range []string{q[1 : len(q)-1], string(j[1 : len(j)-1])} {
+		if f != v && !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // String keeps a Server printed with %v or %+v from showing Raw.Entry, the

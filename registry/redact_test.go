@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -162,6 +163,32 @@ func TestRawSecrets(t *testing.T) {
 	}
 	if !strings.Contains(got, "port 1") {
 		t.Errorf("Scrub removed non-secrets: %s", got)
+	}
+}
+
+// TestScrubQuotedSecrets: a secret with a quote, a backslash, a control
+// character or an HTML-escaped byte is removed from text that quotes it as
+// Go's %q, strconv.Quote, slog's text handler or JSON would, as well as
+// from plain text.
+func TestScrubQuotedSecrets(t *testing.T) {
+	for _, secret := range []string{`quo"tedCANARY123`, `back\slashCANARY123`, "tab\tCANARY123", "a<b>&CANARY123", "plainCANARY123"} {
+		var logged strings.Builder
+		slog.New(slog.NewTextHandler(&logged, nil)).Info("m", "why", "got "+secret)
+		asJSON, _ := json.Marshal(map[string]string{"why": secret})
+		for _, text := range []string{
+			"plain " + secret,
+			fmt.Sprintf("malformed HTTP response %q", secret),
+			strconv.Quote(secret),
+			logged.String(),
+			string(asJSON),
+		} {
+			if got := Scrub(text, Secret(secret)); strings.Contains(got, "CANARY") {
+				t.Errorf("Scrub(%q) left the secret %q: %s", text, secret, got)
+			}
+		}
+	}
+	if got := Scrub(`say "hi" \ <ok>`, Secret(`x"y\z<`)); got != `say "hi" \ <ok>` {
+		t.Errorf("Scrub changed text without the secret: %s", got)
 	}
 }
 
