@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -76,6 +75,12 @@ func (q *quietStream) RoundTrip(req *http.Request) (*http.Response, error) {
 		Header: http.Header{"Content-Type": {"text/event-stream"}}, Body: b, ContentLength: -1, Request: req}, nil
 }
 
+// contentType renders a content type the server chose for the log line:
+// scrubbed before it is quoted, and short.
+func (q *quietStream) contentType(ct string) string {
+	return inert(cut(q.scrub(strings.TrimSpace(ct)), 100), false)
+}
+
 // note logs, once a session, why its stream is quiet.
 func (q *quietStream) note(why string) {
 	q.mu.Lock()
@@ -127,25 +132,21 @@ func (b *lateBody) open(req *http.Request) {
 	if errors.As(err, &ue) {
 		err = ue.Err // without the URL, which may carry a credential
 	}
-	why := ""
-	switch {
-	case err != nil:
+	open, why := false, ""
+	if err != nil {
 		why = err.Error()
-	case resp.StatusCode == http.StatusMethodNotAllowed:
-		b.none = true // §2.2.3: the server offers no stream; nothing to say
-	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		why = fmt.Sprintf("it answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
-	default:
-		ct := resp.Header.Get("Content-Type")
-		if mt, _, _ := mime.ParseMediaType(ct); mt != "text/event-stream" {
-			why = fmt.Sprintf("it answered %d with content type %q", resp.StatusCode, inert(cut(b.q.scrub(strings.TrimSpace(ct)), 100), false))
-			break
-		}
+	} else if open, why = streamAnswer(resp, b.q.contentType); why != "" {
+		why = "it " + why
+	}
+	switch {
+	case open:
 		b.mu.Lock()
 		if !b.closed {
 			b.real, resp = resp.Body, nil
 		}
 		b.mu.Unlock()
+	case why == "":
+		b.none = true // 405: the server offers no stream; nothing to say
 	}
 	if why != "" && b.ctx.Err() == nil {
 		b.q.note(why)

@@ -125,16 +125,26 @@ func (r *recorder) endStream() string {
 		return "the GET stream for the server's own messages failed (" + r.scrub(err.Error()) + ")"
 	}
 	resp.Body.Close()
+	if _, why := streamAnswer(resp, func(ct string) string { return inert(r.scrubSecrets(ct), false) }); why != "" {
+		return "the GET stream for the server's own messages " + why
+	}
+	return ""
+}
+
+// streamAnswer judges the answer to a standalone GET: open when it is an
+// event stream, else why not ("" for a 405: §2.2.3, the server offers no
+// stream there). ct renders the content type for the message.
+func streamAnswer(resp *http.Response, ct func(string) string) (open bool, why string) {
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	switch {
 	case resp.StatusCode == http.StatusMethodNotAllowed:
-		return "" // §2.2.3: the server offers no stream there
-	case resp.StatusCode >= 200 && resp.StatusCode < 300 && mt == "text/event-stream":
-		return ""
-	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		return fmt.Sprintf("the GET stream for the server's own messages answered %d with content type %q, not text/event-stream", resp.StatusCode, inert(r.scrubSecrets(resp.Header.Get("Content-Type")), false))
+		return false, ""
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		return false, strings.TrimSpace(fmt.Sprintf("answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
+	case mt != "text/event-stream":
+		return false, fmt.Sprintf("answered %d with content type %q, not text/event-stream", resp.StatusCode, ct(resp.Header.Get("Content-Type")))
 	}
-	return strings.TrimSpace(fmt.Sprintf("the GET stream for the server's own messages answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
+	return true, ""
 }
 
 // streamResult is what the GET returned, once done is closed.
