@@ -185,6 +185,12 @@ type Options struct {
 	ClientVersion string
 	// Logger receives diagnostics; never protocol output.
 	Logger *slog.Logger
+
+	// streamReturned, when set, is called once the standalone GET stream's
+	// request has returned and its answer is recorded. Only tests set it:
+	// a server that holds tools/list until it runs knows the probe has
+	// the stream's answer before the session can end, with no sleep.
+	streamReturned func()
 }
 
 func (o Options) withDefaults() Options {

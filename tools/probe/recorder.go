@@ -70,6 +70,7 @@ type recorder struct {
 	sp           speculator          // streamable HTTP: initialize sent beside server/discover
 	client       *http.Client        // streamable HTTP: sends the standalone GET stream (stream.go)
 	st           stream              // streamable HTTP: the standalone GET stream
+	streamHook   func()              // Options.streamReturned
 
 	mu   sync.Mutex
 	ex   []Exchange
@@ -78,7 +79,8 @@ type recorder struct {
 
 func newRecorder(life context.Context, base http.RoundTripper, u *url.URL, headers http.Header, p *prober) *recorder {
 	r := &recorder{life: life, base: base, origin: origin(u), headers: headers, scrub: p.scrub,
-		scrubSecrets: func(s string) string { return registry.Scrub(s, p.secrets...) }}
+		scrubSecrets: func(s string) string { return registry.Scrub(s, p.secrets...) },
+		streamHook:   p.opts.streamReturned}
 	r.credURL = u.User != nil
 	for k := range u.Query() {
 		r.credURL = r.credURL || registry.IsSecretName(k)

@@ -87,11 +87,14 @@ func (r *recorder) openStream(post *http.Request) {
 	done := make(chan struct{})
 	r.st.cancel, r.st.done = cancel, done
 	go func() {
-		defer close(done)
 		resp, err := r.client.Do(get)
 		r.st.mu.Lock()
 		r.st.resp, r.st.err = resp, err
 		r.st.mu.Unlock()
+		close(done)
+		if r.streamHook != nil {
+			r.streamHook()
+		}
 	}()
 }
 

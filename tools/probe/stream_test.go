@@ -44,10 +44,6 @@ func TestStandaloneStreamAsClaudeCode(t *testing.T) {
 			// connection, so its error comes later than the handler's end
 			c, _, _ := w.(http.Hijacker).Hijack()
 			io.WriteString(c, "garbage\r\n\r\n")
-			// done once the client, having read it, closes: what the
-			// stream did is then known before tools/list is let through
-			c.SetReadDeadline(time.Now().Add(3 * time.Second))
-			io.Copy(io.Discard, c)
 			c.Close()
 		}, "GET stream for the server's own messages failed"},
 		{"never-answers", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }, ""},
@@ -55,9 +51,10 @@ func TestStandaloneStreamAsClaudeCode(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := streamableHandler()
-			// tools/list waits (at most 3 s) until the GET was answered, or
-			// came if it is never answered: the stream is in before the
-			// session ends however loaded the machine.
+			// tools/list waits (at most 3 s) until the probe has the GET's
+			// answer (the streamReturned hook), or until the GET came when
+			// it is never answered: what the stream did is known before
+			// the session ends however loaded the machine.
 			got, once := make(chan struct{}), sync.Once{}
 			srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if r.Method == http.MethodGet {
@@ -65,10 +62,6 @@ func TestStandaloneStreamAsClaudeCode(t *testing.T) {
 						once.Do(func() { close(got) })
 					}
 					tt.get(w, r)
-					if f, ok := w.(http.Flusher); ok && tt.name != "not-http" {
-						f.Flush()
-					}
-					once.Do(func() { close(got) })
 					return
 				}
 				if rpcMethod(r) == "tools/list" {
@@ -79,10 +72,12 @@ func TestStandaloneStreamAsClaudeCode(t *testing.T) {
 				}
 				h.ServeHTTP(w, r)
 			}))
+			opts := quick()
+			opts.streamReturned = func() { once.Do(func() { close(got) }) }
 			// a canary credential in the URL and a header: checkResult
 			// finds it nowhere in the result, the stream's note included
 			u := strings.Replace(srv.URL, "://", "://user:"+canary+"@", 1)
-			r := Probe(context.Background(), remoteServer("s", registry.HTTP, u, "Authorization", "Bearer "+canary), quick())
+			r := Probe(context.Background(), remoteServer("s", registry.HTTP, u, "Authorization", "Bearer "+canary), opts)
 			checkResult(t, r, OK)
 			notes := strings.Join(r.Notes, "\n")
 			if strings.Contains(notes, "first answered") {
