@@ -31,10 +31,10 @@ import (
 // Claude Code does: after initialized, not awaited. What it answered by the
 // session's end is evidence and, when it failed, a note; it never decides
 // a verdict (decisive skips it). A stream that had not answered by then is
-// closed unremarked: waiting for it is what this avoids. The session's DELETE is still sent, as a polite
-// client ends its session, but only its sending is waited for: the verdict
-// is settled before it, and a server 300 ms away would cost the probe one
-// more round trip for nothing.
+// closed unremarked: waiting for it is what this avoids. The session's
+// DELETE is still sent, as a polite client ends its session, but only its
+// sending is waited for: the verdict is settled before it, and a server
+// 300 ms away would cost the probe one more round trip for nothing.
 
 // streamExchange reports whether e is the standalone GET stream of a
 // streamable HTTP server (or a redirect on its way): evidence, never a
