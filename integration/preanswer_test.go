@@ -19,15 +19,17 @@ import (
 )
 
 // transcript runs `mcpmend serve` with env added, writes input in one
-// write (a client that pipelines), reads lines until one contains until,
-// closes stdin and returns stdout's lines, stderr and the exit code.
-func transcript(t *testing.T, env []string, args []string, input, until string) ([]string, string, int) {
+// write (a client that pipelines), reads lines until each of until has
+// appeared in one, closes stdin and returns stdout's lines, stderr and the
+// exit code. Name every response awaited: responses may come in any order,
+// and one still in flight when stdin closes is never written.
+func transcript(t *testing.T, env []string, args []string, input string, until ...string) ([]string, string, int) {
 	t.Helper()
-	return transcriptOf(t, binary, env, args, input, until)
+	return transcriptOf(t, binary, env, args, input, until...)
 }
 
 // transcriptOf is transcript with another build of mcpmend.
-func transcriptOf(t *testing.T, bin string, env []string, args []string, input, until string) ([]string, string, int) {
+func transcriptOf(t *testing.T, bin string, env []string, args []string, input string, until ...string) ([]string, string, int) {
 	t.Helper()
 	home := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -42,6 +44,7 @@ func transcriptOf(t *testing.T, bin string, env []string, args []string, input, 
 		t.Fatal(err)
 	}
 	io.WriteString(stdin, input)
+	until = slices.Clone(until) // the caller's slice, when passed with ...
 	var lines []string
 	r := bufio.NewReader(stdout)
 	for {
@@ -49,7 +52,8 @@ func transcriptOf(t *testing.T, bin string, env []string, args []string, input, 
 		if line != "" {
 			lines = append(lines, line)
 		}
-		if err != nil || strings.Contains(line, until) {
+		until = slices.DeleteFunc(until, func(u string) bool { return strings.Contains(line, u) })
+		if err != nil || len(until) == 0 {
 			break
 		}
 	}
@@ -73,13 +77,16 @@ const pipelined = `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"prot
 	`{"jsonrpc":"2.0","method":"notifications/initialized"}` + "\n" +
 	`{"jsonrpc":"2.0","id":1,"method":"tools/list"}` + "\n"
 
+// pipelinedIDs name the responses pipelined awaits.
+var pipelinedIDs = []string{`"id":0,`, `"id":1,`}
+
 // TestServePreanswerSameBytes: the built binary writes the same bytes,
 // pre-answered (the default) or not (MCPMEND_PREANSWER=off), to a client
 // that writes initialize, initialized and tools/list at once — each
 // answered once — and says nothing on stderr about it.
 func TestServePreanswerSameBytes(t *testing.T) {
-	on, onErr, c1 := transcript(t, nil, []string{"serve"}, pipelined, `"id":1,`)
-	off, offErr, c2 := transcript(t, []string{"MCPMEND_PREANSWER=off"}, []string{"serve"}, pipelined, `"id":1,`)
+	on, onErr, c1 := transcript(t, nil, []string{"serve"}, pipelined, pipelinedIDs...)
+	off, offErr, c2 := transcript(t, []string{"MCPMEND_PREANSWER=off"}, []string{"serve"}, pipelined, pipelinedIDs...)
 	if c1 != 0 || c2 != 0 || len(on) != 2 || !strings.HasPrefix(on[0], `{"jsonrpc":"2.0","id":0,"result":{"capabilities"`) ||
 		!strings.HasPrefix(on[1], `{"jsonrpc":"2.0","id":1,"result":{`) || strings.Join(on, "") != strings.Join(off, "") {
 		t.Fatalf("pre-answered (exit %d) %.300q\nnot (exit %d) %.300q", c1, on, c2, off)
@@ -100,8 +107,9 @@ func TestServePreanswerStatelessSameBytes(t *testing.T) {
 	input := `{"jsonrpc":"2.0","id":"server-discover-probe-1","method":"server/discover","params":` + statelessMeta + "}\n" +
 		`{"jsonrpc":"2.0","id":1,"method":"tools/list","params":` + statelessMeta + "}\n" +
 		`{"jsonrpc":"2.0","id":2,"method":"prompts/list","params":` + statelessMeta + "}\n"
-	on, onErr, c1 := transcript(t, nil, []string{"serve"}, input, `"id":2,`)
-	off, offErr, c2 := transcript(t, []string{"MCPMEND_PREANSWER=off"}, []string{"serve"}, input, `"id":2,`)
+	ids := []string{`"id":"server-discover-probe-1",`, `"id":1,`, `"id":2,`}
+	on, onErr, c1 := transcript(t, nil, []string{"serve"}, input, ids...)
+	off, offErr, c2 := transcript(t, []string{"MCPMEND_PREANSWER=off"}, []string{"serve"}, input, ids...)
 	off = sortedStrings(strings.SplitAfter(strings.Join(off, ""), "\n")) // go-sdk answers these concurrently
 	if c1 != 0 || c2 != 0 || len(on) != 3 || !strings.HasPrefix(on[0], `{"jsonrpc":"2.0","id":"server-discover-probe-1","result":{"resultType":"complete"`) ||
 		!strings.HasPrefix(on[1], `{"jsonrpc":"2.0","id":1,"result":{"resultType":"complete"`) || !strings.HasPrefix(on[2], `{"jsonrpc":"2.0","id":2,"result":`) {
@@ -135,8 +143,8 @@ func TestServePreanswerStampedVersion(t *testing.T) {
 	if out, err := exec.Command(bin, "version").Output(); err != nil || !strings.HasPrefix(string(out), "mcpmend v9.8.7 (") {
 		t.Errorf("version: %q %v", out, err)
 	}
-	on, _, c1 := transcriptOf(t, bin, nil, []string{"serve"}, pipelined, `"id":1,`)
-	off, _, c2 := transcriptOf(t, bin, []string{"MCPMEND_PREANSWER=off"}, []string{"serve"}, pipelined, `"id":1,`)
+	on, _, c1 := transcriptOf(t, bin, nil, []string{"serve"}, pipelined, pipelinedIDs...)
+	off, _, c2 := transcriptOf(t, bin, []string{"MCPMEND_PREANSWER=off"}, []string{"serve"}, pipelined, pipelinedIDs...)
 	if c1 != 0 || c2 != 0 || len(on) != 2 || !strings.Contains(on[0], `"serverInfo":{"name":"mcpmend","title":"mcpmend — diagnose and heal MCP servers","version":"v9.8.7"}`) ||
 		strings.Join(on, "") != strings.Join(off, "") {
 		t.Errorf("pre-answered %.200q…\nnot %.200q…", on, off)
@@ -179,7 +187,7 @@ func TestServePreanswerGoSDKClient(t *testing.T) {
 // usage error on stderr and exit 2, though the client's initialize may
 // already have its result; stdout holds protocol only.
 func TestServePreanswerBadFlag(t *testing.T) {
-	lines, stderr, code := transcript(t, nil, []string{"serve", "--allow-remote"}, pipelined, `"id":1,`)
+	lines, stderr, code := transcript(t, nil, []string{"serve", "--allow-remote"}, pipelined, pipelinedIDs...)
 	if code != 2 || !strings.Contains(stderr, "--allow-remote") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
